@@ -1,0 +1,99 @@
+"""Browsing published campaigns and booking with an invitation or over the phone."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db, limiter
+from ..models import Campaign, DeskSession
+from ..services import audit, invitations, organisation, reservations, slots
+from ..services.errors import DomainError
+from . import bp, serialize
+from .common import api_user, body
+from .schemas import ReservationIn, RescheduleIn
+
+
+@bp.get("/campaigns")
+def list_campaigns():
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.is_published.is_(True)).order_by(Campaign.booking_opens_at, Campaign.id)
+    )
+    return jsonify([
+        {k: v for k, v in serialize.campaign(c).items() if k in ("id", "title", "booking_opens_at", "booking_closes_at")}
+        for c in campaigns
+    ])
+
+
+@bp.get("/campaigns/<int:campaign_id>/sessions")
+def list_sessions(campaign_id: int):
+    user = api_user()
+    campaign = slots.get_campaign(campaign_id, published_only=not (user and user.role == "admin"))
+    sessions = db.session.scalars(
+        select(DeskSession)
+        .options(joinedload(DeskSession.venue), selectinload(DeskSession.slots))
+        .where(DeskSession.campaign_id == campaign.id, DeskSession.is_cancelled.is_(False))
+        .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
+    )
+    return jsonify([serialize.session(s) for s in sessions])
+
+
+def _wrong_invitation(response) -> bool:
+    return response.status_code == 403 and (response.get_json(silent=True) or {}).get("error") == "invalid_invitation"
+
+
+def _attempts_limit() -> str:
+    return current_app.config["INVITATION_ATTEMPTS_LIMIT"]
+
+
+@bp.post("/reservations")
+@limiter.limit(_attempts_limit, deduct_when=_wrong_invitation)
+def create_reservation():
+    data = body(ReservationIn)
+    user = api_user()
+    if data.invitation_code:
+        staff = invitations.staff_for_code(data.staff_number, data.invitation_code)
+        if staff is None:
+            raise DomainError(
+                "invalid_invitation",
+                _("The staff number or invitation code is wrong. Check your invitation and try again."),
+            )
+        channel, booked_by = "web", None
+    elif user is not None and user.role == "admin":
+        staff = organisation.staff_by_number(data.staff_number)
+        channel, booked_by = "phone", user
+    else:
+        raise DomainError(
+            "invalid_invitation",
+            _("Enter the invitation code from your invitation to book."),
+        )
+    reservation = reservations.reserve(
+        data.slot_id, staff, dependent_ids=data.dependent_ids, channel=channel, booked_by=booked_by
+    )
+    if booked_by is not None:
+        audit.record("reservation.create", user=booked_by, target_type="reservation", target_id=reservation.id,
+                     staff_number=staff.staff_number, channel=channel)
+    db.session.commit()
+    return jsonify(serialize.reservation(reservation)), 201
+
+
+@bp.get("/reservations/<token>")
+def show_reservation(token: str):
+    return jsonify(serialize.reservation(reservations.by_manage_token(token)))
+
+
+@bp.post("/reservations/<token>/cancel")
+def cancel_reservation(token: str):
+    reservation = reservations.cancel(reservations.by_manage_token(token))
+    db.session.commit()
+    return jsonify(serialize.reservation(reservation))
+
+
+@bp.post("/reservations/<token>/reschedule")
+def reschedule_reservation(token: str):
+    reservation = reservations.by_manage_token(token)
+    data = body(RescheduleIn)
+    reservation = reservations.reschedule(reservation, data.slot_id)
+    db.session.commit()
+    return jsonify(serialize.reservation(reservation))

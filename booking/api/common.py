@@ -1,0 +1,79 @@
+"""What every API view needs: the caller, the parsed body, serialised records."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, g, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ValidationError
+
+from ..models import User
+from ..services.accounts import user_for_api_token
+from ..services.errors import DomainError
+from ..services.guard import refuse_individual_numbers
+
+
+def api_user() -> User | None:
+    """The office user of the bearer token, None without one; 401 for a wrong one."""
+    if "api_user" not in g:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            g.api_user = None
+        else:
+            scheme, _sep, token = header.partition(" ")
+            user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                abort(401)
+            g.api_user = user
+    return g.api_user
+
+
+def office(*roles: str):
+    """Require a bearer token whose user has one of the roles."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = api_user()
+            if user is None:
+                abort(401)
+            if user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _strings(value, prefix=""):
+    if isinstance(value, str):
+        yield prefix or "body", value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{prefix}[{index}]")
+
+
+def body(model: type[BaseModel]) -> BaseModel:
+    """The JSON body validated against a schema; refusals name the fields (API.md)."""
+    if (request.content_length or 0) > current_app.config["API_MAX_JSON_BYTES"]:
+        abort(413)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError(
+            "invalid",
+            _("Send a JSON object as the request body."),
+            fields={"body": _("Expected a JSON object.")},
+        )
+    refuse_individual_numbers(dict(_strings(data)))
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = {}
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]) or "body"
+            fields.setdefault(name, problem["msg"])
+        raise DomainError("invalid", _("Check the fields listed."), fields=fields) from None

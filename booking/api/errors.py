@@ -1,0 +1,51 @@
+"""Refusals as JSON: one table from domain codes to HTTP statuses."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from ..services.errors import DomainError
+from ..web import status_for
+from . import bp
+
+
+
+def error_response(code: str, message, status: int | None = None, *, fields=None, **extra):
+    body = {"error": code, "message": str(message)}
+    if fields:
+        body["fields"] = {name: str(text) for name, text in fields.items()}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status or status_for(code)
+    return response
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    db.session.rollback()
+    return error_response(error.code, error.message, fields=error.fields, **error.extra)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    db.session.rollback()
+    messages = {
+        400: ("bad_request", _("The request could not be read. Send JSON as API.md describes.")),
+        401: ("unauthorized", _("Send a valid API token as 'Authorization: Bearer <token>'.")),
+        403: ("forbidden", _("Your account may not do this.")),
+        404: ("not_found", _("Nothing is here. Check the address.")),
+        405: ("method_not_allowed", _("This address does not take that method.")),
+        413: ("too_large", _("The request body is too large.")),
+        415: ("unsupported_media_type", _("Send the body as application/json.")),
+        429: ("too_many_attempts", _("Too many attempts. Wait a few minutes and try again.")),
+    }
+    code, message = messages.get(error.code, ("error", error.description or ""))
+    response = error_response(code, message, error.code)
+    if error.code == 429:
+        retry = getattr(error, "retry_after", None)
+        response.headers["Retry-After"] = str(retry or 900)
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response

@@ -1,0 +1,159 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document, built from the schemas in schemas.py."""
+from __future__ import annotations
+
+from functools import cache
+
+from flask import jsonify
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import bp
+from . import schemas as s
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model_or_schema) -> dict:
+    schema = _ref(model_or_schema) if isinstance(model_or_schema, type) else model_or_schema
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str, model: type[BaseModel] = s.Error) -> dict:
+    return {"description": description, **_json(model)}
+
+
+def _op(summary: str, responses: dict, *, body=None, secured=False, params=(), tag="booking") -> dict:
+    op = {"summary": summary, "tags": [tag], "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, **(_json(body) if isinstance(body, type) else body)}
+        responses.setdefault("422", _error("Invalid fields or individual number refused"))
+        responses.setdefault("413", _error("Body too large"))
+    if secured:
+        op["security"] = [{"bearer": []}]
+        responses.setdefault("401", _error("Missing or invalid token"))
+        responses.setdefault("403", _error("Role not allowed"))
+    if params:
+        op["parameters"] = list(params)
+    return op
+
+
+def _path_param(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+CAMPAIGN_ID = _path_param("campaign_id", {"type": "integer", "minimum": 1})
+STAFF_NUMBER = _path_param("staff_number", {"type": "string", "minLength": 1, "maxLength": 32})
+TOKEN = _path_param("token", {"type": "string", "minLength": 1, "maxLength": 64})
+CSV_BODY = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+@cache
+def document() -> dict:
+    models = [
+        s.UnitIn, s.DependentIn, s.VenueIn, s.CampaignIn, s.SessionIn, s.ReservationIn, s.RescheduleIn,
+        s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
+        s.CampaignOut, s.SessionOut, s.ReservationOut, s.AlreadyReservedOut,
+    ]
+    _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    components = defs.get("$defs", {})
+    campaign_brief = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["id", "title", "booking_opens_at", "booking_closes_at"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "booking_opens_at": {"type": "string", "format": "date-time"},
+                "booking_closes_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    }
+    paths = {
+        "/healthz": {"get": _op("Liveness", {"200": {"description": "ok"}}, tag="ops")},
+        "/api/v1/units": {"post": _op(
+            "Create a unit", {"201": {"description": "The unit", **_json(s.UnitOut)},
+                              "409": _error("Unit code taken")},
+            body=s.UnitIn, secured=True, tag="setup")},
+        "/api/v1/staff/import": {"post": _op(
+            "Import staff from CSV (all or nothing)",
+            {"200": {"description": "Counts", **_json(s.ImportOut)},
+             "422": _error("Line errors; nothing imported", s.ImportErrorOut),
+             "413": _error("Body too large")},
+            body=CSV_BODY, secured=True, tag="setup")},
+        "/api/v1/staff/{staff_number}/invitation": {"get": _op(
+            "A staff member's invitation", {"200": {"description": "Code and link", **_json(s.InvitationOut)},
+                                             "404": _error("No such staff member")},
+            secured=True, params=[STAFF_NUMBER], tag="setup")},
+        "/api/v1/staff/{staff_number}/dependents": {"post": _op(
+            "Add a dependent", {"201": {"description": "The dependent", **_json(s.DependentOut)},
+                                "404": _error("No such staff member")},
+            body=s.DependentIn, secured=True, params=[STAFF_NUMBER], tag="setup")},
+        "/api/v1/venues": {"post": _op(
+            "Create a venue", {"201": {"description": "The venue", **_json(s.VenueOut)}},
+            body=s.VenueIn, secured=True, tag="setup")},
+        "/api/v1/campaigns": {
+            "get": _op("Published campaigns", {"200": {"description": "Campaigns", **_json(campaign_brief)}}),
+            "post": _op("Create a campaign", {"201": {"description": "The campaign", **_json(s.CampaignOut)}},
+                        body=s.CampaignIn, secured=True, tag="setup"),
+        },
+        "/api/v1/campaigns/{campaign_id}/sessions": {
+            "get": _op("A published campaign's sessions and slots",
+                       {"200": {"description": "Sessions", **_json({"type": "array", "items": _ref(s.SessionOut)})},
+                        "401": _error("Invalid token"),
+                        "404": _error("No such published campaign")}, params=[CAMPAIGN_ID]),
+            "post": _op("Add a session and its slots",
+                        {"201": {"description": "The session", **_json(s.SessionOut)},
+                         "404": _error("No such campaign")},
+                        body=s.SessionIn, secured=True, params=[CAMPAIGN_ID], tag="setup"),
+        },
+        "/api/v1/reservations": {"post": {
+            **_op("Book a slot (invitation code, or admin token for a phone booking)",
+                  {"201": {"description": "The reservation", **_json(s.ReservationOut)},
+                   "401": _error("Invalid token"),
+                   "403": _error("Wrong invitation or not allowed"),
+                   "404": _error("No such slot or staff member"),
+                   "409": {"description": "slot_full or already_reserved",
+                           **_json({"oneOf": [_ref(s.AlreadyReservedOut), _ref(s.Error)]})},
+                   "429": _error("Too many wrong invitation codes")},
+                  body=s.ReservationIn),
+            "security": [{}, {"bearer": []}],
+        }},
+        "/api/v1/reservations/{token}": {"get": _op(
+            "A reservation by its manage token",
+            {"200": {"description": "The reservation", **_json(s.ReservationOut)},
+             "404": _error("Unknown or tampered token")}, params=[TOKEN])},
+        "/api/v1/reservations/{token}/cancel": {"post": _op(
+            "Cancel", {"200": {"description": "Cancelled", **_json(s.ReservationOut)},
+                       "404": _error("Unknown or tampered token"),
+                       "409": _error("Already used at the desk")}, params=[TOKEN])},
+        "/api/v1/reservations/{token}/reschedule": {"post": _op(
+            "Move to another slot", {"200": {"description": "Moved", **_json(s.ReservationOut)},
+                                     "404": _error("Unknown token or slot"),
+                                     "409": _error("slot_full; the booking is unchanged")},
+            body=s.RescheduleIn, params=[TOKEN])},
+        "/api/v1/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3.1"}}, tag="ops")},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Outreach Desk API",
+            "version": "1",
+            "description": "On-site My Number card application desks: setting up, browsing and booking.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())

@@ -1,0 +1,187 @@
+"""Shapes of the JSON API: request bodies are validated with these, and the OpenAPI
+document is generated from the same classes, so the two cannot drift apart."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+CardStatus = Literal["none", "applied", "received"]
+Text = Field(min_length=1, max_length=200)
+
+
+class Body(BaseModel):
+    # API.md: unknown fields are ignored; wrong types are refused.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class UnitIn(Body):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    parent_code: str | None = Field(default=None, max_length=32)
+
+
+class DependentIn(Body):
+    family_name: str = Field(min_length=1, max_length=50)
+    given_name: str = Field(min_length=1, max_length=50)
+    family_name_kana: str = Field(min_length=1, max_length=50)
+    given_name_kana: str = Field(min_length=1, max_length=50)
+    relation: str = Field(min_length=1, max_length=30)
+    card_status: CardStatus = "none"
+
+
+class VenueIn(Body):
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=1, max_length=200)
+    unit_code: str | None = Field(default=None, max_length=32)
+    notes: str = Field(default="", max_length=2000)
+
+
+class CampaignIn(Body):
+    title: str = Field(min_length=1, max_length=200)
+    booking_opens_at: dt.datetime
+    booking_closes_at: dt.datetime
+    published: StrictBool = False
+    what_to_bring: str = Field(default="", max_length=2000)
+    cutoff_minutes: StrictInt = Field(default=60, ge=0, le=7 * 24 * 60)
+    target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
+
+
+class SessionIn(Body):
+    venue_id: StrictInt = Field(ge=1)
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    slot_minutes: StrictInt = Field(ge=1, le=24 * 60)
+    desks: StrictInt = Field(ge=1, le=100)
+
+
+class ReservationIn(Body):
+    slot_id: StrictInt = Field(ge=1)
+    staff_number: str = Field(min_length=1, max_length=32)
+    invitation_code: str | None = Field(default=None, max_length=32)
+    dependent_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
+
+
+class RescheduleIn(Body):
+    slot_id: StrictInt = Field(ge=1)
+
+
+# --- answers (documentation and tests; the views build plain dicts) ----------
+
+
+class Error(BaseModel):
+    error: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ImportLineError(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
+class ImportErrorOut(Error):
+    errors: list[ImportLineError]
+
+
+class UnitOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    parent_code: str | None
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class InvitationOut(BaseModel):
+    code: str
+    url: str
+
+
+class DependentOut(BaseModel):
+    id: int
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    relation: str
+    card_status: CardStatus
+
+
+class VenueOut(BaseModel):
+    id: int
+    name: str
+    address: str
+    unit_code: str | None = None
+    notes: str = ""
+
+
+class CampaignOut(BaseModel):
+    id: int
+    title: str
+    booking_opens_at: dt.datetime
+    booking_closes_at: dt.datetime
+    published: bool = True
+    what_to_bring: str = ""
+    cutoff_minutes: int = 60
+
+
+class SlotOut(BaseModel):
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    remaining: int
+
+
+class VenueBrief(BaseModel):
+    id: int
+    name: str
+    address: str
+
+
+class SessionOut(BaseModel):
+    id: int
+    venue: VenueBrief
+    date: dt.date
+    start_time: str = Field(pattern=r"^\d\d:\d\d$")
+    end_time: str = Field(pattern=r"^\d\d:\d\d$")
+    slot_minutes: int
+    desks: int
+    slots: list[SlotOut]
+
+
+class ReservationSlot(BaseModel):
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue: VenueBrief
+
+
+class Person(BaseModel):
+    kind: Literal["staff", "dependent"]
+    name: str
+
+
+class ReservationOut(BaseModel):
+    id: int
+    code: str
+    status: Literal["booked", "cancelled", "checked_in", "no_show"]
+    channel: Literal["web", "phone", "walk_in"]
+    slot: ReservationSlot
+    people: list[Person]
+    manage_token: str
+    manage_url: str
+    ics_url: str
+    qr_url: str
+
+
+class AlreadyReservedOut(Error):
+    reservation_code: str

@@ -1,0 +1,94 @@
+"""Records as the API's JSON objects."""
+from __future__ import annotations
+
+from flask import url_for
+
+from ..localtime import TOKYO
+from ..models import Campaign, Dependent, DeskSession, Reservation, Slot, Unit, Venue
+from ..services.confirmations import manage_url
+from ..services.reservations import manage_token
+
+
+def instant(value) -> str:
+    """ISO 8601 with the Tokyo offset, as bookers and clerks read it."""
+    return value.astimezone(TOKYO).isoformat()
+
+
+def unit(u: Unit) -> dict:
+    return {"id": u.id, "code": u.code, "name": u.name, "parent_code": u.parent.code if u.parent else None}
+
+
+def venue_brief(v: Venue) -> dict:
+    return {"id": v.id, "name": v.name, "address": v.address}
+
+
+def venue(v: Venue) -> dict:
+    return {**venue_brief(v), "unit_code": v.unit.code if v.unit else None, "notes": v.notes}
+
+
+def dependent(d: Dependent) -> dict:
+    return {
+        "id": d.id,
+        "family_name": d.family_name,
+        "given_name": d.given_name,
+        "family_name_kana": d.family_name_kana,
+        "given_name_kana": d.given_name_kana,
+        "relation": d.relation,
+        "card_status": d.card_status,
+    }
+
+
+def campaign(c: Campaign) -> dict:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "booking_opens_at": instant(c.booking_opens_at),
+        "booking_closes_at": instant(c.booking_closes_at),
+        "published": c.is_published,
+        "what_to_bring": c.what_to_bring,
+        "cutoff_minutes": c.cutoff_minutes,
+    }
+
+
+def slot(s: Slot) -> dict:
+    return {
+        "id": s.id,
+        "starts_at": instant(s.starts_at),
+        "ends_at": instant(s.ends_at),
+        "capacity": s.capacity,
+        "remaining": s.remaining,
+    }
+
+
+def session(s: DeskSession) -> dict:
+    return {
+        "id": s.id,
+        "venue": venue_brief(s.venue),
+        "date": s.date.isoformat(),
+        "start_time": s.start_time.strftime("%H:%M"),
+        "end_time": s.end_time.strftime("%H:%M"),
+        "slot_minutes": s.slot_minutes,
+        "desks": s.desks,
+        "slots": [slot(x) for x in s.slots],
+    }
+
+
+def reservation(r: Reservation) -> dict:
+    token = manage_token(r)
+    return {
+        "id": r.id,
+        "code": r.code,
+        "status": r.status,
+        "channel": r.channel,
+        "slot": {
+            "id": r.slot.id,
+            "starts_at": instant(r.slot.starts_at),
+            "ends_at": instant(r.slot.ends_at),
+            "venue": venue_brief(r.slot.desk_session.venue),
+        },
+        "people": [{"kind": p.kind, "name": p.name} for p in r.people],
+        "manage_token": token,
+        "manage_url": manage_url(r),
+        "ics_url": url_for("public.calendar", token=token, _external=True),
+        "qr_url": url_for("public.qr", token=token, _external=True),
+    }

@@ -1,0 +1,101 @@
+"""Setting up (role admin): units, staff, dependents, venues, campaigns, sessions."""
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, request
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..localtime import TOKYO
+from ..services import invitations, organisation, slots, staff_import
+from ..services.errors import DomainError
+from . import bp, serialize
+from .common import body, office
+from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
+
+
+@bp.post("/units")
+@office("admin")
+def create_unit():
+    data = body(UnitIn)
+    unit = organisation.create_unit(data.code, data.name, data.parent_code)
+    db.session.commit()
+    return jsonify(serialize.unit(unit)), 201
+
+
+@bp.post("/staff/import")
+@office("admin")
+def import_staff():
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413)
+    raw = request.get_data(cache=False)
+    try:
+        text = staff_import.decode(raw)
+    except UnicodeDecodeError:
+        raise DomainError(
+            "invalid_import",
+            _("The file could not be read. Save it as CSV in UTF-8 or Shift_JIS and try again."),
+            errors=[{"line": 1, "field": "", "message": _("Unreadable text encoding.")}],
+        ) from None
+    result = staff_import.import_staff(text)
+    db.session.commit()
+    return jsonify(created=result.created, updated=result.updated, unchanged=result.unchanged)
+
+
+@bp.get("/staff/<staff_number>/invitation")
+@office("admin")
+def staff_invitation(staff_number: str):
+    staff = organisation.staff_by_number(staff_number)
+    return jsonify(code=invitations.code(staff), url=invitations.link_url(staff))
+
+
+@bp.post("/staff/<staff_number>/dependents")
+@office("admin")
+def add_dependent(staff_number: str):
+    staff = organisation.staff_by_number(staff_number)
+    data = body(DependentIn)
+    dependent = organisation.add_dependent(staff, **data.model_dump())
+    db.session.commit()
+    return jsonify(serialize.dependent(dependent)), 201
+
+
+@bp.post("/venues")
+@office("admin")
+def create_venue():
+    data = body(VenueIn)
+    venue = organisation.create_venue(data.name, data.address, unit_code=data.unit_code, notes=data.notes)
+    db.session.commit()
+    return jsonify(serialize.venue(venue)), 201
+
+
+@bp.post("/campaigns")
+@office("admin")
+def create_campaign():
+    data = body(CampaignIn)
+    campaign = organisation.create_campaign(
+        data.title,
+        _aware(data.booking_opens_at),
+        _aware(data.booking_closes_at),
+        published=data.published,
+        what_to_bring=data.what_to_bring,
+        cutoff_minutes=data.cutoff_minutes,
+        target_unit_codes=data.target_unit_codes,
+    )
+    db.session.commit()
+    return jsonify(serialize.campaign(campaign)), 201
+
+
+@bp.post("/campaigns/<int:campaign_id>/sessions")
+@office("admin")
+def create_session(campaign_id: int):
+    campaign = slots.get_campaign(campaign_id)
+    data = body(SessionIn)
+    session = slots.create_session(
+        campaign, data.venue_id, data.date, data.start_time, data.end_time, data.slot_minutes, data.desks
+    )
+    db.session.commit()
+    return jsonify(serialize.session(session)), 201
+
+
+def _aware(value):
+    """API.md: a naive datetime sent in means Asia/Tokyo."""
+    return value if value.tzinfo else value.replace(tzinfo=TOKYO)

@@ -1,0 +1,70 @@
+"""flask --app booking …: the commands an operator runs."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+from .models import ROLES
+from .services import accounts
+from .services.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_api_token)
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
+
+
+def _fail(error: DomainError) -> None:
+    details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+    raise click.ClickException(f"{error.message}" + (f" ({details})" if details else ""))
+
+
+@click.command("create-api-token")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
+def create_api_token(username: str, role: str, unit_code: str | None) -> None:
+    """Create the office user if missing and print a new API token on the last line."""
+    try:
+        user = accounts.ensure_user(username, role, unit_code=unit_code)
+        token = accounts.issue_api_token(user)
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+    db.session.commit()
+    click.echo(f"API token for {username} ({role}):")
+    click.echo(token)
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
+@click.password_option()
+def create_user(username: str, role: str, unit_code: str | None, password: str) -> None:
+    """Create or update an office user who logs in with a password."""
+    try:
+        accounts.ensure_user(username, role, unit_code=unit_code, password=password)
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+    db.session.commit()
+    click.echo(f"User {username} ({role}) is ready.")
+
+
+@click.command("seed-demo")
+@click.option("--staff", "staff_count", default=300, show_default=True, help="How many staff to create.")
+def seed_demo(staff_count: int) -> None:
+    """Fill an empty database with the Fukushima-like demo and print how to log in."""
+    from .demo import seed
+
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        try:
+            summary = seed(staff_count=staff_count)
+        except DomainError as error:
+            db.session.rollback()
+            _fail(error)
+        db.session.commit()
+        click.echo(summary)

@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with an optional instance/config.py on top."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated into instance/ on first run.
+
+    Several hosts must share one key (set SECRET_KEY): invitation links, manage
+    links and QR codes are derived from it.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict:
+    default_db = f"sqlite:///{instance_path / 'outreach-desk.sqlite3'}"
+    database_url = os.environ.get("DATABASE_URL", default_db)
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "SECRET_KEY": _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        # Used for links made outside a request (CLI, demo) and for calendar UIDs.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Photos are personal data: kept outside static/ and never served as files.
+        "PHOTO_DIR": os.environ.get("PHOTO_DIR", str(instance_path / "photos")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        # Number of proxies in front of the app whose X-Forwarded-* headers to trust.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+    }
+
+
+def engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # timeout: how long a writer waits for the lock (the busy timeout).
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+
+
+DEFAULTS = {
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    # Bodies above this are refused with 413 before they are read whole.
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "API_MAX_JSON_BYTES": 64 * 1024,
+    "BABEL_DEFAULT_LOCALE": "ja",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+    "LANGUAGES": ("ja", "en"),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Wrong invitation codes allowed per address before too_many_attempts.
+    "INVITATION_ATTEMPTS_LIMIT": "10 per 15 minutes",
+    "WTF_CSRF_TIME_LIMIT": None,
+}

@@ -1,0 +1,143 @@
+"""Demo data modelled on Fukushima City's 2022 station visits (see shared/reference)."""
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date, time, timedelta
+
+from flask import url_for
+from sqlalchemy import select
+
+from .extensions import db
+from .localtime import at_tokyo, utcnow
+from .models import Staff, Unit
+from .services import accounts, invitations, organisation, slots
+
+FAMILY_NAMES = [
+    ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("渡辺", "ワタナベ"),
+    ("伊藤", "イトウ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("佐々木", "ササキ"), ("斎藤", "サイトウ"), ("松本", "マツモト"),
+    ("井上", "イノウエ"), ("木村", "キムラ"), ("林", "ハヤシ"), ("清水", "シミズ"), ("阿部", "アベ"),
+    ("菅野", "カンノ"), ("遠藤", "エンドウ"), ("大槻", "オオツキ"), ("橋本", "ハシモト"), ("本田", "ホンダ"),
+]
+MALE_NAMES = [
+    ("翔太", "ショウタ"), ("大輔", "ダイスケ"), ("健一", "ケンイチ"), ("拓也", "タクヤ"), ("直樹", "ナオキ"),
+    ("誠", "マコト"), ("亮", "リョウ"), ("浩二", "コウジ"), ("隆", "タカシ"), ("悠斗", "ユウト"),
+    ("和也", "カズヤ"), ("修", "オサム"), ("剛", "ツヨシ"), ("聡", "サトシ"), ("蓮", "レン"),
+]
+FEMALE_NAMES = [
+    ("陽子", "ヨウコ"), ("美咲", "ミサキ"), ("由美", "ユミ"), ("恵", "メグミ"), ("さくら", "サクラ"),
+    ("真由美", "マユミ"), ("愛", "アイ"), ("結衣", "ユイ"), ("智子", "トモコ"), ("彩", "アヤ"),
+]
+CHILD_NAMES = [("陽向", "ヒナタ"), ("葵", "アオイ"), ("湊", "ミナト"), ("凛", "リン"), ("大和", "ヤマト"), ("芽依", "メイ")]
+
+UNITS = [
+    # code, name, parent, share of staff, venue (name, address, notes)
+    ("HQ", "消防本部", None, 0.20, None),
+    ("A", "中央消防署", None, 0.32,
+     ("消防本部・中央消防署 3階会議室", "福島県福島市天神町11-28",
+      "正面玄関から入り、受付で「マイナンバーカードの申請」とお伝えください。")),
+    ("A1", "中央消防署 東出張所", "A", 0.08, None),
+    ("B", "北消防署", None, 0.20,
+     ("北消防署 2階講堂", "福島県福島市本内字北原3-1", "駐車場は庁舎裏をご利用ください。")),
+    ("C", "南消防署", None, 0.20,
+     ("南消防署 1階会議室", "福島県福島市黒岩字上ノ町1", "")),
+]
+
+
+def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2022) -> str:
+    """Create the demo department, staff, campaign and the seven sessions; return what to print."""
+    if db.session.scalar(select(Unit.id).limit(1)) is not None:
+        raise SystemExit("The database already has data; the demo needs an empty one.")
+    rng = random.Random(rng_seed)
+    today = today or utcnow().date()
+
+    units, venues = {}, {}
+    for code, name, parent, _share, venue in UNITS:
+        units[code] = organisation.create_unit(code, name, parent)
+        if venue:
+            venues[code] = organisation.create_venue(venue[0], venue[1], unit_code=code, notes=venue[2])
+
+    number = 1000
+    for code, _name, _parent, share, _venue in UNITS:
+        for _ in range(round(staff_count * share)):
+            number += 1
+            _make_staff(rng, number, units[code])
+
+    first = today + timedelta(days=14)
+    # Fukushima's pattern: HQ and the central station on three days (15:00–19:00),
+    # then each other station on two evenings (18:00–19:00), so every shift crew
+    # is on duty on at least one of them.
+    campaign = organisation.create_campaign(
+        "令和8年度 消防職員マイナンバーカード出張申請",
+        at_tokyo(today - timedelta(days=1), time(8, 30)),
+        at_tokyo(first + timedelta(days=16), time(17, 0)),
+        published=True,
+        what_to_bring="本人確認書類（運転免許証など）、通知カードまたは個人番号通知書（お持ちの方）、"
+        "交付申請書（お持ちの方）。写真は会場で撮影します。",
+    )
+    plan = [
+        ("A", 0, time(15), time(19)), ("A", 2, time(15), time(19)), ("A", 3, time(15), time(19)),
+        ("B", 9, time(18), time(19)), ("B", 10, time(18), time(19)),
+        ("C", 13, time(18), time(19)), ("C", 14, time(18), time(19)),
+    ]
+    for venue_code, offset, start, end in plan:
+        slots.create_session(campaign, venues[venue_code].id, first + timedelta(days=offset), start, end, 10, 2)
+
+    password = secrets.token_urlsafe(9)
+    accounts.ensure_user("admin", "admin", password=password)
+    db.session.flush()
+
+    examples = _example_staff()
+    lines = [
+        f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions.",
+        f"Office login: {url_for('office.login', _external=True)}",
+        f"  username: admin   password: {password}",
+        "Invitation links (open on a phone):",
+    ]
+    for staff in examples:
+        lines.append(f"  {staff.name} ({staff.unit.name}, {staff.crew}, "
+                     f"{len(staff.dependents)} dependents): {invitations.link_url(staff)}")
+        lines.append(f"    staff number {staff.staff_number} / invitation code {invitations.code(staff)}")
+    return "\n".join(lines)
+
+
+def _make_staff(rng: random.Random, number: int, unit: Unit) -> Staff:
+    family, family_kana = rng.choice(FAMILY_NAMES)
+    female = rng.random() < 0.12
+    given, given_kana = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
+    crew = "日勤" if unit.code == "HQ" or rng.random() < 0.1 else rng.choice(["1部", "2部"])
+    status = rng.choices(["none", "applied", "received"], weights=[45, 15, 40])[0]
+    staff = organisation.add_staff(
+        staff_number=str(number),
+        family_name=family,
+        given_name=given,
+        family_name_kana=family_kana,
+        given_name_kana=given_kana,
+        unit=unit,
+        crew=crew,
+        card_status=status,
+    )
+    if rng.random() < 0.35:
+        spouse, spouse_kana = rng.choice(MALE_NAMES if female else FEMALE_NAMES)
+        organisation.add_dependent(staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
+                                   given_name_kana=spouse_kana, relation="夫" if female else "妻",
+                                   card_status=rng.choice(["none", "none", "received"]))
+        for i in range(rng.choice([0, 1, 1, 2])):
+            child, child_kana = rng.choice(CHILD_NAMES)
+            organisation.add_dependent(staff, family_name=family, given_name=child, family_name_kana=family_kana,
+                                       given_name_kana=child_kana, relation=["長子", "次子"][i],
+                                       card_status="none")
+    return staff
+
+
+def _example_staff() -> list[Staff]:
+    """Three people worth trying: with dependents at the central station, at station B, at HQ."""
+    picks = []
+    for code, want_dependents in (("A", True), ("B", False), ("HQ", True)):
+        candidates = db.session.scalars(
+            select(Staff).join(Staff.unit).where(Unit.code == code, Staff.card_status == "none").order_by(Staff.id)
+        ).all()
+        chosen = next((s for s in candidates if bool(s.dependents) == want_dependents), candidates[0])
+        picks.append(chosen)
+    return picks

@@ -1,0 +1,27 @@
+"""Time zone helpers: instants are UTC inside, Asia/Tokyo at the edges."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def local(dt: datetime) -> datetime:
+    """The instant on the Tokyo wall clock."""
+    return dt.astimezone(TOKYO)
+
+
+def at_tokyo(day: date, clock: time) -> datetime:
+    """The instant of a Tokyo wall-clock time on a date (Japan has no DST)."""
+    return datetime.combine(day, clock, tzinfo=TOKYO)
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO 8601 datetime; a naive value means Asia/Tokyo (API.md)."""
+    dt = datetime.fromisoformat(value)
+    return dt if dt.tzinfo else dt.replace(tzinfo=TOKYO)

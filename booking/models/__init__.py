@@ -1,0 +1,13 @@
+"""The models, one module per aggregate."""
+from .audit import AuditEvent
+from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
+from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User
+from .reservations import ACTIVE_STATUSES, CHANNELS, CheckIn, Photo, Reservation, ReservationPerson
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "ACTIVE_STATUSES", "CARD_STATUSES", "CHANNELS", "ROLES",
+    "ApiToken", "AuditEvent", "Campaign", "CheckIn", "Dependent", "DeskSession", "Photo",
+    "Reservation", "ReservationPerson", "Slot", "Staff", "UTCDateTime", "Unit", "User",
+    "Venue", "campaign_units", "utcnow",
+]

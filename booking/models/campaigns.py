@@ -1,0 +1,114 @@
+"""What the My Number section publishes: venues, campaigns, desk sessions and their slots."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .organisation import Unit
+from .types import UTCDateTime, utcnow
+
+
+class Venue(db.Model):
+    """Where a desk is set up, usually a unit's building (会場)."""
+
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))
+    #: The unit whose building this is; its staff see this venue first.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    #: Access notes shown to bookers (entrance, parking…).
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    unit: Mapped[Unit | None] = relationship()
+
+
+campaign_units = Table(
+    "campaign_units",
+    db.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Campaign(db.Model):
+    """A plan of desk sessions with one booking window (実施計画)."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    booking_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    booking_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Booking closes this many minutes before a slot starts.
+    cutoff_minutes: Mapped[int] = mapped_column(default=60)
+    #: What bookers are told to bring, shown on the confirmation and in the calendar file.
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    is_published: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    #: Units whose staff may book; none means every unit.
+    target_units: Mapped[list[Unit]] = relationship(secondary=campaign_units)
+    sessions: Mapped[list[DeskSession]] = relationship(
+        back_populates="campaign", order_by="(DeskSession.date, DeskSession.start_time)"
+    )
+
+
+class DeskSession(db.Model):
+    """A campaign's desk at one venue on one date (実施日程); named so to avoid db.session."""
+
+    __tablename__ = "desk_sessions"
+    __table_args__ = (
+        CheckConstraint("slot_minutes > 0", name="slot_minutes_positive"),
+        CheckConstraint("desks > 0", name="desks_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    #: Local (Asia/Tokyo) date and wall-clock times; an end before the start means the next day.
+    date: Mapped[date]
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    slot_minutes: Mapped[int]
+    #: Parallel desks, which is each slot's capacity.
+    desks: Mapped[int]
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="sessions")
+    venue: Mapped[Venue] = relationship()
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="desk_session", order_by="Slot.starts_at", cascade="all, delete-orphan"
+    )
+
+
+class Slot(db.Model):
+    """A bookable time within a session; seats_taken is the capacity counter."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        # The last line of defence against overbooking: the conditional update in
+        # services.reservations decides, and this makes any bug there fail loudly.
+        CheckConstraint("seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("seats_taken >= 0", name="seats_not_negative"),
+        Index("ix_slots_session_start", "desk_session_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_session_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_sessions.id", ondelete="CASCADE")
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int]
+    seats_taken: Mapped[int] = mapped_column(default=0)
+
+    desk_session: Mapped[DeskSession] = relationship(back_populates="slots")
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)

@@ -1,0 +1,144 @@
+"""The fire department as the system knows it: units, staff, dependents, office users."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+CARD_STATUSES = ("none", "applied", "received")
+ROLES = ("admin", "chief", "clerk")
+
+
+class Unit(db.Model):
+    """A headquarters, station or branch office (所属)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The department's own short code, used in imports and the API.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+
+class Staff(db.Model):
+    """A member of staff (職員) who may book for themselves and their dependents."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint("card_status IN ('none', 'applied', 'received')", name="card_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_number: Mapped[str] = mapped_column(String(32), unique=True)
+    family_name: Mapped[str] = mapped_column(String(50))
+    given_name: Mapped[str] = mapped_column(String(50))
+    family_name_kana: Mapped[str] = mapped_column(String(50))
+    given_name_kana: Mapped[str] = mapped_column(String(50))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: Shift crew as the unit names it: 1部, 2部, 3部, 日勤…
+    crew: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    card_status: Mapped[str] = mapped_column(String(10), default="none")
+    card_status_on: Mapped[date | None]
+    #: Changing this nonce revokes the invitation link and code derived from it.
+    invitation_nonce: Mapped[str] = mapped_column(String(32))
+    #: SHA-256 of the invitation link token, for looking the link up without storing it.
+    invitation_link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    dependents: Mapped[list[Dependent]] = relationship(
+        back_populates="staff", order_by="Dependent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}"
+
+
+class Dependent(db.Model):
+    """A dependent (被扶養者) who can come along in the staff member's reservation."""
+
+    __tablename__ = "dependents"
+    __table_args__ = (
+        CheckConstraint("card_status IN ('none', 'applied', 'received')", name="card_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    family_name: Mapped[str] = mapped_column(String(50))
+    given_name: Mapped[str] = mapped_column(String(50))
+    family_name_kana: Mapped[str] = mapped_column(String(50))
+    given_name_kana: Mapped[str] = mapped_column(String(50))
+    #: Relation to the staff member in the staff member's words (妻, 長男…).
+    relation: Mapped[str] = mapped_column(String(30))
+    card_status: Mapped[str] = mapped_column(String(10), default="none")
+    card_status_on: Mapped[date | None]
+
+    staff: Mapped[Staff] = relationship(back_populates="dependents")
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}"
+
+
+class User(db.Model):
+    """An office account: the My Number section (admin), a station chief or a desk clerk."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'chief', 'clerk')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10))
+    #: A chief sees this unit and everything under it.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

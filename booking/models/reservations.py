@@ -1,0 +1,149 @@
+"""Bookings and what happens to them at the desk."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .campaigns import Campaign, Slot
+from .organisation import Dependent, Staff, User
+from .types import UTCDateTime, utcnow
+
+ACTIVE_STATUSES = ("booked", "checked_in")
+CHANNELS = ("web", "phone", "walk_in")
+
+
+class Reservation(db.Model):
+    """A staff member's booking of one slot, for themselves and any dependents (予約)."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('booked', 'cancelled', 'checked_in', 'no_show')", name="status"
+        ),
+        CheckConstraint("channel IN ('web', 'phone', 'walk_in')", name="channel"),
+        CheckConstraint("seats > 0", name="seats_positive"),
+        # Rule 2: one active reservation per staff member per campaign. A partial
+        # unique index, so that two concurrent first bookings by the same person
+        # cannot both commit, whatever the Python code checked before.
+        Index(
+            "uq_reservations_active_staff_campaign",
+            "staff_id",
+            "campaign_id",
+            unique=True,
+            sqlite_where=text("status IN ('booked', 'checked_in')"),
+            postgresql_where=text("status IN ('booked', 'checked_in')"),
+        ),
+        Index("ix_reservations_slot_status", "slot_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short code read out on the phone and typed at the desk; no look-alike characters.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    #: Copied from the slot so that the unique index above can see it.
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    #: Seats held in the slot: the staff member plus the dependents who come.
+    seats: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    status: Mapped[str] = mapped_column(String(12), default="booked")
+    #: Rotating it revokes the manage link and QR code derived from it.
+    token_nonce: Mapped[str] = mapped_column(String(32))
+    #: SHA-256 of the manage token, for lookup; the token itself is never stored.
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Raised on every move, for the calendar file's SEQUENCE.
+    sequence: Mapped[int] = mapped_column(default=0)
+    #: The office user who booked on the person's behalf (channel phone or walk_in).
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    slot: Mapped[Slot] = relationship()
+    staff: Mapped[Staff] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    people: Mapped[list[ReservationPerson]] = relationship(
+        back_populates="reservation",
+        order_by="ReservationPerson.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class ReservationPerson(db.Model):
+    """One seat of a reservation: the staff member or one dependent."""
+
+    __tablename__ = "reservation_people"
+    __table_args__ = (
+        CheckConstraint("kind IN ('staff', 'dependent')", name="kind"),
+        CheckConstraint(
+            "(kind = 'staff' AND dependent_id IS NULL) OR "
+            "(kind = 'dependent' AND dependent_id IS NOT NULL)",
+            name="kind_matches_dependent",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    dependent_id: Mapped[int | None] = mapped_column(ForeignKey("dependents.id"))
+
+    reservation: Mapped[Reservation] = relationship(back_populates="people")
+    dependent: Mapped[Dependent | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        return self.dependent.name if self.dependent else self.reservation.staff.name
+
+    @property
+    def kana(self) -> str:
+        return self.dependent.kana if self.dependent else self.reservation.staff.kana
+
+
+class CheckIn(db.Model):
+    """A person's arrival at the desk (受付記録); at most one per reservation seat."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("reservation_person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_person_id: Mapped[int] = mapped_column(
+        ForeignKey("reservation_people.id", ondelete="CASCADE")
+    )
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The person handed in the application at the desk; moves the card status to applied.
+    is_application_submitted: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[ReservationPerson] = relationship()
+    clerk: Mapped[User | None] = relationship()
+
+
+class Photo(db.Model):
+    """An application photo taken at the desk; the JPEG lives outside static/ on disk."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_in_id: Mapped[int] = mapped_column(
+        ForeignKey("check_ins.id", ondelete="CASCADE"), unique=True
+    )
+    #: File name under the photo folder; random, so it reveals nothing.
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    byte_size: Mapped[int]
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the retention rule deletes it (rule 7).
+    delete_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    check_in: Mapped[CheckIn] = relationship()

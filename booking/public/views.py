@@ -1,0 +1,191 @@
+"""Booker views: load, check, call one service, commit, redirect or render."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db, limiter
+from ..localtime import utcnow
+from ..models import DeskSession, Staff
+from ..services import browse, confirmations, invitations, reservations
+from ..services.errors import DomainError
+from ..web import status_for
+from . import bp
+from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
+
+
+def _staff_or_404(token: str) -> Staff:
+    staff = invitations.staff_for_link(token)
+    if staff is None:
+        abort(404, description=_(
+            "This invitation link is no longer valid. Ask your unit chief or the My Number "
+            "section for a new invitation, or sign in with your staff number and invitation code."))
+    return staff
+
+
+def _wrong_code(response) -> bool:
+    return response.status_code == 403
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["INVITATION_ATTEMPTS_LIMIT"], methods=["POST"],
+               deduct_when=_wrong_code)
+def identify():
+    form = IdentifyForm()
+    if form.validate_on_submit():
+        staff = invitations.staff_for_code(form.staff_number.data, form.invitation_code.data)
+        if staff is not None:
+            return redirect(url_for(".invitation", token=invitations.link_token(staff)))
+        flash(_("The staff number or invitation code is wrong. Check your invitation slip and try again."), "error")
+        return render_template("public/identify.html", form=form), 403
+    return render_template("public/identify.html", form=form)
+
+
+@bp.get("/i/<token>")
+def invitation(token: str):
+    staff = _staff_or_404(token)
+    now = utcnow()
+    campaigns = browse.open_campaigns(staff, now)
+    for campaign in campaigns:
+        existing = reservations.active_reservation(staff.id, campaign.id)
+        if existing is not None and len(campaigns) == 1:
+            return redirect(url_for(".manage", token=reservations.manage_token(existing)))
+    offers = []
+    for campaign in campaigns:
+        existing = reservations.active_reservation(staff.id, campaign.id)
+        existing_token = reservations.manage_token(existing) if existing else None
+        offers.append((campaign, existing_token, browse.session_choices(campaign, staff, now)))
+    return render_template("public/invitation.html", staff=staff, token=token, offers=offers)
+
+
+@bp.route("/i/<token>/sessions/<int:session_id>", methods=["GET", "POST"])
+def choose_slot(token: str, session_id: int):
+    staff = _staff_or_404(token)
+    session = db.get_or_404(DeskSession, session_id)
+    if not session.campaign.is_published or session.is_cancelled:
+        abort(404)
+    existing = reservations.active_reservation(staff.id, session.campaign_id)
+    if existing is not None:
+        return redirect(url_for(".manage", token=reservations.manage_token(existing)))
+    now = utcnow()
+    form = BookForm()
+    choices = browse.slot_choices(session, now)
+    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
+    form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            reservation = reservations.reserve(form.slot_id.data, staff, dependent_ids=form.dependent_ids.data or [])
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = status_for(error.code)
+            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+        else:
+            db.session.commit()
+            return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "public/choose_slot.html", staff=staff, token=token, session=session, choices=choices, form=form
+    ), status
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    reservation = _reservation_or_404(token)
+    return render_template(
+        "public/manage.html",
+        reservation=reservation,
+        token=token,
+        manage_url=confirmations.manage_url(reservation),
+        is_new=request.args.get("new") == "1",
+        cancel_form=ConfirmForm(),
+        invitation_token=invitations.link_token(reservation.staff),
+    )
+
+
+@bp.post("/r/<token>/cancel")
+def cancel(token: str):
+    reservation = _reservation_or_404(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        reservations.cancel(reservation)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your reservation has been cancelled. The seat is free for someone else."), "success")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.get("/r/<token>/move")
+def move(token: str):
+    reservation = _reservation_or_404(token)
+    if reservation.status != "booked":
+        return redirect(url_for(".manage", token=token))
+    days = browse.session_choices(reservation.campaign, reservation.staff, utcnow(), seats=reservation.seats)
+    return render_template("public/move.html", reservation=reservation, token=token, days=days)
+
+
+@bp.route("/r/<token>/move/<int:session_id>", methods=["GET", "POST"])
+def move_to_slot(token: str, session_id: int):
+    reservation = _reservation_or_404(token)
+    session = db.get_or_404(DeskSession, session_id)
+    if session.campaign_id != reservation.campaign_id or reservation.status != "booked":
+        return redirect(url_for(".manage", token=token))
+    now = utcnow()
+    form = MoveForm()
+    choices = browse.slot_choices(session, now)
+    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            reservations.reschedule(reservation, form.slot_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = status_for(error.code)
+            reservation = _reservation_or_404(token)
+            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+        else:
+            db.session.commit()
+            flash(_("Your reservation has been moved. Your calendar file has been updated too."), "success")
+            return redirect(url_for(".manage", token=token))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "public/move_to_slot.html", reservation=reservation, token=token, session=session,
+        choices=choices, form=form,
+    ), status
+
+
+@bp.get("/r/<token>/calendar.ics")
+def calendar(token: str):
+    reservation = _reservation_or_404(token)
+    return current_app.response_class(
+        confirmations.calendar_file(reservation),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="mynumber-{reservation.code}.ics"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/r/<token>/qr.png")
+def qr(token: str):
+    reservation = _reservation_or_404(token)
+    return current_app.response_class(
+        confirmations.qr_png(reservation), mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+def _reservation_or_404(token: str):
+    try:
+        return reservations.by_manage_token(token)
+    except DomainError as error:
+        abort(404, description=str(error.message))

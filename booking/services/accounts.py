@@ -1,0 +1,68 @@
+"""Office accounts and their API tokens."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, ApiToken, User
+from . import tokens
+from .errors import DomainError
+from .organisation import invalid, unit_by_code
+
+
+def ensure_user(username: str, role: str, *, unit_code: str | None = None, password: str | None = None) -> User:
+    """The office user, created when missing and brought to the given role and unit."""
+    if role not in ROLES:
+        raise invalid(role=_l("Use admin, chief or clerk."))
+    unit = None
+    if unit_code:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise invalid(unit=_l("No unit has the code %(code)s.", code=unit_code))
+    if role == "chief" and unit is None:
+        raise invalid(unit=_l("A chief must be bound to a unit."))
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, role=role)
+        db.session.add(user)
+    user.role = role
+    user.unit = unit
+    if password is not None:
+        user.password_hash = generate_password_hash(password)
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not user.password_hash:
+        # Hash anyway so that a missing account takes as long as a wrong password.
+        check_password_hash(generate_password_hash("x"), password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+def issue_api_token(user: User) -> str:
+    """A new bearer token for the user; only its hash is kept."""
+    token = tokens.new_api_token()
+    db.session.add(ApiToken(user=user, token_hash=tokens.digest(token)))
+    db.session.flush()
+    return token
+
+
+def user_for_api_token(token: str) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == tokens.digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.is_active:
+        return None
+    return row.user
+
+
+def require_role(user: User | None, *roles: str) -> None:
+    if user is None or user.role not in roles:
+        raise DomainError("forbidden", _l("Your account may not do this."))

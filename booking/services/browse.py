@@ -1,0 +1,99 @@
+"""What a booker can choose from: open campaigns, their sessions and slots, own venue first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Campaign, DeskSession, Slot, Staff
+from .reservations import booking_deadline
+
+
+@dataclass
+class SessionChoice:
+    session: DeskSession
+    is_own_venue: bool
+    seats_left: int
+    open_slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def is_full(self) -> bool:
+        return not self.open_slots
+
+
+@dataclass
+class DayChoices:
+    day: date
+    sessions: list[SessionChoice]
+
+
+def open_campaigns(staff: Staff, now: datetime) -> list[Campaign]:
+    """Published campaigns whose booking window is open and that include the staff member's unit."""
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .options(selectinload(Campaign.target_units))
+        .where(
+            Campaign.is_published.is_(True),
+            Campaign.booking_opens_at <= now,
+            Campaign.booking_closes_at >= now,
+        )
+        .order_by(Campaign.booking_opens_at, Campaign.id)
+    ).all()
+    return [c for c in campaigns if _targets(c, staff)]
+
+
+def _targets(campaign: Campaign, staff: Staff) -> bool:
+    if not campaign.target_units:
+        return True
+    unit, targets = staff.unit, {u.id for u in campaign.target_units}
+    while unit is not None:
+        if unit.id in targets:
+            return True
+        unit = unit.parent
+    return False
+
+
+def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: int = 1) -> list[DayChoices]:
+    """The campaign's sessions that can still be booked, by date; on each date the staff
+    member's own unit's venue comes first."""
+    sessions = db.session.scalars(
+        select(DeskSession)
+        .options(joinedload(DeskSession.venue), selectinload(DeskSession.slots))
+        .where(DeskSession.campaign_id == campaign.id, DeskSession.is_cancelled.is_(False))
+        .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
+    ).all()
+    own_units = _own_units(staff)
+    days: dict[date, list[SessionChoice]] = {}
+    for session in sessions:
+        upcoming = [s for s in session.slots if now <= booking_deadline(s, campaign)]
+        if not upcoming:
+            continue
+        choice = SessionChoice(
+            session=session,
+            is_own_venue=session.venue.unit_id in own_units,
+            seats_left=sum(s.remaining for s in upcoming),
+            open_slots=[s for s in upcoming if s.remaining >= seats],
+        )
+        days.setdefault(session.date, []).append(choice)
+    return [
+        DayChoices(day, sorted(choices, key=lambda c: (not c.is_own_venue, c.session.start_time)))
+        for day, choices in days.items()
+    ]
+
+
+def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]:
+    """Each slot of a session with whether it can still be booked now."""
+    campaign = session.campaign
+    return [(s, now <= booking_deadline(s, campaign) and s.remaining > 0) for s in session.slots]
+
+
+def _own_units(staff: Staff) -> set[int]:
+    """The staff member's unit and its parents: a branch office's staff go to their station."""
+    ids, unit = set(), staff.unit
+    while unit is not None:
+        ids.add(unit.id)
+        unit = unit.parent
+    return ids

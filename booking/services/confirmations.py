@@ -1,0 +1,100 @@
+"""What a booker takes away: the calendar file, the QR code and the links in them."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import qrcode
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from icalendar import Alarm, Calendar, Event, vText
+
+from ..localtime import TOKYO, utcnow
+from ..models import Reservation
+from . import tokens
+from .reservations import manage_token
+
+
+def manage_url(reservation: Reservation) -> str:
+    return url_for("public.manage", token=manage_token(reservation), _external=True)
+
+
+def qr_text(reservation: Reservation) -> str:
+    """What the QR code says: the manage URL, which carries the token and no personal data."""
+    return manage_url(reservation)
+
+
+def token_from_qr(text: str) -> str | None:
+    """The manage token in a scanned QR text, or None when it is not one of ours."""
+    path = urlsplit((text or "").strip()).path
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[-2] == "r":
+        return parts[-1]
+    return None
+
+
+def qr_png(reservation: Reservation) -> bytes:
+    # Medium error correction survives a cracked phone screen or a glare at the desk.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(qr_text(reservation))
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> bytes:
+    """An RFC 5545 VCALENDAR with one VEVENT for the reservation.
+
+    The UID is stable for the reservation, SEQUENCE rises with every move and
+    a cancelled booking is sent as STATUS:CANCELLED, so calendar apps update
+    the one event instead of adding another.
+    """
+    now = now or utcnow()
+    slot = reservation.slot
+    session = slot.desk_session
+    venue = session.venue
+    campaign = reservation.campaign
+    host = urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "http://outreach-desk.invalid").hostname
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Outreach Desk//My Number card desk//JA")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if reservation.status == "cancelled" else "PUBLISH")
+
+    event = Event()
+    event.add("uid", f"reservation-{reservation.id}-{reservation.token_nonce[:8]}@{host}")
+    event.add("dtstamp", now)
+    event.add("dtstart", slot.starts_at.astimezone(TOKYO))
+    event.add("dtend", slot.ends_at.astimezone(TOKYO))
+    event.add("sequence", reservation.sequence)
+    event.add("summary", _("My Number card application (%(code)s)",
+                           code=tokens.format_code(reservation.code)))
+    event.add("location", vText(f"{venue.name}, {venue.address}"))
+    lines = [
+        _("Reservation code: %(code)s", code=tokens.format_code(reservation.code)),
+        campaign.title,
+        _("Who: %(names)s", names=", ".join(p.name for p in reservation.people)),
+    ]
+    if campaign.what_to_bring:
+        lines.append(_("What to bring: %(items)s", items=campaign.what_to_bring))
+    if venue.notes:
+        lines.append(venue.notes)
+    lines.append(_("Manage or cancel: %(url)s", url=manage_url(reservation)))
+    event.add("description", "\n".join(lines))
+    event.add("url", manage_url(reservation))
+    if reservation.status == "cancelled":
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+        for before, label in ((timedelta(days=1), _("Tomorrow")), (timedelta(hours=1), _("In one hour"))):
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -before)
+            alarm.add("description", f"{label}: " + _("My Number card application"))
+            event.add_component(alarm)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -1,0 +1,21 @@
+"""Transaction helpers that differ between SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from ..extensions import db
+
+
+def begin_write() -> None:
+    """Start the request's transaction as a writer before it reads what it will decide on.
+
+    SQLite (WAL) lets many readers and one writer. A transaction that reads and
+    then writes can fail with SQLITE_BUSY when another writer committed in
+    between, and the busy timeout does not help then; BEGIN IMMEDIATE takes the
+    write lock first and waits for it with the busy timeout instead. PostgreSQL
+    needs nothing here: the conditional updates and unique indexes decide races.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi = connection.connection.dbapi_connection
+    if not dbapi.in_transaction:
+        dbapi.execute("BEGIN IMMEDIATE")

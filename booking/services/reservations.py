@@ -1,0 +1,323 @@
+"""Reserving, cancelling and moving: the rules about seats, windows and duplicates."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..localtime import utcnow
+from ..models import (
+    ACTIVE_STATUSES,
+    Campaign,
+    Dependent,
+    DeskSession,
+    Reservation,
+    ReservationPerson,
+    Slot,
+    Staff,
+    User,
+)
+from . import tokens
+from .database import begin_write
+from .errors import DomainError, NotFound
+
+
+def reserve(
+    slot_id: int,
+    staff: Staff,
+    *,
+    dependent_ids: Iterable[int] = (),
+    channel: str = "web",
+    booked_by: User | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Book a slot for a staff member and the dependents who come along."""
+    now = now or utcnow()
+    begin_write()
+    slot = _load_slot(slot_id)
+    campaign = slot.desk_session.campaign
+    _check_bookable(slot, now)
+    _check_targeted(campaign, staff)
+    dependents = _own_dependents(staff, dependent_ids)
+    existing = active_reservation(staff.id, campaign.id)
+    if existing is not None:
+        raise _already_reserved(existing)
+
+    seats = 1 + len(dependents)
+    _take_seats(slot.id, seats)
+    reservation = Reservation(
+        code=_unused_code(),
+        slot_id=slot.id,
+        staff=staff,
+        campaign_id=campaign.id,
+        seats=seats,
+        channel=channel,
+        status="booked",
+        token_nonce=tokens.new_nonce(),
+        manage_token_hash="",
+        booked_by_id=booked_by.id if booked_by else None,
+        created_at=now,
+        updated_at=now,
+    )
+    reservation.people = [ReservationPerson(kind="staff")] + [
+        ReservationPerson(kind="dependent", dependent=d) for d in dependents
+    ]
+    db.session.add(reservation)
+    try:
+        db.session.flush()
+        reservation.manage_token_hash = tokens.digest(manage_token(reservation))
+        db.session.flush()
+    except IntegrityError:
+        # A concurrent booking by the same person won the partial unique index
+        # (possible on PostgreSQL, where no lock serialises the two). The
+        # transaction is dead, so undo it here and report the winner.
+        db.session.rollback()
+        winner = active_reservation(staff.id, campaign.id)
+        if winner is None:
+            raise
+        raise _already_reserved(winner) from None
+    return reservation
+
+
+def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservation:
+    """Cancel a booking and free its seats at once (rule 4)."""
+    now = now or utcnow()
+    reservation = _lock(reservation)
+    if reservation.status == "cancelled":
+        return reservation
+    if reservation.status != "booked":
+        raise DomainError(
+            "not_cancellable",
+            _l("This reservation has already been used at the desk and cannot be cancelled."),
+        )
+    _release_seats(reservation.slot_id, reservation.seats)
+    reservation.status = "cancelled"
+    reservation.cancelled_at = now
+    reservation.updated_at = now
+    reservation.sequence += 1
+    db.session.flush()
+    return reservation
+
+
+def reschedule(
+    reservation: Reservation, slot_id: int, *, now: datetime | None = None
+) -> Reservation:
+    """Move a booking to another slot of the same campaign.
+
+    The new seats are taken before the old ones are freed, in one transaction:
+    if the new slot is full the caller's rollback leaves the booking as it was.
+    """
+    now = now or utcnow()
+    reservation = _lock(reservation)
+    if reservation.status != "booked":
+        raise DomainError(
+            "not_movable",
+            _l("Only a booked reservation can be moved; this one is %(status)s.",
+               status=reservation.status),
+        )
+    if slot_id == reservation.slot_id:
+        return reservation
+    slot = _load_slot(slot_id)
+    if slot.desk_session.campaign_id != reservation.campaign_id:
+        raise DomainError(
+            "invalid",
+            _l("Check the highlighted fields."),
+            fields={"slot_id": _l("Choose a time from the same campaign.")},
+        )
+    _check_bookable(slot, now)
+    _take_seats(slot.id, reservation.seats)
+    _release_seats(reservation.slot_id, reservation.seats)
+    reservation.slot_id = slot.id
+    reservation.sequence += 1
+    reservation.updated_at = now
+    db.session.flush()
+    db.session.expire(reservation, ["slot"])
+    return reservation
+
+
+def active_reservation(staff_id: int, campaign_id: int) -> Reservation | None:
+    return db.session.scalar(
+        select(Reservation).where(
+            Reservation.staff_id == staff_id,
+            Reservation.campaign_id == campaign_id,
+            Reservation.status.in_(ACTIVE_STATUSES),
+        )
+    )
+
+
+def reservations_of(staff: Staff) -> list[Reservation]:
+    """The staff member's active reservations, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Reservation)
+            .join(Reservation.slot)
+            .where(Reservation.staff_id == staff.id, Reservation.status.in_(ACTIVE_STATUSES))
+            .order_by(Slot.starts_at)
+        )
+    )
+
+
+def manage_token(reservation: Reservation) -> str:
+    return tokens.url_token("manage", reservation.id, reservation.token_nonce)
+
+
+def by_manage_token(token: str) -> Reservation:
+    """The reservation a manage link or QR code points at; tampered or unknown tokens are refused."""
+    reservation = None
+    if token and len(token) <= 64:
+        reservation = db.session.scalar(
+            select(Reservation)
+            .options(
+                joinedload(Reservation.slot).joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+                joinedload(Reservation.staff),
+                selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+            )
+            .where(Reservation.manage_token_hash == tokens.digest(token))
+        )
+    if reservation is None:
+        raise NotFound(
+            _l("This link is not valid. Open the link from your confirmation again, "
+               "or ask the My Number section.")
+        )
+    return reservation
+
+
+def by_code(code: str) -> Reservation:
+    reservation = db.session.scalar(
+        select(Reservation).where(Reservation.code == tokens.normalise_code(code))
+    )
+    if reservation is None:
+        raise NotFound(_l("No reservation has this code. Check the code and try again."))
+    return reservation
+
+
+def booking_deadline(slot: Slot, campaign: Campaign) -> datetime:
+    """The last moment a slot can be booked: the campaign's close or the cut-off before it starts."""
+    return min(campaign.booking_closes_at, slot.starts_at - timedelta(minutes=campaign.cutoff_minutes))
+
+
+def is_bookable(slot: Slot, campaign: Campaign, now: datetime) -> bool:
+    return (
+        campaign.is_published
+        and not slot.desk_session.is_cancelled
+        and campaign.booking_opens_at <= now <= booking_deadline(slot, campaign)
+    )
+
+
+# --- the pieces -------------------------------------------------------------
+
+
+def _lock(reservation: Reservation) -> Reservation:
+    # Two cancels or moves of the same booking at once must not both release
+    # its seats: the row lock makes the second one see the first one's result.
+    begin_write()
+    return db.session.scalars(
+        select(Reservation)
+        .where(Reservation.id == reservation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _load_slot(slot_id: int) -> Slot:
+    slot = db.session.scalar(
+        select(Slot)
+        .options(joinedload(Slot.desk_session).joinedload(DeskSession.campaign))
+        .where(Slot.id == slot_id)
+    )
+    if slot is None or not slot.desk_session.campaign.is_published:
+        raise NotFound(_l("This time slot does not exist. Go back and choose another time."))
+    return slot
+
+
+def _check_bookable(slot: Slot, now: datetime) -> None:
+    campaign = slot.desk_session.campaign
+    if not is_bookable(slot, campaign, now):
+        if now < campaign.booking_opens_at:
+            message = _l("Booking has not opened yet. Please try again when booking opens.")
+        else:
+            message = _l("Booking for this time has closed. Choose a later time or "
+                         "call the My Number section.")
+        raise DomainError("booking_closed", message)
+
+
+def _check_targeted(campaign: Campaign, staff: Staff) -> None:
+    targets = campaign.target_units
+    if not targets:
+        return
+    allowed = set()
+    for unit in targets:
+        stack = [unit]
+        while stack:
+            current = stack.pop()
+            allowed.add(current.id)
+            stack.extend(current.children)
+    if staff.unit_id not in allowed:
+        raise DomainError(
+            "not_targeted",
+            _l("This campaign is not for your unit. Ask the My Number section which one is."),
+        )
+
+
+def _own_dependents(staff: Staff, dependent_ids: Iterable[int]) -> list[Dependent]:
+    wanted = list(dict.fromkeys(dependent_ids))
+    if not wanted:
+        return []
+    found = {d.id: d for d in staff.dependents if d.id in wanted}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise DomainError(
+            "invalid",
+            _l("Check the highlighted fields."),
+            fields={"dependent_ids": _l("Only your own registered dependents can come along.")},
+        )
+    return [found[i] for i in wanted]
+
+
+def _take_seats(slot_id: int, seats: int) -> None:
+    # Capacity is decided by the database, not by counting in Python: the row
+    # is only updated when the seats still fit, and concurrent requests
+    # serialise on the row (PostgreSQL re-checks the WHERE after the lock;
+    # SQLite holds the write lock from begin_write). Zero rows means full.
+    result = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.seats_taken + seats <= Slot.capacity)
+        .values(seats_taken=Slot.seats_taken + seats)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(
+            "slot_full",
+            _l("This time is full. Choose another time."),
+        )
+
+
+def _release_seats(slot_id: int, seats: int) -> None:
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id)
+        .values(seats_taken=Slot.seats_taken - seats)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _already_reserved(existing: Reservation) -> DomainError:
+    return DomainError(
+        "already_reserved",
+        _l("You already have a reservation in this campaign (code %(code)s). "
+           "Open it to move or cancel it.", code=tokens.format_code(existing.code)),
+        reservation_code=existing.code,
+    )
+
+
+def _unused_code() -> str:
+    # 20^6 = 64 million codes; a clash is rare, and the unique constraint is the backstop.
+    while True:
+        code = tokens.random_code(6)
+        if db.session.scalar(select(Reservation.id).where(Reservation.code == code)) is None:
+            return code

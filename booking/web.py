@@ -1,0 +1,118 @@
+"""Request-level wiring shared by every blueprint: locale, filters, headers, health."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import format_date, format_time, get_locale
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .localtime import TOKYO
+from .services import tokens
+
+LANG_COOKIE = "lang"
+
+#: HTTP status of each domain refusal, for pages and the JSON API alike.
+DOMAIN_STATUS = {
+    "invalid": 422,
+    "invalid_import": 422,
+    "individual_number_refused": 422,
+    "booking_closed": 422,
+    "invalid_photo": 422,
+    "not_found": 404,
+    "duplicate": 409,
+    "slot_full": 409,
+    "already_reserved": 409,
+    "already_checked_in": 409,
+    "cancelled": 409,
+    "not_cancellable": 409,
+    "not_movable": 409,
+    "invalid_qr": 400,
+    "invalid_invitation": 403,
+    "not_targeted": 403,
+    "forbidden": 403,
+    "unauthorized": 401,
+    "too_many_attempts": 429,
+    "too_large": 413,
+}
+
+
+def status_for(code: str) -> int:
+    return DOMAIN_STATUS.get(code, 400)
+
+
+def select_locale() -> str:
+    """Pages: the visitor's choice, else Japanese. The JSON API follows Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    if request.blueprint == "api":
+        return request.accept_languages.best_match(languages) or languages[0]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return "Asia/Tokyo"
+
+
+def _as_local(value: datetime | date) -> datetime | date:
+    return value.astimezone(TOKYO) if isinstance(value, datetime) else value
+
+
+def day_label(value: datetime | date) -> str:
+    """7月10日(木) in Japanese, Thu 10 July in English."""
+    value = _as_local(value)
+    day = value.date() if isinstance(value, datetime) else value
+    if str(get_locale()) == "ja":
+        return format_date(day, "M月d日(E)")
+    return format_date(day, "EEE d MMMM")
+
+
+def clock(value: datetime) -> str:
+    return format_time(_as_local(value).timetz().replace(tzinfo=None), "HH:mm")
+
+
+def when(value: datetime) -> str:
+    """7月10日(木) 15:00"""
+    return f"{day_label(value)} {clock(value)}"
+
+
+def configure(app: Flask) -> None:
+    app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        """Pages get a page that says what to do; anything under /api/ gets JSON."""
+        if request.path.startswith("/api/"):
+            from .api.errors import http_error as api_http_error
+
+            return api_http_error(error)
+        db.session.rollback()
+        return render_template("errors/error.html", error=error), error.code

@@ -1,0 +1,76 @@
+"""Serve Outreach Desk with gunicorn (a production WSGI server).
+
+    python run.py            # upgrade the database, then serve on 127.0.0.1:5000
+    python run.py --demo     # the same, seeding the Fukushima-like demo into an empty database
+
+Settings come from environment variables (see README); gunicorn.conf.py sets
+workers and timeouts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from flask_migrate import upgrade
+from gunicorn.app.base import Application
+from sqlalchemy import select
+
+from booking import create_app
+from booking.extensions import db
+
+
+class Server(Application):
+    """gunicorn serving the app object built here, with gunicorn.conf.py and our options."""
+
+    def __init__(self, app, options: dict):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def init(self, parser, opts, args):
+        return None
+
+    def load_config(self):
+        config_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn.conf.py")
+        if os.path.exists(config_file):
+            self.load_config_from_file(config_file)
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:5000"))
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        if args.demo:
+            from booking.demo import seed
+            from booking.models import Unit
+
+            if db.session.scalar(select(Unit.id).limit(1)) is None:
+                with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
+                    summary = seed()
+                    db.session.commit()
+                print(summary, flush=True)
+            else:
+                print("The database already holds data; the demo was not seeded again.", flush=True)
+                print("Delete instance/outreach-desk.sqlite3 to start over.", flush=True)
+    options = {"bind": args.bind}
+    if args.workers:
+        options["workers"] = args.workers
+    print(f"Serving on http://{args.bind}/ (Ctrl+C to stop)", flush=True)
+    Server(app, options).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
