@@ -8,6 +8,7 @@ from flask_babel import format_date, format_time, get_locale
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .navigation import office_nav
 from .localtime import TOKYO
 from .services import tokens
 
@@ -82,6 +83,7 @@ def when(value: datetime) -> str:
 def configure(app: Flask) -> None:
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["office_nav"] = office_nav
 
     @app.get("/healthz")
     def healthz():

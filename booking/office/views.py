@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -10,8 +11,11 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db, limiter, login_manager
 from ..models import Campaign, DeskSession, User
 from ..services import accounts, audit
+from .. import navigation
 from . import bp
 from .forms import LoginForm
+
+navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10)
 
 
 @login_manager.user_loader
