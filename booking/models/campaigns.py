@@ -49,6 +49,9 @@ class Campaign(db.Model):
     #: What bookers are told to bring, shown on the confirmation and in the calendar file.
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
     is_published: Mapped[bool] = mapped_column(default=False)
+    #: Rule 7: application photos are deleted this many days after their session ends
+    #: (an admin setting; services.photos keeps it within 1..3650).
+    photo_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.
