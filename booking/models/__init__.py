@@ -4,10 +4,18 @@ from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User
 from .reservations import ACTIVE_STATUSES, CHANNELS, CheckIn, Photo, Reservation, ReservationPerson
 from .types import UTCDateTime, utcnow
+from .status import (  # noqa: E402
+    NON_APPLICATION_REASONS, STATUS_SOURCES, CalendarFeed, CardStatusEvent, NonApplicationReason,
+    StatusSnapshot,
+)
 
 __all__ = [
     "ACTIVE_STATUSES", "CARD_STATUSES", "CHANNELS", "ROLES",
     "ApiToken", "AuditEvent", "Campaign", "CheckIn", "Dependent", "DeskSession", "Photo",
     "Reservation", "ReservationPerson", "Slot", "Staff", "UTCDateTime", "Unit", "User",
     "Venue", "campaign_units", "utcnow",
+]
+__all__ += [
+    "NON_APPLICATION_REASONS", "STATUS_SOURCES", "CalendarFeed", "CardStatusEvent",
+    "NonApplicationReason", "StatusSnapshot",
 ]
