@@ -49,6 +49,9 @@ class Staff(db.Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
+    #: Family and given kana folded to full-width katakana without spaces, for prefix search;
+    #: set on every insert and update by a listener in models/office.py.
+    search_kana: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
     #: Changing this nonce revokes the invitation link and code derived from it.
     invitation_nonce: Mapped[str] = mapped_column(String(32))
     #: SHA-256 of the invitation link token, for looking the link up without storing it.
