@@ -59,7 +59,14 @@ def _strings(value, prefix=""):
 
 def body(model: type[BaseModel]) -> BaseModel:
     """The JSON body validated against a schema; refusals name the fields (API.md)."""
-    if (request.content_length or 0) > current_app.config["API_MAX_JSON_BYTES"]:
+    limit = current_app.config["API_MAX_JSON_BYTES"]
+    if (request.content_length or 0) > limit:
+        abort(413)
+    # A chunked body has no Content-Length to check: the per-request limit makes
+    # the stream stop one byte past the limit (Werkzeug truncates there silently)
+    # instead of reading up to MAX_CONTENT_LENGTH (10 MB) into memory.
+    request.max_content_length = limit + 1
+    if len(request.get_data(cache=True)) > limit:
         abort(413)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
