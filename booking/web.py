@@ -46,11 +46,13 @@ def status_for(code: str) -> int:
 def select_locale() -> str:
     """Pages: the visitor's choice, else Japanese. The JSON API follows Accept-Language."""
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/"):
+        # By path, not blueprint: a 404 under /api/ matches no view but still answers
+        # the caller's language; the pages' cookie must not override Accept-Language.
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen
-    if request.blueprint == "api":
-        return request.accept_languages.best_match(languages) or languages[0]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
