@@ -1,15 +1,18 @@
 """Booker views: load, check, call one service, commit, redirect or render."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db, limiter
 from ..localtime import utcnow
-from ..models import DeskSession, Staff
+from ..models import DeskSession, Slot, Staff
 from ..services import browse, confirmations, invitations, reservations
 from ..services.errors import DomainError
-from ..web import status_for
+from ..web import clock, status_for
 from . import bp
 from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
 
@@ -78,9 +81,11 @@ def choose_slot(token: str, session_id: int):
             reservation = reservations.reserve(form.slot_id.data, staff, dependent_ids=form.dependent_ids.data or [])
         except DomainError as error:
             db.session.rollback()
-            flash(str(error.message), "error")
+            seats = 1 + len(form.dependent_ids.data or [])
+            flash(_refusal_message(error, form.slot_id.data, seats), "error")
             status = status_for(error.code)
             choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+            _forget_closed_choice(form, choices, seats)
         else:
             db.session.commit()
             return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
@@ -94,6 +99,13 @@ def choose_slot(token: str, session_id: int):
 @bp.get("/r/<token>")
 def manage(token: str):
     reservation = _reservation_or_404(token)
+    from flask_login import current_user
+
+    # A clerk who scans the QR with the phone's own camera app lands here: take
+    # them to the desk's check-in screen (?view=booker shows the booker's page).
+    if (current_user.is_authenticated and current_user.role in ("clerk", "admin")
+            and request.args.get("view") != "booker"):
+        return redirect(url_for("desk.check_in_screen", reservation_id=reservation.id))
     return render_template(
         "public/manage.html",
         reservation=reservation,
@@ -105,10 +117,15 @@ def manage(token: str):
     )
 
 
-@bp.post("/r/<token>/cancel")
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
+    """GET asks "are you sure?" on a page of its own (no script needed); POST cancels."""
     reservation = _reservation_or_404(token)
     form = ConfirmForm()
+    if request.method == "GET":
+        if reservation.status != "booked":
+            return redirect(url_for(".manage", token=token))
+        return render_template("public/cancel.html", reservation=reservation, token=token, form=form)
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -139,7 +156,7 @@ def move_to_slot(token: str, session_id: int):
         return redirect(url_for(".manage", token=token))
     now = utcnow()
     form = MoveForm()
-    choices = browse.slot_choices(session, now)
+    choices = _fitting(browse.slot_choices(session, now), reservation.seats)
     form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
     status = 200
     if form.validate_on_submit():
@@ -147,13 +164,15 @@ def move_to_slot(token: str, session_id: int):
             reservations.reschedule(reservation, form.slot_id.data)
         except DomainError as error:
             db.session.rollback()
-            flash(str(error.message), "error")
-            status = status_for(error.code)
             reservation = _reservation_or_404(token)
-            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+            flash(_refusal_message(error, form.slot_id.data, reservation.seats), "error")
+            status = status_for(error.code)
+            choices = _fitting(browse.slot_choices(db.session.get(DeskSession, session_id), now), reservation.seats)
+            _forget_closed_choice(form, choices, reservation.seats)
         else:
             db.session.commit()
-            flash(_("Your reservation has been moved. Your calendar file has been updated too."), "success")
+            flash(_("Your reservation has been moved. If you added it to your calendar, add it again "
+                    "to update the entry."), "success")
             return redirect(url_for(".manage", token=token))
     elif request.method == "POST":
         status = 422
@@ -189,3 +208,46 @@ def _reservation_or_404(token: str):
         return reservations.by_manage_token(token)
     except DomainError as error:
         abort(404, description=str(error.message))
+
+
+def _fitting(choices: list[tuple[Slot, bool]], seats: int) -> list[tuple[Slot, bool]]:
+    """Slot choices where a slot counts as open only when ``seats`` people still fit."""
+    return [(slot, is_open and slot.remaining >= seats) for slot, is_open in choices]
+
+
+def _forget_closed_choice(form, choices: list[tuple[Slot, bool]], seats: int) -> None:
+    """After a refusal keep what was chosen, except a time that can no longer be booked."""
+    still_open = {slot.id for slot, is_open in choices if is_open and slot.remaining >= seats}
+    if form.slot_id.data not in still_open:
+        form.slot_id.data = None
+
+
+def _refusal_message(error: DomainError, slot_id: int | None, seats: int) -> str:
+    """The service's message, made concrete when a slot has room for fewer people than asked."""
+    if error.code == "slot_full" and slot_id is not None:
+        slot = db.session.get(Slot, slot_id)
+        if slot is not None and 0 < slot.remaining < seats:
+            return ngettext(
+                "Only %(num)s seat is left at %(time)s, but you need %(seats)s. "
+                "Choose another time, or fewer people.",
+                "Only %(num)s seats are left at %(time)s, but you need %(seats)s. "
+                "Choose another time, or fewer people.",
+                slot.remaining, time=clock(slot.starts_at), seats=seats,
+            )
+        if slot is not None:
+            return _("Someone else just took the last seat at %(time)s. Your choices are kept: "
+                     "choose another time and book again.", time=clock(slot.starts_at))
+    return str(error.message)
+
+
+@bp.app_context_processor
+def _retry_time():
+    """``retry_time()`` for the 429 page: the local time the rate limit ends, e.g. 15:42."""
+
+    def retry_time() -> str | None:
+        current = limiter.current_limit
+        if current is None or not current.breached or not current.reset_at:
+            return None
+        return clock(datetime.fromtimestamp(current.reset_at, timezone.utc))
+
+    return {"retry_time": retry_time}
