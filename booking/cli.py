@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_api_token)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(snapshot)
 
 
 def _fail(error: DomainError) -> None:
@@ -68,3 +69,19 @@ def seed_demo(staff_count: int) -> None:
             _fail(error)
         db.session.commit()
         click.echo(summary)
+
+
+@click.command("snapshot")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Day the counts are as of (default today); its month gets the snapshot.")
+def snapshot(as_of) -> None:
+    """Freeze each unit's card status counts for this month (safe to run daily: once per month)."""
+    from .services import snapshots
+
+    result = snapshots.take(as_of.date() if as_of else None)
+    db.session.commit()
+    month = result.month.strftime("%Y-%m")
+    if result.already_taken:
+        click.echo(f"Snapshot of {month} already taken (as of {result.as_of.isoformat()}); nothing changed.")
+    else:
+        click.echo(f"Snapshot of {month} taken as of {result.as_of.isoformat()}: {result.created} units.")

@@ -1,0 +1,52 @@
+"""Rosters and reports (roles chief or admin): API.md's CSV resources.
+
+A chief's files stop at the boundary of their units (DESIGN.md rule 8): the
+queries themselves are filtered by visible_unit_ids, not the output.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, request
+from flask_babel import gettext as _
+
+from ..auth import visible_unit_ids
+from ..extensions import db
+from ..models import DeskSession
+from ..services import audit, card_status, report_files, reports
+from ..services.errors import DomainError, NotFound
+from ..services.exports import CSV_MIMETYPE
+from . import bp
+from .common import api_user, office
+
+
+def _csv(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype=CSV_MIMETYPE, headers={
+        "Content-Disposition": f"attachment; filename=\"{filename}\"", "Cache-Control": "no-store"})
+
+
+@bp.get("/sessions/<int:session_id>/roster.csv")
+@office("chief", "admin")
+def session_roster_csv(session_id: int):
+    user = api_user()
+    session = db.session.get(DeskSession, session_id)
+    if session is None:
+        raise NotFound(_("No session has this id."))
+    rows = reports.roster_rows([session.id], visible_unit_ids(user))
+    audit.record("roster.export", user=user, target_type="desk_session", target_id=session.id,
+                 remote_addr=request.remote_addr or "", format="csv", rows=len(rows), via="api")
+    db.session.commit()
+    return _csv(report_files.roster_csv(rows), f"roster-{session.date.isoformat()}-{session.id}.csv")
+
+
+@bp.get("/reports/status.csv")
+@office("chief", "admin")
+def status_csv():
+    raw = request.args.get("as_of", "")
+    try:
+        as_of = date.fromisoformat(raw) if raw else card_status.today()
+    except ValueError:
+        raise DomainError("invalid", _("Check the fields listed."),
+                          fields={"as_of": _("Write the date as YYYY-MM-DD.")}) from None
+    statuses = reports.unit_status(as_of, visible_unit_ids(api_user()))
+    return _csv(report_files.status_csv(statuses), f"status-{as_of.isoformat()}.csv")

@@ -1,0 +1,371 @@
+"""Chiefs' pages: thin views over services.reports, card_status and calendar_feed."""
+from __future__ import annotations
+
+import base64
+import io
+from datetime import date
+
+import qrcode
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import navigation
+from ..auth import require_unit_visible, role_required, visible_unit_ids
+from ..extensions import db
+from ..localtime import utcnow
+from ..models import DeskSession, Staff, Unit, Venue
+from ..services import audit, calendar_feed, card_status, invitations, report_files, reports
+from ..services.errors import DomainError
+from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from . import bp
+from .forms import CardStatusForm, ReasonForm
+
+ROLES = ("chief", "admin")
+#: Roster rows on one printed A4 page; each row is a fixed 10 mm (print-roster.css).
+ROSTER_ROWS_PER_PAGE = 22
+#: Invitation slips on one A4 sheet (2 columns x 4 rows).
+SLIPS_PER_PAGE = 8
+STAFF_PER_PAGE = 100
+
+navigation.register("chiefs.sessions", _l("Rosters"), ROLES, order=40)
+navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41)
+navigation.register("chiefs.calendar", _l("Calendar feed"), ROLES, order=48)
+
+FILTER_LABELS = {
+    "all": _l("Everyone"),
+    "no_card": _l("No card"),
+    "no_card_no_reservation": _l("No card and no reservation"),
+    "no_show": _l("Did not come (no-show)"),
+    "no_reason": _l("No card and no reason recorded"),
+}
+
+
+def _units() -> set[int] | None:
+    return visible_unit_ids(current_user)
+
+
+def _remote() -> str:
+    return request.remote_addr or ""
+
+
+def paginate(rows: list, per_page: int) -> list[list]:
+    """Fixed-size pages; always at least one, so an empty roster still prints its header."""
+    return [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{filename}\"",
+        "Cache-Control": "no-store",
+    })
+
+
+# --- rosters --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def sessions():
+    today = card_status.today()
+    lines = reports.session_lines(_units(), since=date.fromordinal(today.toordinal() - 30))
+    days: dict[tuple[date, int], list] = {}
+    for line in lines:
+        days.setdefault((line.session.date, line.session.venue_id), []).append(line)
+    return render_template("chiefs/sessions.html", days=days, today=today)
+
+
+def _session_or_404(session_id: int) -> DeskSession:
+    session = db.session.scalar(
+        select(DeskSession).options(joinedload(DeskSession.campaign), joinedload(DeskSession.venue))
+        .where(DeskSession.id == session_id))
+    if session is None:
+        abort(404)
+    return session
+
+
+def _scope_note() -> str:
+    """Whose people a chief's roster holds, printed in its header."""
+    if current_user.role == "chief" and current_user.unit is not None:
+        return _("People of %(unit)s and the units under it", unit=current_user.unit.name)
+    return ""
+
+
+def _roster_title(sessions: list[DeskSession]) -> tuple[str, str]:
+    first = sessions[0]
+    campaigns = ", ".join(dict.fromkeys(s.campaign.title for s in sessions))
+    times = ", ".join(f"{s.start_time:%H:%M}–{s.end_time:%H:%M}" for s in sessions)
+    return campaigns, f"{first.venue.name}  {first.date.isoformat()}  {times}"
+
+
+def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
+    fmt = request.args.get("format", "html")
+    if fmt in ("csv", "xlsx"):
+        audit.record("roster.export", user=current_user, target_type="desk_session",
+                     target_id=",".join(str(s.id) for s in sessions), remote_addr=_remote(), format=fmt,
+                     rows=len(rows))
+        db.session.commit()
+        if fmt == "csv":
+            return _download(report_files.roster_csv(rows), CSV_MIMETYPE, f"{file_base}.csv")
+        title, subtitle = _roster_title(sessions)
+        note = _scope_note()
+        return _download(
+            report_files.roster_xlsx(rows, title=_("Roster: %(title)s", title=title),
+                                     subtitle=subtitle + (f"  ({note})" if note else "")),
+            XLSX_MIMETYPE, f"{file_base}.xlsx")
+    pages = paginate(rows, ROSTER_ROWS_PER_PAGE)
+    return render_template(
+        "chiefs/roster_print.html", sessions=sessions, first=sessions[0], pages=pages, total=len(rows),
+        scope_note=_scope_note(), printed_at=utcnow(), kind_label=report_files.kind_label,
+        start_index=lambda page_index: page_index * ROSTER_ROWS_PER_PAGE,
+        back_url=url_for(".sessions"), file_urls={
+            "csv": request.base_url + "?format=csv", "xlsx": request.base_url + "?format=xlsx"},
+    )
+
+
+@bp.get("/sessions/<int:session_id>/roster")
+@role_required(*ROLES)
+def session_roster(session_id: int):
+    session = _session_or_404(session_id)
+    rows = reports.roster_rows([session.id], _units())
+    return _render_roster([session], rows, file_base=f"roster-{session.date.isoformat()}-{session.id}")
+
+
+@bp.get("/venues/<int:venue_id>/<day>/roster")
+@role_required(*ROLES)
+def day_roster(venue_id: int, day: str):
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if db.session.get(Venue, venue_id) is None:
+        abort(404)
+    sessions = reports.sessions_for_day(venue_id, on)
+    if not sessions:
+        abort(404)
+    rows = reports.roster_rows([s.id for s in sessions], _units())
+    return _render_roster(sessions, rows, file_base=f"roster-{on.isoformat()}-venue{venue_id}")
+
+
+# --- the unit page --------------------------------------------------------------------------
+
+
+def _unit_choices() -> list[tuple[Unit, int]]:
+    return reports.units_in_order(_units())
+
+
+def _selected_units() -> tuple[set[int] | None, int | None]:
+    """The units to list: one the chief picked (and everything under it), else all they may see."""
+    allowed = _units()
+    unit_id = request.args.get("unit", type=int)
+    if not unit_id:
+        return allowed, None
+    require_unit_visible(current_user, unit_id)
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    from ..services.organisation import units_under
+
+    return set(units_under(unit)), unit_id
+
+
+@bp.get("/unit")
+@role_required(*ROLES)
+def unit_status():
+    unit_ids, unit_id = _selected_units()
+    filter_name = request.args.get("filter", "all")
+    if filter_name not in reports.UNIT_FILTERS:
+        filter_name = "all"
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = reports.staff_query(unit_ids, filter_name)
+    count = reports.count_staff(query)
+    staff = list(db.session.scalars(
+        query.options(joinedload(Staff.unit)).limit(STAFF_PER_PAGE).offset((page - 1) * STAFF_PER_PAGE)))
+    summary = reports.total(reports.unit_status(card_status.today(), unit_ids))
+    return render_template(
+        "chiefs/unit_status.html", lines=reports.staff_lines(staff), count=count, page=page,
+        pages=max((count + STAFF_PER_PAGE - 1) // STAFF_PER_PAGE, 1), filter_name=filter_name,
+        filters=FILTER_LABELS, unit_id=unit_id, units=_unit_choices(), summary=summary,
+        status_labels=card_status.STATUS_LABELS, reason_labels=card_status.REASON_LABELS,
+    )
+
+
+def _staff_or_404(staff_id: int) -> Staff:
+    staff = db.session.scalar(select(Staff).options(selectinload(Staff.dependents), joinedload(Staff.unit))
+                              .where(Staff.id == staff_id))
+    if staff is None:
+        abort(404)
+    require_unit_visible(current_user, staff.unit_id)
+    return staff
+
+
+def _status_form(person, key: str) -> CardStatusForm:
+    form = CardStatusForm(prefix=key.replace(":", "-"), formdata=None)
+    form.person.data = key
+    form.card_status.data = person.card_status
+    form.card_status_on.data = person.card_status_on or card_status.today()
+    return form
+
+
+def _render_staff(staff: Staff, *, status_forms=None, reason_form=None, status=200):
+    status_forms = status_forms or {}
+    people = [("staff", staff, status_forms.get("staff") or _status_form(staff, "staff"))]
+    for dependent in staff.dependents:
+        key = f"dependent:{dependent.id}"
+        people.append((key, dependent, status_forms.get(key) or _status_form(dependent, key)))
+    reason = card_status.reasons_for([staff.id]).get(staff.id)
+    if reason_form is None:
+        reason_form = ReasonForm(formdata=None)
+        reason_form.reason.data = reason.reason if reason else ""
+        reason_form.note.data = reason.note if reason else ""
+    histories = {key: card_status.history(person) for key, person, _form in people}
+    return render_template(
+        "chiefs/staff.html", staff=staff, people=people, reason_form=reason_form, reason=reason,
+        histories=histories, status_labels=card_status.STATUS_LABELS, line=reports.staff_lines([staff])[0],
+        reason_labels=card_status.REASON_LABELS, back=request.args.get("back") or url_for(".unit_status"),
+    ), status
+
+
+@bp.get("/staff/<int:staff_id>")
+@role_required(*ROLES)
+def staff_detail(staff_id: int):
+    return _render_staff(_staff_or_404(staff_id))
+
+
+def _person(staff: Staff, key: str):
+    if key == "staff":
+        return staff
+    kind, _sep, raw = key.partition(":")
+    if kind == "dependent" and raw.isdigit():
+        for dependent in staff.dependents:
+            if dependent.id == int(raw):
+                return dependent
+    abort(404)
+
+
+@bp.post("/staff/<int:staff_id>/status")
+@role_required(*ROLES)
+def change_status(staff_id: int):
+    staff = _staff_or_404(staff_id)
+    key = request.form.get("key", "")
+    form = CardStatusForm(prefix=key.replace(":", "-"))
+    person = _person(staff, key)
+    if not form.validate_on_submit() or form.person.data != key:
+        return _render_staff(staff, status_forms={key: form}, status=422)
+    try:
+        event = card_status.record_change(person, form.card_status.data, on=form.card_status_on.data,
+                                          source="edit", user=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        for name, message in error.fields.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        flash(str(error.message), "error")
+        return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=422)
+    audit.record("card_status.edit", user=current_user, target_type="dependent" if key != "staff" else "staff",
+                 target_id=person.id, remote_addr=_remote(), status=form.card_status.data,
+                 on=form.card_status_on.data.isoformat(), changed=event is not None)
+    db.session.commit()
+    flash(_("The card status of %(name)s is saved.", name=person.name), "success")
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+
+
+@bp.post("/staff/<int:staff_id>/reason")
+@role_required(*ROLES)
+def change_reason(staff_id: int):
+    staff = _staff_or_404(staff_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _render_staff(staff, reason_form=form, status=422)
+    try:
+        card_status.set_reason(staff, form.reason.data or None, form.note.data or "", user=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        for name, message in error.fields.items():
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+        flash(str(error.message), "error")
+        return _render_staff(_staff_or_404(staff_id), reason_form=form, status=422)
+    audit.record("reason.edit", user=current_user, target_type="staff", target_id=staff.id,
+                 remote_addr=_remote(), reason=form.reason.data or "")
+    db.session.commit()
+    flash(_("The reason is saved."), "success")
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+
+
+# --- invitation slips -----------------------------------------------------------------------
+
+
+def _qr_data_uri(text: str) -> str:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=4, border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@bp.get("/slips")
+@role_required(*ROLES)
+def print_slips():
+    """A4 sheets of cut-out invitation slips for the chosen staff, or for the filtered list."""
+    ids = [int(v) for v in request.args.getlist("staff") if v.isdigit()]
+    if ids:
+        query = select(Staff).where(Staff.id.in_(ids)).order_by(Staff.family_name_kana, Staff.id)
+        allowed = _units()
+        if allowed is not None:
+            query = query.where(Staff.unit_id.in_(allowed))
+    else:
+        unit_ids, _unit_id = _selected_units()
+        filter_name = request.args.get("filter", "no_card_no_reservation")
+        if filter_name not in reports.UNIT_FILTERS:
+            filter_name = "no_card_no_reservation"
+        query = reports.staff_query(unit_ids, filter_name)
+    staff = list(db.session.scalars(query.options(joinedload(Staff.unit)).limit(2000)))
+    by_unit = reports.upcoming_sessions_by_unit(card_status.today())
+    slips = []
+    for person in staff:
+        url = invitations.link_url(person)
+        slips.append({
+            "staff": person, "url": url, "qr": _qr_data_uri(url), "code": invitations.code(person),
+            "sessions": reports.sessions_at_station(person.unit, by_unit)[:4],
+        })
+    audit.record("invitation.slips", user=current_user, remote_addr=_remote(), count=len(slips),
+                 staff_ids=[s.id for s in staff][:200])
+    db.session.commit()
+    return render_template("chiefs/slips_print.html", pages=paginate(slips, SLIPS_PER_PAGE), total=len(slips),
+                           back_url=request.referrer if (request.referrer or "").startswith(request.host_url)
+                           else url_for(".unit_status"))
+
+
+# --- the calendar feed ----------------------------------------------------------------------
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required(*ROLES)
+def calendar():
+    if request.method == "POST":
+        calendar_feed.feed_for(current_user, rotate=True)
+        audit.record("calendar_feed.rotate", user=current_user, remote_addr=_remote())
+        db.session.commit()
+        flash(_("A new calendar address is ready. The old one no longer works."), "success")
+        return redirect(url_for(".calendar"))
+    feed = calendar_feed.feed_for(current_user)
+    db.session.commit()
+    return render_template("chiefs/calendar.html", url=calendar_feed.feed_url(feed))
+
+
+@bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
+def calendar_feed_view(token: str):
+    user = calendar_feed.user_for_token(token)
+    if user is None:
+        abort(404)
+    body = calendar_feed.calendar_for(user, visible_unit_ids(user), today=card_status.today())
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": "inline; filename=\"desk-sessions.ics\"",
+        "Cache-Control": "private, max-age=300",
+    })
+

@@ -1,0 +1,209 @@
+"""HQ pages: thin views over services.reports, snapshots and status_import."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import navigation
+from ..auth import role_required, visible_unit_ids
+from ..extensions import db
+from ..localtime import utcnow
+from ..services import audit, card_status, report_files, reports, snapshots, status_import
+from ..services.errors import DomainError
+from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from . import bp, charts
+from .forms import ConfirmImportForm, SnapshotForm, StatusImportForm
+
+navigation.register("reports.dashboard", _l("HQ dashboard"), ("admin",), order=60)
+navigation.register("reports.ranking", _l("Ranking"), ("admin", "chief", "clerk"), order=61)
+navigation.register("reports.status_import", _l("Status survey import"), ("admin",), order=62)
+navigation.register("reports.upward", _l("Report upward"), ("admin",), order=63)
+
+
+def _as_of() -> date:
+    """?as_of=YYYY-MM-DD, not after today; today when absent or unreadable."""
+    today = card_status.today()
+    raw = request.args.get("as_of", "")
+    try:
+        day = date.fromisoformat(raw) if raw else today
+    except ValueError:
+        flash(_("Write the date as YYYY-MM-DD."), "error")
+        day = today
+    return min(day, today)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{filename}\"", "Cache-Control": "no-store"})
+
+
+def _month_label(month: date) -> str:
+    return f"{month.year}-{month.month:02d}"
+
+
+@bp.get("/")
+@role_required("admin")
+def dashboard():
+    as_of = _as_of()
+    statuses = reports.unit_status(as_of)
+    totals = reports.total(statuses, _("Total"))
+    months = reports.monthly(card_status.today())
+    trend_points = [charts.Point(_month_label(p.month), p.total().application_rate, p.total().acquisition_rate)
+                    for p in months]
+    staff_points = [charts.Point(_month_label(p.month), p.total().staff_application_rate,
+                                 p.total().staff_acquisition_rate) for p in months]
+    unit_bars = charts.bars([(s.unit, s.staff_application_rate, s.staff_acquisition_rate)
+                             for s in statuses if s.staff], title=_("Staff rates per unit"))
+    lines = reports.session_lines(None)
+    return render_template(
+        "reports/dashboard.html", as_of=as_of, statuses=statuses, totals=totals, months=months,
+        trend=charts.trend(trend_points, title=_("Staff and dependents, month by month")),
+        staff_trend=charts.trend(staff_points, title=_("Staff, month by month")),
+        unit_bars=unit_bars, lines=lines, snapshot_form=SnapshotForm(),
+        fill_total=(sum(l.taken for l in lines), sum(l.capacity for l in lines),
+                    sum(l.no_shows for l in lines)),
+        months_taken=snapshots.months_taken()[:3],
+    )
+
+
+@bp.get("/status.<fmt>")
+@role_required("admin", "chief")
+def status_file(fmt: str):
+    """The unit status as of a day, as the API's CSV or as XLSX; a chief's file holds their units."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    as_of = _as_of()
+    statuses = reports.unit_status(as_of, visible_unit_ids(current_user))
+    audit.record("report.status", user=current_user, remote_addr=request.remote_addr or "",
+                 format=fmt, as_of=as_of.isoformat())
+    db.session.commit()
+    if fmt == "csv":
+        return _download(report_files.status_csv(statuses), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
+    body = report_files.status_xlsx(statuses, reports.total(statuses, _("Total")), as_of=as_of,
+                                    title=_("Card status per unit"))
+    return _download(body, XLSX_MIMETYPE, f"status-{as_of.isoformat()}.xlsx")
+
+
+@bp.get("/ranking")
+@role_required("admin", "chief", "clerk")
+def ranking():
+    """Hamamatsu's practice: every unit's rate shown to all staff (a page to print and post)."""
+    as_of = _as_of()
+    statuses = reports.unit_status(as_of)
+    return render_template("reports/ranking.html", as_of=as_of, ranked=reports.ranking(statuses),
+                           totals=reports.total(statuses, _("Whole department")))
+
+
+@bp.post("/snapshot")
+@role_required("admin")
+def take_snapshot():
+    form = SnapshotForm()
+    if not form.validate_on_submit():
+        abort(400)
+    result = snapshots.take()
+    audit.record("report.snapshot", user=current_user, remote_addr=request.remote_addr or "",
+                 month=result.month.isoformat(), created=result.created)
+    db.session.commit()
+    if result.already_taken:
+        flash(_("The snapshot of %(month)s was already taken (as of %(day)s); it is kept as it was.",
+                month=_month_label(result.month), day=result.as_of.isoformat()), "success")
+    else:
+        flash(_("The snapshot of %(month)s is saved.", month=_month_label(result.month)), "success")
+    return redirect(url_for(".dashboard"))
+
+
+# --- the monthly status survey --------------------------------------------------------------
+
+
+@bp.route("/status-import", methods=["GET", "POST"], endpoint="status_import")
+@role_required("admin")
+def status_import_page():
+    form = StatusImportForm()
+    if request.method == "GET":
+        form.survey_date.data = card_status.today()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("reports/status_import.html", form=form, errors=None), status
+    upload = form.file.data
+    data = upload.read()
+    try:
+        result = status_import.preview(data, upload.filename or "", survey_date=form.survey_date.data)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("reports/status_import.html", form=form, message=error.message,
+                               errors=error.extra.get("errors", [])), 422
+    db.session.rollback()  # a preview changes nothing
+    confirm = ConfirmImportForm(formdata=None)
+    confirm.payload.data = base64.b64encode(data).decode()
+    confirm.filename.data = upload.filename or ""
+    confirm.survey_date.data = form.survey_date.data.isoformat()
+    return render_template("reports/status_import_preview.html", result=result, confirm=confirm,
+                           status_labels=card_status.STATUS_LABELS)
+
+
+@bp.post("/status-import/confirm")
+@role_required("admin")
+def confirm_status_import():
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = base64.b64decode(form.payload.data, validate=True)
+        survey_date = date.fromisoformat(form.survey_date.data)
+    except (binascii.Error, ValueError):
+        abort(400)
+    try:
+        result = status_import.apply(data, form.filename.data or "", survey_date=survey_date, user=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("reports/status_import.html", form=StatusImportForm(formdata=None),
+                               message=error.message, errors=error.extra.get("errors", [])), 422
+    audit.record("card_status.import", user=current_user, remote_addr=request.remote_addr or "",
+                 changed=len(result.changes), unchanged=result.unchanged, survey_date=survey_date.isoformat())
+    db.session.commit()
+    flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
+            n=len(result.changes), m=result.unchanged), "success")
+    return redirect(url_for(".dashboard"))
+
+
+# --- the report upward ----------------------------------------------------------------------
+
+
+def _report_dates() -> list[date]:
+    days = []
+    for raw in request.args.getlist("as_of"):
+        try:
+            day = date.fromisoformat(raw.strip())
+        except ValueError:
+            continue
+        if day <= card_status.today() and day not in days:
+            days.append(day)
+    return sorted(days) or reports.default_report_dates(card_status.today())
+
+
+@bp.get("/upward")
+@role_required("admin")
+def upward():
+    """The report to the prefecture: a form per survey date (31 Dec, 31 Mar), as XLSX or CSV."""
+    days = _report_dates()
+    department = (request.args.get("department") or reports.department_name()).strip()[:100]
+    rows = card_status.all_timelines()
+    forms = [(day, reports.total(reports.unit_status(day, rows=rows))) for day in days]
+    fmt = request.args.get("format", "html")
+    if fmt in ("csv", "xlsx"):
+        audit.record("report.upward", user=current_user, remote_addr=request.remote_addr or "", format=fmt,
+                     as_of=[d.isoformat() for d in days])
+        db.session.commit()
+        stem = "report-" + "_".join(d.isoformat() for d in days)
+        if fmt == "csv":
+            return _download(report_files.upward_csv(department, forms), CSV_MIMETYPE, f"{stem}.csv")
+        return _download(report_files.upward_xlsx(department, forms, made_at=utcnow()), XLSX_MIMETYPE,
+                         f"{stem}.xlsx")
+    return render_template("reports/upward.html", forms=forms, days=days, department=department,
+                           form_name=report_files.form_name, today=card_status.today())

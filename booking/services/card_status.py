@@ -1,0 +1,286 @@
+"""Card status over time: every change is a dated event, so any rate can be computed as of any day.
+
+Every path that changes a person's card status goes through ``record_change``:
+the monthly status import, the desk's "application submitted" and a chief's or
+admin's edit. The staff row keeps the current status (for quick lists); the
+events keep the history.
+
+How a person's status on a day D is found (``Timeline.on``):
+- the last event whose effective date is on or before D gives its ``to_status``;
+- before their first event, the first event's ``from_status`` (what was known then);
+- a person with no events has their current status on every day since
+  ``card_status_on`` (always, when that date is unknown), and ``none`` before;
+- a status written to the staff row by a path that skipped this module is
+  taken as a last change on ``card_status_on`` (or today), so lists and rates agree.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..localtime import TOKYO, utcnow
+from ..models import (
+    CARD_STATUSES,
+    NON_APPLICATION_REASONS,
+    CardStatusEvent,
+    Dependent,
+    NonApplicationReason,
+    Staff,
+    User,
+)
+from .errors import DomainError
+from .guard import refuse_individual_numbers
+
+#: Labels of the fixed list of reasons for not applying, in the order a chief sees them.
+REASON_LABELS = {
+    "considering": _l("Still considering"),
+    "not_needed": _l("Does not see the need"),
+    "loss_theft": _l("Worried about loss or theft"),
+    "no_time": _l("No time for the procedure"),
+    "photo_documents": _l("Preparing the photo or documents"),
+    "other": _l("Other"),
+}
+STATUS_LABELS = {
+    "none": _l("No card"),
+    "applied": _l("Applied"),
+    "received": _l("Received"),
+}
+#: Statuses that count as "has applied" (the application rate counts holders too).
+APPLIED = ("applied", "received")
+
+Person = Staff | Dependent
+
+
+def today() -> date:
+    return utcnow().astimezone(TOKYO).date()
+
+
+# --- the timeline of one person -----------------------------------------------------------
+
+
+@dataclass
+class Timeline:
+    """A person's known changes, sorted by (effective date, id), and what stood before them."""
+
+    current: str
+    current_on: date | None
+    days: list[date] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    first_from: str | None = None
+
+    def add(self, effective_on: date, from_status: str, to_status: str) -> None:
+        if self.first_from is None:
+            self.first_from = from_status
+        self.days.append(effective_on)
+        self.statuses.append(to_status)
+
+    def close(self, fallback_day: date) -> Timeline:
+        """Take in a current status written without an event (see the module docstring)."""
+        if self.statuses and self.statuses[-1] != self.current:
+            day = max(self.current_on or fallback_day, self.days[-1])
+            self.days.append(day)
+            self.statuses.append(self.current)
+        return self
+
+    def on(self, day: date) -> str:
+        if not self.days:
+            if self.current_on is None or self.current_on <= day:
+                return self.current
+            return "none"
+        index = bisect_right(self.days, day)
+        return self.statuses[index - 1] if index else (self.first_from or "none")
+
+
+def _events_for(person: Person) -> list[CardStatusEvent]:
+    column = CardStatusEvent.staff_id if isinstance(person, Staff) else CardStatusEvent.dependent_id
+    return list(db.session.scalars(
+        select(CardStatusEvent).where(column == person.id)
+        .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
+    ))
+
+
+def timeline_of(person: Person) -> Timeline:
+    timeline = Timeline(person.card_status, person.card_status_on)
+    for event in _events_for(person):
+        timeline.add(event.effective_on, event.from_status, event.to_status)
+    return timeline.close(today())
+
+
+def history(person: Person) -> list[CardStatusEvent]:
+    """The person's events, newest first, for the edit page."""
+    return list(reversed(_events_for(person)))
+
+
+# --- changing a status ---------------------------------------------------------------------
+
+
+def record_change(
+    person: Person,
+    to_status: str,
+    *,
+    on: date | None = None,
+    source: str,
+    user: User | None = None,
+) -> CardStatusEvent | None:
+    """Record that the person's card status became ``to_status`` on ``on`` (default today).
+
+    Returns the new event, or None when the history already says so. A change
+    dated in the past is slotted into the history at its date; the staff row
+    then shows the status of the latest change. A same-status edit with another
+    date corrects the date of the latest change instead of adding one.
+    """
+    if to_status not in CARD_STATUSES:
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"card_status": _l("Use none, applied or received.")})
+    on = on or today()
+    if on > today():
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"card_status_on": _l("The date cannot be in the future.")})
+    timeline = timeline_of(person)
+    before = timeline.on(on)
+    if before == to_status:
+        if source == "edit" and person.card_status == to_status and person.card_status_on != on:
+            _correct_latest_date(person, to_status, on)
+        return None
+    event = CardStatusEvent(
+        from_status=before,
+        to_status=to_status,
+        effective_on=on,
+        source=source,
+        user_id=user.id if user else None,
+        recorded_at=utcnow(),
+    )
+    if isinstance(person, Staff):
+        event.staff_id = person.id
+    else:
+        event.dependent_id = person.id
+    db.session.add(event)
+    db.session.flush()
+    latest = _events_for(person)[-1]
+    person.card_status = latest.to_status
+    person.card_status_on = latest.effective_on
+    db.session.flush()
+    return event
+
+
+def record_application(person: Person, *, on: date | None = None, source: str = "desk",
+                       user: User | None = None) -> CardStatusEvent | None:
+    """The desk's "application submitted": none becomes applied; a received card stays received."""
+    if person.card_status != "none":
+        return None
+    return record_change(person, "applied", on=on, source=source, user=user)
+
+
+def _correct_latest_date(person: Person, status: str, on: date) -> None:
+    events = _events_for(person)
+    if events and events[-1].to_status == status and (len(events) == 1 or events[-2].effective_on <= on):
+        events[-1].effective_on = on
+    person.card_status_on = on
+    db.session.flush()
+
+
+# --- reasons for not applying --------------------------------------------------------------
+
+
+def set_reason(staff: Staff, reason: str | None, note: str = "", *, user: User | None = None) -> None:
+    """Record (or with no reason, clear) why a staff member has not applied."""
+    note = (note or "").strip()
+    refuse_individual_numbers({"note": note})
+    existing = db.session.scalar(select(NonApplicationReason).where(NonApplicationReason.staff_id == staff.id))
+    if not reason:
+        if existing is not None:
+            db.session.delete(existing)
+            db.session.flush()
+        return
+    if reason not in NON_APPLICATION_REASONS:
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"reason": _l("Choose a reason from the list.")})
+    if len(note) > 200:
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"note": _l("Keep the note under 200 characters.")})
+    if existing is None:
+        existing = NonApplicationReason(staff_id=staff.id)
+        db.session.add(existing)
+    existing.reason = reason
+    existing.note = note
+    existing.recorded_by_id = user.id if user else None
+    existing.recorded_at = utcnow()
+    db.session.flush()
+
+
+def reasons_for(staff_ids) -> dict[int, NonApplicationReason]:
+    ids = list(staff_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(NonApplicationReason).where(NonApplicationReason.staff_id.in_(ids)))
+    return {r.staff_id: r for r in rows}
+
+
+# --- many people at once, for reports -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    kind: str  # "staff" or "dependent"
+    id: int
+    unit_id: int
+    timeline: Timeline
+
+
+def all_timelines(unit_ids: set[int] | None = None) -> list[PersonRow]:
+    """Every staff member and dependent (of the given units) with their timeline, in three queries."""
+    staff_q = select(Staff.id, Staff.unit_id, Staff.card_status, Staff.card_status_on)
+    dep_q = select(Dependent.id, Staff.unit_id, Dependent.card_status, Dependent.card_status_on).join(
+        Staff, Dependent.staff_id == Staff.id)
+    if unit_ids is not None:
+        staff_q = staff_q.where(Staff.unit_id.in_(unit_ids))
+        dep_q = dep_q.where(Staff.unit_id.in_(unit_ids))
+    people: dict[tuple[str, int], PersonRow] = {}
+    for kind, query in (("staff", staff_q), ("dependent", dep_q)):
+        for pid, unit_id, status, status_on in db.session.execute(query):
+            people[(kind, pid)] = PersonRow(kind, pid, unit_id, Timeline(status, status_on))
+    events = db.session.execute(
+        select(CardStatusEvent.staff_id, CardStatusEvent.dependent_id, CardStatusEvent.from_status,
+               CardStatusEvent.to_status, CardStatusEvent.effective_on)
+        .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
+    )
+    for staff_id, dependent_id, from_status, to_status, effective_on in events:
+        key = ("staff", staff_id) if staff_id is not None else ("dependent", dependent_id)
+        row = people.get(key)
+        if row is not None:
+            row.timeline.add(effective_on, from_status, to_status)
+    fallback = today()
+    for row in people.values():
+        row.timeline.close(fallback)
+    return list(people.values())
+
+
+def earliest_known_day() -> date | None:
+    """The first day the system knows anything about: the earliest event or staff record."""
+    first_event = db.session.scalar(select(db.func.min(CardStatusEvent.effective_on)))
+    first_staff = db.session.scalar(select(db.func.min(Staff.created_at)))
+    days = [d for d in (first_event, first_staff.astimezone(TOKYO).date() if first_staff else None) if d]
+    return min(days) if days else None
+
+
+def count_by_unit(rows: list[PersonRow], day: date) -> dict[int, dict[str, int]]:
+    """Per unit: staff, staff_applied, staff_received, dependents, dependents_applied, dependents_received."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+        ("staff", "staff_applied", "staff_received", "dependents", "dependents_applied",
+         "dependents_received"), 0))
+    for row in rows:
+        bucket = counts[row.unit_id]
+        prefix = "staff" if row.kind == "staff" else "dependents"
+        bucket[prefix] += 1
+        status = row.timeline.on(day)
+        if status in APPLIED:
+            bucket[f"{prefix}_applied"] += 1
+        if status == "received":
+            bucket[f"{prefix}_received"] += 1
+    return counts
