@@ -1,6 +1,7 @@
-"""Office pages for the My Number section, chiefs and clerks."""
+"""Office pages for the My Number section, chiefs and clerks, one module per area."""
 from flask import Blueprint
 
 bp = Blueprint("office", __name__)
 
-from . import views  # noqa: E402,F401
+from . import common  # noqa: E402,F401  (the blueprint's error handler)
+from . import accounts, audit_log, campaigns, imports, phone, staff, units  # noqa: E402,F401

@@ -1,21 +1,26 @@
-"""Office views: sign-in and the campaign overview."""
+"""Signing in and out, and the admin's user management."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from datetime import datetime, timezone
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ..extensions import db, limiter, login_manager
-from ..models import Campaign, DeskSession, User
-from ..services import accounts, audit
 from .. import navigation
+from ..auth import role_required
+from ..extensions import db, limiter, login_manager
+from ..models import User
+from ..services import accounts, users
+from ..services.errors import DomainError
+from ..web import clock
 from . import bp
-from .forms import LoginForm
+from .common import record, refused, remote_addr
+from .forms import ConfirmForm, LoginForm, PasswordResetForm, UserCreateForm, UserEditForm
+from .units import unit_choices
 
-navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10)
+navigation.register("office.list_users", _l("Users"), ("admin",), order=90)
 
 
 @login_manager.user_loader
@@ -28,19 +33,29 @@ def _failed_login(response) -> bool:
     return response.status_code == 401
 
 
+def _login_key() -> str:
+    # Per address and username: an office behind one NAT address is not locked
+    # out as a whole by one person's typos, while guessing one account stays slow.
+    username = (request.form.get("username") or "").strip().lower()[:80]
+    return f"{remote_addr()}|{username}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_LIMIT", "5 per 15 minutes"), methods=["POST"],
+               key_func=_login_key, deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
+               methods=["POST"], deduct_when=_failed_login)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
-            audit.record("login.failed", actor=form.username.data[:80], remote_addr=request.remote_addr or "")
+            record("login.failed", target_type="user", actor=form.username.data[:80])
             db.session.commit()
             flash(_("The username or password is wrong."), "error")
             return render_template("office/login.html", form=form), 401
         login_user(user)
-        audit.record("login", user=user, remote_addr=request.remote_addr or "")
+        record("login", target_type="user", target_id=user.id)
         db.session.commit()
         next_url = request.args.get("next", "")
         if not next_url.startswith("/") or next_url.startswith("//"):
@@ -49,30 +64,125 @@ def login():
     return render_template("office/login.html", form=form)
 
 
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    """The login limit: say plainly when to try again (local time and minutes from now)."""
+    db.session.rollback()
+    current = limiter.current_limit
+    retry_at = None
+    minutes = 15
+    if current is not None and current.breached and current.reset_at:
+        retry_at = datetime.fromtimestamp(current.reset_at, timezone.utc)
+        minutes = max(1, -(-int(current.reset_at - datetime.now(timezone.utc).timestamp()) // 60))
+    username = (request.form.get("username") or "")[:80]
+    record("login.blocked", target_type="user", actor=username)
+    db.session.commit()
+    if retry_at is not None:
+        message = _("Too many failed sign-ins. Try again after %(time)s (in about %(minutes)s minutes).",
+                    time=clock(retry_at), minutes=minutes)
+    else:
+        message = _("Too many failed sign-ins. Try again in 15 minutes.")
+    flash(message, "error")
+    form = LoginForm()
+    form.username.data = username
+    response = current_app.make_response((render_template("office/login.html", form=form), 429))
+    if retry_at is not None:
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - datetime.now(timezone.utc).timestamp())))
+    return response
+
+
 @bp.post("/logout")
 @login_required
 def logout():
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".overview"))
+    record("logout", target_type="user", target_id=current_user.id)
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "success")
     return redirect(url_for(".login"))
 
 
-@bp.get("/")
-@login_required
-def overview():
-    campaigns = db.session.scalars(
-        select(Campaign)
-        .options(selectinload(Campaign.sessions).joinedload(DeskSession.venue),
-                 selectinload(Campaign.sessions).selectinload(DeskSession.slots))
-        .order_by(Campaign.booking_opens_at.desc())
-    ).all()
-    rows = []
-    for campaign in campaigns:
-        sessions = []
-        for session in campaign.sessions:
-            capacity = sum(s.capacity for s in session.slots)
-            taken = sum(s.seats_taken for s in session.slots)
-            sessions.append({"session": session, "capacity": capacity, "taken": taken,
-                             "percent": round(100 * taken / capacity) if capacity else 0})
-        rows.append({"campaign": campaign, "sessions": sessions})
-    return render_template("office/overview.html", rows=rows, user=current_user)
+# --- user management (admin) ------------------------------------------------------------
+
+
+def _user_form_choices(form) -> None:
+    form.unit_id.choices = [("", _("— none —"))] + unit_choices()
+
+
+@bp.get("/users")
+@role_required("admin")
+def list_users():
+    return render_template("office/users.html", users=users.list_users(current_user))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def create_user():
+    form = UserCreateForm()
+    _user_form_choices(form)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                current_user, username=form.username.data, display_name=form.display_name.data or "",
+                role=form.role.data, unit_id=form.unit_id.data, password=form.password.data)
+        except DomainError as error:
+            status = refused(error, form)
+        else:
+            record("user.create", target_type="user", target_id=user.id, username=user.username, role=user.role)
+            db.session.commit()
+            flash(_("User %(name)s was created.", name=user.username), "success")
+            return redirect(url_for(".list_users"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id: int):
+    user = users.get_user(current_user, user_id)
+    form = UserEditForm(obj=user)
+    _user_form_choices(form)
+    password_form = PasswordResetForm(prefix="reset")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changed = users.update_user(current_user, user, display_name=form.display_name.data or "",
+                                        role=form.role.data, unit_id=form.unit_id.data,
+                                        is_active=form.is_active.data)
+        except DomainError as error:
+            status = refused(error, form)
+        else:
+            if changed:
+                record("user.update", target_type="user", target_id=user.id, username=user.username,
+                       changed=changed, role=user.role, is_active=user.is_active)
+            db.session.commit()
+            flash(_("The changes to %(name)s were saved.", name=user.username), "success")
+            return redirect(url_for(".list_users"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/user_form.html", form=form, user=user, password_form=password_form), status
+
+
+@bp.post("/users/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id: int):
+    user = users.get_user(current_user, user_id)
+    password_form = PasswordResetForm(prefix="reset")
+    form = UserEditForm(obj=user, formdata=None)
+    _user_form_choices(form)
+    status = 422
+    if password_form.validate_on_submit():
+        try:
+            users.reset_password(current_user, user, password_form.password.data)
+        except DomainError as error:
+            status = refused(error, password_form)
+        else:
+            record("user.password_reset", target_type="user", target_id=user.id, username=user.username)
+            db.session.commit()
+            flash(_("The password of %(name)s was reset. Hand the new one over in person.", name=user.username),
+                  "success")
+            return redirect(url_for(".edit_user", user_id=user.id))
+    return render_template("office/user_form.html", form=form, user=user, password_form=password_form), status

@@ -1,9 +1,195 @@
+"""Office forms: Flask-WTF checks the shape (and CSRF); rules that need the database live in services."""
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import CARD_STATUSES, ROLES
+
+ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
+               "clerk": _l("Desk clerk")}
+CARD_LABELS = {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")}
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
 
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+class _UserFields(FlaskForm):
+    display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    unit_id = SelectField(_l("Unit (chiefs only)"), coerce=_optional_int, validate_choice=False)
+
+
+class UserCreateForm(_UserFields):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password_again = PasswordField(
+        _l("Password again"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class UserEditForm(_UserFields):
+    is_active = BooleanField(_l("May sign in"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+# --- units and venues -------------------------------------------------------------------
+
+
+class UnitForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    parent_id = SelectField(_l("Under"), coerce=_optional_int, validate_choice=False)
+
+
+class VenueForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
+    unit_id = SelectField(_l("Building of unit"), coerce=_optional_int, validate_choice=False)
+    notes = TextAreaField(_l("Access notes (entrance, parking…)"), validators=[Optional(), Length(max=2000)])
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+class StaffFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = StringField(_l("Staff number or kana"), validators=[Optional(), Length(max=60)])
+    unit = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False)
+    crew = SelectField(_l("Crew"), validate_choice=False)
+    card = SelectField(_l("Card"), choices=[("", _l("Any"))] + [(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+
+
+class StaffForm(FlaskForm):
+    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=50)])
+    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=50)])
+    family_name_kana = StringField(_l("Family name (kana)"), validators=[DataRequired(), Length(max=50)])
+    given_name_kana = StringField(_l("Given name (kana)"), validators=[DataRequired(), Length(max=50)])
+    unit_id = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False, validators=[InputRequired()])
+    crew = StringField(_l("Crew"), validators=[Optional(), Length(max=20)])
+    email = StringField(_l("Email"), validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("This is not an email address.")),
+                                                 Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    card_status = SelectField(_l("Card status"), choices=[(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+    card_status_on = DateField(_l("Since"), validators=[Optional()])
+
+
+class DependentForm(FlaskForm):
+    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=50)])
+    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=50)])
+    family_name_kana = StringField(_l("Family name (kana)"), validators=[DataRequired(), Length(max=50)])
+    given_name_kana = StringField(_l("Given name (kana)"), validators=[DataRequired(), Length(max=50)])
+    relation = StringField(_l("Relation (妻, 長男…)"), validators=[DataRequired(), Length(max=30)])
+    card_status = SelectField(_l("Card status"), choices=[(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("Staff list (CSV or Excel .xlsx)"),
+                     validators=[FileRequired(message=_l("Choose the file to import."))])
+
+
+class ImportConfirmForm(FlaskForm):
+    batch = HiddenField(validators=[DataRequired()])
+    digest = HiddenField(validators=[DataRequired()])
+
+
+# --- campaigns and sessions -------------------------------------------------------------
+
+
+class CampaignForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    booking_opens_at = DateTimeLocalField(_l("Booking opens"), format="%Y-%m-%dT%H:%M",
+                                          validators=[InputRequired(message=_l("Give a date and time."))])
+    booking_closes_at = DateTimeLocalField(_l("Booking closes"), format="%Y-%m-%dT%H:%M",
+                                           validators=[InputRequired(message=_l("Give a date and time."))])
+    cutoff_minutes = IntegerField(_l("Booking closes this many minutes before each slot"), default=60,
+                                  validators=[InputRequired(), NumberRange(min=0, max=20160)])
+    target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=int,
+                                         validate_choice=False)
+    what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])
+    is_published = BooleanField(_l("Published (staff can see and book it)"))
+
+
+class SessionForm(FlaskForm):
+    venue_id = SelectField(_l("Venue"), coerce=_optional_int, validate_choice=False,
+                           validators=[InputRequired(message=_l("Choose a venue."))])
+    date = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
+    start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Give a time."))])
+    end_time = TimeField(_l("To"), validators=[InputRequired(message=_l("Give a time."))])
+    slot_minutes = IntegerField(_l("Slot length (minutes)"), default=10,
+                                validators=[InputRequired(), NumberRange(min=1, max=1440)])
+    desks = IntegerField(_l("Desks (people per slot)"), default=2,
+                         validators=[InputRequired(), NumberRange(min=1, max=100)])
+
+
+class SessionCopyForm(FlaskForm):
+    dates = FieldList(DateField(_l("Date"), validators=[Optional()]), min_entries=6, max_entries=31)
+
+
+class PhoneSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Staff number or kana"), validators=[Optional(), Length(max=60)])
+
+
+class PhoneBookForm(FlaskForm):
+    slot_id = RadioField(_l("Time"), coerce=int, validators=[InputRequired(message=_l("Choose a time."))],
+                         validate_choice=False)
+    dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=int, validate_choice=False)
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    group = SelectField(_l("What"), validate_choice=False)
+    username = StringField(_l("User"), validators=[Optional(), Length(max=100)])
+    target_type = StringField(_l("Record type"), validators=[Optional(), Length(max=50)])
+    target_id = StringField(_l("Record id"), validators=[Optional(), Length(max=50)])
+    remote_addr = StringField(_l("Address"), validators=[Optional(), Length(max=64)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])

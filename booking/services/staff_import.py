@@ -1,18 +1,34 @@
-"""Importing the staff list: every line checked first, then all of it or nothing (rule 9)."""
+"""Importing the staff list: every line checked first, then all of it or nothing (rule 9).
+
+Two callers share this module. The JSON API (``POST /api/v1/staff/import``)
+sends CSV text and calls ``import_staff()`` in one go. The office page works in
+two steps: ``stage_upload()`` reads a CSV or XLSX file, plans the changes and
+keeps the parsed rows in a ``StaffImportBatch``; the person reads the preview;
+``confirm_batch()`` then applies exactly those rows, and refuses if the plan
+would now differ from what was previewed (someone else changed the staff list
+in between).
+"""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
+import secrets
 import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import CARD_STATUSES, Staff, Unit
-from .errors import DomainError
+from ..localtime import utcnow
+from ..models import CARD_STATUSES, Staff, StaffImportBatch, Unit, User
+from .errors import DomainError, NotFound
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
 from .organisation import add_staff
@@ -31,8 +47,52 @@ COLUMNS = (
 )
 REQUIRED = ("staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code")
 UPDATABLE = ("family_name", "given_name", "family_name_kana", "given_name_kana", "crew", "email", "phone", "card_status")
+#: Longest value each column takes (the database columns' sizes).
+MAX_LENGTH = {
+    "staff_number": 32, "family_name": 50, "given_name": 50, "family_name_kana": 50,
+    "given_name_kana": 50, "unit_code": 32, "crew": 20, "email": 254, "phone": 30, "card_status": 10,
+}
+#: Japanese headings accepted in place of the column keys (Excel sheets kept by the section).
+HEADER_ALIASES = {
+    "職員番号": "staff_number",
+    "姓": "family_name",
+    "名": "given_name",
+    "氏": "family_name",
+    "セイ": "family_name_kana",
+    "メイ": "given_name_kana",
+    "姓カナ": "family_name_kana",
+    "名カナ": "given_name_kana",
+    "姓(カナ)": "family_name_kana",
+    "名(カナ)": "given_name_kana",
+    "所属コード": "unit_code",
+    "部": "crew",
+    "勤務": "crew",
+    "メールアドレス": "email",
+    "メール": "email",
+    "電話番号": "phone",
+    "電話": "phone",
+    "カード状況": "card_status",
+    "カード": "card_status",
+}
+#: Card status as the section writes it in Japanese.
+CARD_STATUS_ALIASES = {
+    "未申請": "none",
+    "なし": "none",
+    "申請済": "applied",
+    "申請済み": "applied",
+    "受取済": "received",
+    "受取済み": "received",
+    "交付済": "received",
+    "交付済み": "received",
+}
+#: Pending uploads older than this are dropped: the preview is stale by then.
+BATCH_LIFETIME = timedelta(hours=12)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STAFF_NUMBER = re.compile(r"^[0-9A-Za-z\-]{1,32}$")
+# Formula injection defence in files we write puts an apostrophe before these;
+# a file exported and imported back must come back unchanged.
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@])")
+_CHUNK = 2000
 
 
 @dataclass
@@ -40,9 +100,16 @@ class LineError:
     line: int
     field: str
     message: str
+    #: 1-based position of the column in the file, when known (for "C12" style cell names).
+    column: int | None = None
 
     def as_dict(self) -> dict:
         return {"line": self.line, "field": self.field, "message": str(self.message)}
+
+    @property
+    def cell(self) -> str:
+        """The spreadsheet cell name (B3), or the line alone when the column is unknown."""
+        return f"{column_letter(self.column)}{self.line}" if self.column else str(self.line)
 
 
 @dataclass
@@ -53,6 +120,56 @@ class ImportResult:
     errors: list[LineError] = field(default_factory=list)
 
 
+@dataclass
+class Parsed:
+    """What a file held: rows as (line, values), problems, and columns we do not know."""
+
+    rows: list[tuple[int, dict]]
+    errors: list[LineError]
+    ignored_columns: list[str] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Change:
+    """One staff member the import would create or update."""
+
+    line: int
+    staff_number: str
+    name: str
+    unit_code: str
+    #: (column, old value, new value) for an update; empty for a creation.
+    fields: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    created: list[Change] = field(default_factory=list)
+    updated: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+    def digest(self) -> str:
+        """A fingerprint of every planned change: confirm refuses any other plan."""
+        canonical = {
+            "created": [(c.staff_number, c.line) for c in self.created],
+            "updated": [(c.staff_number, c.fields) for c in self.updated],
+            "unchanged": self.unchanged,
+        }
+        return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def column_letter(position: int) -> str:
+    letters = ""
+    while position > 0:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- reading files --------------------------------------------------------------------------
+
+
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else CP932, which Excel in Japan writes."""
     try:
@@ -61,86 +178,373 @@ def decode(data: bytes) -> str:
         return data.decode("cp932")
 
 
-def parse_rows(text: str) -> tuple[list[tuple[int, dict]], list[LineError]]:
-    """Rows as (line number, cleaned values), and every problem with its line and field."""
-    text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED if c not in header]
+def _csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header: list[str] | None = None
+    records = []
+    for cells in reader:
+        if header is None:
+            header = cells
+            continue
+        records.append((reader.line_num, cells))
+    return header or [], records
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV would have held."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # staff numbers typed into Excel come back as 1001.0
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_records(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        header: list[str] | None = None
+        records = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if header is None:
+                if not any(c.strip() for c in cells):
+                    continue  # leading empty rows before the heading
+                header = cells
+                continue
+            records.append((number, cells))
+        return header or [], records
+    finally:
+        workbook.close()
+
+
+def _header_key(heading: str) -> str:
+    cleaned = unicodedata.normalize("NFKC", heading or "").strip().lstrip("\ufeff")
+    compact = "".join(cleaned.split())
+    return HEADER_ALIASES.get(compact, cleaned.lower())
+
+
+def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[str]]]) -> Parsed:
+    """Rows as (line number, cleaned values), and every problem with its line and column."""
+    keys = [_header_key(h) for h in header]
+    positions: dict[str, int] = {}
+    ignored = []
+    for index, key in enumerate(keys, start=1):
+        if key in COLUMNS and key not in positions:
+            positions[key] = index
+        elif key:
+            ignored.append(header[index - 1].strip())
+    missing = [c for c in REQUIRED if c not in positions]
     if missing:
-        return [], [LineError(1, c, _l("The header has no column %(column)s.", column=c)) for c in missing]
+        return Parsed([], [LineError(1, c, _l("The header has no column %(column)s.", column=c)) for c in missing],
+                      ignored, positions)
 
     rows, errors, seen = [], [], {}
-    for row in reader:
-        line = reader.line_num
-        values = {c: unicodedata.normalize("NFKC", (row.get(c) or "")).strip() for c in COLUMNS}
-        values["staff_number"] = normalise_staff_number(values["staff_number"])
-        values["card_status"] = values["card_status"] or "none"
+    for line, cells in records:
+        def cell(column: str) -> str:
+            position = positions.get(column)
+            raw = cells[position - 1] if position and position <= len(cells) else ""
+            return _NEUTRALISED.sub("", unicodedata.normalize("NFKC", raw or "").strip())
+
+        values = {c: cell(c) for c in COLUMNS}
         if not any(values[c] for c in REQUIRED):
             continue  # blank line
+        values["staff_number"] = normalise_staff_number(values["staff_number"])
+        values["card_status"] = CARD_STATUS_ALIASES.get(values["card_status"], values["card_status"].lower()) or "none"
+
+        def problem(column: str, message) -> None:
+            errors.append(LineError(line, column, message, positions.get(column)))
+
         for column in REQUIRED:
             if not values[column]:
-                errors.append(LineError(line, column, _l("This column is required.")))
+                problem(column, _l("This column is required."))
         if values["staff_number"] and not _STAFF_NUMBER.match(values["staff_number"]):
-            errors.append(LineError(line, "staff_number", _l("Use letters, digits and hyphens only.")))
+            problem("staff_number", _l("Use letters, digits and hyphens only."))
         if values["card_status"] not in CARD_STATUSES:
-            errors.append(LineError(line, "card_status", _l("Use none, applied or received.")))
+            problem("card_status", _l("Use none, applied or received."))
         if values["email"] and not _EMAIL.match(values["email"]):
-            errors.append(LineError(line, "email", _l("This is not an email address.")))
+            problem("email", _l("This is not an email address."))
         for column, value in values.items():
+            if len(value) > MAX_LENGTH[column]:
+                problem(column, _l("Too long: at most %(n)s characters.", n=MAX_LENGTH[column]))
             if contains_individual_number(value):
-                errors.append(LineError(line, column, _l(
+                problem(column, _l(
                     "This looks like an individual number (My Number), which may not be "
-                    "collected: remove it.")))
+                    "collected: remove it."))
         number = values["staff_number"]
         if number in seen:
-            errors.append(LineError(line, "staff_number", _l(
-                "Staff number %(number)s already appears on line %(line)s.", number=number, line=seen[number])))
+            problem("staff_number", _l(
+                "Staff number %(number)s already appears on line %(line)s.", number=number, line=seen[number]))
         elif number:
             seen[number] = line
         rows.append((line, values))
-    return rows, errors
+    return Parsed(rows, errors, ignored, positions)
+
+
+def parse_rows(text: str) -> tuple[list[tuple[int, dict]], list[LineError]]:
+    """CSV text as rows and line errors (the JSON API's format)."""
+    parsed = check_records(*_csv_records(text))
+    return parsed.rows, parsed.errors
+
+
+def is_xlsx(filename: str, data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm"))
+
+
+def parse_upload(filename: str, data: bytes) -> Parsed:
+    """A CSV (UTF-8 or CP932, BOM or not) or XLSX file as checked rows."""
+    if not data.strip():
+        return Parsed([], [LineError(1, "", _l("The file is empty."))])
+    if is_xlsx(filename, data):
+        try:
+            header, records = _xlsx_records(data)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            return Parsed([], [LineError(1, "", _l(
+                "This is not an Excel workbook that can be read. Save it again as .xlsx or as CSV."))])
+        return check_records(header, records)
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        return Parsed([], [LineError(1, "", _l(
+            "The file could not be read. Save it as CSV in UTF-8 or Shift_JIS and try again."))])
+    try:
+        return check_records(*_csv_records(text))
+    except csv.Error as error:
+        return Parsed([], [LineError(1, "", _l("The CSV file is malformed: %(problem)s", problem=str(error)))])
+
+
+# --- planning and applying ------------------------------------------------------------------
+
+
+def _existing_staff(numbers: list[str]) -> dict[str, Staff]:
+    found: dict[str, Staff] = {}
+    # In chunks: SQLite and PostgreSQL both cap the number of bound parameters.
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start : start + _CHUNK]
+        found.update(
+            (s.staff_number, s) for s in db.session.scalars(select(Staff).where(Staff.staff_number.in_(chunk)))
+        )
+    return found
+
+
+def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
+                positions: dict[str, int] | None = None) -> ImportPlan:
+    """What importing the rows would create and change; unit codes are checked here."""
+    plan = ImportPlan(errors=list(errors))
+    positions = positions or {}
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    for line, values in rows:
+        if values["unit_code"] and values["unit_code"] not in units:
+            plan.errors.append(LineError(
+                line, "unit_code", _l("No unit has the code %(code)s.", code=values["unit_code"]),
+                positions.get("unit_code")))
+    if plan.errors:
+        plan.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else -1))
+        return plan
+    unit_codes = {u.id: u.code for u in units.values()}
+    existing = _existing_staff([v["staff_number"] for _, v in rows])
+    for line, values in rows:
+        name = f"{values['family_name']} {values['given_name']}"
+        staff = existing.get(values["staff_number"])
+        if staff is None:
+            plan.created.append(Change(line, values["staff_number"], name, values["unit_code"]))
+            continue
+        changes = []
+        if staff.unit_id != units[values["unit_code"]].id:
+            changes.append(("unit_code", unit_codes.get(staff.unit_id, ""), values["unit_code"]))
+        changes.extend((c, getattr(staff, c) or "", values[c]) for c in UPDATABLE if (getattr(staff, c) or "") != values[c])
+        if changes:
+            plan.updated.append(Change(line, values["staff_number"], name, values["unit_code"], changes))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def _refuse(errors: list[LineError]) -> DomainError:
+    return DomainError(
+        "invalid_import",
+        _l("Nothing was imported. Correct the lines listed and import the whole file again."),
+        errors=[e.as_dict() for e in errors],
+    )
+
+
+def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
+    by_number = {v["staff_number"]: v for _, v in rows}
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    existing = _existing_staff([c.staff_number for c in plan.updated])
+    for change in plan.updated:
+        staff, values = existing[change.staff_number], by_number[change.staff_number]
+        staff.unit = units[values["unit_code"]]
+        for column in UPDATABLE:
+            setattr(staff, column, values[column])
+    for change in plan.created:
+        values = by_number[change.staff_number]
+        add_staff(unit=units[values["unit_code"]], **{c: values[c] for c in COLUMNS if c != "unit_code"})
+    db.session.flush()
+    return ImportResult(created=len(plan.created), updated=len(plan.updated), unchanged=plan.unchanged)
 
 
 def import_staff(text: str, *, dry_run: bool = False) -> ImportResult:
     """Create or update staff from CSV text; raise invalid_import with every line error."""
     rows, errors = parse_rows(text)
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
-    for line, values in rows:
-        if values["unit_code"] and values["unit_code"] not in units:
-            errors.append(LineError(line, "unit_code", _l("No unit has the code %(code)s.", code=values["unit_code"])))
-    if errors:
-        errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else 0))
-        raise DomainError(
-            "invalid_import",
-            _l("Nothing was imported. Correct the lines listed and import the whole file again."),
-            errors=[e.as_dict() for e in errors],
-        )
+    plan = plan_import(rows, errors)
+    if plan.errors:
+        raise _refuse(plan.errors)
+    if dry_run:
+        return ImportResult(created=len(plan.created), updated=len(plan.updated), unchanged=plan.unchanged)
+    return _apply(plan, rows)
 
-    existing = {
-        s.staff_number: s
-        for s in db.session.scalars(
-            select(Staff).where(Staff.staff_number.in_([v["staff_number"] for _, v in rows]))
+
+# --- the office's two steps -----------------------------------------------------------------
+
+
+def _require_admin(user: User) -> None:
+    if user is None or user.role != "admin":
+        raise DomainError("forbidden", _l("Only the My Number section (admin) may import the staff list."))
+
+
+def stage_upload(user: User, filename: str, data: bytes, *, now: datetime | None = None
+                 ) -> tuple[StaffImportBatch | None, Parsed, ImportPlan]:
+    """Read and plan an upload; keep the rows for confirmation when there is no error.
+
+    Returns the batch (None when the file has errors), what was read and the plan.
+    """
+    _require_admin(user)
+    now = now or utcnow()
+    db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
+    parsed = parse_upload(filename, data)
+    plan = plan_import(parsed.rows, parsed.errors, parsed.positions)
+    if plan.errors:
+        return None, parsed, plan
+    batch = StaffImportBatch(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        filename=(filename or "")[:255],
+        content_digest=hashlib.sha256(data).hexdigest(),
+        rows=[[line, values] for line, values in parsed.rows],
+        plan_digest=plan.digest(),
+        created_at=now,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch, parsed, plan
+
+
+def load_batch(user: User, batch_id: str, *, now: datetime | None = None) -> StaffImportBatch:
+    """The user's own pending upload; anyone else's, or a stale one, is not found."""
+    _require_admin(user)
+    now = now or utcnow()
+    batch = db.session.get(StaffImportBatch, batch_id) if batch_id else None
+    if batch is None or batch.user_id != user.id or batch.created_at < now - BATCH_LIFETIME:
+        raise NotFound(_l("This upload is no longer waiting for confirmation. Upload the file again."))
+    return batch
+
+
+def batch_rows(batch: StaffImportBatch) -> list[tuple[int, dict]]:
+    return [(int(line), dict(values)) for line, values in batch.rows]
+
+
+def batch_plan(batch: StaffImportBatch) -> ImportPlan:
+    return plan_import(batch_rows(batch))
+
+
+def confirm_batch(user: User, batch: StaffImportBatch, previewed_digest: str) -> ImportResult:
+    """Import exactly what was previewed, all of it or nothing.
+
+    The rows come from the stored batch, never from a new upload; the plan is
+    computed again and must match the preview's fingerprint, so a staff list
+    changed by someone else in between is refused rather than silently merged.
+    """
+    _require_admin(user)
+    rows = batch_rows(batch)
+    plan = plan_import(rows)
+    if plan.errors:
+        raise _refuse(plan.errors)
+    if not secrets.compare_digest(previewed_digest or "", batch.plan_digest) or plan.digest() != batch.plan_digest:
+        raise DomainError(
+            "import_changed",
+            _l("The staff list changed since this preview, so nothing was imported. "
+               "Check the new preview and confirm again."),
         )
-    }
-    result = ImportResult()
-    for _line, values in rows:
-        staff = existing.get(values["staff_number"])
-        unit = units[values["unit_code"]]
-        if staff is None:
-            result.created += 1
-            if not dry_run:
-                add_staff(unit=unit, **{c: values[c] for c in COLUMNS if c != "unit_code"})
-            continue
-        changed = staff.unit_id != unit.id or any(getattr(staff, c) != values[c] for c in UPDATABLE)
-        if not changed:
-            result.unchanged += 1
-            continue
-        result.updated += 1
-        if not dry_run:
-            staff.unit = unit
-            for column in UPDATABLE:
-                setattr(staff, column, values[column])
+    result = _apply(plan, rows)
+    db.session.delete(batch)
     db.session.flush()
     return result
+
+
+# --- files we hand out ----------------------------------------------------------------------
+
+
+def neutralise(value: object) -> str:
+    """A cell value that no spreadsheet will run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def template_csv() -> bytes:
+    """The header row in UTF-8 with BOM, so that Excel opens it with the right encoding."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """A workbook with the header row as text columns, and a sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "staff"
+    sheet.append(list(COLUMNS))
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True)
+        letter = column_letter(index)
+        sheet.column_dimensions[letter].width = max(14, len(column) + 4)
+        # Text cells keep leading zeros in staff numbers and phone numbers.
+        for row in range(2, 1001):
+            sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet("columns")
+    guide.append(["column", "required", "example", "notes"])
+    for row in TEMPLATE_GUIDE:
+        guide.append(list(row))
+    for letter, width in zip("ABCD", (20, 10, 22, 60)):
+        guide.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+#: (column, required, example, notes) shown on the import page and in the XLSX template.
+TEMPLATE_GUIDE = (
+    ("staff_number", "yes", "1001", "職員番号. Letters, digits and hyphens; full-width digits are folded."),
+    ("family_name", "yes", "佐藤", "姓"),
+    ("given_name", "yes", "翔太", "名"),
+    ("family_name_kana", "yes", "サトウ", "セイ (katakana or hiragana)"),
+    ("given_name_kana", "yes", "ショウタ", "メイ"),
+    ("unit_code", "yes", "A", "所属コード, as on the units page"),
+    ("crew", "", "1部", "部 (1部, 2部, 3部, 日勤…)"),
+    ("email", "", "", ""),
+    ("phone", "", "", ""),
+    ("card_status", "", "none", "none / applied / received (未申請 / 申請済 / 受取済). Empty means none."),
+)
+
+
+def export_rows(staff: Iterable[Staff]) -> Iterable[list[str]]:
+    """Staff as rows of the import format, neutralised against formulas."""
+    yield list(COLUMNS)
+    for s in staff:
+        yield [neutralise(v) for v in (
+            s.staff_number, s.family_name, s.given_name, s.family_name_kana, s.given_name_kana,
+            s.unit.code, s.crew, s.email, s.phone, s.card_status)]
+

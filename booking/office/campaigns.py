@@ -1,0 +1,270 @@
+"""Campaigns and their sessions: the overview, editing, copying and cancelling sessions."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import navigation
+from ..auth import role_required
+from ..extensions import db
+from ..localtime import TOKYO, local, utcnow
+from ..models import Reservation, ReservationPerson, Slot, Staff
+from ..services import audit, campaigns, directory
+from ..services.errors import DomainError
+from . import bp
+from .common import record, refused
+from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm
+from .units import unit_choices
+
+navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10)
+
+
+def _today() -> date:
+    return local(utcnow()).date()
+
+
+@bp.get("/")
+@login_required
+def overview():
+    data = campaigns.overview(today=_today(), published_only=current_user.role != "admin")
+    return render_template("office/overview.html", data=data, user=current_user)
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+def _naive_local(value: datetime | None) -> datetime | None:
+    return local(value).replace(tzinfo=None) if value else None
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit_campaign(campaign_id: int | None = None):
+    campaign = campaigns.get_campaign(campaign_id) if campaign_id else None
+    form = CampaignForm(obj=campaign)
+    form.target_unit_ids.choices = unit_choices()
+    if request.method == "GET":
+        if campaign is not None:
+            form.booking_opens_at.data = _naive_local(campaign.booking_opens_at)
+            form.booking_closes_at.data = _naive_local(campaign.booking_closes_at)
+            form.target_unit_ids.data = [u.id for u in campaign.target_units]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved, changed = campaigns.save_campaign(
+                current_user, campaign, title=form.title.data,
+                booking_opens_at=form.booking_opens_at.data.replace(tzinfo=TOKYO),
+                booking_closes_at=form.booking_closes_at.data.replace(tzinfo=TOKYO),
+                published=form.is_published.data, what_to_bring=form.what_to_bring.data or "",
+                cutoff_minutes=form.cutoff_minutes.data, target_unit_ids=form.target_unit_ids.data or [])
+        except DomainError as error:
+            status = refused(error, form)
+        else:
+            if changed:
+                record("campaign.create" if campaign is None else "campaign.update", target_type="campaign",
+                       target_id=saved.id, changed=changed)
+            db.session.commit()
+            flash(_("Campaign %(title)s was saved.", title=saved.title), "success")
+            return redirect(url_for(".show_campaign", campaign_id=saved.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/campaign_form.html", form=form, campaign=campaign), status
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@login_required
+def show_campaign(campaign_id: int):
+    campaign = campaigns.get_campaign(campaign_id)
+    if not campaign.is_published and current_user.role != "admin":
+        abort(404)
+    data = campaigns.overview(today=_today())
+    fill = next(c for c in data.campaigns if c.campaign.id == campaign.id)
+    return render_template("office/campaign.html", campaign=campaign, fill=fill, today=data.today)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def _session_form(campaign_id: int, session=None) -> SessionForm:
+    form = SessionForm(obj=session)
+    form.venue_id.choices = [("", _("— choose —"))] + [
+        (v.id, v.name) for v in directory.list_venues()]
+    return form
+
+
+def _preview_of(form: SessionForm):
+    data = (form.date.data, form.start_time.data, form.end_time.data, form.slot_minutes.data, form.desks.data)
+    if any(v is None for v in data):
+        return None
+    return campaigns.preview(*data)
+
+
+def _session_values(form: SessionForm) -> dict:
+    return {"venue_id": form.venue_id.data, "day": form.date.data, "start": form.start_time.data,
+            "end": form.end_time.data, "slot_minutes": form.slot_minutes.data, "desks": form.desks.data}
+
+
+@bp.route("/campaigns/<int:campaign_id>/sessions/new", methods=["GET", "POST"])
+@role_required("admin")
+def create_session(campaign_id: int):
+    campaign = campaigns.get_campaign(campaign_id)
+    form = _session_form(campaign_id)
+    if request.method == "GET":
+        copy_of = request.args.get("like", type=int)
+        if copy_of:
+            like = campaigns.get_session(copy_of)
+            form = _session_form(campaign_id, like)
+            form.date.data = None
+    status = 200
+    preview = None
+    if form.validate_on_submit():
+        preview = _preview_of(form)
+        if request.form.get("action") != "preview":
+            try:
+                session = campaigns.create_session(current_user, campaign, **_session_values(form))
+            except DomainError as error:
+                status = refused(error, form)
+            else:
+                record("session.create", target_type="session", target_id=session.id, campaign_id=campaign.id,
+                       date=session.date.isoformat(), slots=len(session.slots))
+                db.session.commit()
+                flash(_("The session was saved with %(n)s slots.", n=len(session.slots)), "success")
+                return redirect(url_for(".show_campaign", campaign_id=campaign.id) + f"#session-{session.id}")
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/session_form.html", form=form, campaign=campaign, session=None,
+                           preview=preview, affected=None), status
+
+
+@bp.get("/sessions/preview")
+@role_required("admin")
+def preview_session():
+    """The slots a session would get, for the form's script (the same plan_slots as saving)."""
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+        start = time.fromisoformat(request.args.get("start_time", ""))
+        end = time.fromisoformat(request.args.get("end_time", ""))
+        minutes = int(request.args.get("slot_minutes", ""))
+        desks = int(request.args.get("desks", ""))
+    except ValueError:
+        return jsonify(error="invalid", message=_("Fill in the date, times, slot length and desks.")), 422
+    if not (1 <= minutes <= 1440 and 1 <= desks <= 100):
+        return jsonify(error="invalid", message=_("Use 1 to 1440 minutes and 1 to 100 desks.")), 422
+    result = campaigns.preview(day, start, end, minutes, desks).as_dict()
+    result["summary"] = _("%(count)s slots × %(desks)s desks = %(capacity)s places",
+                          count=result["count"], desks=desks, capacity=result["capacity"])
+    return jsonify(result)
+
+
+def _affected_rows(ids: list[int]) -> list[Reservation]:
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Reservation)
+        .options(joinedload(Reservation.staff).joinedload(Staff.unit), joinedload(Reservation.slot),
+                 selectinload(Reservation.people).joinedload(ReservationPerson.dependent))
+        .where(Reservation.id.in_(ids))
+        .order_by(Reservation.id)
+    ).unique())
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit_session(session_id: int):
+    session = campaigns.get_session(session_id)
+    form = _session_form(session.campaign_id, session)
+    status = 200
+    preview = None
+    affected = None
+    if form.validate_on_submit():
+        preview = _preview_of(form)
+        action = request.form.get("action", "save")
+        if action != "preview":
+            resolution = action if action in campaigns.RESOLUTIONS else None
+            try:
+                change = campaigns.update_session(current_user, session, resolution=resolution,
+                                                  **_session_values(form))
+            except DomainError as error:
+                affected_ids = error.extra.get("affected", [])
+                status = refused(error, form)
+                session = campaigns.get_session(session_id)
+                affected = _affected_rows(affected_ids) if affected_ids else None
+            else:
+                event = record("session.update", target_type="session", target_id=session.id,
+                               campaign_id=session.campaign_id, **change.audit_details())
+                db.session.commit()
+                if change.moved or change.cancelled:
+                    flash(_("The session was changed. Contact the people listed below."), "success")
+                    return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))
+                flash(_("The session was saved."), "success")
+                return redirect(url_for(".show_campaign", campaign_id=session.campaign_id)
+                                + f"#session-{session.id}")
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/session_form.html", form=form, campaign=session.campaign, session=session,
+                           preview=preview or _preview_of(form), affected=affected), status
+
+
+@bp.route("/sessions/<int:session_id>/copy", methods=["GET", "POST"])
+@role_required("admin")
+def copy_session(session_id: int):
+    session = campaigns.get_session(session_id)
+    form = SessionCopyForm()
+    status = 200
+    errors: list[str] = []
+    if form.validate_on_submit():
+        days = [d for d in form.dates.data if d]
+        try:
+            copies = campaigns.copy_session(current_user, session, days)
+        except DomainError as error:
+            status = refused(error)
+            errors = [str(m) for m in error.fields.values()]
+        else:
+            record("session.copy", target_type="session", target_id=session.id, campaign_id=session.campaign_id,
+                   copies=[c.id for c in copies], dates=[c.date.isoformat() for c in copies])
+            db.session.commit()
+            flash(_("The session was copied to %(n)s dates.", n=len(copies)), "success")
+            return redirect(url_for(".show_campaign", campaign_id=session.campaign_id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/session_copy.html", form=form, session=session, errors=errors,
+                           preview=campaigns.preview(session.date, session.start_time, session.end_time,
+                                                     session.slot_minutes, session.desks)), status
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@role_required("admin")
+def cancel_session(session_id: int):
+    session = campaigns.get_session(session_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and not session.is_cancelled:
+        cancelled = campaigns.cancel_session(current_user, session)
+        event = record("session.cancel", target_type="session", target_id=session.id,
+                       campaign_id=session.campaign_id,
+                       cancelled=[{"reservation_id": r.id, "code": r.code, "from": old.isoformat()}
+                                  for r, old in cancelled])
+        db.session.commit()
+        flash(_("The session was cancelled with %(n)s reservations. Contact the people listed below.",
+                n=len(cancelled)), "success")
+        return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))
+    booked = _affected_rows([r.id for r in db.session.scalars(
+        select(Reservation).join(Slot).where(Slot.desk_session_id == session.id, Reservation.status == "booked"))])
+    return render_template("office/session_cancel.html", session=session, form=form, booked=booked)
+
+
+@bp.get("/sessions/<int:session_id>/contacts/<int:event_id>")
+@role_required("admin")
+def session_contacts(session_id: int, event_id: int):
+    session = campaigns.get_session(session_id)
+    event = audit.event_for("session", session.id, event_id)
+    if event is None:
+        abort(404)
+    return render_template("office/session_contacts.html", session=session, event=event,
+                           contacts=campaigns.contacts(event.details or {}))

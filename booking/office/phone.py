@@ -1,0 +1,137 @@
+"""Bookings taken by phone: find the caller, see their booking, book, move or cancel it for them.
+
+Every change goes through services.reservations (channel "phone"), the same
+functions the booker's own pages use, so capacity, window and duplicate rules
+cannot differ between the two paths.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import navigation
+from ..auth import role_required
+from ..extensions import db
+from ..localtime import utcnow
+from ..models import DeskSession, Reservation
+from ..services import browse, directory, reservations
+from ..services.tokens import format_code
+from ..services.errors import DomainError
+from . import bp
+from .common import record, refused
+from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm
+
+navigation.register("office.phone", _l("Phone bookings"), ("admin", "clerk"), order=20)
+
+PHONE_ROLES = ("admin", "clerk")
+
+
+@bp.get("/phone")
+@role_required(*PHONE_ROLES)
+def phone():
+    form = PhoneSearchForm(request.args)
+    q = (form.q.data or "").strip() if form.validate() else ""
+    results = directory.find_staff(current_user, q) if q else []
+    return render_template("office/phone.html", form=form, q=q, results=results)
+
+
+def _reservation_for(staff_id: int, reservation_id: int) -> Reservation:
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None or reservation.staff_id != staff_id:
+        abort(404)
+    return reservation
+
+
+@bp.get("/phone/staff/<int:staff_id>")
+@role_required(*PHONE_ROLES)
+def phone_staff(staff_id: int):
+    staff = directory.get_staff(current_user, staff_id)
+    now = utcnow()
+    held = reservations.reservations_of(staff)
+    held_campaigns = {r.campaign_id for r in held}
+    offers = [(c, browse.session_choices(c, staff, now)) for c in browse.open_campaigns(staff, now)
+              if c.id not in held_campaigns]
+    return render_template("office/phone_staff.html", staff=staff, held=held, offers=offers,
+                           confirm=ConfirmForm(), q=request.args.get("q", ""))
+
+
+@bp.route("/phone/staff/<int:staff_id>/sessions/<int:session_id>", methods=["GET", "POST"])
+@role_required(*PHONE_ROLES)
+def phone_book(staff_id: int, session_id: int):
+    """Book a slot for the caller, or move their booking here when ?move=<reservation id>."""
+    staff = directory.get_staff(current_user, staff_id)
+    session = db.get_or_404(DeskSession, session_id)
+    if not session.campaign.is_published or session.is_cancelled:
+        abort(404)
+    moving = None
+    if request.values.get("move", type=int):
+        moving = _reservation_for(staff.id, request.values.get("move", type=int))
+    else:
+        existing = reservations.active_reservation(staff.id, session.campaign_id)
+        if existing is not None:
+            flash(_("%(name)s already has a reservation in this campaign: move it instead.", name=staff.name),
+                  "error")
+            return redirect(url_for(".phone_staff", staff_id=staff.id))
+    now = utcnow()
+    form = PhoneBookForm()
+    choices = browse.slot_choices(session, now)
+    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
+    form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if moving is not None:
+                old_start = moving.slot.starts_at
+                reservation = reservations.reschedule(moving, form.slot_id.data, now=now)
+                action, details = "reservation.move", {"from": old_start.isoformat()}
+            else:
+                reservation = reservations.reserve(form.slot_id.data, staff,
+                                                   dependent_ids=form.dependent_ids.data or [],
+                                                   channel="phone", booked_by=current_user, now=now)
+                action, details = "reservation.book", {}
+        except DomainError as error:
+            status = refused(error)
+            session = db.session.get(DeskSession, session_id)
+            choices = browse.slot_choices(session, now)
+        else:
+            record(action, target_type="reservation", target_id=reservation.id, code=reservation.code,
+                   staff_number=staff.staff_number, channel="phone", slot_id=reservation.slot_id, **details)
+            db.session.commit()
+            return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
+                                    done="moved" if moving is not None else "booked"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("office/phone_book.html", staff=staff, session=session, form=form, choices=choices,
+                           moving=moving), status
+
+
+@bp.get("/phone/staff/<int:staff_id>/reservations/<int:reservation_id>")
+@role_required(*PHONE_ROLES)
+def phone_done(staff_id: int, reservation_id: int):
+    """The code to read out to the caller, large; nothing to print or send."""
+    staff = directory.get_staff(current_user, staff_id)
+    reservation = _reservation_for(staff.id, reservation_id)
+    return render_template("office/phone_done.html", staff=staff, reservation=reservation,
+                           done=request.args.get("done", ""), confirm=ConfirmForm())
+
+
+@bp.post("/phone/staff/<int:staff_id>/reservations/<int:reservation_id>/cancel")
+@role_required(*PHONE_ROLES)
+def phone_cancel(staff_id: int, reservation_id: int):
+    staff = directory.get_staff(current_user, staff_id)
+    reservation = _reservation_for(staff.id, reservation_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".phone_staff", staff_id=staff.id))
+    try:
+        reservations.cancel(reservation)
+    except DomainError as error:
+        refused(error)
+    else:
+        record("reservation.cancel", target_type="reservation", target_id=reservation.id, code=reservation.code,
+               staff_number=staff.staff_number, channel="phone")
+        db.session.commit()
+        flash(_("Reservation %(code)s was cancelled. Tell the caller the seat has been freed.",
+                code=format_code(reservation.code)), "success")
+    return redirect(url_for(".phone_staff", staff_id=staff.id))

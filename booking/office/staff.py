@@ -1,0 +1,177 @@
+"""The staff directory: search and filter, a staff member's record, dependents, invitations, export."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from .. import navigation
+from ..auth import role_required
+from ..extensions import db
+from ..models import Staff
+from ..services import directory, invitations, reservations, staff_import
+from ..services.errors import DomainError
+from . import bp
+from .common import int_arg, record, refused
+from .forms import CARD_LABELS, ConfirmForm, DependentForm, StaffFilterForm, StaffForm
+from .units import unit_choices
+
+navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=30)
+
+
+def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:
+    form = StaffFilterForm(request.args)
+    form.unit.choices = [("", _("All my units") if current_user.role == "chief" else _("All units"))] + unit_choices()
+    form.crew.choices = [("", _("Any"))] + [(c, c) for c in directory.crews(current_user)]
+    form.validate()
+    return form, directory.StaffFilter(
+        q=(form.q.data or "").strip(),
+        unit_id=form.unit.data,
+        crew=form.crew.data or "",
+        card_status=form.card.data or "",
+    )
+
+
+@bp.get("/staff")
+@role_required("admin", "chief")
+def list_staff():
+    form, filters = _filters()
+    page = directory.staff_page(current_user, filters, int_arg("page", 1))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("office/staff_list.html", form=form, page=page, args=args, card_labels=CARD_LABELS)
+
+
+@bp.get("/staff/export.csv")
+@role_required("admin")
+def export_staff():
+    """The filtered list in the import format (UTF-8 with BOM for Excel), cells safe from formulas."""
+    _form, filters = _filters()
+    query = directory.staff_query(current_user, filters).options(joinedload(Staff.unit)).order_by(Staff.staff_number)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    count = 0
+    for row in staff_import.export_rows(db.session.scalars(query)):
+        writer.writerow(row)
+        count += 1
+    record("export.staff", target_type="staff", rows=count - 1, q=filters.q or None, unit_id=filters.unit_id,
+           crew=filters.crew or None, card_status=filters.card_status or None)
+    db.session.commit()
+    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=staff.csv",
+                             "Cache-Control": "no-store"})
+
+
+def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: DependentForm | None = None,
+                status: int = 200):
+    if form is None and current_user.role == "admin":
+        form = StaffForm(obj=staff, formdata=None)
+    if form is not None:
+        form.unit_id.choices = unit_choices()
+    return render_template(
+        "office/staff_detail.html",
+        staff=staff,
+        form=form,
+        dependent_form=dependent_form or (DependentForm(prefix="dep", formdata=None)
+                                          if current_user.role == "admin" else None),
+        confirm=ConfirmForm(),
+        invitation_code=invitations.code(staff),
+        invitation_url=invitations.link_url(staff),
+        bookings=reservations.reservations_of(staff),
+        card_labels=CARD_LABELS,
+    ), status
+
+
+@bp.get("/staff/<int:staff_id>")
+@role_required("admin", "chief")
+def show_staff(staff_id: int):
+    return _staff_page(directory.get_staff(current_user, staff_id))
+
+
+@bp.post("/staff/<int:staff_id>")
+@role_required("admin")
+def update_staff(staff_id: int):
+    staff = directory.get_staff(current_user, staff_id)
+    form = StaffForm()
+    form.unit_id.choices = unit_choices()
+    if not form.validate_on_submit():
+        return _staff_page(staff, form, status=422)
+    try:
+        changed = directory.update_staff(
+            current_user, staff, family_name=form.family_name.data, given_name=form.given_name.data,
+            family_name_kana=form.family_name_kana.data, given_name_kana=form.given_name_kana.data,
+            unit_id=form.unit_id.data, crew=form.crew.data or "", email=form.email.data or "",
+            phone=form.phone.data or "", card_status=form.card_status.data,
+            card_status_on=form.card_status_on.data)
+    except DomainError as error:
+        status = refused(error, form)
+        return _staff_page(directory.get_staff(current_user, staff_id), form, status=status)
+    if changed:
+        record("staff.update", target_type="staff", target_id=staff.id, staff_number=staff.staff_number,
+               changed=changed)
+    db.session.commit()
+    flash(_("The record of %(name)s was saved.", name=staff.name), "success")
+    return redirect(url_for(".show_staff", staff_id=staff.id))
+
+
+@bp.post("/staff/<int:staff_id>/invitation")
+@role_required("admin", "chief")
+def reissue_invitation(staff_id: int):
+    staff = directory.get_staff(current_user, staff_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".show_staff", staff_id=staff.id))
+    directory.reissue_invitation(current_user, staff)
+    record("invitation.reissue", target_type="staff", target_id=staff.id, staff_number=staff.staff_number)
+    db.session.commit()
+    flash(_("The old invitation link and code no longer work. Hand over the new invitation below."), "success")
+    return redirect(url_for(".show_staff", staff_id=staff.id) + "#invitation")
+
+
+@bp.post("/staff/<int:staff_id>/dependents")
+@bp.post("/staff/<int:staff_id>/dependents/<int:dependent_id>")
+@role_required("admin")
+def save_dependent(staff_id: int, dependent_id: int | None = None):
+    staff = directory.get_staff(current_user, staff_id)
+    dependent = directory.get_dependent(current_user, staff, dependent_id) if dependent_id else None
+    prefix = f"dep{dependent_id}" if dependent_id else "dep"
+    form = DependentForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash(_("Check the dependent's fields."), "error")
+        return _staff_page(staff, dependent_form=form if dependent is None else None, status=422)
+    try:
+        saved = directory.save_dependent(
+            current_user, staff, dependent, family_name=form.family_name.data, given_name=form.given_name.data,
+            family_name_kana=form.family_name_kana.data, given_name_kana=form.given_name_kana.data,
+            relation=form.relation.data, card_status=form.card_status.data)
+    except DomainError as error:
+        status = refused(error, form)
+        return _staff_page(directory.get_staff(current_user, staff_id),
+                           dependent_form=form if dependent is None else None, status=status)
+    record("dependent.create" if dependent is None else "dependent.update", target_type="dependent",
+           target_id=saved.id, staff_number=staff.staff_number)
+    db.session.commit()
+    flash(_("Dependent %(name)s was saved.", name=saved.name), "success")
+    return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")
+
+
+@bp.post("/staff/<int:staff_id>/dependents/<int:dependent_id>/delete")
+@role_required("admin")
+def delete_dependent(staff_id: int, dependent_id: int):
+    staff = directory.get_staff(current_user, staff_id)
+    dependent = directory.get_dependent(current_user, staff, dependent_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".show_staff", staff_id=staff.id))
+    try:
+        directory.remove_dependent(current_user, dependent)
+    except DomainError as error:
+        refused(error)
+    else:
+        record("dependent.delete", target_type="dependent", target_id=dependent_id, staff_number=staff.staff_number)
+        db.session.commit()
+        flash(_("The dependent was removed."), "success")
+    return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")

@@ -1,0 +1,553 @@
+"""Campaigns and sessions as the My Number section edits them.
+
+The rule that shapes this module: changing a session that people have booked
+never strands anyone silently. An edit that would leave a reservation without
+its time (shorter hours, another slot length, another date), without its
+seat (fewer desks) or at another place (another venue) is refused with the
+list of those reservations, unless the admin says explicitly to move them to
+the nearest free time or to cancel them; either way the caller gets the list
+of people to contact. Cancelling a session cancels its reservations and gives
+the same list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..localtime import TOKYO, utcnow
+from ..models import (
+    ACTIVE_STATUSES,
+    Campaign,
+    DeskSession,
+    Reservation,
+    ReservationPerson,
+    Slot,
+    Staff,
+    Unit,
+    User,
+    Venue,
+)
+from . import reservations as reservation_service
+from . import slots as slot_service
+from .accounts import require_role
+from .database import begin_write
+from .errors import DomainError, NotFound
+from .guard import refuse_individual_numbers
+from .organisation import invalid
+
+RESOLUTIONS = ("move", "cancel")
+MAX_COPIES = 31
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+def get_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(_l("No such campaign."))
+    return campaign
+
+
+def save_campaign(actor: User, campaign: Campaign | None, *, title: str, booking_opens_at: datetime,
+                  booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
+                  target_unit_ids: list[int]) -> tuple[Campaign, list[str]]:
+    """Create a campaign (campaign None) or change one; returns it and the fields that changed."""
+    require_role(actor, "admin")
+    title = (title or "").strip()
+    refuse_individual_numbers({"title": title, "what_to_bring": what_to_bring})
+    if not title:
+        raise invalid(title=_l("Give the campaign a title."))
+    if booking_closes_at <= booking_opens_at:
+        raise invalid(booking_closes_at=_l("Booking must close after it opens."))
+    if not 0 <= cutoff_minutes <= 14 * 24 * 60:
+        raise invalid(cutoff_minutes=_l("Use 0 to 20160 minutes (14 days)."))
+    targets = list(db.session.scalars(select(Unit).where(Unit.id.in_(target_unit_ids or [])).order_by(Unit.code)))
+    if len(targets) != len(set(target_unit_ids or [])):
+        raise invalid(target_unit_ids=_l("No such unit."))
+    values = {
+        "title": title,
+        "booking_opens_at": booking_opens_at,
+        "booking_closes_at": booking_closes_at,
+        "is_published": bool(published),
+        "what_to_bring": what_to_bring or "",
+        "cutoff_minutes": cutoff_minutes,
+    }
+    if campaign is None:
+        campaign = Campaign(target_units=targets, **values)
+        db.session.add(campaign)
+        db.session.flush()
+        return campaign, ["created"]
+    changed = [name for name, value in values.items() if getattr(campaign, name) != value]
+    for name in changed:
+        setattr(campaign, name, values[name])
+    if {u.id for u in campaign.target_units} != {u.id for u in targets}:
+        campaign.target_units = targets
+        changed.append("target_units")
+    db.session.flush()
+    return campaign, changed
+
+
+# --- the slot preview -------------------------------------------------------------------
+
+
+@dataclass
+class SlotPreview:
+    """What a session's times, slot length and desks will give."""
+
+    slots: list[slot_service.PlannedSlot]
+
+    @property
+    def count(self) -> int:
+        return len(self.slots)
+
+    @property
+    def capacity(self) -> int:
+        return sum(s.capacity for s in self.slots)
+
+    @property
+    def desks(self) -> int:
+        return self.slots[0].capacity if self.slots else 0
+
+    def as_dict(self) -> dict:
+        return {
+            "count": self.count,
+            "capacity": self.capacity,
+            "desks": self.desks,
+            "slots": [
+                {"starts_at": s.starts_at.astimezone(TOKYO).strftime("%H:%M"),
+                 "ends_at": s.ends_at.astimezone(TOKYO).strftime("%H:%M")}
+                for s in self.slots
+            ],
+        }
+
+
+def preview(day: date, start: time, end: time, slot_minutes: int, desks: int) -> SlotPreview:
+    return SlotPreview(slot_service.plan_slots(day, start, end, slot_minutes, desks))
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def get_session(session_id: int) -> DeskSession:
+    session = db.session.get(DeskSession, session_id)
+    if session is None:
+        raise NotFound(_l("No such session."))
+    return session
+
+
+def create_session(actor: User, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
+                   slot_minutes: int, desks: int) -> DeskSession:
+    require_role(actor, "admin")
+    _check_numbers(slot_minutes, desks)
+    return slot_service.create_session(campaign, venue_id, day, start, end, slot_minutes, desks)
+
+
+def copy_session(actor: User, session: DeskSession, days: list[date]) -> list[DeskSession]:
+    """The same venue, hours, slot length and desks on other dates, all in one step."""
+    require_role(actor, "admin")
+    wanted = sorted(set(d for d in days if d))
+    if not wanted:
+        raise invalid(dates=_l("Give at least one date."))
+    if len(wanted) > MAX_COPIES:
+        raise invalid(dates=_l("Copy to at most %(n)s dates at once.", n=MAX_COPIES))
+    taken = set(db.session.scalars(
+        select(DeskSession.date).where(
+            DeskSession.campaign_id == session.campaign_id,
+            DeskSession.venue_id == session.venue_id,
+            DeskSession.start_time == session.start_time,
+            DeskSession.is_cancelled.is_(False),
+            DeskSession.date.in_(wanted),
+        )
+    ))
+    clashes = [d for d in wanted if d in taken or d == session.date]
+    if clashes:
+        raise invalid(dates=_l(
+            "This venue already has this session on %(dates)s.",
+            dates=", ".join(d.isoformat() for d in clashes)))
+    return [
+        slot_service.create_session(session.campaign, session.venue_id, d, session.start_time, session.end_time,
+                                    session.slot_minutes, session.desks)
+        for d in wanted
+    ]
+
+
+@dataclass
+class Affected:
+    """A reservation an edit would push out of its slot, and why."""
+
+    reservation: Reservation
+    #: "time": its slot disappears; "desks": its slot shrinks below the people in it;
+    #: "venue": the session moves to another venue.
+    reason: str
+
+
+@dataclass
+class SessionChange:
+    changed: list[str] = field(default_factory=list)
+    #: (reservation, old start, new start)
+    moved: list[tuple[Reservation, datetime, datetime]] = field(default_factory=list)
+    #: (reservation, old start)
+    cancelled: list[tuple[Reservation, datetime]] = field(default_factory=list)
+
+    def audit_details(self) -> dict:
+        """Numbers only: which reservations went where (the contact list is built from them)."""
+        return {
+            "changed": self.changed,
+            "moved": [{"reservation_id": r.id, "code": r.code, "from": old.isoformat(), "to": new.isoformat()}
+                      for r, old, new in self.moved],
+            "cancelled": [{"reservation_id": r.id, "code": r.code, "from": old.isoformat()}
+                          for r, old in self.cancelled],
+        }
+
+
+def _check_numbers(slot_minutes: int, desks: int) -> None:
+    if not 1 <= (slot_minutes or 0) <= 24 * 60:
+        raise invalid(slot_minutes=_l("Use 1 to 1440 minutes."))
+    if not 1 <= (desks or 0) <= 100:
+        raise invalid(desks=_l("Use 1 to 100 desks."))
+
+
+def _active_in(slot_ids: list[int]) -> list[Reservation]:
+    if not slot_ids:
+        return []
+    return list(db.session.scalars(
+        select(Reservation)
+        .options(joinedload(Reservation.staff).joinedload(Staff.unit), joinedload(Reservation.slot),
+                 selectinload(Reservation.people).joinedload(ReservationPerson.dependent))
+        .where(Reservation.slot_id.in_(slot_ids), Reservation.status.in_(ACTIVE_STATUSES))
+        .order_by(Reservation.created_at, Reservation.id)
+        .with_for_update(of=Reservation)
+    ).unique())
+
+
+def _fresh_slots(session: DeskSession) -> list[Slot]:
+    # The counters change under us (bookings go on while the admin edits), so
+    # read them afresh, and on PostgreSQL lock them until the edit commits.
+    return list(db.session.scalars(
+        select(Slot).where(Slot.desk_session_id == session.id).order_by(Slot.starts_at)
+        .with_for_update().execution_options(populate_existing=True)
+    ))
+
+
+def affected_by(session: DeskSession, *, venue_id: int, day: date, start: time, end: time, slot_minutes: int,
+                desks: int) -> list[Affected]:
+    """The reservations an edit would push out, without changing anything."""
+    planned = {(p.starts_at, p.ends_at) for p in slot_service.plan_slots(day, start, end, slot_minutes, desks)}
+    current = _fresh_slots(session)
+    active = _active_in([s.id for s in current])
+    by_slot: dict[int, list[Reservation]] = {}
+    for r in active:
+        by_slot.setdefault(r.slot_id, []).append(r)
+    affected: list[Affected] = []
+    for slot in current:
+        here = by_slot.get(slot.id, [])
+        if (slot.starts_at, slot.ends_at) not in planned:
+            affected.extend(Affected(r, "time") for r in here)
+            continue
+        seats = sum(r.seats for r in here)
+        # The latest bookings give way first: the earliest bookers keep their seats.
+        for r in reversed(here):
+            if seats <= desks:
+                break
+            affected.append(Affected(r, "desks"))
+            seats -= r.seats
+    if venue_id != session.venue_id:
+        pushed = {a.reservation.id for a in affected}
+        affected.extend(Affected(r, "venue") for r in active if r.id not in pushed)
+    affected.sort(key=lambda a: (a.reservation.slot.starts_at, a.reservation.id))
+    return affected
+
+
+def update_session(actor: User, session: DeskSession, *, venue_id: int, day: date, start: time, end: time,
+                   slot_minutes: int, desks: int, resolution: str | None = None,
+                   now: datetime | None = None) -> SessionChange:
+    """Change a session's venue, date, hours, slot length or desks, keeping every booking accounted for.
+
+    ``resolution`` is None (refuse when anyone is affected, with ``session_conflict``
+    listing them), "move" (each affected booking goes to the nearest time with room in
+    the new plan; refused with ``no_room`` when one does not fit) or "cancel".
+    """
+    require_role(actor, "admin")
+    now = now or utcnow()
+    if resolution not in (None, *RESOLUTIONS):
+        raise invalid(resolution=_l("Choose to move or to cancel the affected reservations."))
+    if session.is_cancelled:
+        raise DomainError("cancelled", _l("This session is cancelled and can no longer be changed."))
+    if db.session.get(Venue, venue_id) is None:
+        raise invalid(venue_id=_l("No such venue."))
+    _check_numbers(slot_minutes, desks)
+    if start == end:
+        raise invalid(end_time=_l("The end time must differ from the start time."))
+    planned = slot_service.plan_slots(day, start, end, slot_minutes, desks)
+    if not planned:
+        raise invalid(slot_minutes=_l("Not even one slot of this length fits between the times."))
+    starts_at, _ends_at = slot_service.session_bounds(session.date, session.start_time, session.end_time)
+    if starts_at <= now:
+        raise DomainError("session_started", _l(
+            "This session has already started, so its times and desks can no longer be changed."))
+
+    begin_write()
+    affected = affected_by(session, venue_id=venue_id, day=day, start=start, end=end,
+                           slot_minutes=slot_minutes, desks=desks)
+    if affected and resolution is None:
+        raise DomainError(
+            "session_conflict",
+            _l("%(n)s reservations do not fit the changed session. Move them to the nearest free "
+               "times or cancel them, and contact the people listed.", n=len(affected)),
+            affected=[a.reservation.id for a in affected],
+        )
+
+    used = [a.reservation for a in affected if a.reservation.status != "booked"]
+    if used:
+        raise DomainError("not_movable", _l(
+            "Reservation %(code)s has already been checked in, so this change cannot be made.",
+            code=used[0].code))
+
+    change = SessionChange()
+    values = {"venue_id": venue_id, "date": day, "start_time": start, "end_time": end,
+              "slot_minutes": slot_minutes, "desks": desks}
+    change.changed = [name for name, value in values.items() if getattr(session, name) != value]
+    for name in change.changed:
+        setattr(session, name, values[name])
+
+    current = _fresh_slots(session)
+    by_key = {(s.starts_at, s.ends_at): s for s in current}
+    planned_keys = {(p.starts_at, p.ends_at) for p in planned}
+    removed = [s for s in current if (s.starts_at, s.ends_at) not in planned_keys]
+    kept_ids = [s.id for s in current if (s.starts_at, s.ends_at) in planned_keys]
+    new_slots = [Slot(desk_session_id=session.id, starts_at=p.starts_at, ends_at=p.ends_at, capacity=p.capacity)
+                 for p in planned if (p.starts_at, p.ends_at) not in by_key]
+    db.session.add_all(new_slots)
+    db.session.flush()
+    if kept_ids:
+        # A kept slot fuller than the new desk count is closed for now (capacity =
+        # seats taken) so that nothing moves into it; its excess moves out below.
+        db.session.execute(
+            update(Slot).where(Slot.id.in_(kept_ids))
+            .values(capacity=case((Slot.seats_taken > desks, Slot.seats_taken), else_=desks))
+            .execution_options(synchronize_session=False)
+        )
+
+    targets = kept_ids + [s.id for s in new_slots]
+    for item in affected:
+        reservation = item.reservation
+        old_start = reservation.slot.starts_at
+        if resolution == "cancel":
+            reservation_service.cancel(reservation, now=now)
+            change.cancelled.append((reservation, old_start))
+        elif item.reason == "venue":
+            reservation.sequence += 1
+            reservation.updated_at = now
+            change.moved.append((reservation, old_start, old_start))
+        else:
+            new_start = _move_to_nearest(reservation, targets, now)
+            change.moved.append((reservation, old_start, new_start))
+
+    if kept_ids:
+        db.session.execute(
+            update(Slot).where(Slot.id.in_(kept_ids)).values(capacity=desks)
+            .execution_options(synchronize_session=False)
+        )
+    if removed:
+        _retire_slots(removed, targets)
+    db.session.flush()
+    db.session.expire(session, ["slots"])
+    return change
+
+
+def _move_to_nearest(reservation: Reservation, target_ids: list[int], now: datetime) -> datetime:
+    old_slot_id, old_start = reservation.slot_id, reservation.slot.starts_at
+    candidates = db.session.scalars(
+        select(Slot).where(Slot.id.in_(target_ids), Slot.id != old_slot_id,
+                           Slot.capacity - Slot.seats_taken >= reservation.seats)
+        .execution_options(populate_existing=True)
+    ).all()
+    for slot in sorted(candidates, key=lambda s: (abs(s.starts_at - old_start), s.starts_at)):
+        # The same conditional update as a booking: the database decides the seat.
+        taken = db.session.execute(
+            update(Slot)
+            .where(Slot.id == slot.id, Slot.seats_taken + reservation.seats <= Slot.capacity)
+            .values(seats_taken=Slot.seats_taken + reservation.seats)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            continue
+        db.session.execute(
+            update(Slot).where(Slot.id == old_slot_id)
+            .values(seats_taken=Slot.seats_taken - reservation.seats)
+            .execution_options(synchronize_session=False)
+        )
+        reservation.slot_id = slot.id
+        reservation.sequence += 1
+        reservation.updated_at = now
+        db.session.flush()
+        db.session.expire(reservation, ["slot"])
+        return slot.starts_at
+    raise DomainError(
+        "no_room",
+        _l("There is no free time left in the changed session for reservation %(code)s "
+           "(%(people)s people). Keep more desks or hours, or cancel the affected reservations.",
+           code=reservation.code, people=reservation.seats),
+    )
+
+
+def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
+    """Delete slots that left the plan; cancelled bookings in them point to the nearest remaining slot.
+
+    Only cancelled (or otherwise inactive) reservations can still name a removed
+    slot here; they keep their history in the audit log and need a slot row.
+    """
+    remaining = db.session.scalars(select(Slot).where(Slot.id.in_(target_ids))).all()
+    for slot in removed:
+        nearest = min(remaining, key=lambda s: (abs(s.starts_at - slot.starts_at), s.starts_at))
+        db.session.execute(
+            update(Reservation).where(Reservation.slot_id == slot.id).values(slot_id=nearest.id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        delete(Slot).where(Slot.id.in_([s.id for s in removed])).execution_options(synchronize_session=False)
+    )
+
+
+def cancel_session(actor: User, session: DeskSession, *, now: datetime | None = None
+                   ) -> list[tuple[Reservation, datetime]]:
+    """Cancel a session and every booking in it; returns the bookings to tell people about."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    if session.is_cancelled:
+        return []
+    begin_write()
+    cancelled = []
+    for reservation in _active_in([s.id for s in session.slots]):
+        if reservation.status != "booked":
+            continue  # already served at the desk: nothing to cancel
+        old_start = reservation.slot.starts_at
+        reservation_service.cancel(reservation, now=now)
+        cancelled.append((reservation, old_start))
+    session.is_cancelled = True
+    db.session.flush()
+    return cancelled
+
+
+# --- who to contact ---------------------------------------------------------------------
+
+
+@dataclass
+class Contact:
+    reservation: Reservation
+    outcome: str  # "moved" or "cancelled"
+    old_start: datetime
+    new_start: datetime | None
+
+
+def contacts(details: dict) -> list[Contact]:
+    """The people behind an audit event's moved and cancelled reservations, for calling them."""
+    entries = [("moved", e) for e in details.get("moved", [])] + [("cancelled", e) for e in details.get("cancelled", [])]
+    ids = [e["reservation_id"] for _kind, e in entries]
+    found = {
+        r.id: r for r in db.session.scalars(
+            select(Reservation)
+            .options(joinedload(Reservation.staff).joinedload(Staff.unit), joinedload(Reservation.slot),
+                     selectinload(Reservation.people).joinedload(ReservationPerson.dependent))
+            .where(Reservation.id.in_(ids))
+        ).unique()
+    }
+    rows = []
+    for kind, entry in entries:
+        reservation = found.get(entry["reservation_id"])
+        if reservation is None:
+            continue
+        rows.append(Contact(
+            reservation, kind, datetime.fromisoformat(entry["from"]),
+            datetime.fromisoformat(entry["to"]) if entry.get("to") else None,
+        ))
+    rows.sort(key=lambda c: (c.old_start, c.reservation.staff.staff_number))
+    return rows
+
+
+# --- the overview -----------------------------------------------------------------------
+
+
+@dataclass
+class SessionFill:
+    session: DeskSession
+    capacity: int
+    taken: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.taken / self.capacity) if self.capacity else 0
+
+
+@dataclass
+class CampaignFill:
+    campaign: Campaign
+    sessions: list[SessionFill]
+
+    @property
+    def capacity(self) -> int:
+        return sum(s.capacity for s in self.sessions if not s.session.is_cancelled)
+
+    @property
+    def taken(self) -> int:
+        return sum(s.taken for s in self.sessions if not s.session.is_cancelled)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.taken / self.capacity) if self.capacity else 0
+
+
+@dataclass
+class Overview:
+    today: date
+    #: Today's sessions and the next ones, across campaigns, soonest first.
+    upcoming: list[SessionFill]
+    campaigns: list[CampaignFill]
+
+
+def overview(*, today: date, published_only: bool = False, upcoming_limit: int = 8) -> Overview:
+    """Every campaign's sessions with seats taken and capacity: today's and the next first, past ones last."""
+    query = (
+        select(Campaign)
+        .options(selectinload(Campaign.sessions).joinedload(DeskSession.venue),
+                 selectinload(Campaign.target_units))
+        .order_by(Campaign.booking_opens_at.desc(), Campaign.id.desc())
+    )
+    if published_only:
+        query = query.where(Campaign.is_published.is_(True))
+    campaigns = db.session.scalars(query).all()
+    # One grouped query for every session's counters instead of loading every slot.
+    totals = {
+        row.desk_session_id: (row.capacity or 0, row.taken or 0)
+        for row in db.session.execute(
+            select(Slot.desk_session_id, func.sum(Slot.capacity).label("capacity"),
+                   func.sum(Slot.seats_taken).label("taken"))
+            .group_by(Slot.desk_session_id)
+        )
+    }
+    fills = []
+    upcoming = []
+    for campaign in campaigns:
+        sessions = []
+        for session in campaign.sessions:
+            capacity, taken = totals.get(session.id, (0, 0))
+            fill = SessionFill(session, capacity, taken)
+            sessions.append(fill)
+            if session.date >= today and not session.is_cancelled:
+                upcoming.append(fill)
+        # Today and ahead in date order, then the past, most recent first.
+        sessions.sort(key=lambda f: (f.session.date < today,
+                                     abs(f.session.date.toordinal() - today.toordinal()), f.session.start_time))
+        fills.append(CampaignFill(campaign, sessions))
+    upcoming.sort(key=lambda f: (f.session.date, f.session.start_time, f.session.id))
+    # Campaigns with a session today or ahead come first, soonest first; the rest keep their order.
+    next_day = {c.campaign.id: min((f.session.date for f in c.sessions if f.session.date >= today), default=None)
+                for c in fills}
+    fills.sort(key=lambda c: (next_day[c.campaign.id] is None, next_day[c.campaign.id] or date.max))
+    return Overview(today, upcoming[:upcoming_limit], fills)

@@ -1,0 +1,335 @@
+"""The staff directory as the office sees it: units, venues, staff and dependents.
+
+Queries take the acting user and are cut to the units that user may see (a
+chief: their unit and everything under it), so a page cannot show another
+unit's record by forgetting a check: a record outside the reach is refused
+with ``forbidden``.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import CARD_STATUSES, Dependent, ReservationPerson, Staff, Unit, User, Venue, kana_key
+from . import invitations
+from .accounts import require_role
+from .errors import DomainError, NotFound
+from .guard import refuse_individual_numbers
+from .invitations import normalise_staff_number
+from .organisation import invalid, units_under
+
+PAGE_SIZE = 50
+_FORBIDDEN = _l("This record belongs to a unit outside yours.")
+
+
+# --- reach ------------------------------------------------------------------------------
+
+
+def reach(user: User) -> set[int] | None:
+    """The unit ids a user may see; None means every unit (admin, clerk)."""
+    if user.role != "chief":
+        return None
+    unit = db.session.get(Unit, user.unit_id) if user.unit_id else None
+    return set(units_under(unit)) if unit else set()
+
+
+def require_reach(user: User, unit_id: int | None) -> None:
+    allowed = reach(user)
+    if allowed is not None and unit_id not in allowed:
+        raise DomainError("forbidden", _FORBIDDEN)
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitNode:
+    unit: Unit
+    depth: int
+    staff_count: int
+
+
+def unit_tree(user: User) -> list[UnitNode]:
+    """Units in tree order (HQ, its stations, their branch offices), cut to the user's reach."""
+    units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
+    counts = dict(db.session.execute(select(Staff.unit_id, func.count(Staff.id)).group_by(Staff.unit_id)).all())
+    allowed = reach(user)
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[UnitNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in children.get(parent_id, []):
+            if allowed is None or unit.id in allowed:
+                ordered.append(UnitNode(unit, depth, counts.get(unit.id, 0)))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    if allowed is not None and ordered:
+        # A chief's own unit is their root: indent from there.
+        shift = min(node.depth for node in ordered)
+        ordered = [UnitNode(n.unit, n.depth - shift, n.staff_count) for n in ordered]
+    return ordered
+
+
+def visible_units(user: User) -> list[Unit]:
+    return [node.unit for node in unit_tree(user)]
+
+
+def get_unit(user: User, unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(_l("No such unit."))
+    require_reach(user, unit.id)
+    return unit
+
+
+def save_unit(actor: User, unit: Unit | None, *, code: str, name: str, parent_id: int | None) -> Unit:
+    """Create a unit (unit None) or change one; a unit cannot move under itself."""
+    require_role(actor, "admin")
+    code = unicodedata.normalize("NFKC", code or "").strip()
+    name = (name or "").strip()
+    refuse_individual_numbers({"code": code, "name": name})
+    if not code or len(code) > 32:
+        raise invalid(code=_l("Give a code of 1 to 32 characters."))
+    clash = db.session.scalar(select(Unit).where(Unit.code == code))
+    if clash is not None and clash is not unit:
+        raise DomainError("duplicate", _l("A unit with code %(code)s already exists.", code=code),
+                          fields={"code": _l("This code is taken.")})
+    parent = db.session.get(Unit, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise invalid(parent_id=_l("No such unit."))
+    if unit is not None and parent is not None and parent.id in units_under(unit):
+        raise invalid(parent_id=_l("A unit cannot be placed under itself or one of its own units."))
+    if unit is None:
+        unit = Unit(code=code, name=name, parent=parent)
+        db.session.add(unit)
+    else:
+        unit.code, unit.name, unit.parent = code, name, parent
+    db.session.flush()
+    return unit
+
+
+# --- venues -----------------------------------------------------------------------------
+
+
+def list_venues() -> list[Venue]:
+    return list(db.session.scalars(select(Venue).options(joinedload(Venue.unit)).order_by(Venue.name)))
+
+
+def get_venue(venue_id: int) -> Venue:
+    venue = db.session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound(_l("No such venue."))
+    return venue
+
+
+def save_venue(actor: User, venue: Venue | None, *, name: str, address: str, unit_id: int | None,
+               notes: str) -> Venue:
+    require_role(actor, "admin")
+    refuse_individual_numbers({"name": name, "address": address, "notes": notes})
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit_id and unit is None:
+        raise invalid(unit_id=_l("No such unit."))
+    if venue is None:
+        venue = Venue(name=name.strip(), address=address.strip(), unit=unit, notes=notes or "")
+        db.session.add(venue)
+    else:
+        venue.name, venue.address, venue.unit, venue.notes = name.strip(), address.strip(), unit, notes or ""
+    db.session.flush()
+    return venue
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+@dataclass
+class StaffFilter:
+    q: str = ""
+    unit_id: int | None = None
+    #: Include the units under the chosen unit.
+    subunits: bool = True
+    crew: str = ""
+    card_status: str = ""
+
+
+@dataclass
+class StaffPage:
+    rows: list[Staff]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def search_terms(q: str) -> tuple[str, str]:
+    """What the person typed as a staff number and as a kana key (either may be empty)."""
+    number = normalise_staff_number(q)
+    key = kana_key(q)
+    is_number = bool(number) and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in number)
+    return (number if is_number else "", key if not is_number else "")
+
+
+def _prefix(column, prefix: str):
+    # A range the column's index can serve, plus LIKE so that a collation that
+    # orders differently from code points cannot add wrong rows.
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\") & (column >= prefix) & (column < prefix + "\U0010ffff")
+
+
+def staff_query(user: User, filters: StaffFilter):
+    """The SELECT of staff a user may see, filtered; ordered by staff number for paging."""
+    query = select(Staff)
+    allowed = reach(user)
+    if filters.unit_id:
+        unit = get_unit(user, filters.unit_id)
+        ids = set(units_under(unit)) if filters.subunits else {unit.id}
+        if allowed is not None:
+            ids &= allowed
+        query = query.where(Staff.unit_id.in_(sorted(ids)))
+    elif allowed is not None:
+        query = query.where(Staff.unit_id.in_(sorted(allowed)))
+    number, key = search_terms(filters.q)
+    if number:
+        query = query.where(_prefix(Staff.staff_number, number))
+    elif key:
+        query = query.where(_prefix(Staff.search_kana, key))
+    if filters.crew:
+        query = query.where(Staff.crew == filters.crew)
+    if filters.card_status in CARD_STATUSES:
+        query = query.where(Staff.card_status == filters.card_status)
+    return query
+
+
+def staff_page(user: User, filters: StaffFilter, page: int = 1, per_page: int = PAGE_SIZE) -> StaffPage:
+    """One page of the directory: LIMIT/OFFSET over the staff-number index, never the whole table."""
+    require_role(user, "admin", "chief")
+    query = staff_query(user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(
+        query.options(joinedload(Staff.unit))
+        .order_by(Staff.staff_number)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return StaffPage(list(rows), total, page, pages, per_page)
+
+
+def crews(user: User) -> list[str]:
+    """The crew names in use among the staff the user may see, for the filter."""
+    query = select(Staff.crew).where(Staff.crew != "").distinct().order_by(Staff.crew)
+    allowed = reach(user)
+    if allowed is not None:
+        query = query.where(Staff.unit_id.in_(sorted(allowed)))
+    return list(db.session.scalars(query))
+
+
+def find_staff(user: User, q: str, *, limit: int = 20) -> list[Staff]:
+    """Staff whose number or kana starts with what was typed (the phone page's search)."""
+    number, key = search_terms(q)
+    if not number and not key:
+        return []
+    query = staff_query(user, StaffFilter(q=q)).options(joinedload(Staff.unit))
+    if number:
+        exact = db.session.scalar(query.where(Staff.staff_number == number))
+        if exact is not None:
+            return [exact]
+    return list(db.session.scalars(query.order_by(Staff.search_kana, Staff.staff_number).limit(limit)))
+
+
+def get_staff(user: User, staff_id: int) -> Staff:
+    staff = db.session.scalar(
+        select(Staff).options(joinedload(Staff.unit), selectinload(Staff.dependents)).where(Staff.id == staff_id)
+    )
+    if staff is None:
+        raise NotFound(_l("No such staff member."))
+    require_reach(user, staff.unit_id)
+    return staff
+
+
+def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
+                 given_name_kana: str, unit_id: int, crew: str, email: str, phone: str, card_status: str,
+                 card_status_on: date | None) -> list[str]:
+    """Change a staff member's record; returns the names of the fields that changed."""
+    require_role(actor, "admin")
+    values = {
+        "family_name": family_name.strip(), "given_name": given_name.strip(),
+        "family_name_kana": family_name_kana.strip(), "given_name_kana": given_name_kana.strip(),
+        "crew": crew.strip(), "email": email.strip(), "phone": phone.strip(),
+    }
+    refuse_individual_numbers(values)
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise invalid(unit_id=_l("No such unit."))
+    if card_status not in CARD_STATUSES:
+        raise invalid(card_status=_l("Use none, applied or received."))
+    values.update(unit_id=unit.id, card_status=card_status,
+                  card_status_on=card_status_on if card_status != "none" else None)
+    changed = []
+    for name, value in values.items():
+        if getattr(staff, name) != value:
+            changed.append(name)
+            setattr(staff, name, value)
+    db.session.flush()
+    return changed
+
+
+def reissue_invitation(actor: User, staff: Staff) -> None:
+    """Revoke the staff member's invitation link and code and give them new ones."""
+    require_role(actor, "admin", "chief")
+    require_reach(actor, staff.unit_id)
+    invitations.issue(staff)
+    db.session.flush()
+
+
+# --- dependents -------------------------------------------------------------------------
+
+
+def get_dependent(user: User, staff: Staff, dependent_id: int) -> Dependent:
+    dependent = db.session.get(Dependent, dependent_id)
+    if dependent is None or dependent.staff_id != staff.id:
+        raise NotFound(_l("No such dependent."))
+    return dependent
+
+
+def save_dependent(actor: User, staff: Staff, dependent: Dependent | None, *, family_name: str, given_name: str,
+                   family_name_kana: str, given_name_kana: str, relation: str, card_status: str) -> Dependent:
+    require_role(actor, "admin")
+    values = {
+        "family_name": family_name.strip(), "given_name": given_name.strip(),
+        "family_name_kana": family_name_kana.strip(), "given_name_kana": given_name_kana.strip(),
+        "relation": relation.strip(),
+    }
+    refuse_individual_numbers(values)
+    if card_status not in CARD_STATUSES:
+        raise invalid(card_status=_l("Use none, applied or received."))
+    if dependent is None:
+        dependent = Dependent(staff=staff, card_status=card_status, **values)
+        db.session.add(dependent)
+    else:
+        for name, value in values.items():
+            setattr(dependent, name, value)
+        dependent.card_status = card_status
+    db.session.flush()
+    return dependent
+
+
+def remove_dependent(actor: User, dependent: Dependent) -> None:
+    """Delete a dependent who has never been on a reservation; otherwise refuse."""
+    require_role(actor, "admin")
+    used = db.session.scalar(select(ReservationPerson.id).where(ReservationPerson.dependent_id == dependent.id).limit(1))
+    if used is not None:
+        raise DomainError("in_use", _l(
+            "This dependent appears on a reservation (perhaps a cancelled one) and is kept "
+            "for its history. Leave the record in place."))
+    db.session.delete(dependent)
+    db.session.flush()
