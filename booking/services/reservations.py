@@ -59,7 +59,10 @@ def reserve(
         channel=channel,
         status="booked",
         token_nonce=tokens.new_nonce(),
-        manage_token_hash="",
+        # A random placeholder until the id (and so the token) is known: a constant
+        # like "" would make every concurrent booking on PostgreSQL wait on the
+        # unique index for the previous one to commit.
+        manage_token_hash=tokens.new_nonce(),
         booked_by_id=booked_by.id if booked_by else None,
         created_at=now,
         updated_at=now,
@@ -130,6 +133,7 @@ def reschedule(
             fields={"slot_id": _l("Choose a time from the same campaign.")},
         )
     _check_bookable(slot, now)
+    _lock_slots(slot.id, reservation.slot_id)
     _take_seats(slot.id, reservation.seats)
     _release_seats(reservation.slot_id, reservation.seats)
     reservation.slot_id = slot.id
@@ -222,6 +226,16 @@ def _lock(reservation: Reservation) -> Reservation:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def _lock_slots(*slot_ids: int) -> None:
+    # A move updates two slots. Two moves in opposite directions (A: s1 -> s2,
+    # B: s2 -> s1) would each lock one slot and wait for the other: a deadlock
+    # PostgreSQL resolves by failing one of them. Locking both rows in id order
+    # first makes the second move wait instead. (SQLite: begin_write already
+    # serialises writers, and FOR UPDATE is not emitted.)
+    for slot_id in sorted(set(slot_ids)):
+        db.session.execute(select(Slot.id).where(Slot.id == slot_id).with_for_update())
 
 
 def _load_slot(slot_id: int) -> Slot:
