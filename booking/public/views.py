@@ -46,19 +46,27 @@ def identify():
 
 @bp.get("/i/<token>")
 def invitation(token: str):
+    """The sessions to choose from; when the staff member already holds the reservation, that one."""
     staff = _staff_or_404(token)
     now = utcnow()
     campaigns = browse.open_campaigns(staff, now)
-    for campaign in campaigns:
-        existing = reservations.active_reservation(staff.id, campaign.id)
-        if existing is not None and len(campaigns) == 1:
-            return redirect(url_for(".manage", token=reservations.manage_token(existing)))
-    offers = []
-    for campaign in campaigns:
-        existing = reservations.active_reservation(staff.id, campaign.id)
-        existing_token = reservations.manage_token(existing) if existing else None
-        offers.append((campaign, existing_token, browse.session_choices(campaign, staff, now)))
-    return render_template("public/invitation.html", staff=staff, token=token, offers=offers)
+    held = {r.campaign_id: r for r in reservations.reservations_of(staff)}
+    open_ids = {c.id for c in campaigns}
+    # A booking whose campaign has closed for booking is still shown: the link must lead to it.
+    elsewhere = [r for r in held.values() if r.campaign_id not in open_ids and r.status == "booked"]
+    unbooked = [c for c in campaigns if c.id not in held]
+    shown = [r for r in held.values() if r.campaign_id in open_ids] + elsewhere
+    if not unbooked and len(shown) == 1:
+        return redirect(url_for(".manage", token=reservations.manage_token(shown[0])))
+    offers = [
+        (c, reservations.manage_token(held[c.id]) if c.id in held else None,
+         [] if c.id in held else browse.session_choices(c, staff, now))
+        for c in campaigns
+    ]
+    return render_template(
+        "public/invitation.html", staff=staff, token=token, offers=offers,
+        elsewhere=[(r, reservations.manage_token(r)) for r in elsewhere],
+    )
 
 
 @bp.route("/i/<token>/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -75,7 +83,7 @@ def choose_slot(token: str, session_id: int):
     choices = browse.slot_choices(session, now)
     form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
     form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
-    status = 200
+    status, seats = 200, 1
     if form.validate_on_submit():
         try:
             reservation = reservations.reserve(form.slot_id.data, staff, dependent_ids=form.dependent_ids.data or [])
@@ -92,7 +100,8 @@ def choose_slot(token: str, session_id: int):
     elif request.method == "POST":
         status = 422
     return render_template(
-        "public/choose_slot.html", staff=staff, token=token, session=session, choices=choices, form=form
+        "public/choose_slot.html", staff=staff, token=token, session=session, choices=choices, form=form,
+        seats=seats,
     ), status
 
 
@@ -156,7 +165,7 @@ def move_to_slot(token: str, session_id: int):
         return redirect(url_for(".manage", token=token))
     now = utcnow()
     form = MoveForm()
-    choices = _fitting(browse.slot_choices(session, now), reservation.seats)
+    choices = browse.slot_choices(session, now)
     form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
     status = 200
     if form.validate_on_submit():
@@ -167,7 +176,7 @@ def move_to_slot(token: str, session_id: int):
             reservation = _reservation_or_404(token)
             flash(_refusal_message(error, form.slot_id.data, reservation.seats), "error")
             status = status_for(error.code)
-            choices = _fitting(browse.slot_choices(db.session.get(DeskSession, session_id), now), reservation.seats)
+            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
             _forget_closed_choice(form, choices, reservation.seats)
         else:
             db.session.commit()
@@ -208,11 +217,6 @@ def _reservation_or_404(token: str):
         return reservations.by_manage_token(token)
     except DomainError as error:
         abort(404, description=str(error.message))
-
-
-def _fitting(choices: list[tuple[Slot, bool]], seats: int) -> list[tuple[Slot, bool]]:
-    """Slot choices where a slot counts as open only when ``seats`` people still fit."""
-    return [(slot, is_open and slot.remaining >= seats) for slot, is_open in choices]
 
 
 def _forget_closed_choice(form, choices: list[tuple[Slot, bool]], seats: int) -> None:

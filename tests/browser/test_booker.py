@@ -1,0 +1,264 @@
+"""The booker's path on a phone, in Chromium: invitation → session → slot → confirmation → cancel.
+
+Every page is checked for sideways scrolling and thumb-sized targets, and saved as a
+screenshot at 390×844 and at 1366×768 under test-artifacts/ for a person to look at.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin
+
+import pytest
+
+from booking.extensions import db
+from booking.models import Campaign, Staff
+from booking.services import invitations
+
+pytestmark = pytest.mark.browser
+
+CODE = re.compile(r"^[ACEFHJKMNPRTWXY34679]{3}-[ACEFHJKMNPRTWXY34679]{3}$")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
+#: Apple and Google ask for touch targets of at least 44 CSS pixels.
+THUMB = 44
+TARGETS = ".session-card[href], .slot label, .button, .lang-switch a, .back a, .person, .field__input"
+
+
+class Taps:
+    """Taps the way a thumb does, and counts them."""
+
+    def __init__(self, page):
+        self.page = page
+        self.count = 0
+
+    def tap(self, locator, *, navigates: bool = True) -> None:
+        self.count += 1
+        if navigates:
+            with self.page.expect_navigation():
+                locator.tap()
+        else:
+            locator.tap()
+
+
+@pytest.fixture
+def phone(new_page):
+    return new_page(viewport=PHONE, locale="ja-JP", has_touch=True)
+
+
+@pytest.fixture
+def look(screenshot):
+    """Check a page as a person would at phone size and at desktop size, and keep both screenshots."""
+
+    def check(page, name: str) -> None:
+        for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(viewport)
+            overflow = page.evaluate(
+                "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+            )
+            assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {label} size"
+            if label == "phone":
+                assert_thumb_sized(page, name)
+            screenshot(page, f"booker-{name}-{label}")
+        page.set_viewport_size(PHONE)
+
+    return check
+
+
+def assert_thumb_sized(page, name: str) -> None:
+    small = page.evaluate(
+        """([selector, min]) => [...document.querySelectorAll(selector)]
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el.textContent.trim().slice(0, 30), el.getBoundingClientRect()])
+            .filter(([, r]) => r.height < min || r.width < min)
+            .map(([text, r]) => `${text} (${Math.round(r.width)}×${Math.round(r.height)})`)""",
+        [TARGETS, THUMB],
+    )
+    assert not small, f"targets smaller than {THUMB}px on {name}: {small}"
+
+
+def assert_qr_loaded(page) -> None:
+    page.wait_for_function("() => { const img = document.querySelector('img.qr'); return img && img.complete; }")
+    assert page.eval_on_selector("img.qr", "img => img.naturalWidth") > 0
+
+
+def assert_calendar_file(page) -> None:
+    href = page.get_attribute("a[href$='calendar.ics']", "href")
+    response = page.request.get(urljoin(page.url, href))
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.text().startswith("BEGIN:VCALENDAR")
+
+
+def test_booker_books_in_japanese_in_three_taps_then_cancels(phone, live_server, world, look):
+    page = phone
+    taps = Taps(page)
+    page.goto(f"{live_server}/i/{world.invitation_token}")
+    assert page.get_attribute("html", "lang") == "ja"
+    assert page.locator("h1").first.inner_text() == "出張申請"
+    assert "日程" in page.inner_text(".steps__item--current")
+    assert "あなたの所属" in page.locator(".session-card").first.inner_text()
+    look(page, "ja-1-invitation")
+
+    taps.tap(page.locator("a.session-card").first)
+    assert "/sessions/" in page.url
+    assert "申請する人" in page.inner_text("main")
+    look(page, "ja-2-choose-slot")
+
+    taps.tap(page.locator(".slot:not(.slot--closed) label").first, navigates=False)
+    taps.tap(page.get_by_role("button", name="予約する"))
+    assert "/r/" in page.url
+    assert taps.count <= 3
+
+    assert "予約が完了しました" in page.inner_text(".banner")
+    code = page.inner_text(".code")
+    assert CODE.match(code), code
+    assert float(page.eval_on_selector(".code", "el => parseFloat(getComputedStyle(el).fontSize)")) >= 40
+    details = page.inner_text(".details")
+    assert "15:00–15:10" in details and "中央消防署 会議室" in details and "福島市天神町11-28" in details
+    assert re.search(r"\d+月\d+日\([月火水木金土日]\)", details)
+    assert "本人確認書類" in page.inner_text(".bring")
+    assert page.get_by_role("link", name="カレンダーに追加").is_visible()
+    assert_qr_loaded(page)
+    assert_calendar_file(page)
+    manage_url = page.inner_text(".link-box")
+    assert manage_url.startswith("http") and "/r/" in manage_url
+    look(page, "ja-3-confirmation")
+
+    page.goto(f"{live_server}/i/{world.invitation_token}")
+    assert page.inner_text(".code") == code, "reopening the invitation shows the reservation"
+
+    taps.tap(page.get_by_role("link", name="予約をキャンセルする"))
+    assert "予約をキャンセルしますか？" in page.inner_text("h1")
+    look(page, "ja-4-cancel-confirm")
+    taps.tap(page.get_by_role("button", name="キャンセルする"))
+    assert "予約をキャンセルしました" in page.inner_text(".flashes")
+    assert "キャンセルされています" in page.inner_text(".ticket")
+    assert page.locator("img.qr").count() == 0
+    look(page, "ja-5-after-cancel")
+
+
+def test_booker_books_in_english_in_three_taps_then_moves_and_cancels(phone, live_server, world, look):
+    page = phone
+    taps = Taps(page)
+    page.goto(f"{live_server}/i/{world.invitation_token}?lang=en")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Choose a date and place" in page.inner_text("main")
+    look(page, "en-1-invitation")
+
+    taps.tap(page.locator("a.session-card").first)
+    assert page.get_attribute("html", "lang") == "en", "the cookie keeps English"
+    assert "Who applies?" in page.inner_text("main")
+    look(page, "en-2-choose-slot")
+    taps.tap(page.locator(".slot:not(.slot--closed) label").nth(1), navigates=False)
+    taps.tap(page.get_by_role("button", name="Book this time"))
+    assert taps.count <= 3
+
+    assert "Your reservation is confirmed." in page.inner_text(".banner")
+    assert CODE.match(page.inner_text(".code"))
+    assert "15:10–15:20" in page.inner_text(".details")
+    assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+ [A-Z][a-z]+", page.inner_text(".details"))
+    assert_qr_loaded(page)
+    assert_calendar_file(page)
+    look(page, "en-3-confirmation")
+
+    page.get_by_role("link", name="Change the time").tap()
+    page.wait_for_url("**/move")
+    assert "Your current booking" in page.inner_text(".current")
+    look(page, "en-4-move")
+    with page.expect_navigation():
+        page.locator("a.session-card").first.tap()
+    assert page.locator(".slot--current").count() == 1
+    page.locator(".slot:not(.slot--closed) label").last.tap()
+    look(page, "en-5-move-to-slot")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Move to this time").tap()
+    assert "has been moved" in page.inner_text(".flashes")
+    assert "15:50–16:00" in page.inner_text(".details")
+    look(page, "en-6-after-move")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Cancel the reservation").tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, cancel it").tap()
+    assert "This reservation is cancelled." in page.inner_text(".ticket")
+    assert page.get_by_role("link", name="Book again").is_visible()
+    look(page, "en-7-after-cancel")
+
+
+def test_staff_member_without_the_link_signs_in_with_number_and_code(phone, live_server, world, look):
+    page = phone
+    page.goto(f"{live_server}/")
+    assert "職員番号" in page.inner_text("form")
+    look(page, "ja-identify")
+
+    page.fill("#staff_number", world.staff_number)
+    page.fill("#invitation_code", "WRONGCODE")
+    with page.expect_navigation():
+        page.get_by_role("button", name="次へ").tap()
+    assert "正しくありません" in page.inner_text(".flash--error")
+    assert page.input_value("#staff_number") == world.staff_number
+    look(page, "ja-identify-wrong-code")
+
+    page.fill("#invitation_code", world.invitation_code.lower())
+    with page.expect_navigation():
+        page.get_by_role("button", name="次へ").tap()
+    assert f"/i/{world.invitation_token}" in page.url
+    assert page.locator("a.session-card").count() == 1
+
+
+def test_a_full_slot_keeps_the_page_and_the_choices(app, phone, live_server, world, look):
+    page = phone
+    page.goto(f"{live_server}/i/{world.invitation_token}/sessions/{world.session_id}")
+    page.locator(f"label[for='dep-{world.dependent_id}']").tap()
+    page.locator(f"label[for='slot-{world.slot_ids[0]}']").tap()
+
+    (number, code), = world.add_staff(1)
+    taken = app.test_client().post("/api/v1/reservations", json={
+        "slot_id": world.slot_ids[0], "staff_number": number, "invitation_code": code})
+    assert taken.status_code == 201
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="予約する").tap()
+    assert "/sessions/" in page.url
+    assert "別の時間を選" in page.inner_text(".flash--error")
+    assert page.is_checked(f"#dep-{world.dependent_id}"), "the dependent stays ticked"
+    assert page.locator(".slot input:checked").count() == 0
+    look(page, "ja-error-slot-full")
+
+
+def test_error_pages_say_what_to_do(app, phone, live_server, world, look):
+    page = phone
+    response = page.goto(f"{live_server}/i/not-a-real-invitation")
+    assert response.status == 404
+    assert "招待" in page.inner_text(".error-page")
+    assert page.get_by_role("link", name="職員番号で予約ページを開く").is_visible()
+    look(page, "ja-error-invalid-link")
+
+    with app.app_context():
+        invitations.issue(db.session.get(Staff, world.staff_id))
+        db.session.commit()
+    response = page.goto(f"{live_server}/i/{world.invitation_token}")
+    assert response.status == 404, "a revoked link is refused"
+
+    app.config["INVITATION_ATTEMPTS_LIMIT"] = "2 per 15 minutes"
+    page.goto(f"{live_server}/")
+    for _ in range(3):
+        page.fill("#staff_number", world.staff_number)
+        page.fill("#invitation_code", "AAAAAAAA")
+        with page.expect_navigation():
+            page.get_by_role("button", name="次へ").tap()
+    assert "試行回数が多すぎます" in page.inner_text("h1")
+    assert re.search(r"\d{2}:\d{2} 以降", page.inner_text(".error-page__when"))
+    look(page, "ja-error-too-many-attempts")
+
+
+def test_closed_booking_says_so(app, phone, live_server, world, look):
+    with app.app_context():
+        campaign = db.session.get(Campaign, world.campaign_id)
+        campaign.booking_closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        db.session.commit()
+    page = phone
+    page.goto(f"{live_server}/i/{world.invitation_token}")
+    assert "予約できる日程はありません" in page.inner_text("h1")
+    look(page, "ja-error-booking-closed")
