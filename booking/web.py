@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import format_date, format_time, get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -46,6 +46,9 @@ def status_for(code: str) -> int:
 def select_locale() -> str:
     """Pages: the visitor's choice, else Japanese. The JSON API follows Accept-Language."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Command line (flask create-user…) and background work: no visitor to ask.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/"):
         # By path, not blueprint: a 404 under /api/ matches no view but still answers
         # the caller's language; the pages' cookie must not override Accept-Language.
