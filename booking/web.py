@@ -36,6 +36,13 @@ DOMAIN_STATUS = {
     "unauthorized": 401,
     "too_many_attempts": 429,
     "too_large": 413,
+    # Office pages (issue 3)
+    "last_admin": 409,
+    "session_conflict": 409,
+    "session_started": 409,
+    "no_room": 409,
+    "import_changed": 409,
+    "in_use": 409,
 }
 
 
