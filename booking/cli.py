@@ -71,9 +71,13 @@ def seed_demo(staff_count: int) -> None:
         click.echo(summary)
 
 
+from flask.cli import with_appcontext  # noqa: E402  (issue 5's command needs the app context under the test runner)
+
+
 @click.command("snapshot")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Day the counts are as of (default today); its month gets the snapshot.")
+@with_appcontext
 def snapshot(as_of) -> None:
     """Freeze each unit's card status counts for this month (safe to run daily: once per month)."""
     from .services import snapshots

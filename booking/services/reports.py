@@ -457,12 +457,18 @@ def sessions_at_station(unit: Unit, by_unit: dict[int, list[DeskSession]]) -> li
 
 
 def default_report_dates(today: date) -> list[date]:
-    """The survey dates of the current fiscal year (31 Dec and 31 Mar) that have passed, else today."""
-    fiscal_year = today.year if today.month >= 4 else today.year - 1
-    dates = [d for d in (date(fiscal_year, 12, 31), date(fiscal_year + 1, 3, 31)) if d <= today]
-    if not dates:
-        dates = [date(fiscal_year, 3, 31)] if date(fiscal_year, 3, 31) <= today else [today]
-    return dates
+    """The latest survey that has passed, with its fiscal year's December survey before a March one.
+
+    Surveys are as of 31 December and 31 March: in May 2027 that is
+    [2026-12-31, 2027-03-31]; in January 2027 it is [2026-12-31].
+    """
+    march = date(today.year, 3, 31)
+    december = date(today.year - 1, 12, 31)
+    if today >= date(today.year, 12, 31):
+        return [date(today.year, 12, 31)]
+    if today >= march:
+        return [december, march]
+    return [december]
 
 
 def department_name() -> str:

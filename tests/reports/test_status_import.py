@@ -1,0 +1,113 @@
+"""The monthly status survey import: preview, then confirm, all or nothing; CSV (UTF-8 / CP932) and XLSX."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from datetime import timedelta
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from booking.extensions import db
+from booking.models import CardStatusEvent, Dependent, Staff
+from booking.services import card_status
+
+
+def _upload(client, data: bytes, name: str, survey_date):
+    return client.post("/reports/status-import", data={
+        "file": (io.BytesIO(data), name), "survey_date": survey_date.isoformat()},
+        content_type="multipart/form-data")
+
+
+def _payload(html: str) -> dict:
+    fields = dict(re.findall(r'name="(payload|filename|survey_date)" type="hidden" value="([^"]*)"', html))
+    if not fields:
+        fields = {m[1]: m[0] for m in re.findall(r'type="hidden" value="([^"]*)" name="(payload|filename|survey_date)"', html)}
+    return fields
+
+
+def _events(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(CardStatusEvent))
+
+
+def test_a_preview_shows_the_changes_and_saves_nothing(app, client, dept, login):
+    login("admin")
+    today = card_status.today()
+    text = "staff_number,dependent_name,card_status,status_date\n2001,,applied,\n3001,,received,\n4001,,none,\n"
+    response = _upload(client, text.encode(), "survey.csv", today)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "高橋 大輔" in html and "山田 花子" in html
+    assert "鈴木 一郎" not in html  # already none: unchanged
+    assert _events(app) == 0
+
+
+def test_confirming_records_dated_events_from_the_import(app, client, dept, login):
+    login("admin")
+    today = card_status.today()
+    earlier = today - timedelta(days=12)
+    text = f"staff_number,dependent_name,card_status,status_date\n2001,,申請済,{earlier}\n1001,陽子,received,\n"
+    preview = _upload(client, text.encode("cp932"), "survey.csv", today).get_data(as_text=True)
+    fields = _payload(preview)
+    assert set(fields) == {"payload", "filename", "survey_date"}
+    response = client.post("/reports/status-import/confirm", data=fields)
+    assert response.status_code == 302
+    with app.app_context():
+        staff = db.session.get(Staff, dept.staff_ids["2001"])
+        spouse = db.session.get(Dependent, dept.world.dependent_id)
+        assert (staff.card_status, staff.card_status_on) == ("applied", earlier)
+        assert (spouse.card_status, spouse.card_status_on) == ("received", today)
+        sources = db.session.scalars(select(CardStatusEvent.source)).all()
+        assert sources == ["import", "import"]
+
+
+def test_one_bad_line_stops_the_whole_import_and_names_line_and_column(app, client, dept, login):
+    login("admin")
+    text = "staff_number,card_status\n2001,applied\n9999,applied\n3001,maybe\n"
+    response = _upload(client, text.encode(), "survey.csv", card_status.today())
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<td>3</td><td>staff_number</td>" in html
+    assert "<td>4</td><td>card_status</td>" in html
+    assert _events(app) == 0
+
+
+def test_a_confirmation_is_checked_again_and_refused_when_the_file_went_bad(app, client, dept, login):
+    login("admin")
+    bad = base64.b64encode(b"staff_number,card_status\n2001,weird\n").decode()
+    response = client.post("/reports/status-import/confirm", data={
+        "payload": bad, "filename": "x.csv", "survey_date": card_status.today().isoformat()})
+    assert response.status_code == 422
+    assert _events(app) == 0
+
+
+def test_an_xlsx_survey_is_read_from_its_first_sheet(app, client, dept, login):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["staff_number", "card_status", "status_date"])
+    sheet.append([2001, "取得済", None])
+    sheet.append(["4001", "applied", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    login("admin")
+    preview = _upload(client, buffer.getvalue(), "survey.xlsx", card_status.today())
+    assert preview.status_code == 200
+    assert client.post("/reports/status-import/confirm", data=_payload(preview.get_data(as_text=True))).status_code == 302
+    with app.app_context():
+        assert db.session.get(Staff, dept.staff_ids["2001"]).card_status == "received"
+        assert db.session.get(Staff, dept.staff_ids["4001"]).card_status == "applied"
+
+
+def test_an_individual_number_in_the_file_is_refused(app, client, dept, login):
+    login("admin")
+    text = "staff_number,dependent_name,card_status\n2001,123456789018,applied\n"
+    response = _upload(client, text.encode(), "survey.csv", card_status.today())
+    assert response.status_code == 422
+    assert "<td>2</td><td>dependent_name</td>" in response.get_data(as_text=True)
+
+
+def test_only_admins_import_the_survey(client, dept, login):
+    login("chief", "A")
+    assert client.get("/reports/status-import").status_code == 403
