@@ -16,6 +16,7 @@ from ..services import accounts, users
 from ..services.errors import DomainError
 from ..web import clock
 from . import bp
+from .forms import opts
 from .common import record, refused, remote_addr
 from .forms import ConfirmForm, LoginForm, PasswordResetForm, UserCreateForm, UserEditForm
 from .units import unit_choices
@@ -107,7 +108,7 @@ def logout():
 
 
 def _user_form_choices(form) -> None:
-    form.unit_id.choices = [("", _("— none —"))] + unit_choices()
+    form.unit_id.choices = opts([("", _("— none —"))] + unit_choices())
 
 
 @bp.get("/users")

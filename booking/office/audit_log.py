@@ -13,6 +13,7 @@ from ..auth import role_required
 from ..localtime import at_tokyo
 from ..services import audit
 from . import bp
+from .forms import opts
 from .common import int_arg
 from .forms import AuditFilterForm
 
@@ -33,7 +34,7 @@ GROUP_LABELS = {
 @role_required("admin")
 def audit_log():
     form = AuditFilterForm(request.args)
-    form.group.choices = [("", _("Everything"))] + [(k, str(v)) for k, v in GROUP_LABELS.items()]
+    form.group.choices = opts([("", _("Everything"))] + [(k, str(v)) for k, v in GROUP_LABELS.items()])
     form.validate()
     filters = audit.AuditFilter(
         group=form.group.data or "",

@@ -18,6 +18,7 @@ from ..models import Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory
 from ..services.errors import DomainError
 from . import bp
+from .forms import opts
 from .common import record, refused
 from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm
 from .units import unit_choices
@@ -49,7 +50,7 @@ def _naive_local(value: datetime | None) -> datetime | None:
 def edit_campaign(campaign_id: int | None = None):
     campaign = campaigns.get_campaign(campaign_id) if campaign_id else None
     form = CampaignForm(obj=campaign)
-    form.target_unit_ids.choices = unit_choices()
+    form.target_unit_ids.choices = opts(unit_choices())
     if request.method == "GET":
         if campaign is not None:
             form.booking_opens_at.data = _naive_local(campaign.booking_opens_at)
@@ -94,8 +95,8 @@ def show_campaign(campaign_id: int):
 
 def _session_form(campaign_id: int, session=None) -> SessionForm:
     form = SessionForm(obj=session)
-    form.venue_id.choices = [("", _("— choose —"))] + [
-        (v.id, v.name) for v in directory.list_venues()]
+    form.venue_id.choices = opts([("", _("— choose —"))] + [
+        (v.id, v.name) for v in directory.list_venues()])
     return form
 
 

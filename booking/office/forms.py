@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +28,11 @@ from ..models import CARD_STATUSES, ROLES
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
                "clerk": _l("Desk clerk")}
 CARD_LABELS = {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")}
+
+
+def opts(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants select choices."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def _optional_int(value):
@@ -52,7 +58,7 @@ class LoginForm(FlaskForm):
 
 class _UserFields(FlaskForm):
     display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=opts([(r, ROLE_LABELS[r]) for r in ROLES]))
     unit_id = SelectField(_l("Unit (chiefs only)"), coerce=_optional_int, validate_choice=False)
 
 
@@ -100,7 +106,7 @@ class StaffFilterForm(FlaskForm):
     q = StringField(_l("Staff number or kana"), validators=[Optional(), Length(max=60)])
     unit = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False)
     crew = SelectField(_l("Crew"), validate_choice=False)
-    card = SelectField(_l("Card"), choices=[("", _l("Any"))] + [(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+    card = SelectField(_l("Card"), choices=opts([("", _l("Any"))] + [(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
 
 
 class StaffForm(FlaskForm):
@@ -113,7 +119,7 @@ class StaffForm(FlaskForm):
     email = StringField(_l("Email"), validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("This is not an email address.")),
                                                  Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
-    card_status = SelectField(_l("Card status"), choices=[(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+    card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
     card_status_on = DateField(_l("Since"), validators=[Optional()])
 
 
@@ -123,7 +129,7 @@ class DependentForm(FlaskForm):
     family_name_kana = StringField(_l("Family name (kana)"), validators=[DataRequired(), Length(max=50)])
     given_name_kana = StringField(_l("Given name (kana)"), validators=[DataRequired(), Length(max=50)])
     relation = StringField(_l("Relation (妻, 長男…)"), validators=[DataRequired(), Length(max=30)])
-    card_status = SelectField(_l("Card status"), choices=[(c, CARD_LABELS[c]) for c in CARD_STATUSES])
+    card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
 
 
 class ImportUploadForm(FlaskForm):

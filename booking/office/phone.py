@@ -20,6 +20,7 @@ from ..services import browse, directory, reservations
 from ..services.tokens import format_code
 from ..services.errors import DomainError
 from . import bp
+from .forms import opts
 from .common import record, refused
 from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm
 
@@ -77,8 +78,8 @@ def phone_book(staff_id: int, session_id: int):
     now = utcnow()
     form = PhoneBookForm()
     choices = browse.slot_choices(session, now)
-    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
-    form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
+    form.slot_id.choices = opts([(s.id, str(s.id)) for s, _open in choices])
+    form.dependent_ids.choices = opts([(d.id, d.name) for d in staff.dependents])
     status = 200
     if form.validate_on_submit():
         try:

@@ -17,6 +17,7 @@ from ..models import Staff
 from ..services import directory, invitations, reservations, staff_import
 from ..services.errors import DomainError
 from . import bp
+from .forms import opts
 from .common import int_arg, record, refused
 from .forms import CARD_LABELS, ConfirmForm, DependentForm, StaffFilterForm, StaffForm
 from .units import unit_choices
@@ -26,8 +27,8 @@ navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=
 
 def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:
     form = StaffFilterForm(request.args)
-    form.unit.choices = [("", _("All my units") if current_user.role == "chief" else _("All units"))] + unit_choices()
-    form.crew.choices = [("", _("Any"))] + [(c, c) for c in directory.crews(current_user)]
+    form.unit.choices = opts([("", _("All my units") if current_user.role == "chief" else _("All units"))] + unit_choices())
+    form.crew.choices = opts([("", _("Any"))] + [(c, c) for c in directory.crews(current_user)])
     form.validate()
     return form, directory.StaffFilter(
         q=(form.q.data or "").strip(),
@@ -72,7 +73,7 @@ def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: Dep
     if form is None and current_user.role == "admin":
         form = StaffForm(obj=staff, formdata=None)
     if form is not None:
-        form.unit_id.choices = unit_choices()
+        form.unit_id.choices = opts(unit_choices())
     return render_template(
         "office/staff_detail.html",
         staff=staff,
@@ -98,7 +99,7 @@ def show_staff(staff_id: int):
 def update_staff(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     form = StaffForm()
-    form.unit_id.choices = unit_choices()
+    form.unit_id.choices = opts(unit_choices())
     if not form.validate_on_submit():
         return _staff_page(staff, form, status=422)
     try:

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..services import directory
 from ..services.errors import DomainError
 from . import bp
+from .forms import opts
 from .common import record, refused
 from .forms import UnitForm, VenueForm
 
@@ -37,8 +38,8 @@ def list_units():
 def edit_unit(unit_id: int | None = None):
     unit = directory.get_unit(current_user, unit_id) if unit_id else None
     form = UnitForm(obj=unit)
-    form.parent_id.choices = [("", _("— top level —"))] + [
-        c for c in unit_choices() if unit is None or c[0] != unit.id]
+    form.parent_id.choices = opts([("", _("— top level —"))] + [
+        c for c in unit_choices() if unit is None or c[0] != unit.id])
     if unit is None and request.method == "GET":
         form.parent_id.data = request.args.get("parent", type=int)
     status = 200
@@ -71,7 +72,7 @@ def list_venues():
 def edit_venue(venue_id: int | None = None):
     venue = directory.get_venue(venue_id) if venue_id else None
     form = VenueForm(obj=venue)
-    form.unit_id.choices = [("", _("— none —"))] + unit_choices()
+    form.unit_id.choices = opts([("", _("— none —"))] + unit_choices())
     status = 200
     if form.validate_on_submit():
         try:
