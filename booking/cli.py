@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import ROLES
@@ -18,14 +19,17 @@ def register(app: Flask) -> None:
 
 
 def _fail(error: DomainError) -> None:
-    details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
-    raise click.ClickException(f"{error.message}" + (f" ({details})" if details else ""))
+    # On a terminal there are no highlighted fields: say what is wrong with each option.
+    if error.fields:
+        raise click.ClickException(" ".join(str(text) for text in error.fields.values()))
+    raise click.ClickException(str(error.message))
 
 
 @click.command("create-api-token")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
+@with_appcontext
 def create_api_token(username: str, role: str, unit_code: str | None) -> None:
     """Create the office user if missing and print a new API token on the last line."""
     try:
@@ -44,6 +48,7 @@ def create_api_token(username: str, role: str, unit_code: str | None) -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
 @click.password_option()
+@with_appcontext
 def create_user(username: str, role: str, unit_code: str | None, password: str) -> None:
     """Create or update an office user who logs in with a password."""
     try:
@@ -57,6 +62,7 @@ def create_user(username: str, role: str, unit_code: str | None, password: str) 
 
 @click.command("seed-demo")
 @click.option("--staff", "staff_count", default=300, show_default=True, help="How many staff to create.")
+@with_appcontext
 def seed_demo(staff_count: int) -> None:
     """Fill an empty database with the Fukushima-like demo and print how to log in."""
     from .demo import seed
