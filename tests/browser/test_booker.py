@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -16,6 +17,7 @@ from booking.models import Campaign, Staff
 from booking.services import invitations
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 CODE = re.compile(r"^[ACEFHJKMNPRTWXY34679]{3}-[ACEFHJKMNPRTWXY34679]{3}$")
 PHONE = {"width": 390, "height": 844}
@@ -90,6 +92,17 @@ def assert_calendar_file(page) -> None:
     assert response.text().startswith("BEGIN:VCALENDAR")
 
 
+def assert_prints_on_one_a4_page(page, name: str) -> None:
+    """print.css keeps the confirmation, with its QR code, on one sheet of A4."""
+    pdf = page.pdf(format="A4", print_background=True)
+    (ARTIFACTS / f"booker-{name}-print.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    page.emulate_media(media="print")
+    assert page.locator("img.qr").is_visible()
+    assert not page.locator(".actions").is_visible()
+    page.emulate_media(media="screen")
+
+
 def test_booker_books_in_japanese_in_three_taps_then_cancels(phone, live_server, world, look):
     page = phone
     taps = Taps(page)
@@ -124,6 +137,7 @@ def test_booker_books_in_japanese_in_three_taps_then_cancels(phone, live_server,
     manage_url = page.inner_text(".link-box")
     assert manage_url.startswith("http") and "/r/" in manage_url
     look(page, "ja-3-confirmation")
+    assert_prints_on_one_a4_page(page, "ja-3-confirmation")
 
     page.goto(f"{live_server}/i/{world.invitation_token}")
     assert page.inner_text(".code") == code, "reopening the invitation shows the reservation"
