@@ -6,8 +6,12 @@ from wtforms.validators import DataRequired, Length
 
 
 class IdentifyForm(FlaskForm):
-    staff_number = StringField(_l("Staff number"), validators=[DataRequired(), Length(max=32)])
-    invitation_code = StringField(_l("Invitation code"), validators=[DataRequired(), Length(max=32)])
+    staff_number = StringField(
+        _l("Staff number"), validators=[DataRequired(_l("Enter your staff number.")), Length(max=32)]
+    )
+    invitation_code = StringField(
+        _l("Invitation code"), validators=[DataRequired(_l("Enter the invitation code.")), Length(max=32)]
+    )
 
 
 class CheckboxList(SelectMultipleField):
