@@ -67,12 +67,14 @@ def configure_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .chiefs import bp as chiefs_bp
+    from .desk import bp as desk_bp
     from .office import bp as office_bp
     from .public import bp as public_bp
     from .reports import bp as reports_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(office_bp, url_prefix="/office")
+    app.register_blueprint(desk_bp, url_prefix="/desk")
     app.register_blueprint(chiefs_bp, url_prefix="/chiefs")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

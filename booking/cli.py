@@ -16,6 +16,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(snapshot)
+    from .desk.commands import mark_no_shows, purge_photos
+
+    app.cli.add_command(purge_photos)
+    app.cli.add_command(mark_no_shows)
 
 
 def _fail(error: DomainError) -> None:

@@ -43,6 +43,7 @@ DOMAIN_STATUS = {
     "no_room": 409,
     "import_changed": 409,
     "in_use": 409,
+    "session_over": 409,
 }
 
 

@@ -47,6 +47,7 @@ def _path_param(name: str, schema: dict) -> dict:
 
 CAMPAIGN_ID = _path_param("campaign_id", {"type": "integer", "minimum": 1})
 STAFF_NUMBER = _path_param("staff_number", {"type": "string", "minLength": 1, "maxLength": 32})
+CHECK_IN_ID = _path_param("check_in_id", {"type": "integer", "minimum": 1})
 TOKEN = _path_param("token", {"type": "string", "minLength": 1, "maxLength": 64})
 CSV_BODY = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
@@ -57,6 +58,7 @@ def document() -> dict:
         s.UnitIn, s.DependentIn, s.VenueIn, s.CampaignIn, s.SessionIn, s.ReservationIn, s.RescheduleIn,
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
         s.CampaignOut, s.SessionOut, s.ReservationOut, s.AlreadyReservedOut,
+        s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
     ]
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     components = defs.get("$defs", {})
@@ -136,6 +138,35 @@ def document() -> dict:
                                      "404": _error("Unknown token or slot"),
                                      "409": _error("slot_full; the booking is unchanged")},
             body=s.RescheduleIn, params=[TOKEN])},
+        "/api/v1/checkins": {"post": _op(
+            "Check in a reservation by its QR text or code (everyone on it unless people says who)",
+            {"201": {"description": "Checked in", **_json(s.CheckInOut)},
+             "400": _error("invalid_qr: not one of our QR codes, or altered"),
+             "404": _error("not_found: no reservation has this code"),
+             "409": {"description": "already_checked_in (with when and by whom) or cancelled",
+                     **_json({"oneOf": [_ref(s.AlreadyCheckedInOut), _ref(s.Error)]})}},
+            body=s.CheckInIn, secured=True, tag="desk")},
+        "/api/v1/checkins/{check_in_id}/photo": {
+            "post": _op(
+                "Store the application photo of a checked-in person (a retake replaces it)",
+                {"201": {"description": "The stored JPEG's size", **_json(s.PhotoOut)},
+                 "404": _error("No such check-in"),
+                 "413": _error("Body over the size limit (refused from Content-Length)"),
+                 "422": _error("invalid_photo: not an image, too small or blank")},
+                body={"content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["photo"],
+                    "properties": {"photo": {"type": "string", "format": "binary"}}}}}},
+                secured=True, params=[CHECK_IN_ID], tag="desk"),
+            "get": _op(
+                "Download the stored photo (audited; Cache-Control: no-store)",
+                {"200": {"description": "JPEG", "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                 "404": _error("No such check-in or no photo")},
+                secured=True, params=[CHECK_IN_ID], tag="desk"),
+        },
+        "/api/v1/checkins/{check_in_id}/application": {"post": _op(
+            "The person handed in the card application: card status becomes applied today",
+            {"200": {"description": "The new card status"}, "404": _error("No such check-in")},
+            secured=True, params=[CHECK_IN_ID], tag="desk")},
         "/api/v1/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3.1"}}, tag="ops")},
     }
     return {

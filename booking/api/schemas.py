@@ -68,6 +68,15 @@ class RescheduleIn(Body):
     slot_id: StrictInt = Field(ge=1)
 
 
+class CheckInIn(Body):
+    """The text read from the confirmation QR, or the reservation code typed at the desk."""
+
+    qr: str | None = Field(default=None, max_length=2000)
+    code: str | None = Field(default=None, max_length=40)
+    #: Reservation person ids of who is here; everyone on the reservation when left out.
+    people: list[StrictInt] | None = Field(default=None, max_length=20)
+
+
 # --- answers (documentation and tests; the views build plain dicts) ----------
 
 
@@ -185,3 +194,37 @@ class ReservationOut(BaseModel):
 
 class AlreadyReservedOut(Error):
     reservation_code: str
+
+
+class PhotoOut(BaseModel):
+    width: int = Field(ge=480, le=6000)
+    height: int = Field(ge=480, le=6000)
+
+
+class CheckInPerson(BaseModel):
+    id: int
+    kind: Literal["staff", "dependent"]
+    name: str
+
+
+class CheckInRecord(BaseModel):
+    id: int
+    person: CheckInPerson
+    checked_in_at: dt.datetime
+    clerk: str
+    application_submitted: bool
+    photo: PhotoOut | None = None
+
+
+class CheckInOut(BaseModel):
+    #: The first check-in (the staff member's when present); its id takes the photo.
+    id: int
+    reservation: ReservationOut
+    checked_in_at: dt.datetime
+    check_ins: list[CheckInRecord]
+
+
+class AlreadyCheckedInOut(Error):
+    reservation_id: int
+    checked_in_at: dt.datetime | None = None
+    checked_in_by: str | None = None

@@ -1,0 +1,6 @@
+"""The desk at the venue: sessions, QR scan, check-in, photos, walk-ins, no-shows (clerks, admins)."""
+from flask import Blueprint
+
+bp = Blueprint("desk", __name__)
+
+from . import views  # noqa: E402,F401

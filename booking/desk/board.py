@@ -1,0 +1,86 @@
+"""A session as the desk sees it: ready rows for the board page and its JSON refresh."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ..localtime import TOKYO
+from ..models import DeskSession, Reservation
+from ..services import checkin, tokens
+from ..services.slots import session_bounds
+
+STATUS_LABELS = {
+    "booked": _l("Waiting"),
+    "checked_in": _l("Checked in"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("No-show"),
+}
+CHANNEL_LABELS = {"web": _l("Web"), "phone": _l("Phone"), "walk_in": _l("Walk-in")}
+
+
+def _clock(value: datetime) -> str:
+    return value.astimezone(TOKYO).strftime("%H:%M")
+
+
+def _row(reservation: Reservation, desk_session_id: int, when: str) -> dict:
+    slot = reservation.slot
+    staff = reservation.staff
+    dependents = [p.name for p in reservation.people if p.kind == "dependent"]
+    return {
+        "id": reservation.id,
+        "time": _clock(slot.starts_at),
+        "code": tokens.format_code(reservation.code),
+        "name": staff.name,
+        "kana": staff.kana,
+        "unit": staff.unit.name,
+        "crew": staff.crew,
+        "dependents": dependents,
+        "seats": reservation.seats,
+        "status": reservation.status,
+        "status_label": str(STATUS_LABELS.get(reservation.status, reservation.status)),
+        "channel": reservation.channel,
+        "channel_label": str(CHANNEL_LABELS.get(reservation.channel, reservation.channel)),
+        #: "now", "next", "late" (a past slot, still waiting) or "" for the rest.
+        "when": when,
+        "url": url_for("desk.check_in_screen", reservation_id=reservation.id, session=desk_session_id),
+    }
+
+
+def board(desk_session: DeskSession, now: datetime) -> dict:
+    """Everything the desk board shows, as plain values (the page and the JSON use the same)."""
+    slots = desk_session.slots
+    current = next((s for s in slots if s.starts_at <= now < s.ends_at), None)
+    upcoming = next((s for s in slots if s.starts_at > now), None)
+    rows = []
+    for reservation in checkin.session_reservations(desk_session):
+        when = ""
+        if reservation.status == "booked":
+            if current is not None and reservation.slot_id == current.id:
+                when = "now"
+            elif upcoming is not None and reservation.slot_id == upcoming.id:
+                when = "next"
+            elif reservation.slot.ends_at <= now:
+                when = "late"
+        rows.append(_row(reservation, desk_session.id, when))
+    active = [r for r in rows if r["status"] != "cancelled"]
+    left, capacity = checkin.seats_left(desk_session, now)
+    start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
+    counts = {status: sum(1 for r in rows if r["status"] == status) for status in STATUS_LABELS}
+    return {
+        "session_id": desk_session.id,
+        "generated_at": now.astimezone(TOKYO).isoformat(),
+        "clock": _clock(now),
+        "is_over": end <= now,
+        "is_before": now < start,
+        "current_slot": _clock(current.starts_at) if current else None,
+        "next_slot": _clock(upcoming.starts_at) if upcoming else None,
+        "due_now": [r for r in rows if r["when"] in ("now", "late")],
+        "due_next": [r for r in rows if r["when"] == "next"],
+        "rows": active + [r for r in rows if r["status"] == "cancelled"],
+        "seats_left": left,
+        "seats_capacity": capacity,
+        "people_expected": sum(r["seats"] for r in active),
+        "counts": counts,
+    }

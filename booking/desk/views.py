@@ -1,0 +1,376 @@
+"""Desk views: load or 404, check the role, validate, call one service, commit, redirect or render."""
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import navigation
+from ..auth import role_required, visible_unit_ids
+from ..extensions import db
+from ..localtime import TOKYO, utcnow
+from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
+from ..services import checkin, photos
+from ..services.errors import DomainError
+from ..web import status_for
+from . import bp
+from .board import STATUS_LABELS, board
+from .forms import ButtonForm, CheckInForm, FindForm, PhotoForm, RetentionForm, WalkInForm, WalkInSearchForm
+
+DESK_ROLES = ("clerk", "admin")
+
+navigation.register("desk.index", _l("Desk"), DESK_ROLES, order=30)
+navigation.register("desk.no_shows", _l("No-shows"), ("admin", "chief", "clerk"), order=35)
+navigation.register("desk.photo_retention", _l("Photo retention"), ("admin",), order=80)
+
+
+def max_upload_bytes() -> int:
+    """Largest photo upload taken; bigger bodies get 413 before they are read."""
+    return int(current_app.config.get("PHOTO_MAX_UPLOAD_BYTES", current_app.config["MAX_CONTENT_LENGTH"]))
+
+
+def _session_or_404(session_id: int) -> DeskSession:
+    desk_session = db.get_or_404(DeskSession, session_id)
+    if desk_session.is_cancelled:
+        abort(404)
+    return desk_session
+
+
+def _desk_session_arg(reservation) -> DeskSession:
+    """The session the desk is running: ?session=, else the reservation's own."""
+    session_id = request.args.get("session", type=int)
+    if session_id:
+        found = db.session.get(DeskSession, session_id)
+        if found is not None:
+            return found
+    return reservation.slot.desk_session
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json"
+
+
+def _error_json(error: DomainError):
+    response = jsonify(error=error.code, message=str(error.message),
+                       fields={k: str(v) for k, v in error.fields.items()} or None)
+    response.status_code = status_for(error.code)
+    return response
+
+
+# --- choosing a session and the board ------------------------------------------------
+
+
+@bp.get("/")
+@role_required(*DESK_ROLES)
+def index():
+    now = utcnow()
+    sessions = checkin.sessions_for_desk(now)
+    today = checkin.local_today(now)
+    groups = [
+        (_("Today"), [s for s in sessions if s.date == today]),
+        (_("Coming"), [s for s in sessions if s.date > today]),
+        (_("Past"), [s for s in sessions if s.date < today]),
+    ]
+    return render_template("desk/index.html", groups=groups)
+
+
+@bp.get("/sessions/<int:session_id>")
+@role_required(*DESK_ROLES)
+def session_board(session_id: int):
+    desk_session = _session_or_404(session_id)
+    return render_template(
+        "desk/session_board.html", desk_session=desk_session, board=board(desk_session, utcnow()),
+        find_form=FindForm(), no_show_form=ButtonForm(),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/board.json")
+@role_required(*DESK_ROLES)
+def board_json(session_id: int):
+    desk_session = _session_or_404(session_id)
+    response = jsonify(board(desk_session, utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sessions/<int:session_id>/scan")
+@role_required(*DESK_ROLES)
+def scan(session_id: int):
+    desk_session = _session_or_404(session_id)
+    return render_template("desk/scan.html", desk_session=desk_session, form=FindForm(),
+                           board=board(desk_session, utcnow()))
+
+
+@bp.post("/sessions/<int:session_id>/find")
+@role_required(*DESK_ROLES)
+def find(session_id: int):
+    desk_session = _session_or_404(session_id)
+    form = FindForm()
+    if form.validate_on_submit():
+        try:
+            reservation = checkin.find_reservation(qr=form.qr.data or None, code=form.code.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return render_template("desk/scan.html", desk_session=desk_session, form=form,
+                                   board=board(desk_session, utcnow())), status_for(error.code)
+        return redirect(url_for(".check_in_screen", reservation_id=reservation.id, session=desk_session.id))
+    return render_template("desk/scan.html", desk_session=desk_session, form=form,
+                           board=board(desk_session, utcnow())), 422
+
+
+@bp.post("/sessions/<int:session_id>/no-shows")
+@role_required(*DESK_ROLES)
+def mark_no_shows(session_id: int):
+    desk_session = _session_or_404(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    count = checkin.mark_no_shows(desk_session, clerk=current_user)
+    db.session.commit()
+    flash(_("%(n)s reservations still waiting were marked as no-shows.", n=count), "success")
+    return redirect(url_for(".session_board", session_id=desk_session.id))
+
+
+# --- the check-in screen ---------------------------------------------------------------
+
+
+def _person_rows(reservation, done: dict[int, CheckIn]) -> list[dict]:
+    photos_by_check_in = {}
+    if done:
+        photos_by_check_in = {
+            p.check_in_id: p
+            for p in db.session.scalars(select(Photo).where(Photo.check_in_id.in_([c.id for c in done.values()])))
+        }
+    rows = []
+    for person in reservation.people:
+        holder = person.dependent if person.dependent is not None else reservation.staff
+        record = done.get(person.id)
+        rows.append({
+            "person": person,
+            "relation": person.dependent.relation if person.dependent is not None else _("Staff member"),
+            "card_status": holder.card_status,
+            "check_in": record,
+            "photo": photos_by_check_in.get(record.id) if record else None,
+        })
+    return rows
+
+
+@bp.get("/reservations/<int:reservation_id>")
+@role_required(*DESK_ROLES)
+def check_in_screen(reservation_id: int):
+    try:
+        reservation = checkin.reservation_by_id(reservation_id)
+    except DomainError:
+        abort(404)
+    desk_session = _desk_session_arg(reservation)
+    done = checkin.check_ins_of(reservation)
+    return render_template(
+        "desk/check_in.html",
+        reservation=reservation,
+        desk_session=desk_session,
+        own_session=reservation.slot.desk_session,
+        people=_person_rows(reservation, done),
+        done=done,
+        first_check_in=next(iter(done.values()), None),
+        form=CheckInForm(),
+        button_form=ButtonForm(),
+        photo_form=PhotoForm(),
+        status_label=STATUS_LABELS.get(reservation.status, reservation.status),
+        max_upload=max_upload_bytes(),
+    )
+
+
+@bp.post("/reservations/<int:reservation_id>/check-in")
+@role_required(*DESK_ROLES)
+def check_in(reservation_id: int):
+    try:
+        reservation = checkin.reservation_by_id(reservation_id)
+    except DomainError:
+        abort(404)
+    desk_session = _desk_session_arg(reservation)
+    form = CheckInForm()
+    form.people.choices = [(p.id, p.name) for p in reservation.people]
+    back = url_for(".check_in_screen", reservation_id=reservation.id, session=desk_session.id)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if reservation.status == "checked_in" and request.form.get("late") == "1":
+            rows = checkin.check_in_late_arrivals(reservation, clerk=current_user, present=form.people.data or [])
+        else:
+            rows = checkin.check_in(reservation, clerk=current_user, present=form.people.data or [])
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Checked in: %(names)s.", names=", ".join(r.person.name for r in rows)), "success")
+    return redirect(back)
+
+
+@bp.post("/check-ins/<int:check_in_id>/application")
+@role_required(*DESK_ROLES)
+def application_submitted(check_in_id: int):
+    record = db.get_or_404(CheckIn, check_in_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    checkin.mark_application_submitted(record, clerk=current_user)
+    db.session.commit()
+    flash(_("Application submitted: %(name)s. The card status is now \u201capplied\u201d.",
+            name=record.person.name), "success")
+    reservation = record.person.reservation
+    return redirect(url_for(".check_in_screen", reservation_id=reservation.id,
+                            session=request.args.get("session", type=int) or reservation.slot.desk_session_id))
+
+
+@bp.post("/check-ins/<int:check_in_id>/photo")
+@role_required(*DESK_ROLES)
+def upload_photo(check_in_id: int):
+    # Refuse an oversized body from its Content-Length, before any of it is read.
+    if (request.content_length or 0) > max_upload_bytes():
+        abort(413)
+    record = db.get_or_404(CheckIn, check_in_id)
+    reservation = record.person.reservation
+    back = url_for(".check_in_screen", reservation_id=reservation.id,
+                   session=request.args.get("session", type=int) or reservation.slot.desk_session_id)
+    if not PhotoForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("photo")
+    try:
+        if upload is None or not upload.filename:
+            raise DomainError("invalid_photo", _l("Take a photo or choose a photo file first."))
+        photo = photos.attach_photo(record, upload.stream, clerk=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        if _wants_json():
+            return _error_json(error)
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.session.commit()
+    if _wants_json():
+        return jsonify(
+            width=photo.width, height=photo.height, bytes=photo.byte_size,
+            url=url_for(".show_photo", check_in_id=record.id, v=photo.storage_name[:8]),
+            message=_("Photo saved (%(w)s \u00d7 %(h)s).", w=photo.width, h=photo.height),
+        ), 201
+    flash(_("Photo saved (%(w)s \u00d7 %(h)s).", w=photo.width, h=photo.height), "success")
+    return redirect(back)
+
+
+@bp.get("/check-ins/<int:check_in_id>/photo.jpg")
+@role_required(*DESK_ROLES)
+def show_photo(check_in_id: int):
+    download = request.args.get("download") == "1"
+    try:
+        photo, data = photos.read_photo(check_in_id, user=current_user, remote_addr=request.remote_addr or "",
+                                        download=download)
+    except DomainError as error:
+        abort(status_for(error.code))
+    db.session.commit()  # the audit event
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="photo-{check_in_id}.jpg"'
+    return current_app.response_class(data, mimetype="image/jpeg", headers=headers)
+
+
+# --- walk-ins ------------------------------------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/walk-in", methods=["GET", "POST"])
+@role_required(*DESK_ROLES)
+def walk_in(session_id: int):
+    desk_session = _session_or_404(session_id)
+    search = WalkInSearchForm(request.args)
+    form = WalkInForm()
+    status, existing_id = 200, None
+    staff_id = form.staff_id.data if request.method == "POST" else request.args.get("staff_id", type=int)
+    chosen = db.session.get(Staff, staff_id) if staff_id else None
+    if staff_id and chosen is None:
+        abort(404)
+    if chosen is not None:
+        form.staff_id.data = chosen.id
+        form.dependent_ids.choices = [(d.id, d.name) for d in chosen.dependents]
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                result = checkin.walk_in(
+                    desk_session, chosen, clerk=current_user, dependent_ids=form.dependent_ids.data or [],
+                    override_reason=form.override_reason.data if form.over_capacity.data else None,
+                )
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "error")
+                for name, message in error.fields.items():
+                    if name in form:
+                        form[name].errors = [str(message)]
+                status = status_for(error.code)
+                existing_id = error.extra.get("reservation_id")
+                chosen = db.session.get(Staff, staff_id)
+            else:
+                db.session.commit()
+                when = result.reservation.slot.starts_at.astimezone(TOKYO).strftime("%H:%M")
+                flash(_("Seated at %(time)s and checked in. Take the photo now.", time=when), "success")
+                return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
+                                        session=desk_session.id))
+        else:
+            status = 422
+    results = checkin.find_staff(search.q.data) if search.q.data and chosen is None else []
+    return render_template("desk/walk_in.html", desk_session=desk_session, search=search, form=form,
+                           results=results, chosen=chosen, existing_id=existing_id,
+                           board=board(desk_session, utcnow())), status
+
+
+# --- no-shows per unit --------------------------------------------------------------------
+
+
+@bp.get("/no-shows")
+@role_required("admin", "chief", "clerk")
+def no_shows():
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
+    campaign_id = request.args.get("campaign", type=int)
+    if campaign_id is None and campaigns:
+        campaign_id = campaigns[0].id
+    groups = checkin.no_shows_by_unit(campaign_id=campaign_id, unit_ids=visible_unit_ids(current_user))
+    return render_template("desk/no_shows.html", campaigns=campaigns, campaign_id=campaign_id, groups=groups)
+
+
+# --- photo retention (admin) ---------------------------------------------------------------
+
+
+@bp.route("/photo-retention", methods=["GET", "POST"])
+@role_required("admin")
+def photo_retention():
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
+    status = 200
+    if request.method == "POST":
+        campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=int) or 0)
+        form = RetentionForm()
+        if form.validate_on_submit():
+            try:
+                moved = photos.set_retention(campaign, form.photo_retention_days.data, admin=current_user)
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "error")
+                status = status_for(error.code)
+            else:
+                db.session.commit()
+                flash(_("%(title)s: photos are kept %(days)s days after their session (%(n)s photos updated).",
+                        title=campaign.title, days=campaign.photo_retention_days, n=moved), "success")
+                return redirect(url_for(".photo_retention"))
+        else:
+            flash(_("Enter a number of days from 1 to 3650."), "error")
+            status = 422
+    forms = {c.id: RetentionForm(formdata=None, photo_retention_days=c.photo_retention_days) for c in campaigns}
+    return render_template("desk/photo_retention.html", campaigns=campaigns, forms=forms), status
+

@@ -1,0 +1,565 @@
+"""The desk: checking people in, "application submitted", walk-ins and no-shows.
+
+Every function takes its actor (the clerk) and ``now`` explicitly, flushes and
+never commits; the page, the JSON API and the CLI call the same functions.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..localtime import TOKYO, utcnow
+from ..models.office import kana_key
+from ..models import (
+    CheckIn,
+    Dependent,
+    DeskSession,
+    Reservation,
+    ReservationPerson,
+    Slot,
+    Staff,
+    Unit,
+    User,
+)
+from . import audit, tokens
+from .confirmations import token_from_qr
+from .database import begin_write
+from .errors import DomainError, NotFound
+from .guard import refuse_individual_numbers
+from .invitations import normalise_staff_number
+from .reservations import active_reservation, by_code, by_manage_token, manage_token
+from .reservations import _unused_code  # one code space for every channel
+from .slots import session_bounds
+
+#: A reservation in these states can still be checked in; a no-show who turns up
+#: late (after the clerk closed the desk) is welcome all the same.
+CHECKABLE_STATUSES = ("booked", "no_show")
+
+
+def clerk_label(user: User | None) -> str:
+    if user is None:
+        return "?"
+    return user.display_name or user.username
+
+
+# --- finding the reservation ---------------------------------------------------
+
+
+def find_reservation(*, qr: str | None = None, code: str | None = None) -> Reservation:
+    """The reservation a scanned QR text or a typed code points at.
+
+    A QR text that is not one of our manage links, or whose token does not
+    match (tampered, revoked), is ``invalid_qr``; an unknown typed code is
+    ``not_found``.
+    """
+    if qr is not None and qr.strip():
+        token = token_from_qr(qr)
+        if token:
+            try:
+                return _load(by_manage_token(token).id)
+            except NotFound:
+                pass
+        raise DomainError(
+            "invalid_qr",
+            _l("This QR code is not a valid reservation of this system (it may have been altered "
+               "or replaced). Ask for the reservation code and type it in, or seat the person as a walk-in."),
+        )
+    if code is not None and tokens.normalise_code(code):
+        return _load(by_code(code).id)
+    raise DomainError(
+        "invalid",
+        _l("Scan the QR code or type the reservation code."),
+        fields={"code": _l("Type the reservation code, e.g. K7M-4QX.")},
+    )
+
+
+def _load(reservation_id: int) -> Reservation:
+    return db.session.scalars(
+        select(Reservation)
+        .options(
+            joinedload(Reservation.slot).joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+            joinedload(Reservation.staff).joinedload(Staff.unit),
+            selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+        )
+        .where(Reservation.id == reservation_id)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def reservation_by_id(reservation_id: int) -> Reservation:
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise NotFound(_l("No such reservation."))
+    return _load(reservation_id)
+
+
+def check_ins_of(reservation: Reservation) -> dict[int, CheckIn]:
+    """The reservation's check-ins by reservation person id."""
+    rows = db.session.scalars(
+        select(CheckIn)
+        .options(joinedload(CheckIn.clerk))
+        .join(CheckIn.person)
+        .where(ReservationPerson.reservation_id == reservation.id)
+        .order_by(CheckIn.id)
+        .execution_options(populate_existing=True)
+    )
+    return {row.reservation_person_id: row for row in rows}
+
+
+def check_in_by_id(check_in_id: int) -> CheckIn:
+    check_in = db.session.get(CheckIn, check_in_id)
+    if check_in is None:
+        raise NotFound(_l("No such check-in."))
+    return check_in
+
+
+# --- checking in -----------------------------------------------------------------
+
+
+def check_in(
+    reservation: Reservation,
+    *,
+    clerk: User,
+    present: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[CheckIn]:
+    """Check in the people of a reservation who are here (all of them unless ``present`` says who).
+
+    Two desks scanning the same QR at the same moment: the conditional update
+    below lets exactly one of them move the reservation out of ``booked``; the
+    other updates no row and is told who checked it in and when. On SQLite the
+    write lock from begin_write serialises them; on PostgreSQL the second
+    UPDATE waits for the first one's row lock, re-reads the row and finds it
+    no longer booked. The unique check-in per reservation person is the
+    backstop.
+    """
+    now = now or utcnow()
+    begin_write()
+    people = list(reservation.people)
+    if present is None:
+        chosen = people
+    else:
+        wanted = set(present)
+        unknown = wanted - {p.id for p in people}
+        if unknown:
+            raise DomainError(
+                "invalid",
+                _l("Check the highlighted fields."),
+                fields={"people": _l("Only people on this reservation can be checked in.")},
+            )
+        chosen = [p for p in people if p.id in wanted]
+    if not chosen:
+        raise DomainError(
+            "invalid",
+            _l("Tick at least one person who is here."),
+            fields={"people": _l("Tick at least one person who is here.")},
+        )
+
+    result = db.session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation.id, Reservation.status.in_(CHECKABLE_STATUSES))
+        .values(status="checked_in", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise _refusal(reservation.id)
+
+    rows = [
+        CheckIn(reservation_person_id=p.id, clerk_id=clerk.id, checked_in_at=now) for p in chosen
+    ]
+    db.session.add_all(rows)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _refusal(reservation.id) from None
+    db.session.expire(reservation, ["status", "updated_at"])
+    audit.record(
+        "checkin", user=clerk, target_type="reservation", target_id=reservation.id,
+        people=len(rows), absent=len(people) - len(rows),
+    )
+    return rows
+
+
+def check_in_late_arrivals(
+    reservation: Reservation, *, clerk: User, present: Iterable[int], now: datetime | None = None
+) -> list[CheckIn]:
+    """Check in people of an already checked-in reservation who arrived after the others."""
+    now = now or utcnow()
+    begin_write()
+    if reservation.status != "checked_in":
+        raise DomainError("invalid", _l("Check the reservation in first."))
+    done = check_ins_of(reservation)
+    wanted = set(present)
+    chosen = [p for p in reservation.people if p.id in wanted and p.id not in done]
+    if not chosen:
+        raise DomainError("invalid", _l("Tick at least one person who is here."),
+                          fields={"people": _l("Tick at least one person who is here.")})
+    rows = [CheckIn(reservation_person_id=p.id, clerk_id=clerk.id, checked_in_at=now) for p in chosen]
+    db.session.add_all(rows)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another desk checked the same person in a moment ago.
+        db.session.rollback()
+        raise _refusal(reservation.id) from None
+    audit.record("checkin.late", user=clerk, target_type="reservation", target_id=reservation.id,
+                 people=len(rows))
+    return rows
+
+
+def _refusal(reservation_id: int) -> DomainError:
+    """Why a reservation cannot be checked in (again), read fresh from the database."""
+    reservation = db.session.scalars(
+        select(Reservation).where(Reservation.id == reservation_id).execution_options(populate_existing=True)
+    ).one()
+    if reservation.status == "cancelled":
+        return DomainError(
+            "cancelled",
+            _l("This reservation was cancelled. If there is room, seat the person as a walk-in."),
+            reservation_id=reservation.id,
+        )
+    first = next(iter(check_ins_of(reservation).values()), None)
+    if first is None:
+        return DomainError("already_checked_in", _l("This reservation is already checked in."),
+                           reservation_id=reservation.id)
+    at = first.checked_in_at.astimezone(TOKYO)
+    by = clerk_label(first.clerk)
+    return DomainError(
+        "already_checked_in",
+        _l("Already checked in at %(time)s by %(clerk)s.", time=at.strftime("%H:%M"), clerk=by),
+        reservation_id=reservation.id,
+        checked_in_at=at.isoformat(),
+        checked_in_by=by,
+    )
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(TOKYO).date()
+
+
+def mark_application_submitted(
+    check_in: CheckIn, *, clerk: User, today: date | None = None
+) -> CheckIn:
+    """The person handed in the card application at the desk: their card status becomes applied.
+
+    The one place where the desk changes a card status, so that a status
+    history can be recorded here too.
+    """
+    today = today or local_today()
+    person = check_in.person
+    holder: Staff | Dependent = person.dependent if person.dependent is not None else person.reservation.staff
+    previous = holder.card_status
+    holder.card_status = "applied"
+    holder.card_status_on = today
+    check_in.is_application_submitted = True
+    db.session.flush()
+    audit.record(
+        "application.submitted", user=clerk,
+        target_type="dependent" if person.dependent is not None else "staff", target_id=holder.id,
+        check_in_id=check_in.id, previous_status=previous, on=today.isoformat(),
+    )
+    return check_in
+
+
+# --- walk-ins --------------------------------------------------------------------
+
+def find_staff(query: str, *, limit: int = 20) -> list[Staff]:
+    """Staff whose number starts with the query, or whose kana (any form) or name contains it."""
+    number = normalise_staff_number(query)
+    kana = kana_key(query)
+    if not number and not kana:
+        return []
+    full_name = Staff.family_name + Staff.given_name
+    conditions = [Staff.staff_number.startswith(number, autoescape=True)]
+    if kana:
+        conditions += [Staff.search_kana.contains(kana, autoescape=True),
+                       full_name.contains(kana, autoescape=True)]
+    rows = db.session.scalars(
+        select(Staff)
+        .options(joinedload(Staff.unit), selectinload(Staff.dependents))
+        .where(or_(*conditions))
+        .order_by(case((Staff.staff_number == number, 0), else_=1), Staff.search_kana, Staff.staff_number)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class WalkInResult:
+    reservation: Reservation
+    check_ins: list[CheckIn]
+    is_override: bool
+
+
+def walk_in(
+    desk_session: DeskSession,
+    staff: Staff,
+    *,
+    clerk: User,
+    dependent_ids: Iterable[int] = (),
+    override_reason: str | None = None,
+    now: datetime | None = None,
+) -> WalkInResult:
+    """Seat a staff member who came without a booking and check them in at once.
+
+    They get the current slot, or the next one that has room (channel
+    ``walk_in``). When no slot has room the clerk may seat them over capacity
+    with a reason: the slot's capacity is raised by exactly the missing seats
+    (so ``seats_taken <= capacity`` still holds) and the override is audited.
+    """
+    now = now or utcnow()
+    reason = (override_reason or "").strip()
+    if reason:
+        refuse_individual_numbers({"override_reason": reason})
+    begin_write()
+    if desk_session.is_cancelled:
+        raise DomainError("invalid", _l("This session is cancelled."))
+    campaign = desk_session.campaign
+    wanted = list(dict.fromkeys(dependent_ids))
+    dependents = [d for d in staff.dependents if d.id in wanted]
+    if len(dependents) != len(wanted):
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"dependent_ids": _l("Only the staff member's own dependents can come along.")})
+    existing = active_reservation(staff.id, campaign.id)
+    if existing is not None:
+        raise _already_booked(existing)
+
+    seats = 1 + len(dependents)
+    candidates = [s for s in desk_session.slots if s.ends_at > now]
+    if not candidates:
+        raise DomainError(
+            "session_over",
+            _l("This session has ended. Walk-ins can only be seated in the current or a later slot."),
+        )
+    chosen = None
+    for slot in candidates:
+        # The same conditional update as booking: the database decides whether
+        # the seats still fit, so two desks seating walk-ins cannot overfill.
+        taken = db.session.execute(
+            update(Slot)
+            .where(Slot.id == slot.id, Slot.seats_taken + seats <= Slot.capacity)
+            .values(seats_taken=Slot.seats_taken + seats)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            chosen = slot
+            break
+    is_override = False
+    if chosen is None:
+        if not reason:
+            raise DomainError(
+                "slot_full",
+                _l("No slot left in this session has room for %(n)s. To seat them anyway, "
+                   "tick \u201cover capacity\u201d and give a reason.", n=seats),
+                fields={"override_reason": _l("Give a reason to seat over capacity.")},
+            )
+        chosen = candidates[0]
+        before = db.session.execute(
+            select(Slot.capacity, Slot.seats_taken).where(Slot.id == chosen.id)
+        ).one()
+        # Raise the capacity by just the missing seats in the same statement,
+        # so the CHECK (seats_taken <= capacity) keeps holding.
+        db.session.execute(
+            update(Slot)
+            .where(Slot.id == chosen.id)
+            .values(
+                capacity=case(
+                    (Slot.seats_taken + seats > Slot.capacity, Slot.seats_taken + seats),
+                    else_=Slot.capacity,
+                ),
+                seats_taken=Slot.seats_taken + seats,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        is_override = True
+        audit.record(
+            "walk_in.over_capacity", user=clerk, target_type="slot", target_id=chosen.id,
+            capacity_before=before.capacity, seats_taken_before=before.seats_taken, seats=seats,
+            added_capacity=max(before.seats_taken + seats - before.capacity, 0), reason=reason,
+        )
+    db.session.expire(chosen, ["capacity", "seats_taken"])
+
+    reservation = Reservation(
+        code=_unused_code(),
+        slot_id=chosen.id,
+        staff=staff,
+        campaign_id=campaign.id,
+        seats=seats,
+        channel="walk_in",
+        status="booked",
+        token_nonce=tokens.new_nonce(),
+        manage_token_hash="",
+        booked_by_id=clerk.id,
+        created_at=now,
+        updated_at=now,
+    )
+    reservation.people = [ReservationPerson(kind="staff")] + [
+        ReservationPerson(kind="dependent", dependent=d) for d in dependents
+    ]
+    db.session.add(reservation)
+    try:
+        db.session.flush()
+        reservation.manage_token_hash = tokens.digest(manage_token(reservation))
+        db.session.flush()
+    except IntegrityError:
+        # Another desk seated the same person a moment ago (the partial unique index).
+        db.session.rollback()
+        winner = active_reservation(staff.id, campaign.id)
+        if winner is None:
+            raise
+        raise _already_booked(winner) from None
+    audit.record("walk_in", user=clerk, target_type="reservation", target_id=reservation.id,
+                 staff_number=staff.staff_number, slot_id=chosen.id, over_capacity=is_override or None)
+    rows = check_in(reservation, clerk=clerk, now=now)
+    return WalkInResult(reservation, rows, is_override)
+
+
+def _already_booked(existing: Reservation) -> DomainError:
+    starts = existing.slot.starts_at.astimezone(TOKYO)
+    return DomainError(
+        "already_reserved",
+        _l("This person already has a reservation in this campaign (code %(code)s, %(when)s). "
+           "Open it to check them in.",
+           code=tokens.format_code(existing.code), when=starts.strftime("%m/%d %H:%M")),
+        reservation_code=existing.code,
+        reservation_id=existing.id,
+    )
+
+
+# --- no-shows --------------------------------------------------------------------
+
+
+def mark_no_shows(
+    desk_session: DeskSession, *, clerk: User | None = None, now: datetime | None = None
+) -> int:
+    """Close the desk: every reservation of the session still ``booked`` becomes ``no_show``.
+
+    Seats stay taken (the time has passed); a no-show who turns up later can
+    still be checked in. The status condition in the UPDATE leaves anyone
+    checked in at the same moment alone.
+    """
+    now = now or utcnow()
+    begin_write()
+    slot_ids = select(Slot.id).where(Slot.desk_session_id == desk_session.id)
+    result = db.session.execute(
+        update(Reservation)
+        .where(Reservation.slot_id.in_(slot_ids), Reservation.status == "booked")
+        .values(status="no_show", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    count = result.rowcount or 0
+    audit.record("no_show.mark", user=clerk, actor="" if clerk else "cli",
+                 target_type="desk_session", target_id=desk_session.id, reservations=count)
+    db.session.expire_all()
+    return count
+
+
+def close_ended_sessions(*, now: datetime | None = None) -> dict[int, int]:
+    """For cron: mark the no-shows of every session that has ended. Returns {session_id: count}."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(DeskSession)
+        .join(Slot, Slot.desk_session_id == DeskSession.id)
+        .join(Reservation, Reservation.slot_id == Slot.id)
+        .where(Reservation.status == "booked", Slot.ends_at <= now)
+        .distinct()
+    ).all()
+    done = {}
+    for desk_session in candidates:
+        _start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
+        if end <= now:
+            count = mark_no_shows(desk_session, now=now)
+            if count:
+                done[desk_session.id] = count
+    return done
+
+
+@dataclass
+class UnitNoShows:
+    unit: Unit
+    reservations: list[Reservation]
+
+
+def no_shows_by_unit(
+    *, campaign_id: int | None = None, unit_ids: set[int] | None = None
+) -> list[UnitNoShows]:
+    """No-show reservations grouped by the staff member's unit, for the chiefs' follow-up.
+
+    ``unit_ids`` None means every unit (admin, clerk); a chief passes their subtree.
+    """
+    query = (
+        select(Reservation)
+        .join(Reservation.staff)
+        .join(Reservation.slot)
+        .options(
+            joinedload(Reservation.staff).joinedload(Staff.unit),
+            joinedload(Reservation.slot).joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+            selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+        )
+        .where(Reservation.status == "no_show")
+        .order_by(Staff.unit_id, Slot.starts_at, Staff.family_name_kana)
+    )
+    if campaign_id is not None:
+        query = query.where(Reservation.campaign_id == campaign_id)
+    if unit_ids is not None:
+        query = query.where(Staff.unit_id.in_(unit_ids or {-1}))
+    groups: dict[int, UnitNoShows] = {}
+    for reservation in db.session.scalars(query).unique():
+        unit = reservation.staff.unit
+        groups.setdefault(unit.id, UnitNoShows(unit, [])).reservations.append(reservation)
+    return sorted(groups.values(), key=lambda g: g.unit.code)
+
+
+# --- the desk's view of a session --------------------------------------------------
+
+
+def sessions_for_desk(now: datetime | None = None) -> list[DeskSession]:
+    """Sessions a clerk may open: today's first, then the coming ones, then the past ones."""
+    today = local_today(now)
+    sessions = db.session.scalars(
+        select(DeskSession)
+        .options(joinedload(DeskSession.venue), joinedload(DeskSession.campaign))
+        .where(DeskSession.is_cancelled.is_(False))
+        .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
+    ).all()
+    todays = [s for s in sessions if s.date == today]
+    coming = [s for s in sessions if s.date > today]
+    past = sorted((s for s in sessions if s.date < today), key=lambda s: (s.date, s.start_time), reverse=True)
+    return todays + coming + past
+
+
+def session_reservations(desk_session: DeskSession) -> list[Reservation]:
+    """The session's reservations (cancelled ones too) in time order."""
+    return list(
+        db.session.scalars(
+            select(Reservation)
+            .join(Reservation.slot)
+            .join(Reservation.staff)
+            .options(
+                joinedload(Reservation.slot),
+                joinedload(Reservation.staff).joinedload(Staff.unit),
+                selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+            )
+            .where(Slot.desk_session_id == desk_session.id)
+            .order_by(Slot.starts_at, Reservation.created_at, Reservation.id)
+        ).unique()
+    )
+
+
+def seats_left(desk_session: DeskSession, now: datetime) -> tuple[int, int]:
+    """(seats still free in slots not yet over, capacity of those slots)."""
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Slot.capacity - Slot.seats_taken), 0),
+            func.coalesce(func.sum(Slot.capacity), 0),
+        ).where(Slot.desk_session_id == desk_session.id, Slot.ends_at > now)
+    ).one()
+    return int(row[0]), int(row[1])

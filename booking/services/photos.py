@@ -1,0 +1,327 @@
+"""Application photos taken at the desk (rule 7: personal data).
+
+The upload is decoded for real with Pillow (never trusting its name or type),
+turned upright from its EXIF orientation, cropped to the card photo's 3.5 : 4.5
+portrait and re-encoded as a bare RGB JPEG that fits the online application's
+limits (480-6000 px a side, 20 KB-7 MB). Re-encoding from raw pixels drops all
+metadata: EXIF (GPS included), ICC profiles, comments, XMP.
+
+Files live under ``PHOTO_DIR`` (outside static/) with random names. File
+changes follow the database transaction: a new file is removed again if the
+transaction does not commit, and a replaced file is removed only once the
+replacement has committed.
+"""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..localtime import utcnow
+from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, ReservationPerson, Slot, User
+from . import audit
+from .database import begin_write
+from .errors import DomainError, NotFound
+from .slots import session_bounds
+
+#: The card photo's shape, width : height (縦4.5cm × 横3.5cm).
+RATIO_W, RATIO_H = 35, 45
+MIN_SIDE, MAX_SIDE = 480, 6000
+MIN_BYTES, MAX_BYTES = 20 * 1024, 7 * 1024 * 1024
+#: Refuse decoding anything bigger than this many pixels (a decompression bomb).
+MAX_PIXELS = 80_000_000
+#: What Image.open may try; the JPEG opener also reads MPO (multi-picture JPEG from phones).
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+RETENTION_RANGE = (1, 3650)
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    data: bytes
+    width: int
+    height: int
+
+
+def _invalid(message) -> DomainError:
+    return DomainError("invalid_photo", message, fields={"photo": message})
+
+
+def crop_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """The largest centred 3.5 : 4.5 box in a width x height image (the desk's face guide)."""
+    if width * RATIO_H > height * RATIO_W:  # wider than the card: trim the sides
+        crop_w, crop_h = height * RATIO_W // RATIO_H, height
+    else:  # taller: trim top and bottom
+        crop_w, crop_h = width, width * RATIO_H // RATIO_W
+    left = (width - crop_w) // 2
+    top = (height - crop_h) // 2
+    return left, top, left + crop_w, top + crop_h
+
+
+def process(stream: BinaryIO) -> ProcessedPhoto:
+    """Decode, orient, crop and re-encode one upload; refuse what is not a usable photo."""
+    not_a_photo = _l("This file is not a photo the system can read. Take the photo again with the "
+                     "camera, or choose a JPEG or PNG file.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream, formats=ACCEPTED_FORMATS)
+            if image.width * image.height > MAX_PIXELS:
+                raise _invalid(_l("This photo has too many pixels to process. Take it again with the camera."))
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _invalid(not_a_photo) from None
+
+    box = crop_box(image.width, image.height)
+    crop_w, crop_h = box[2] - box[0], box[3] - box[1]
+    if crop_w < MIN_SIDE:
+        raise _invalid(_l(
+            "The photo is too small: %(w)s \u00d7 %(h)s pixels once cut to the card's shape, and the "
+            "application needs at least %(min)s pixels across. Take it again with the desk camera "
+            "(not a screenshot or a thumbnail).", w=crop_w, h=crop_h, min=MIN_SIDE))
+    image = image.crop(box)
+    if _is_blank(image):
+        raise _invalid(_l("The photo looks blank (almost one colour). Check that the camera shows the "
+                          "person's face and take it again."))
+    if crop_h > MAX_SIDE:
+        image = image.resize((MAX_SIDE * RATIO_W // RATIO_H, MAX_SIDE), Image.Resampling.LANCZOS)
+    try:
+        image = _as_rgb(image)
+    except (OSError, ValueError):
+        raise _invalid(not_a_photo) from None
+    # A fresh image from raw pixels carries no info dict: nothing of the upload's
+    # metadata can reach the encoder.
+    bare = Image.frombytes("RGB", image.size, image.tobytes())
+    return _encode(bare)
+
+
+def _is_blank(image: Image.Image) -> bool:
+    """A black frame from a camera not yet started, a covered lens, an empty file: one flat colour."""
+    try:
+        small = image.convert("L").resize((64, 82))
+    except (OSError, ValueError):
+        return False
+    return ImageStat.Stat(small).stddev[0] < 3
+
+
+def _as_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda v: v / 256).convert("L")
+    return image.convert("RGB")
+
+
+def _encode(image: Image.Image) -> ProcessedPhoto:
+    def jpeg(img: Image.Image, quality: int, subsampling: int = 2) -> bytes:
+        buffer = io.BytesIO()
+        img.save(buffer, format="JPEG", quality=quality, subsampling=subsampling, optimize=True)
+        return buffer.getvalue()
+
+    data = jpeg(image, 90)
+    for quality in (85, 80, 70, 60):
+        if len(data) <= MAX_BYTES:
+            break
+        data = jpeg(image, quality)
+    while len(data) > MAX_BYTES and image.width > MIN_SIDE:
+        width = max(MIN_SIDE, int(image.width * 0.8))
+        image = image.resize((width, width * RATIO_H // RATIO_W), Image.Resampling.LANCZOS)
+        data = jpeg(image, 80)
+    if len(data) < MIN_BYTES:
+        data = jpeg(image, 97, subsampling=0)
+    if len(data) < MIN_BYTES:
+        raise _invalid(_l("The photo looks blank (almost one colour). Check that the camera shows the "
+                          "person's face and take it again."))
+    return ProcessedPhoto(data, image.width, image.height)
+
+
+# --- storing -----------------------------------------------------------------------
+
+
+def photo_dir() -> Path:
+    path = Path(current_app.config["PHOTO_DIR"])
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def path_of(photo: Photo) -> Path:
+    return photo_dir() / photo.storage_name
+
+
+_NEW_FILES = "photos.written"
+_REPLACED_FILES = "photos.replaced"
+
+
+@event.listens_for(Session, "after_commit")
+def _commit_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+    for path in session.info.pop(_REPLACED_FILES, []):
+        _unlink(path)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _undo_files(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    # Anything still listed was written by a transaction that did not commit.
+    for path in session.info.pop(_NEW_FILES, []):
+        _unlink(path)
+    session.info.pop(_REPLACED_FILES, None)
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def retention_deadline(desk_session: DeskSession, days: int) -> datetime:
+    _start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
+    return end + timedelta(days=days)
+
+
+def _session_of(check_in: CheckIn) -> DeskSession:
+    return check_in.person.reservation.slot.desk_session
+
+
+def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datetime | None = None) -> Photo:
+    """Process an upload and store it as the person's photo; a retake replaces the earlier one."""
+    now = now or utcnow()
+    processed = process(stream)
+    begin_write()
+    # Lock the check-in so that two retakes at once cannot both insert a photo row.
+    check_in = db.session.scalars(
+        select(CheckIn).where(CheckIn.id == check_in.id).with_for_update()
+    ).one()
+    desk_session = _session_of(check_in)
+    days = desk_session.campaign.photo_retention_days
+
+    folder = photo_dir()
+    name = f"{secrets.token_hex(16)}.jpg"
+    target = folder / name
+    temporary = folder / f".{name}.part"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(processed.data)
+    os.replace(temporary, target)
+    db.session.info.setdefault(_NEW_FILES, []).append(target)
+
+    photo = db.session.scalar(select(Photo).where(Photo.check_in_id == check_in.id))
+    action = "photo.retake" if photo is not None else "photo.take"
+    if photo is None:
+        photo = Photo(check_in_id=check_in.id)
+        db.session.add(photo)
+    else:
+        db.session.info.setdefault(_REPLACED_FILES, []).append(folder / photo.storage_name)
+    photo.storage_name = name
+    photo.width = processed.width
+    photo.height = processed.height
+    photo.byte_size = len(processed.data)
+    photo.taken_at = now
+    photo.delete_after = retention_deadline(desk_session, days)
+    db.session.flush()
+    audit.record(action, user=clerk, target_type="check_in", target_id=check_in.id,
+                 width=processed.width, height=processed.height, bytes=len(processed.data))
+    return photo
+
+
+def photo_of(check_in_id: int) -> Photo:
+    photo = db.session.scalar(select(Photo).where(Photo.check_in_id == check_in_id))
+    if photo is None:
+        raise NotFound(_l("No photo has been taken for this person."))
+    return photo
+
+
+def read_photo(check_in_id: int, *, user: User, remote_addr: str = "", download: bool = False) -> tuple[Photo, bytes]:
+    """The stored JPEG, for a clerk or admin; every view and download is audited (rule 7)."""
+    if user.role not in ("clerk", "admin"):
+        raise DomainError("forbidden", _l("Only desk clerks and the My Number section may see photos."))
+    photo = photo_of(check_in_id)
+    try:
+        data = path_of(photo).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(_l("The photo file is missing. Take the photo again.")) from None
+    audit.record("photo.download" if download else "photo.view", user=user, target_type="check_in",
+                 target_id=check_in_id, remote_addr=remote_addr)
+    return photo, data
+
+
+# --- retention -----------------------------------------------------------------------
+
+
+def set_retention(campaign: Campaign, days: int, *, admin: User) -> int:
+    """Change a campaign's retention; the deadlines of photos already taken move with it."""
+    low, high = RETENTION_RANGE
+    if not isinstance(days, int) or not low <= days <= high:
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"photo_retention_days": _l("Enter a number of days from %(low)s to %(high)s.",
+                                                             low=low, high=high)})
+    previous = campaign.photo_retention_days
+    campaign.photo_retention_days = days
+    photos = db.session.execute(
+        select(Photo, DeskSession)
+        .join(Photo.check_in).join(CheckIn.person).join(ReservationPerson.reservation)
+        .join(Reservation.slot).join(Slot.desk_session)
+        .where(Reservation.campaign_id == campaign.id)
+    ).all()
+    for photo, desk_session in photos:
+        photo.delete_after = retention_deadline(desk_session, days)
+    db.session.flush()
+    audit.record("photo.retention", user=admin, target_type="campaign", target_id=campaign.id,
+                 previous_days=previous, days=days, photos=len(photos))
+    return len(photos)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    photos: int
+    orphan_files: int
+
+
+def purge_expired(*, now: datetime | None = None, orphan_age: timedelta = timedelta(hours=6)) -> PurgeResult:
+    """Delete photos past their retention deadline, files first, then rows.
+
+    Safe to run again and from cron: a file already gone is fine, and a row
+    left behind by an interrupted run is deleted next time. Files with no row
+    (left by a crash between writing and committing) are removed once they are
+    older than ``orphan_age``, so an upload in flight is never touched.
+    """
+    now = now or utcnow()
+    expired = db.session.scalars(select(Photo).where(Photo.delete_after <= now).order_by(Photo.id)).all()
+    folder = photo_dir()
+    for photo in expired:
+        _unlink(folder / photo.storage_name)
+        db.session.delete(photo)
+    db.session.flush()
+    if expired:
+        audit.record("photo.purge", actor="cli", target_type="photo", photos=len(expired))
+
+    known = set(db.session.scalars(select(Photo.storage_name)))
+    cutoff = now.timestamp() - orphan_age.total_seconds()
+    orphans = 0
+    for entry in folder.iterdir():
+        if not entry.is_file() or entry.name in known:
+            continue
+        if entry.stat().st_mtime < cutoff and _unlink(entry):
+            orphans += 1
+    return PurgeResult(len(expired), orphans)
