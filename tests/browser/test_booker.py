@@ -276,3 +276,21 @@ def test_closed_booking_says_so(app, phone, live_server, world, look):
     page.goto(f"{live_server}/i/{world.invitation_token}")
     assert "予約できる日程はありません" in page.inner_text("h1")
     look(page, "ja-error-booking-closed")
+
+
+def test_the_whole_path_works_with_javascript_turned_off(new_page, live_server, world):
+    page = new_page(viewport=PHONE, locale="ja-JP", java_script_enabled=False)
+    page.goto(f"{live_server}/i/{world.invitation_token}")
+    with page.expect_navigation():
+        page.locator("a.session-card").first.click()
+    page.locator(f"label[for='dep-{world.dependent_id}']").click()
+    page.locator(".slot:not(.slot--closed) label").first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="予約する").click()
+    assert CODE.match(page.inner_text(".code"))
+    assert "佐藤 陽子" in page.inner_text(".details")
+    with page.expect_navigation():
+        page.get_by_role("link", name="予約をキャンセルする").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="キャンセルする").click()
+    assert "キャンセルされています" in page.inner_text(".ticket")
