@@ -36,7 +36,7 @@ update() {
   for locale in "${LOCALES[@]}"; do
     if [[ -f "translations/$locale/LC_MESSAGES/messages.po" ]]; then
       # No fuzzy matching: a guessed translation of a changed sentence is worse than none.
-      "$PYBABEL" update -i "$POT" -d translations -l "$locale" --no-fuzzy-matching --width=100
+      "$PYBABEL" update -i "$POT" -d translations -l "$locale" --no-fuzzy-matching --ignore-obsolete --width=100
     else
       "$PYBABEL" init -i "$POT" -d translations -l "$locale" --width=100
     fi
