@@ -275,6 +275,14 @@ def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str
     values.update(unit_id=unit.id, card_status=card_status,
                   card_status_on=card_status_on if card_status != "none" else None)
     changed = []
+    new_status, new_on = values.pop("card_status"), values.pop("card_status_on")
+    if (staff.card_status, staff.card_status_on) != (new_status, new_on):
+        # A dated card status event, so rates as of past days stay right (issue 5).
+        from .card_status import record_change
+
+        record_change(staff, new_status, on=new_on, source="edit", user=actor)
+        staff.card_status_on = new_on
+        changed.append("card_status")
     for name, value in values.items():
         if getattr(staff, name) != value:
             changed.append(name)
@@ -318,7 +326,11 @@ def save_dependent(actor: User, staff: Staff, dependent: Dependent | None, *, fa
     else:
         for name, value in values.items():
             setattr(dependent, name, value)
-        dependent.card_status = card_status
+        if dependent.card_status != card_status:
+            # A dated card status event, so rates as of past days stay right (issue 5).
+            from .card_status import record_change
+
+            record_change(dependent, card_status, source="edit", user=actor)
     db.session.flush()
     return dependent
 

@@ -384,6 +384,12 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
         for column in UPDATABLE:
+            if column == "card_status":
+                # A dated card status event, so rates as of past days stay right (issue 5).
+                from .card_status import record_change
+
+                record_change(staff, values[column], source="import")
+                continue
             setattr(staff, column, values[column])
     for change in plan.created:
         values = by_number[change.staff_number]
