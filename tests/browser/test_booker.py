@@ -61,6 +61,10 @@ def look(screenshot):
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {label} size"
             if label == "phone":
                 assert_thumb_sized(page, name)
+            # A viewport as tall as the page, so the sticky button bar is drawn where it ends up
+            # (a full-page shot of the short viewport paints it over the middle of the page).
+            height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
             screenshot(page, f"booker-{name}-{label}")
         page.set_viewport_size(PHONE)
 
