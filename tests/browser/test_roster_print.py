@@ -129,3 +129,41 @@ def test_invitation_slips_print_eight_to_an_a4_page(app, live_server, new_page, 
         old.unlink()
     subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ARTIFACTS / "slips-page")], check=True)
     assert len(sorted(ARTIFACTS.glob("slips-page-*.png"))) == 2
+
+
+def test_the_hq_dashboard_prints_its_charts_and_the_unit_page_fits_an_office_screen(
+        app, live_server, new_page, world, screenshot):
+    _need("pdftoppm")
+    from dept_world import build_dept
+
+    dept = build_dept(app, world)
+    from booking.models import Staff
+    from booking.services import card_status
+    from datetime import timedelta
+
+    with app.app_context():
+        today = card_status.today()
+        for offset, (number, status) in enumerate([("2001", "applied"), ("3001", "received"), ("4001", "applied")]):
+            card_status.record_change(db.session.get(Staff, dept.staff_ids[number]), status,
+                                      on=today - timedelta(days=10 * offset), source="edit")
+        accounts.ensure_user("roster-admin", "admin", password=PASSWORD)
+        db.session.commit()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = new_page(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/chiefs/unit")
+    screenshot(page, "chiefs-unit")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.goto(f"{live_server}/chiefs/staff/{dept.staff_ids['2001']}")
+    screenshot(page, "chiefs-staff")
+    page.goto(f"{live_server}/reports/")
+    screenshot(page, "reports-dashboard")
+    assert page.locator("svg.chart").count() == 3
+    pdf = ARTIFACTS / "dashboard.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    for old in ARTIFACTS.glob("dashboard-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(ARTIFACTS / "dashboard-page")], check=True)
+    assert sorted(ARTIFACTS.glob("dashboard-page-*.png"))
+    page.goto(f"{live_server}/reports/ranking")
+    screenshot(page, "reports-ranking")
