@@ -44,6 +44,14 @@ def _naive_local(value: datetime | None) -> datetime | None:
     return local(value).replace(tzinfo=None) if value else None
 
 
+def _minute_or_kept(value: datetime, old: datetime | None) -> datetime:
+    """The form's local minute as an instant; an untouched field keeps the stored seconds."""
+    chosen = value.replace(tzinfo=TOKYO)
+    if old is not None and _naive_local(old).replace(second=0, microsecond=0) == value:
+        return old
+    return chosen
+
+
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
@@ -61,8 +69,9 @@ def edit_campaign(campaign_id: int | None = None):
         try:
             saved, changed = campaigns.save_campaign(
                 current_user, campaign, title=form.title.data,
-                booking_opens_at=form.booking_opens_at.data.replace(tzinfo=TOKYO),
-                booking_closes_at=form.booking_closes_at.data.replace(tzinfo=TOKYO),
+                booking_opens_at=_minute_or_kept(form.booking_opens_at.data, campaign and campaign.booking_opens_at),
+                booking_closes_at=_minute_or_kept(form.booking_closes_at.data,
+                                                  campaign and campaign.booking_closes_at),
                 published=form.is_published.data, what_to_bring=form.what_to_bring.data or "",
                 cutoff_minutes=form.cutoff_minutes.data, target_unit_ids=form.target_unit_ids.data or [])
         except DomainError as error:
