@@ -1,0 +1,223 @@
+"""The desk in Chromium with a fake camera that shows a real confirmation QR code.
+
+A separate Chromium is started with a fake video device playing a .y4m file made
+here with Pillow: a reservation's QR code, big and centred. The scan page must read
+it in the browser and open the check-in screen; the photo is then taken from the
+same camera and stored. Screenshots at 1024×768 (a tablet in landscape) and
+390×844 (a phone) go to test-artifacts/ for a person to look at.
+"""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+import qrcode
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import CheckIn, Photo, Reservation
+from booking.services import accounts, confirmations, organisation, reservations
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, assert_no_horizontal_scroll
+
+pytestmark = pytest.mark.browser
+PASSWORD = "desk-pass-1"
+FRAME = (1280, 720)
+
+
+def backdrop(size: tuple[int, int]) -> Image.Image:
+    """A busy, photo-like frame: gradients and shapes, as a real camera sees a room."""
+    rng = random.Random(4)
+    image = Image.linear_gradient("L").rotate(90).resize(size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(80):
+        x, y, r = rng.randrange(size[0]), rng.randrange(size[1]), rng.randrange(10, 80)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(90, 200),) * 3)
+    return image
+
+
+def camera_frame(qr_text: str | None) -> Image.Image:
+    frame = backdrop(FRAME)
+    if qr_text:
+        code = qrcode.make(qr_text, border=4).convert("RGB")
+        side = 560
+        code = code.resize((side, side), Image.Resampling.NEAREST)
+        frame.paste(code, ((FRAME[0] - side) // 2, (FRAME[1] - side) // 2))
+    return frame
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 4, fps: int = 10) -> Path:
+    """YUV4MPEG2, 4:2:0 with JPEG (full-range) chroma siting, as Chromium's fake capture reads it."""
+    width, height = image.size
+    y, cb, cr = image.convert("YCbCr").split()
+    cb = cb.resize((width // 2, height // 2), Image.Resampling.BOX)
+    cr = cr.resize((width // 2, height // 2), Image.Resampling.BOX)
+    planes = y.tobytes() + cb.tobytes() + cr.tobytes()
+    with path.open("wb") as handle:
+        handle.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            handle.write(b"FRAME\n")
+            handle.write(planes)
+    return path
+
+
+@pytest.fixture
+def camera_browser(browser, tmp_path):
+    """Start a Chromium of its own whose camera plays the given picture."""
+    started = []
+
+    def launch(image: Image.Image):
+        video = write_y4m(tmp_path / f"camera-{len(started)}.y4m", image)
+        other = browser.browser_type.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS + [
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        started.append(other)
+        return other
+
+    yield launch
+    for other in started:
+        other.close()
+
+
+@pytest.fixture
+def desk_world(app, world, live_server):
+    """A booked reservation with a spouse, its QR text as the live server prints it, and a clerk."""
+    world.add_staff(3)
+    with app.test_request_context(base_url=live_server):
+        staff = organisation.staff_by_number(world.staff_number)
+        reservation = reservations.reserve(world.slot_ids[1], staff, dependent_ids=[world.dependent_id])
+        for n, slot in zip(("2000", "2001", "2002"), (0, 3, 4)):
+            reservations.reserve(world.slot_ids[slot], organisation.staff_by_number(n))
+        user = accounts.ensure_user("clerk-desk", "clerk", password=PASSWORD)
+        user.display_name = "受付 一郎"
+        db.session.commit()
+        return {"reservation_id": reservation.id, "qr": confirmations.qr_text(reservation), "staff_id": staff.id,
+                "session_id": world.session_id, "base": live_server}
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/office/login")
+    page.fill('input[name="username"]', "clerk-desk")
+    page.fill('input[name="password"]', PASSWORD)
+    with page.expect_navigation():
+        page.click('button[type="submit"]')
+
+
+def open_page(other_browser, viewport, base: str):
+    context = other_browser.new_context(viewport=viewport, locale="ja-JP")
+    context.grant_permissions(["camera"], origin=base)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, base)
+    return page, errors
+
+
+def test_the_desk_reads_the_qr_from_the_camera_checks_in_and_takes_the_photo(app, camera_browser, desk_world, screenshot):
+    base, session_id = desk_world["base"], desk_world["session_id"]
+    chromium = camera_browser(camera_frame(desk_world["qr"]))
+    page, errors = open_page(chromium, TABLET, base)
+
+    # The board first, as the clerk sees it on the tablet.
+    page.goto(f"{base}/desk/sessions/{session_id}")
+    assert page.locator(".desk-row").count() == 4
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-board-1024")
+
+    # Scan: the page opens the camera, reads the QR in the browser and opens the check-in screen.
+    page.goto(f"{base}/desk/sessions/{session_id}/scan")
+    page.wait_for_url(re.compile(rf"/desk/reservations/{desk_world['reservation_id']}\b"), timeout=20000)
+    assert page.locator(".desk-who__name").inner_text() == "佐藤 翔太"
+    assert page.locator('input[name="people"]').count() == 2
+    assert "サトウ ショウタ" in page.content() and "佐藤 陽子" in page.content()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-check-in-1024")
+
+    with page.expect_navigation():
+        page.click("[data-checkin-button]")
+    with app.app_context():
+        assert db.session.get(Reservation, desk_world["reservation_id"]).status == "checked_in"
+        staff_check_in = db.session.scalars(select(CheckIn.id).order_by(CheckIn.id)).first()
+
+    # The photo, from the same fake camera, through the face guide.
+    page.click(f'[data-photo-take="{staff_check_in}"]')
+    page.wait_for_selector("[data-capture-frame][data-ready]", timeout=15000)
+    assert page.locator("[data-guide]").is_visible()
+    screenshot(page, "desk-photo-camera-1024")
+    page.click("[data-capture-shoot]")
+    page.wait_for_selector(f'img[data-photo-img="{staff_check_in}"]:not([hidden])', timeout=15000)
+    assert page.evaluate(f'document.querySelector(\'img[data-photo-img="{staff_check_in}"]\').naturalWidth') == 560
+
+    with app.app_context():
+        photo = db.session.scalar(select(Photo).where(Photo.check_in_id == staff_check_in))
+        assert photo is not None and (photo.width, photo.height) == (560, 720)
+        stored = Path(app.config["PHOTO_DIR"]) / photo.storage_name
+        with Image.open(stored) as image:
+            assert image.format == "JPEG" and image.size == (560, 720) and len(image.getexif()) == 0
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-photo-saved-1024")
+    assert errors == [], errors
+
+    # The other desk screens, on the tablet and on a phone.
+    phone, phone_errors = open_page(chromium, PHONE, base)
+    screens = (
+        (f"/desk/sessions/{session_id}", "desk-board"),
+        (f"/desk/reservations/{desk_world['reservation_id']}", "desk-photo-saved"),
+        (f"/desk/sessions/{session_id}/walk-in?q=タナカ", "desk-walk-in-search"),
+        (f"/desk/sessions/{session_id}/walk-in?staff_id={desk_world['staff_id']}", "desk-walk-in-seat"),
+        ("/desk/", "desk-sessions"),
+        ("/desk/no-shows", "desk-no-shows"),
+    )
+    for client_page, size in ((page, "1024"), (phone, "390")):
+        for path, name in screens:
+            client_page.goto(base + path)
+            screenshot(client_page, f"{name}-{size}")
+            assert_no_horizontal_scroll(client_page)
+    assert phone_errors == [], phone_errors
+    assert errors == [], errors
+
+
+def test_the_board_refreshes_itself_without_a_reload(app, camera_browser, desk_world, screenshot):
+    base, session_id = desk_world["base"], desk_world["session_id"]
+    chromium = camera_browser(camera_frame(None))
+    page, errors = open_page(chromium, TABLET, base)
+    page.clock.install()
+    page.goto(f"{base}/desk/sessions/{session_id}")
+    page.evaluate("window.__same_document = true")
+    assert page.locator(".desk-status--checked_in").count() == 0
+
+    with app.test_request_context():
+        reservation = db.session.get(Reservation, desk_world["reservation_id"])
+        from booking.services import checkin
+
+        checkin.check_in(reservation, clerk=accounts.ensure_user("clerk-desk", "clerk"))
+        db.session.commit()
+    page.clock.run_for(16000)
+
+    page.wait_for_selector(".desk-status--checked_in", timeout=10000)
+    assert page.evaluate("window.__same_document") is True
+    assert page.locator('[data-field="counts.checked_in"]').first.inner_text() == "1"
+    assert errors == [], errors
+
+
+def test_the_scan_page_waits_for_a_qr_and_offers_the_code_at_both_sizes(camera_browser, desk_world, screenshot):
+    base, session_id = desk_world["base"], desk_world["session_id"]
+    chromium = camera_browser(camera_frame(None))  # a room with no QR code in view
+    for viewport, name in ((TABLET, "desk-scan-1024"), (PHONE, "desk-scan-390")):
+        page, errors = open_page(chromium, viewport, base)
+        page.goto(f"{base}/desk/sessions/{session_id}/scan")
+        page.wait_for_selector("[data-scanner][data-reader]", timeout=15000)
+        assert page.evaluate("document.querySelector('[data-scanner] video').videoWidth") == FRAME[0]
+        assert page.url.endswith("/scan")
+        assert_no_horizontal_scroll(page)
+        screenshot(page, name)
+        assert errors == [], errors
