@@ -25,9 +25,16 @@ def create_unit():
 @bp.post("/staff/import")
 @office("admin")
 def import_staff():
-    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if (request.content_length or 0) > limit:
         abort(413)
+    # Without a Content-Length (chunked), Werkzeug stops reading at the limit
+    # silently: read one byte more, so that a cut file is refused whole instead
+    # of importing the lines before the cut (rule 9, all or nothing).
+    request.max_content_length = limit + 1
     raw = request.get_data(cache=False)
+    if len(raw) > limit:
+        abort(413)
     try:
         text = staff_import.decode(raw)
     except UnicodeDecodeError:

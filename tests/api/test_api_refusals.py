@@ -213,3 +213,23 @@ def test_right_codes_and_other_refusals_do_not_count_as_attempts(app, client, wo
     _is_error(book(0, invitation_code="AAAAAAAA"), 403, "invalid_invitation")
     _is_error(book(0, invitation_code="AAAAAAAA"), 403, "invalid_invitation")
     _is_error(book(0, invitation_code="AAAAAAAA"), 429, "too_many_attempts")
+
+
+def test_a_chunked_staff_file_over_the_limit_is_413_and_imports_nothing(app, client, world, admin_headers):
+    from booking.extensions import db
+    from booking.models import Staff
+
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    header = ("staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,"
+              "card_status\n")
+    rows = "".join(f"{5000 + n},鈴木,花子,スズキ,ハナコ,A,2部,,,none\n" for n in range(200))
+    data = (header + rows).encode()
+    assert len(data) > 4096
+    # No Content-Length: a server that only checks the header would read a truncated file
+    # and import the lines before the cut.
+    response = client.post("/api/v1/staff/import", input_stream=io.BytesIO(data), content_type="text/csv",
+                           headers={**admin_headers, "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})
+    _is_error(response, 413, "too_large")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Staff.id))) == 1
