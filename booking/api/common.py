@@ -82,5 +82,42 @@ def body(model: type[BaseModel]) -> BaseModel:
         fields = {}
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"]) or "body"
-            fields.setdefault(name, problem["msg"])
+            fields.setdefault(name, field_message(problem))
         raise DomainError("invalid", _("Check the fields listed."), fields=fields) from None
+
+
+def field_message(problem: dict) -> str:
+    """A pydantic problem as a sentence in the caller's language (pydantic's own are English only)."""
+    kind, ctx = problem["type"], problem.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind.startswith("int_"):
+        return _("Enter a whole number.")
+    if kind == "string_type":
+        return _("Enter text.")
+    if kind.startswith("bool_"):
+        return _("Enter true or false.")
+    if kind == "list_type":
+        return _("Send a list.")
+    if kind.startswith("datetime_") or kind == "timezone_aware":
+        return _("Enter a date and time as YYYY-MM-DDTHH:MM.")
+    if kind.startswith("date_"):
+        return _("Enter a date as YYYY-MM-DD.")
+    if kind.startswith("time_"):
+        return _("Enter a time as HH:MM.")
+    if kind == "string_too_short":
+        return _("This field is required.") if ctx.get("min_length") == 1 else _(
+            "Enter at least %(count)s characters.", count=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return _("Enter at most %(count)s characters.", count=ctx.get("max_length"))
+    if kind == "too_long":
+        return _("Send at most %(count)s items.", count=ctx.get("max_length"))
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Enter %(limit)s or more.", limit=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return _("Enter %(limit)s or less.", limit=ctx.get("le", ctx.get("lt")))
+    if kind == "literal_error":
+        return _("Use one of: %(choices)s.", choices=ctx.get("expected", ""))
+    if kind == "string_pattern_mismatch":
+        return _("This value has characters that are not allowed here.")
+    return _("This value is not valid.")

@@ -3,11 +3,28 @@ document is generated from the same classes, so the two cannot drift apart."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
 
 CardStatus = Literal["none", "applied", "received"]
+
+
+def _iso_text(kind: str) -> BeforeValidator:
+    """Dates and times come as ISO 8601 text; pydantic would read a number as a Unix time."""
+
+    def check(value):
+        if not isinstance(value, str):
+            raise PydanticCustomError(f"{kind}_type", "Input should be ISO 8601 text")
+        return value
+
+    return BeforeValidator(check)
+
+
+DateTimeText = Annotated[dt.datetime, _iso_text("datetime")]
+DateText = Annotated[dt.date, _iso_text("date")]
+TimeText = Annotated[dt.time, _iso_text("time")]
 Text = Field(min_length=1, max_length=200)
 
 
@@ -40,8 +57,8 @@ class VenueIn(Body):
 
 class CampaignIn(Body):
     title: str = Field(min_length=1, max_length=200)
-    booking_opens_at: dt.datetime
-    booking_closes_at: dt.datetime
+    booking_opens_at: DateTimeText
+    booking_closes_at: DateTimeText
     published: StrictBool = False
     what_to_bring: str = Field(default="", max_length=2000)
     cutoff_minutes: StrictInt = Field(default=60, ge=0, le=7 * 24 * 60)
@@ -50,9 +67,9 @@ class CampaignIn(Body):
 
 class SessionIn(Body):
     venue_id: StrictInt = Field(ge=1)
-    date: dt.date
-    start_time: dt.time
-    end_time: dt.time
+    date: DateText
+    start_time: TimeText
+    end_time: TimeText
     slot_minutes: StrictInt = Field(ge=1, le=24 * 60)
     desks: StrictInt = Field(ge=1, le=100)
 

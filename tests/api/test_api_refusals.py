@@ -233,3 +233,43 @@ def test_a_chunked_staff_file_over_the_limit_is_413_and_imports_nothing(app, cli
     _is_error(response, 413, "too_large")
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Staff.id))) == 1
+
+
+# --- field messages are the app's own, in the caller's language -------------------------------
+
+
+@pytest.mark.parametrize(("payload", "field", "english"), [
+    ({"slot_id": "first"}, "slot_id", "Enter a whole number."),
+    ({"slot_id": None}, "slot_id", "Enter a whole number."),
+    ({"staff_number": 1001}, "staff_number", "Enter text."),
+    ({"dependent_ids": "all"}, "dependent_ids", "Send a list."),
+])
+def test_field_messages_are_translatable_sentences(client, world, book, payload, field, english):
+    body = _is_error(book(0, headers={"Accept-Language": "en"}, **payload), 422, "invalid")
+    assert body["fields"][field] == english
+    body = _is_error(book(0, **payload), 422, "invalid")
+    assert body["fields"][field] == japanese(english)
+
+
+def test_a_missing_field_is_reported_as_required(client, world):
+    body = _is_error(client.post("/api/v1/reservations", json={"staff_number": "1001"},
+                                 headers={"Accept-Language": "en"}), 422, "invalid")
+    assert body["fields"]["slot_id"] == "This field is required."
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("booking_opens_at", 1900000000), ("booking_opens_at", True), ("booking_closes_at", 2030.5),
+])
+def test_a_number_is_not_a_datetime(client, world, admin_headers, field, value):
+    payload = {"title": "x", "booking_opens_at": "2030-01-01T09:00", "booking_closes_at": "2030-02-01T09:00",
+               "published": False, field: value}
+    body = _is_error(client.post("/api/v1/campaigns", json=payload, headers=admin_headers), 422, "invalid")
+    assert set(body["fields"]) == {field}
+
+
+@pytest.mark.parametrize(("field", "value"), [("date", 20300710), ("start_time", 54000), ("end_time", 19.0)])
+def test_a_number_is_not_a_date_or_time(client, world, admin_headers, field, value):
+    payload = {"venue_id": world.venue_id, "date": "2030-07-10", "start_time": "15:00", "end_time": "19:00",
+               "slot_minutes": 10, "desks": 2, field: value}
+    response = client.post(f"/api/v1/campaigns/{world.campaign_id}/sessions", json=payload, headers=admin_headers)
+    assert set(_is_error(response, 422, "invalid")["fields"]) == {field}
