@@ -326,8 +326,12 @@ def walk_in(session_id: int):
         else:
             status = 422
     results = checkin.find_staff(search.q.data) if search.q.data and chosen is None else []
+    booked = checkin.active_reservations_of(
+        [s.id for s in results] + ([chosen.id] if chosen else []), desk_session.campaign_id)
+    if chosen is not None and existing_id is None and chosen.id in booked:
+        existing_id = booked[chosen.id].id
     return render_template("desk/walk_in.html", desk_session=desk_session, search=search, form=form,
-                           results=results, chosen=chosen, existing_id=existing_id,
+                           results=results, chosen=chosen, existing_id=existing_id, booked=booked,
                            board=board(desk_session, utcnow())), status
 
 

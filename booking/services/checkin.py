@@ -250,21 +250,23 @@ def mark_application_submitted(
 ) -> CheckIn:
     """The person handed in the card application at the desk: their card status becomes applied.
 
-    The one place where the desk changes a card status, so that a status
-    history can be recorded here too.
+    The one place where the desk changes a card status; the change goes into the
+    card status history (services.card_status), dated today. A card already
+    received stays received.
     """
+    from .card_status import record_application
+
     today = today or local_today()
     person = check_in.person
     holder: Staff | Dependent = person.dependent if person.dependent is not None else person.reservation.staff
     previous = holder.card_status
-    holder.card_status = "applied"
-    holder.card_status_on = today
+    record_application(holder, on=today, source="desk", user=clerk)
     check_in.is_application_submitted = True
     db.session.flush()
     audit.record(
         "application.submitted", user=clerk,
         target_type="dependent" if person.dependent is not None else "staff", target_id=holder.id,
-        check_in_id=check_in.id, previous_status=previous, on=today.isoformat(),
+        check_in_id=check_in.id, previous_status=previous, status=holder.card_status, on=today.isoformat(),
     )
     return check_in
 
@@ -290,6 +292,20 @@ def find_staff(query: str, *, limit: int = 20) -> list[Staff]:
         .limit(limit)
     )
     return list(rows)
+
+
+def active_reservations_of(staff_ids: Iterable[int], campaign_id: int) -> dict[int, Reservation]:
+    """Each staff member's active reservation in the campaign, for marking search results."""
+    ids = list(staff_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Reservation)
+        .options(joinedload(Reservation.slot))
+        .where(Reservation.staff_id.in_(ids), Reservation.campaign_id == campaign_id,
+               Reservation.status.in_(("booked", "checked_in")))
+    )
+    return {r.staff_id: r for r in rows}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.localtime import at_tokyo
-from booking.models import AuditEvent, DeskSession, Reservation, Slot, Staff, User
+from booking.models import AuditEvent, DeskSession, Reservation, Slot, Staff
 from booking.services import accounts, checkin
 from booking.services.errors import DomainError
 
@@ -186,12 +186,34 @@ def test_no_shows_are_listed_by_unit_and_a_chief_sees_only_their_units(app, logi
     assert "4000" in chief_page and "3000" not in chief_page
 
 
-def test_application_submitted_is_one_service_call(desk, world, booked):
+def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, world, booked):
+    from booking.models import CardStatusEvent
+
     rows = checkin.check_in(db.session.get(Reservation, booked.id), clerk=desk.clerk, now=desk.at(15))
-    checkin.mark_application_submitted(rows[0], clerk=desk.clerk, today=desk.at(15).date())
+    checkin.mark_application_submitted(rows[0], clerk=desk.clerk)
     db.session.commit()
+
     staff = desk.staff(world.staff_number)
-    assert (staff.card_status, staff.card_status_on) == ("applied", world.session_day)
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "application.submitted"))
-    assert event.details["previous_status"] == "none"
-    assert isinstance(db.session.get(User, desk.clerk.id), User)
+    assert (staff.card_status, staff.card_status_on) == ("applied", checkin.local_today())
+    event = db.session.scalar(select(CardStatusEvent).where(CardStatusEvent.staff_id == staff.id))
+    assert (event.from_status, event.to_status, event.source, event.user_id) == ("none", "applied", "desk", desk.clerk.id)
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "application.submitted"))
+    assert audit.details["previous_status"] == "none"
+
+
+def test_a_card_already_received_stays_received(desk, world, booked):
+    staff = desk.staff(world.staff_number)
+    staff.card_status = "received"
+    rows = checkin.check_in(db.session.get(Reservation, booked.id), clerk=desk.clerk, now=desk.at(15))
+    checkin.mark_application_submitted(rows[0], clerk=desk.clerk)
+    db.session.commit()
+    assert desk.staff(world.staff_number).card_status == "received"
+    assert rows[0].is_application_submitted
+
+
+def test_the_walk_in_search_shows_who_already_has_a_reservation(login, world, booked):
+    clerk = login("clerk")
+    page = clerk.get(f"/desk/sessions/{world.session_id}/walk-in?q=1001&lang=en").get_data(as_text=True)
+    assert "Booked" in page and f"{booked.code[:3]}-{booked.code[3:]}" in page
+    chosen = clerk.get(f"/desk/sessions/{world.session_id}/walk-in?staff_id={world.staff_id}&lang=en")
+    assert f"/desk/reservations/{booked.id}" in chosen.get_data(as_text=True)
