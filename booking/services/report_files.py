@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
 from ..localtime import TOKYO
 from .exports import csv_bytes, set_a4, set_widths, write_row, xlsx_bytes
@@ -30,17 +30,23 @@ _HEAD_FILL = PatternFill("solid", fgColor="EDEBF0")
 _FONT = "Noto Sans CJK JP"
 
 
+def _named_styles(workbook) -> None:
+    """Register the head and body styles once: one named style per cell is far faster than four attributes."""
+    head = NamedStyle(name="od_head", font=Font(name=_FONT, bold=True), fill=_HEAD_FILL, border=_BORDER,
+                      alignment=Alignment(vertical="center", wrap_text=True))
+    body = NamedStyle(name="od_body", font=Font(name=_FONT), border=_BORDER,
+                      alignment=Alignment(vertical="center"))
+    for style in (head, body):
+        if style.name not in workbook.named_styles:
+            workbook.add_named_style(style)
+
+
 def _head(cell) -> None:
-    cell.font = Font(name=_FONT, bold=True)
-    cell.fill = _HEAD_FILL
-    cell.border = _BORDER
-    cell.alignment = Alignment(vertical="center", wrap_text=True)
+    cell.style = "od_head"
 
 
 def _body(cell) -> None:
-    cell.font = Font(name=_FONT)
-    cell.border = _BORDER
-    cell.alignment = Alignment(vertical="center")
+    cell.style = "od_body"
 
 
 def _title(sheet, text: str, subtitle: str, width: int) -> None:
@@ -82,6 +88,7 @@ def roster_csv(rows: list[RosterRow]) -> bytes:
 
 def roster_xlsx(rows: list[RosterRow], *, title: str, subtitle: str) -> bytes:
     workbook = Workbook()
+    _named_styles(workbook)
     sheet = workbook.active
     sheet.title = _("Roster")[:31]
     header = [_("Time"), _("Code"), _("Staff number"), _("Name"), _("Kana"), _("Unit"), _("Crew"),
@@ -112,6 +119,7 @@ def status_csv(statuses: list[UnitStatus]) -> bytes:
 
 def status_xlsx(statuses: list[UnitStatus], totals: UnitStatus, *, as_of: date, title: str) -> bytes:
     workbook = Workbook()
+    _named_styles(workbook)
     sheet = workbook.active
     sheet.title = _("Status")[:31]
     header = [_("Unit code"), _("Unit"), _("Staff"), _("Staff applied"), _("Staff received"),
@@ -178,6 +186,7 @@ def upward_xlsx(department: str, forms: list[tuple[date, UnitStatus]], *, made_a
     (A–Q), identical across departments, that can be copied under each other.
     """
     workbook = Workbook()
+    _named_styles(workbook)
     workbook.remove(workbook.active)
     for index, (as_of, t) in enumerate(forms, start=1):
         sheet = workbook.create_sheet(_("Form %(n)s", n=index))

@@ -123,6 +123,23 @@ def test_invitation_slips_print_eight_to_an_a4_page(app, live_server, new_page, 
     page.goto(f"{live_server}/chiefs/slips?filter=all")
     screenshot(page, "slips-screen")
     assert page.locator("article.slip").count() == 10
+    # The printed QR code says the slip's own link: decode it with the desk's vendored jsQR.
+    page.add_script_tag(url=f"{live_server}/static/js/vendor/jsQR.js")
+    decoded = page.evaluate("""async () => {
+        const svg = document.querySelector("article.slip svg.slip__qr");
+        const size = svg.viewBox.baseVal.width * 8;
+        const image = new Image();
+        image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+        await image.decode();
+        const canvas = Object.assign(document.createElement("canvas"), {width: size, height: size});
+        const context = canvas.getContext("2d");
+        context.imageSmoothingEnabled = false;
+        context.drawImage(image, 0, 0, size, size);
+        const found = jsQR(context.getImageData(0, 0, size, size).data, size, size);
+        return found && found.data;
+    }""")
+    link = page.locator("article.slip .slip__url").first.inner_text()
+    assert decoded and decoded in link and "/i/" in decoded
     pdf = ARTIFACTS / "slips.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
     for old in ARTIFACTS.glob("slips-page-*.png"):

@@ -136,7 +136,7 @@ def test_invitation_slips_carry_name_qr_link_code_and_sessions(app, client, dept
     login("chief", "A")
     html = client.get("/chiefs/slips?filter=no_card_no_reservation").get_data(as_text=True)
     assert html.count('class="slip"') == 1
-    assert "data:image/png;base64," in html
+    assert '<svg class="slip__qr"' in html
     assert "/i/" in html  # the personal invitation link
     assert "-".join(code[i:i + 3] for i in range(0, len(code), 3)) in html
     assert "中央消防署 会議室" in html  # a branch office's staff go to their station's venue
