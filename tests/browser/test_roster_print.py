@@ -173,6 +173,9 @@ def test_the_hq_dashboard_prints_its_charts_and_the_unit_page_fits_an_office_scr
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.goto(f"{live_server}/chiefs/staff/{dept.staff_ids['2001']}")
     screenshot(page, "chiefs-staff")
+    page.goto(f"{live_server}/chiefs/")
+    screenshot(page, "chiefs-sessions")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.goto(f"{live_server}/reports/")
     screenshot(page, "reports-dashboard")
     assert page.locator("svg.chart").count() == 3
