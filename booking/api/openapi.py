@@ -144,7 +144,7 @@ def document() -> dict:
              "400": _error("invalid_qr: not one of our QR codes, or altered"),
              "404": _error("not_found: no reservation has this code"),
              "409": {"description": "already_checked_in (with when and by whom) or cancelled",
-                     **_json({"oneOf": [_ref(s.AlreadyCheckedInOut), _ref(s.Error)]})}},
+                     **_json({"anyOf": [_ref(s.AlreadyCheckedInOut), _ref(s.Error)]})}},
             body=s.CheckInIn, secured=True, tag="desk")},
         "/api/v1/checkins/{check_in_id}/photo": {
             "post": _op(

@@ -132,3 +132,27 @@ def test_the_openapi_document_describes_the_desk(client):
     photo = paths["/api/v1/checkins/{check_in_id}/photo"]["post"]
     assert set(photo["responses"]) >= {"201", "413", "422"}
     assert "multipart/form-data" in photo["requestBody"]["content"]
+
+
+def _documented(client, path: str, method: str, status: str) -> tuple[dict, dict]:
+    document = client.get("/api/v1/openapi.json").get_json()
+    content = document["paths"][path][method]["responses"][status]["content"]["application/json"]
+    return content["schema"], document["components"]
+
+
+def test_a_real_check_in_matches_its_documented_schema(client, clerk_headers, booked):
+    from openapi_schema_validator import OAS31Validator
+
+    body = client.post("/api/v1/checkins", json={"qr": booked.qr}, headers=clerk_headers).get_json()
+    schema, components = _documented(client, "/api/v1/checkins", "post", "201")
+    OAS31Validator({**schema, "components": components}).validate(body)
+
+
+def test_a_real_already_checked_in_matches_its_documented_schema(client, clerk_headers, booked):
+    from openapi_schema_validator import OAS31Validator
+
+    client.post("/api/v1/checkins", json={"qr": booked.qr}, headers=clerk_headers)
+    body = client.post("/api/v1/checkins", json={"qr": booked.qr}, headers=clerk_headers).get_json()
+    schema, components = _documented(client, "/api/v1/checkins", "post", "409")
+    OAS31Validator({**schema, "components": components}).validate(body)
+    assert set(body) >= {"error", "message", "checked_in_at", "checked_in_by"}
