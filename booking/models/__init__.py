@@ -19,6 +19,6 @@ __all__ += [
     "NON_APPLICATION_REASONS", "STATUS_SOURCES", "CalendarFeed", "CardStatusEvent",
     "NonApplicationReason", "StatusSnapshot",
 ]
-from .office import StaffImportBatch, kana_key  # noqa: E402
+from .office import StaffImportBatch, kana_key, katakana  # noqa: E402
 
-__all__ += ["StaffImportBatch", "kana_key"]
+__all__ += ["StaffImportBatch", "kana_key", "katakana"]

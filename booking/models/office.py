@@ -15,6 +15,11 @@ from .types import UTCDateTime, utcnow
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 
 
+def katakana(text: str) -> str:
+    """Kana as shown and stored (フリガナ): full-width katakana, spaces kept as typed."""
+    return unicodedata.normalize("NFKC", text or "").translate(_HIRAGANA_TO_KATAKANA).strip()
+
+
 def kana_key(text: str) -> str:
     """Kana folded for searching: half-width and hiragana become full-width katakana, no spaces.
 

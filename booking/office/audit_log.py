@@ -35,7 +35,6 @@ GROUP_LABELS = {
 def audit_log():
     form = AuditFilterForm(request.args)
     form.group.choices = opts([("", _("Everything"))] + [(k, str(v)) for k, v in GROUP_LABELS.items()])
-    form.validate()
     filters = audit.AuditFilter(
         group=form.group.data or "",
         action=request.args.get("action", ""),

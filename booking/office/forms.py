@@ -106,7 +106,7 @@ class StaffFilterForm(FlaskForm):
     q = StringField(_l("Staff number or kana"), validators=[Optional(), Length(max=60)])
     unit = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False)
     crew = SelectField(_l("Crew"), validate_choice=False)
-    card = SelectField(_l("Card"), choices=opts([("", _l("Any"))] + [(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
+    card = SelectField(_l("Card"), validate_choice=False, choices=opts([("", _l("Any"))] + [(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
 
 
 class StaffForm(FlaskForm):
@@ -196,6 +196,6 @@ class AuditFilterForm(FlaskForm):
     username = StringField(_l("User"), validators=[Optional(), Length(max=100)])
     target_type = StringField(_l("Record type"), validators=[Optional(), Length(max=50)])
     target_id = StringField(_l("Record id"), validators=[Optional(), Length(max=50)])
-    remote_addr = StringField(_l("Address"), validators=[Optional(), Length(max=64)])
+    remote_addr = StringField(_l("IP address"), validators=[Optional(), Length(max=64)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])

@@ -29,7 +29,7 @@ def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:
     form = StaffFilterForm(request.args)
     form.unit.choices = opts([("", _("All my units") if current_user.role == "chief" else _("All units"))] + unit_choices())
     form.crew.choices = opts([("", _("Any"))] + [(c, c) for c in directory.crews(current_user)])
-    form.validate()
+    # Read, not validated: a filter with a stale value shows everything rather than an error.
     return form, directory.StaffFilter(
         q=(form.q.data or "").strip(),
         unit_id=form.unit.data,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import CARD_STATUSES, Dependent, ReservationPerson, Staff, Unit, User, Venue, kana_key
+from ..models import CARD_STATUSES, Dependent, ReservationPerson, Staff, Unit, User, Venue, kana_key, katakana
 from . import invitations
 from .accounts import require_role
 from .errors import DomainError, NotFound
@@ -263,7 +263,7 @@ def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str
     require_role(actor, "admin")
     values = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
-        "family_name_kana": family_name_kana.strip(), "given_name_kana": given_name_kana.strip(),
+        "family_name_kana": katakana(family_name_kana), "given_name_kana": katakana(given_name_kana),
         "crew": crew.strip(), "email": email.strip(), "phone": phone.strip(),
     }
     refuse_individual_numbers(values)
@@ -314,7 +314,7 @@ def save_dependent(actor: User, staff: Staff, dependent: Dependent | None, *, fa
     require_role(actor, "admin")
     values = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
-        "family_name_kana": family_name_kana.strip(), "given_name_kana": given_name_kana.strip(),
+        "family_name_kana": katakana(family_name_kana), "given_name_kana": katakana(given_name_kana),
         "relation": relation.strip(),
     }
     refuse_individual_numbers(values)

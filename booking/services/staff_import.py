@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import CARD_STATUSES, Staff, StaffImportBatch, Unit, User
+from ..models import CARD_STATUSES, Staff, StaffImportBatch, Unit, User, katakana
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
@@ -258,6 +258,9 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         if not any(values[c] for c in REQUIRED):
             continue  # blank line
         values["staff_number"] = normalise_staff_number(values["staff_number"])
+        # Kana arrive as hiragana, half-width or full-width katakana; the directory keeps katakana.
+        values["family_name_kana"] = katakana(values["family_name_kana"])
+        values["given_name_kana"] = katakana(values["given_name_kana"])
         values["card_status"] = CARD_STATUS_ALIASES.get(values["card_status"], values["card_status"].lower()) or "none"
 
         def problem(column: str, message) -> None:
