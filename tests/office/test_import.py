@@ -120,16 +120,16 @@ def test_a_staff_list_changed_after_the_preview_is_not_imported_blindly(app, adm
 
 def test_an_import_that_fails_half_way_leaves_nothing_behind(app, admin, monkeypatch):
     location = upload(admin, csv_bytes(GOOD)).headers["Location"]
-    real_add = staff_import.add_staff
+    real_row = staff_import.new_staff_row
     calls = []
 
-    def add_then_fail(**values):
+    def row_then_fail(values, unit_id):
         calls.append(values["staff_number"])
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_add(**values)
+        return real_row(values, unit_id)
 
-    monkeypatch.setattr(staff_import, "add_staff", add_then_fail)
+    monkeypatch.setattr(staff_import, "new_staff_row", row_then_fail)
     with pytest.raises(RuntimeError):
         confirm(admin, location)
     assert calls == ["3001", "3002"]
@@ -247,3 +247,18 @@ def test_import_staff_keeps_its_signature_and_dry_run(ctx, office):
     result = staff_import.import_staff("\n".join([HEADER, *GOOD]), dry_run=True)
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     assert db.session.scalar(select(func.count(Staff.id))) == 3
+
+
+def test_imported_staff_get_working_invitations(app, admin):
+    from booking.services import invitations
+
+    lines = [f"{4000 + n},職員,{n},ショクイン,タロウ,A,,,," for n in range(300)]
+    location = upload(admin, csv_bytes(lines)).headers["Location"]
+    assert confirm(admin, location).status_code == 302
+    with app.test_request_context():
+        imported = db.session.scalars(select(Staff).where(Staff.staff_number.like("4%"))).all()
+        assert len(imported) == 300 and len({s.invitation_nonce for s in imported}) == 300
+        for staff in imported[::37]:
+            assert invitations.staff_for_link(invitations.link_token(staff)).id == staff.id
+            assert invitations.staff_for_code(staff.staff_number, invitations.code(staff)).id == staff.id
+        assert imported[0].search_kana == "ショクインタロウ"
