@@ -29,7 +29,7 @@ from sqlalchemy import delete, insert, select, update
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import CARD_STATUSES, Staff, StaffImportBatch, Unit, User, kana_key, katakana
-from . import invitations, tokens
+from . import card_status, invitations, tokens
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
@@ -410,6 +410,10 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
         for column in UPDATABLE:
+            if column == "card_status":
+                # A dated card status event, so rates as of past days stay right (issue 5).
+                card_status.record_change(staff, values[column], source="import")
+                continue
             setattr(staff, column, values[column])
     db.session.flush()
     if plan.created:
