@@ -51,15 +51,19 @@ def create_api_token(username: str, role: str, unit_code: str | None) -> None:
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
-@click.password_option()
+@click.password_option(help="The password; given here, the command runs without a prompt (scripts, CI).")
 @with_appcontext
 def create_user(username: str, role: str, unit_code: str | None, password: str) -> None:
     """Create or update an office user who logs in with a password."""
+    from .services import audit
+
     try:
-        accounts.ensure_user(username, role, unit_code=unit_code, password=password)
+        user = accounts.ensure_user(username, role, unit_code=unit_code, password=password)
     except DomainError as error:
         db.session.rollback()
         _fail(error)
+    # User changes are audited whichever way they are made (issue 3).
+    audit.record("user.cli", actor="cli", target_type="user", target_id=user.id, username=username, role=role)
     db.session.commit()
     click.echo(f"User {username} ({role}) is ready.")
 

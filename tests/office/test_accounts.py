@@ -247,3 +247,9 @@ def test_a_password_reset_replaces_the_old_password(app, client, office, login):
 def test_office_pages_are_japanese_by_default(app):
     page = app.test_client().get("/office/login").get_data(as_text=True)
     assert '<html lang="ja">' in page and "ログイン" in page
+
+
+def test_create_user_on_the_command_line_is_audited(app, runner):
+    runner.invoke(args=["create-user", "--username", "ops", "--role", "clerk", "--password", "x" * 12])
+    [event] = _events(app, "user.cli")
+    assert (event.actor, event.details["username"], event.details["role"]) == ("cli", "ops", "clerk")
