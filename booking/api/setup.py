@@ -1,15 +1,17 @@
 """Setting up (role admin): units, staff, dependents, venues, campaigns, sessions."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..localtime import TOKYO
-from ..services import invitations, organisation, slots, staff_import
+from ..services import audit, invitations, organisation, slots, staff_import
 from ..services.errors import DomainError
 from . import bp, serialize
-from .common import body, office
+from .common import api_user, body, office
 from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
 
 
@@ -44,6 +46,10 @@ def import_staff():
             errors=[{"line": 1, "field": "", "message": _("Unreadable text encoding.")}],
         ) from None
     result = staff_import.import_staff(text)
+    # Every import is audited, through the office pages or here (issue 3).
+    audit.record("import.staff", user=api_user(), target_type="staff_import", remote_addr=request.remote_addr or "",
+                 via="api", sha256=hashlib.sha256(raw).hexdigest(), created=result.created,
+                 updated=result.updated, unchanged=result.unchanged)
     db.session.commit()
     return jsonify(created=result.created, updated=result.updated, unchanged=result.unchanged)
 

@@ -262,3 +262,10 @@ def test_imported_staff_get_working_invitations(app, admin):
             assert invitations.staff_for_link(invitations.link_token(staff)).id == staff.id
             assert invitations.staff_for_code(staff.staff_number, invitations.code(staff)).id == staff.id
         assert imported[0].search_kana == "ショクインタロウ"
+
+
+def test_an_import_through_the_api_is_audited_too(app, client, office, admin_headers):
+    client.post("/api/v1/staff/import", data=csv_bytes(GOOD), headers={**admin_headers, "Content-Type": "text/csv"})
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.staff"))
+        assert (event.details["via"], event.details["created"], event.actor) == ("api", 3, "admin-user")
