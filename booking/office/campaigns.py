@@ -207,8 +207,10 @@ def edit_session(session_id: int):
                 session = campaigns.get_session(session_id)
                 affected = _affected_rows(affected_ids) if affected_ids else None
             else:
-                event = record("session.update", target_type="session", target_id=session.id,
-                               campaign_id=session.campaign_id, **change.audit_details())
+                event = None
+                if change.changed or change.moved or change.cancelled:
+                    event = record("session.update", target_type="session", target_id=session.id,
+                                   campaign_id=session.campaign_id, **change.audit_details())
                 db.session.commit()
                 if change.moved or change.cancelled:
                     flash(_("The session was changed. Contact the people listed below."), "success")

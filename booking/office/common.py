@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound, default_exceptions
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -58,8 +58,9 @@ def domain_error(error: DomainError):
     flash(str(error.message), "error")
     if request.method == "POST":
         return redirect(_same_site(request.referrer) or url_for("office.overview"))
-    return render_template("errors/error.html", error=HTTPException(description=str(error.message))), \
-        status_for(error.code)
+    status = status_for(error.code)
+    exception = default_exceptions.get(status, HTTPException)(description=str(error.message))
+    return render_template("errors/error.html", error=exception), status
 
 
 def _same_site(url: str | None) -> str | None:

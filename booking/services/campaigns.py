@@ -291,6 +291,8 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
     if starts_at <= now:
         raise DomainError("session_started", _l(
             "This session has already started, so its times and desks can no longer be changed."))
+    if planned[0].starts_at <= now:
+        raise invalid(date=_l("Choose a date and time that are still ahead."))
 
     begin_write()
     affected = affected_by(session, venue_id=venue_id, day=day, start=start, end=end,

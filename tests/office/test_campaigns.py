@@ -328,3 +328,10 @@ def test_the_overview_puts_today_and_the_next_sessions_first_with_seat_bars(app,
     assert 'aria-label="2 of 12 seats taken"' in page
     campaign_rows = page[page.index('class="card o-campaign"'):]
     assert campaign_rows.index("o-today") < campaign_rows.index("o-past")
+
+
+def test_a_session_cannot_be_moved_into_the_past(app, admin, office):
+    yesterday = (office.today - timedelta(days=1)).isoformat()
+    response = admin.post(f"/office/sessions/{office.ids['session']}/edit", data=session_form(office, date=yesterday))
+    assert response.status_code == 422
+    assert "still ahead" in response.get_data(as_text=True)
