@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print("The database already holds data; the demo was not seeded again.", flush=True)
                 print("Delete instance/outreach-desk.sqlite3 to start over.", flush=True)
+        # gunicorn forks the workers from this process: connections opened here for the
+        # migrations must not be inherited (two workers on one PostgreSQL socket).
+        db.engine.dispose()
     options = {"bind": args.bind}
     if args.workers:
         options["workers"] = args.workers
