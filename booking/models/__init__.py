@@ -22,3 +22,6 @@ __all__ += [
 from .office import StaffImportBatch, kana_key, katakana  # noqa: E402
 
 __all__ += ["StaffImportBatch", "kana_key", "katakana"]
+from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew  # noqa: E402
+
+__all__ += ["APPROVAL_STATUSES", "DUTY_SYSTEMS", "DutyApproval", "DutyCalendar", "DutyCrew"]
