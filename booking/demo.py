@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .extensions import db
 from .localtime import at_tokyo, utcnow
 from .models import Staff, Unit
-from .services import accounts, invitations, organisation, slots
+from .services import accounts, duty, invitations, organisation, slots
 
 FAMILY_NAMES = [
     ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("渡辺", "ワタナベ"),
@@ -33,10 +33,12 @@ CHILD_NAMES = [("陽向", "ヒナタ"), ("葵", "アオイ"), ("湊", "ミナト
 
 UNITS = [
     # code, name, parent, share of staff, venue (name, address, notes)
-    ("HQ", "消防本部", None, 0.20, None),
-    ("A", "中央消防署", None, 0.32,
+    # The central station shares the HQ building (and so its hall), as in Fukushima; the
+    # branch office's staff come to their station's building.
+    ("HQ", "消防本部", None, 0.20,
      ("消防本部・中央消防署 3階会議室", "福島県福島市天神町11-28",
       "正面玄関から入り、受付で「マイナンバーカードの申請」とお伝えください。")),
+    ("A", "中央消防署", "HQ", 0.32, None),
     ("A1", "中央消防署 東出張所", "A", 0.08, None),
     ("B", "北消防署", None, 0.20,
      ("北消防署 2階講堂", "福島県福島市本内字北原3-1", "駐車場は庁舎裏をご利用ください。")),
@@ -76,8 +78,9 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
         what_to_bring="本人確認書類（運転免許証など）、通知カードまたは個人番号通知書（お持ちの方）、"
         "交付申請書（お持ちの方）。写真は会場で撮影します。",
     )
+    _duty_calendars(units, first)
     plan = [
-        ("A", 0, time(15), time(19)), ("A", 2, time(15), time(19)), ("A", 3, time(15), time(19)),
+        ("HQ", 0, time(15), time(19)), ("HQ", 2, time(15), time(19)), ("HQ", 3, time(15), time(19)),
         ("B", 9, time(18), time(19)), ("B", 10, time(18), time(19)),
         ("C", 13, time(18), time(19)), ("C", 14, time(18), time(19)),
     ]
@@ -100,6 +103,20 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
                      f"{len(staff.dependents)} dependents): {invitations.link_url(staff)}")
         lines.append(f"    staff number {staff.staff_number} / invitation code {invitations.code(staff)}")
     return "\n".join(lines)
+
+
+def _duty_calendars(units: dict[str, Unit], first: date) -> None:
+    """HQ on day work; each station on 二部制 with 1部 and 2部 (the branch office follows its station).
+
+    The stations' rotations are offset from one another, as real ones are; with the seven
+    sessions every shift crew is reached on duty at its station, while the day workers of
+    stations B and C (evening sessions only, after 17:15) are not: the coverage page's gaps.
+    """
+    duty.store_plan(units["HQ"], duty.check_plan("day_only", None, []))
+    for code, offset in (("A", 0), ("B", 1), ("C", 0)):
+        on = first + timedelta(days=offset)
+        duty.store_plan(units[code], duty.check_plan(
+            "two_crew", time(8, 30), [("1部", on), ("2部", on + timedelta(days=1))]))
 
 
 def _make_staff(rng: random.Random, number: int, unit: Unit) -> Staff:

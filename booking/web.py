@@ -44,6 +44,8 @@ DOMAIN_STATUS = {
     "import_changed": 409,
     "in_use": 409,
     "session_over": 409,
+    # Shift-aware planning (issue 8)
+    "already_decided": 409,
 }
 
 

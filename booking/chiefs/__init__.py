@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("chiefs", __name__)
 
 from . import views  # noqa: E402,F401
+from . import approvals  # noqa: E402,F401  (duty approvals, issue 8)

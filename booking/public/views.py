@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from ..extensions import db, limiter
 from ..localtime import utcnow
 from ..models import DeskSession, Slot, Staff
-from ..services import browse, confirmations, invitations, reservations
+from ..services import approvals, browse, confirmations, invitations, reservations
 from ..services.errors import DomainError
 from ..web import clock, status_for
 from . import bp
@@ -123,6 +123,7 @@ def manage(token: str):
         is_new=request.args.get("new") == "1",
         cancel_form=ConfirmForm(),
         invitation_token=invitations.link_token(reservation.staff),
+        duty_approval=approvals.booker_status(reservation),
     )
 
 

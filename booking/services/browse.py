@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Campaign, DeskSession, Slot, Staff
+from . import duty
 from .reservations import booking_deadline
 
 
@@ -18,6 +19,13 @@ class SessionChoice:
     is_own_venue: bool
     seats_left: int
     open_slots: list[Slot] = field(default_factory=list)
+    #: How the session sits in the booker's duty (services.duty.BookerFit): on duty at their own
+    #: station, on an off-duty or rest day, during their shift elsewhere… None when unknown.
+    duty: str | None = None
+    #: 0 best for the booker, then 1, 2; the list shows the best first.
+    rank: int = 1
+    #: The booking would wait for the chief's approval (it falls in duty hours).
+    needs_approval: bool = False
 
     @property
     def is_full(self) -> bool:
@@ -66,22 +74,30 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
         .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
     ).all()
     own_units = _own_units(staff)
+    fit = duty.booker_fit(staff)
     days: dict[date, list[SessionChoice]] = {}
     for session in sessions:
         upcoming = [s for s in session.slots if now <= booking_deadline(s, campaign)]
         if not upcoming:
             continue
+        placed = fit.place(session)
         choice = SessionChoice(
             session=session,
             is_own_venue=session.venue.unit_id in own_units,
             seats_left=sum(s.remaining for s in upcoming),
             open_slots=[s for s in upcoming if s.remaining >= seats],
+            duty=placed.kind,
+            rank=placed.rank,
+            needs_approval=campaign.requires_duty_approval and placed.in_duty_hours,
         )
         days.setdefault(session.date, []).append(choice)
-    return [
-        DayChoices(day, sorted(choices, key=lambda c: (not c.is_own_venue, c.session.start_time)))
+    # Best options first (issue 8): the dates holding the booker's best sessions lead, in
+    # date order within each rank, and on each date the best session and the own venue lead.
+    ordered = [
+        DayChoices(day, sorted(choices, key=lambda c: (c.rank, not c.is_own_venue, c.session.start_time)))
         for day, choices in days.items()
     ]
+    return sorted(ordered, key=lambda d: (min(c.rank for c in d.sessions), d.day))
 
 
 def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]:

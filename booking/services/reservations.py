@@ -84,6 +84,9 @@ def reserve(
         if winner is None:
             raise
         raise _already_reserved(winner) from None
+    from . import approvals  # issue 8: a booking in duty hours may wait for the chief's approval
+
+    approvals.hold_if_needed(reservation, now=now)
     return reservation
 
 
@@ -141,6 +144,9 @@ def reschedule(
     reservation.updated_at = now
     db.session.flush()
     db.session.expire(reservation, ["slot"])
+    from . import approvals  # issue 8: a decision was for the old time
+
+    approvals.review_after_move(reservation, now=now)
     return reservation
 
 

@@ -1,0 +1,64 @@
+"""The chief's answer to bookings made during duty hours (職務専念義務の免除, issue 8)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import navigation
+from ..auth import role_required
+from ..extensions import db
+from ..services import approvals, audit
+from ..services.errors import DomainError
+from ..web import status_for
+from . import bp
+
+navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "admin"), order=42)
+
+
+@bp.app_context_processor
+def _pending_duty_approvals():
+    """``pending_duty_approvals()`` for the chief's unit page: how many bookings wait (0 for others)."""
+    return {"pending_duty_approvals": lambda: approvals.pending_count(current_user)}
+
+
+@bp.get("/approvals")
+@role_required("chief", "admin")
+def duty_approvals():
+    pending, decided = approvals.lines_for(current_user)
+    return render_template("chiefs/duty_approvals.html", pending=pending, decided=decided,
+                           can_decide=current_user.role == "chief", status_labels=approvals.STATUS_LABELS)
+
+
+@bp.post("/approvals/<int:approval_id>/<any(approve, decline):answer>")
+@role_required("chief")
+def decide_duty_approval(approval_id: int, answer: str):
+    try:
+        approval = approvals.decide(current_user, approval_id, approve=answer == "approve")
+    except DomainError as error:
+        db.session.rollback()
+        if error.code in ("forbidden", "not_found"):
+            return render_template("errors/error.html", error=_http(error)), status_for(error.code)
+        flash(str(error.message), "error")
+        return redirect(url_for(".duty_approvals"))
+    reservation = approval.reservation
+    audit.record(f"reservation.duty_{approval.status}", user=current_user, target_type="reservation",
+                 target_id=reservation.id, remote_addr=request.remote_addr or "", code=reservation.code,
+                 approval_id=approval.id)
+    db.session.commit()
+    if approval.status == "withdrawn":
+        flash(_("%(name)s had already cancelled this booking; nothing was changed.",
+                name=reservation.staff.name), "info")
+    elif approval.status == "approved":
+        flash(_("Approved: %(name)s may apply during duty hours.", name=reservation.staff.name), "success")
+    else:
+        flash(_("Declined: the booking of %(name)s was cancelled and its seat freed.",
+                name=reservation.staff.name), "success")
+    return redirect(url_for(".duty_approvals"))
+
+
+def _http(error: DomainError):
+    from werkzeug.exceptions import Forbidden, NotFound
+
+    return (Forbidden if error.code == "forbidden" else NotFound)(description=str(error.message))
