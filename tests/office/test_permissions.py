@@ -52,6 +52,9 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
+    # Shift-aware planning (issue 8)
+    ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
+    ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
 ]
 
 # Changes: only the roles NOT listed may be refused here (allowed ones are tested where they act).
@@ -76,6 +79,9 @@ ACTIONS = [
     ("office.copy_session", "/office/sessions/{session}/copy", ADMIN),
     ("office.cancel_session", "/office/sessions/{session}/cancel", ADMIN),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
+    ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
+    ("office.add_coverage_session", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
+    ("office.set_duty_approval", "/office/campaigns/{campaign}/coverage/approval", ADMIN),
 ]
 
 UNLISTED = {"office.login", "office.logout", "office.preview_import", "office.session_contacts",
