@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_time, get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -95,7 +96,16 @@ def when(value: datetime) -> str:
     return f"{day_label(value)} {clock(value)}"
 
 
+class _SchemeAwareSessions(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly, or through a
+    trusted proxy's X-Forwarded-Proto), even when SESSION_COOKIE_SECURE was not set."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
 def configure(app: Flask) -> None:
+    app.session_interface = _SchemeAwareSessions()
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["office_nav"] = office_nav
@@ -108,7 +118,8 @@ def configure(app: Flask) -> None:
     def remember_language(response):
         chosen = request.args.get("lang")
         if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=request.is_secure)
         return response
 
     @app.after_request
@@ -121,7 +132,7 @@ def configure(app: Flask) -> None:
             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     @app.errorhandler(HTTPException)
