@@ -14,6 +14,7 @@ from .services.errors import DomainError
 def register(app: Flask) -> None:
     app.cli.add_command(create_api_token)
     app.cli.add_command(create_user)
+    app.cli.add_command(revoke_api_token)
     app.cli.add_command(seed_demo)
     app.cli.add_command(snapshot)
     from .desk.commands import mark_no_shows, purge_photos
@@ -45,6 +46,28 @@ def create_api_token(username: str, role: str, unit_code: str | None) -> None:
     db.session.commit()
     click.echo(f"API token for {username} ({role}):")
     click.echo(token)
+
+
+@click.command("revoke-api-token")
+@click.option("--username", help="Revoke every live token of this user.")
+@click.option("--token", "token", help="Revoke this one token (read from standard input with -).")
+@with_appcontext
+def revoke_api_token(username: str | None, token: str | None) -> None:
+    """Revoke API tokens at once: one token, or all of a user's. Calls with them then get 401."""
+    from .services import audit
+
+    if token == "-":
+        token = click.get_text_stream("stdin").readline().strip()
+    try:
+        count = accounts.revoke_api_tokens(username=username, token=token)
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+    audit.record("api_token.revoke", actor="cli", target_type="user", username=username or "", count=count)
+    db.session.commit()
+    click.echo(f"Revoked {count} API token(s).")
+    if count == 0:
+        raise SystemExit(1)
 
 
 @click.command("create-user")

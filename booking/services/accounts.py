@@ -52,6 +52,24 @@ def issue_api_token(user: User) -> str:
     return token
 
 
+def revoke_api_tokens(*, username: str | None = None, token: str | None = None) -> int:
+    """Revoke one token (given the token itself) or every live token of a user; returns how many."""
+    from ..localtime import utcnow
+
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if token:
+        query = query.where(ApiToken.token_hash == tokens.digest(token))
+    elif username:
+        query = query.join(ApiToken.user).where(User.username == username)
+    else:
+        raise invalid(token=_l("Name the token or the user whose tokens to revoke."))
+    rows = list(db.session.scalars(query))
+    for row in rows:
+        row.revoked_at = utcnow()
+    db.session.flush()
+    return len(rows)
+
+
 def user_for_api_token(token: str) -> User | None:
     if not token:
         return None
