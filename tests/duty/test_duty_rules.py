@@ -155,7 +155,7 @@ def test_day_work_calendar_on_known_dates(day, working):
     ("two_crew", [("1部", date(2026, 7, 1)), ("2部", None)], "name and a date"),
 ])
 def test_a_plan_that_is_not_a_rotation_is_refused_with_what_to_fix(app, system, crews, field_message):
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         with pytest.raises(DomainError) as caught:
             check_plan(system, time(8, 30), crews)
         assert caught.value.code == "invalid"
