@@ -1,12 +1,13 @@
 """Browsing published campaigns and booking with an invitation or over the phone."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db, limiter
+from .. import ratelimits
+from ..extensions import db
 from ..models import Campaign, DeskSession
 from ..services import audit, invitations, organisation, reservations, slots
 from ..services.errors import DomainError
@@ -39,16 +40,8 @@ def list_sessions(campaign_id: int):
     return jsonify([serialize.session(s) for s in sessions])
 
 
-def _wrong_invitation(response) -> bool:
-    return response.status_code == 403 and (response.get_json(silent=True) or {}).get("error") == "invalid_invitation"
-
-
-def _attempts_limit() -> str:
-    return current_app.config["INVITATION_ATTEMPTS_LIMIT"]
-
-
 @bp.post("/reservations")
-@limiter.limit(_attempts_limit, deduct_when=_wrong_invitation)
+@ratelimits.invitation_codes
 def create_reservation():
     data = body(ReservationIn)
     user = api_user()
@@ -91,6 +84,7 @@ def cancel_reservation(token: str):
 
 
 @bp.post("/reservations/<token>/reschedule")
+@ratelimits.secret_links
 def reschedule_reservation(token: str):
     reservation = reservations.by_manage_token(token)
     data = body(RescheduleIn)

@@ -1,6 +1,8 @@
 """Refusals as JSON: one table from domain codes to HTTP statuses."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import jsonify
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -42,10 +44,21 @@ def http_error(error: HTTPException):
         429: ("too_many_attempts", _("Too many attempts. Wait a few minutes and try again.")),
     }
     code, message = messages.get(error.code, ("error", error.description or ""))
-    response = error_response(code, message, error.code)
+    extra = {}
+    retry = None
     if error.code == 429:
-        retry = getattr(error, "retry_after", None)
-        response.headers["Retry-After"] = str(retry or 900)
+        from ..ratelimits import retry_at
+        from ..web import clock
+
+        until = retry_at()
+        if until is not None:
+            retry = max(1, int((until - datetime.now(timezone.utc)).total_seconds()) + 1)
+            message = _("Too many attempts. Try again after %(time)s (in about %(minutes)s minutes).",
+                        time=clock(until), minutes=max(1, -(-retry // 60)))
+            extra["retry_at"] = until.isoformat()
+    response = error_response(code, message, error.code, **extra)
+    if error.code == 429:
+        response.headers["Retry-After"] = str(retry or getattr(error, "retry_after", None) or 900)
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

@@ -128,15 +128,18 @@ def document() -> dict:
         "/api/v1/reservations/{token}": {"get": _op(
             "A reservation by its manage token",
             {"200": {"description": "The reservation", **_json(s.ReservationOut)},
-             "404": _error("Unknown or tampered token")}, params=[TOKEN])},
+             "404": _error("Unknown or tampered token"),
+             "429": _error("Too many unknown tokens from this address")}, params=[TOKEN])},
         "/api/v1/reservations/{token}/cancel": {"post": _op(
             "Cancel", {"200": {"description": "Cancelled", **_json(s.ReservationOut)},
                        "404": _error("Unknown or tampered token"),
-                       "409": _error("Already used at the desk")}, params=[TOKEN])},
+                       "409": _error("Already used at the desk"),
+                       "429": _error("Too many unknown tokens from this address")}, params=[TOKEN])},
         "/api/v1/reservations/{token}/reschedule": {"post": _op(
             "Move to another slot", {"200": {"description": "Moved", **_json(s.ReservationOut)},
                                      "404": _error("Unknown token or slot"),
-                                     "409": _error("slot_full; the booking is unchanged")},
+                                     "409": _error("slot_full; the booking is unchanged"),
+                                     "429": _error("Too many unknown tokens from this address")},
             body=s.RescheduleIn, params=[TOKEN])},
         "/api/v1/checkins": {"post": _op(
             "Check in a reservation by its QR text or code (everyone on it unless people says who)",

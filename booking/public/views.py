@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from .. import ratelimits
 from ..extensions import db, limiter
 from ..localtime import utcnow
 from ..models import DeskSession, Slot, Staff
@@ -26,13 +27,8 @@ def _staff_or_404(token: str) -> Staff:
     return staff
 
 
-def _wrong_code(response) -> bool:
-    return response.status_code == 403
-
-
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["INVITATION_ATTEMPTS_LIMIT"], methods=["POST"],
-               deduct_when=_wrong_code)
+@ratelimits.invitation_codes
 def identify():
     form = IdentifyForm()
     if form.validate_on_submit():
@@ -45,6 +41,7 @@ def identify():
 
 
 @bp.get("/i/<token>")
+@ratelimits.secret_links
 def invitation(token: str):
     """The sessions to choose from; when the staff member already holds the reservation, that one."""
     staff = _staff_or_404(token)
@@ -70,6 +67,7 @@ def invitation(token: str):
 
 
 @bp.route("/i/<token>/sessions/<int:session_id>", methods=["GET", "POST"])
+@ratelimits.secret_links
 def choose_slot(token: str, session_id: int):
     staff = _staff_or_404(token)
     session = db.get_or_404(DeskSession, session_id)
@@ -106,6 +104,7 @@ def choose_slot(token: str, session_id: int):
 
 
 @bp.get("/r/<token>")
+@ratelimits.secret_links
 def manage(token: str):
     reservation = _reservation_or_404(token)
     from flask_login import current_user
@@ -128,6 +127,7 @@ def manage(token: str):
 
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+@ratelimits.secret_links
 def cancel(token: str):
     """GET asks "are you sure?" on a page of its own (no script needed); POST cancels."""
     reservation = _reservation_or_404(token)
@@ -150,6 +150,7 @@ def cancel(token: str):
 
 
 @bp.get("/r/<token>/move")
+@ratelimits.secret_links
 def move(token: str):
     reservation = _reservation_or_404(token)
     if reservation.status != "booked":
@@ -159,6 +160,7 @@ def move(token: str):
 
 
 @bp.route("/r/<token>/move/<int:session_id>", methods=["GET", "POST"])
+@ratelimits.secret_links
 def move_to_slot(token: str, session_id: int):
     reservation = _reservation_or_404(token)
     session = db.get_or_404(DeskSession, session_id)
@@ -193,6 +195,7 @@ def move_to_slot(token: str, session_id: int):
 
 
 @bp.get("/r/<token>/calendar.ics")
+@ratelimits.secret_links
 def calendar(token: str):
     reservation = _reservation_or_404(token)
     return current_app.response_class(
@@ -206,6 +209,7 @@ def calendar(token: str):
 
 
 @bp.get("/r/<token>/qr.png")
+@ratelimits.secret_links
 def qr(token: str):
     reservation = _reservation_or_404(token)
     return current_app.response_class(
