@@ -8,6 +8,7 @@ same camera and stored. Screenshots at 1024×768 (a tablet in landscape) and
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 from pathlib import Path
@@ -21,9 +22,19 @@ from booking.extensions import db
 from booking.models import CheckIn, Photo, Reservation
 from booking.services import accounts, confirmations, organisation, reservations
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, assert_no_horizontal_scroll
-
 pytestmark = pytest.mark.browser
+# Not imported from conftest: with several conftest.py on sys.path the name is ambiguous.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1024, "height": 768}
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.url}"
+
 PASSWORD = "desk-pass-1"
 FRAME = (1280, 720)
 
