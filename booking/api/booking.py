@@ -67,16 +67,21 @@ def create_reservation():
     if booked_by is not None:
         audit.record("reservation.create", user=booked_by, target_type="reservation", target_id=reservation.id,
                      staff_number=staff.staff_number, channel=channel)
+    # Serialised before the commit, which would expire every loaded record and
+    # make the answer reload them one query at a time.
+    answer = serialize.reservation(reservation)
     db.session.commit()
-    return jsonify(serialize.reservation(reservation)), 201
+    return jsonify(answer), 201
 
 
 @bp.get("/reservations/<token>")
+@ratelimits.secret_links
 def show_reservation(token: str):
     return jsonify(serialize.reservation(reservations.by_manage_token(token)))
 
 
 @bp.post("/reservations/<token>/cancel")
+@ratelimits.secret_links
 def cancel_reservation(token: str):
     reservation = reservations.cancel(reservations.by_manage_token(token))
     db.session.commit()
