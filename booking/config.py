@@ -47,8 +47,12 @@ def from_environment(instance_path: Path) -> dict:
 
 def engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
-        # timeout: how long a writer waits for the lock (the busy timeout).
-        return {"connect_args": {"timeout": 15}}
+        from .sqlite_gate import GatedConnection
+
+        # timeout: how long a writer waits for the lock (the busy timeout);
+        # factory: writers that call begin_write queue at a gate instead of
+        # sleeping in SQLite's busy handler (see booking/sqlite_gate.py).
+        return {"connect_args": {"timeout": 15, "factory": GatedConnection}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
 
 

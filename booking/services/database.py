@@ -18,4 +18,8 @@ def begin_write() -> None:
         return
     dbapi = connection.connection.dbapi_connection
     if not dbapi.in_transaction:
-        dbapi.execute("BEGIN IMMEDIATE")
+        if hasattr(dbapi, "begin_immediate"):
+            # booking.sqlite_gate: wait in a queue rather than in SQLite's sleeping busy handler.
+            dbapi.begin_immediate()
+        else:
+            dbapi.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,110 @@
+"""SQLite writers queue at a gate instead of sleeping in SQLite's busy handler.
+
+SQLite lets one writer at a time in. A connection that finds the write lock
+taken retries in SQLite's busy handler, which *sleeps* between tries (1, 2, 5,
+10, 15, 20, 25… ms). In a booking rush the lock is held for a millisecond or
+two at a time, so the waiters mostly sleep while the lock is free: throughput
+falls and latency grows with every extra thread or worker.
+
+``GatedConnection`` (the sqlite3 connection class set in config.engine_options)
+adds ``begin_immediate()``, which services.database.begin_write calls: it first
+takes a per-process lock (threads of one worker queue there, woken the moment
+it is free) and then an exclusive ``flock`` on ``<database>.write-lock``
+(workers queue in the kernel, which wakes the next one at once), and only then
+starts ``BEGIN IMMEDIATE``. ``commit()``, ``rollback()`` and ``close()`` open
+the gate after SQLite has finished. A worker that dies holds no ``flock``
+(the kernel drops it with the file), so a stuck holder is bounded by
+gunicorn's worker timeout. Writers that do not come through begin_write (a
+plain flush, the command line, another program) still meet SQLite's own lock
+and busy timeout as before: the gate only orders those that use it.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+
+#: How long a thread waits for its own process's gate before giving up (the busy timeout).
+GATE_TIMEOUT_S = 15.0
+
+
+class _Gate:
+    def __init__(self, path: str):
+        self.path = path + ".write-lock"
+        self.local = threading.Lock()
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        if not self.local.acquire(timeout=GATE_TIMEOUT_S):
+            raise sqlite3.OperationalError("database is locked (write gate timeout)")
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        except BaseException:
+            self.local.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self.fd is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.local.release()
+
+
+_gates: dict[tuple[int, str], _Gate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate_for(database: str) -> _Gate | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), os.path.abspath(database))  # a forked worker gets its own lock file handle
+    with _gates_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = _Gate(key[1])
+        return gate
+
+
+class GatedConnection(sqlite3.Connection):
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._gate = _gate_for(os.fspath(database)) if isinstance(database, (str, os.PathLike)) else None
+        self._holding = False
+
+    def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE once this connection's turn at the gate has come."""
+        if self._gate is not None and not self._holding:
+            self._gate.acquire()
+            self._holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._open_gate()
+            raise
+
+    def _open_gate(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._open_gate()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._open_gate()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._open_gate()
