@@ -21,6 +21,11 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(purge_photos)
     app.cli.add_command(mark_no_shows)
+    # Faults and personal data (issue 7): flask check / backup / restore / purge-personal-data.
+    from .operations import backup_command, check_command, purge_personal_data, restore_command
+
+    for command in (check_command, backup_command, restore_command, purge_personal_data):
+        app.cli.add_command(command)
 
 
 def _fail(error: DomainError) -> None:

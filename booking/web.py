@@ -144,3 +144,43 @@ def configure(app: Flask) -> None:
             return api_http_error(error)
         db.session.rollback()
         return render_template("errors/error.html", error=error), error.code
+
+    configure_outage(app)
+
+
+#: Seconds a client is asked to wait after a database outage (Retry-After).
+OUTAGE_RETRY_SECONDS = 30
+
+
+def configure_outage(app: Flask) -> None:
+    """Issue 7: a database that is down, read-only or full answers 503, never a stack trace.
+
+    OperationalError covers a PostgreSQL restart (connection refused or cut),
+    SQLite's "attempt to write a readonly database" and "database or disk is
+    full"; the pool's pre-ping replaces dead connections, so the app recovers
+    by itself once the database is back. IntegrityError and other programming
+    errors are not outages and stay 500s.
+    """
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    def database_unavailable(error: Exception):
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection may be gone; the pool discards it)
+            pass
+        current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=error)
+        from flask_babel import gettext as _
+
+        message = _("The service cannot reach its database at the moment. Nothing was saved. "
+                    "Please try again in a minute.")
+        if request.path.startswith("/api/"):
+            response = jsonify(error="unavailable", message=message)
+        else:
+            response = app.make_response(render_template("errors/unavailable.html", message=message))
+        response.status_code = 503
+        response.headers["Retry-After"] = str(OUTAGE_RETRY_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    for exception in (OperationalError, InterfaceError, DisconnectionError):
+        app.register_error_handler(exception, database_unavailable)

@@ -25,3 +25,6 @@ __all__ += ["StaffImportBatch", "kana_key", "katakana"]
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew  # noqa: E402
 
 __all__ += ["APPROVAL_STATUSES", "DUTY_SYSTEMS", "DutyApproval", "DutyCalendar", "DutyCrew"]
+from .retention import CampaignRetention, RosterTally  # noqa: E402
+
+__all__ += ["CampaignRetention", "RosterTally"]

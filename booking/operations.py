@@ -1,0 +1,113 @@
+"""Operator commands for faults and personal data (issue 7): check, backup, restore, purge-personal-data.
+
+Registered by booking/cli.py; docs/operations.md tells an operator when to run each.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .services.errors import DomainError
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(str(error.message))
+
+
+@click.command("check")
+@click.option("--no-photos", is_flag=True, help="Skip comparing the photo folder with the photo rows.")
+@click.option("--grace", "grace_seconds", default=600, show_default=True,
+              help="Photo files younger than this many seconds are not called strays (uploads in flight).")
+@with_appcontext
+def check_command(no_photos: bool, grace_seconds: int) -> None:
+    """Verify the database's invariants; print each violation and exit 1 if there is any."""
+    from .services import integrity
+
+    report = integrity.check(None if no_photos else current_app.config["PHOTO_DIR"],
+                             stray_grace_seconds=grace_seconds)
+    db.session.rollback()
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts.items())
+    for violation in report.violations:
+        click.echo(str(violation))
+    if report.violations:
+        click.echo(f"{len(report.violations)} violation(s) found ({counts}).", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: no violations ({counts}).")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Back up the SQLite database, photos and secret key to PATH (a folder, or a file ending .tar.gz).
+
+    Safe while the app serves. On PostgreSQL use pg_dump (docs/deploy.md).
+    """
+    from .services import backup
+
+    try:
+        result = backup.backup(path)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Backup written to {result.path}: {result.counts.get('reservations', 0)} reservations, "
+               f"{result.photos} photos, secret key {'included' if result.secret_key else 'not in a file'}.")
+    for name in result.missing_photos:
+        click.echo(f"warning: photo file {name} was gone before it could be copied", err=True)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Restore a backup made by `flask backup` (stop the app first)."""
+    from .services import backup
+
+    try:
+        result = backup.restore(path, force=force)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Restored {result.counts.get('reservations', 0)} reservations and {result.photos} photos"
+               f"{' and the secret key' if result.secret_key else ''}. Run `flask --app booking check` "
+               "and `flask --app booking db upgrade`, then start the app.")
+
+
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Only list the campaigns that are due.")
+@click.option("--campaign", "campaign_id", type=int, default=None,
+              help="Purge this campaign now, whether or not it is due (needs --yes).")
+@click.option("--yes", is_flag=True, help="Confirm --campaign.")
+@click.option("--now", "now_text", default=None, hidden=True)
+@with_appcontext
+def purge_personal_data(dry_run: bool, campaign_id: int | None, yes: bool, now_text: str | None) -> None:
+    """Turn the bookings of campaigns past their retention into counts (safe to run daily from cron)."""
+    from .models import Campaign
+    from .services import retention
+
+    now = datetime.fromisoformat(now_text).astimezone(timezone.utc) if now_text else datetime.now(timezone.utc)
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise click.ClickException(f"No campaign {campaign_id}.")
+        if not yes:
+            raise click.ClickException("Purging a campaign before it is due needs --yes.")
+        campaigns = [campaign]
+    else:
+        campaigns = retention.due_campaigns(now)
+    if not campaigns:
+        click.echo("No campaign is past its retention; nothing to do.")
+        return
+    for campaign in campaigns:
+        if dry_run:
+            click.echo(f"due: campaign {campaign.id} {campaign.title}")
+            continue
+        removed = retention.purge_campaign(campaign, now=now)
+        db.session.commit()
+        click.echo(f"campaign {campaign.id} {campaign.title}: {removed.reservations} reservations, "
+                   f"{removed.people} people, {removed.check_ins} check-ins and {removed.photos} photos "
+                   "replaced by counts.")

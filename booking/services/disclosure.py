@@ -1,0 +1,212 @@
+"""A person's data on request (個人情報保護法: 開示・削除): everything held about one staff member.
+
+``gather`` collects the staff record, the dependents, card status history, the
+chief's reason note, every reservation with its people, check-ins, photo
+details and duty approval, and the audit events about any of these; ``export``
+records that it was disclosed. ``erase`` deletes it all: booked reservations
+are cancelled through services.reservations (so their seats are freed at once),
+used ones become anonymous counts (services.retention) so that session
+figures stay right, then the staff member goes with their dependents, history
+and reason note. Both are audited; the audit log keeps only the staff number
+and counts of what went.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..localtime import utcnow
+from ..models import (
+    AuditEvent, CardStatusEvent, CheckIn, DeskSession, DutyApproval, NonApplicationReason, Photo, Reservation,
+    ReservationPerson, Slot, Staff, User,
+)
+from . import audit, retention
+from . import reservations as reservation_service
+from .accounts import require_role
+from .errors import DomainError
+
+FORMAT_VERSION = 1
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _reservations(staff: Staff) -> list[Reservation]:
+    return list(db.session.scalars(
+        select(Reservation)
+        .options(
+            joinedload(Reservation.campaign),
+            joinedload(Reservation.slot).joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+            selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+        )
+        .where(Reservation.staff_id == staff.id)
+        .order_by(Reservation.created_at, Reservation.id)
+    ).unique())
+
+
+def gather(staff: Staff) -> dict[str, Any]:
+    """Everything held about the staff member and their dependents, as plain JSON-ready data."""
+    reservations = _reservations(staff)
+    reservation_ids = [r.id for r in reservations]
+    person_ids = [p.id for r in reservations for p in r.people]
+    check_ins = {c.reservation_person_id: c for c in db.session.scalars(
+        select(CheckIn).options(joinedload(CheckIn.clerk)).where(CheckIn.reservation_person_id.in_(person_ids or [-1])))}
+    photos = {p.check_in_id: p for p in db.session.scalars(
+        select(Photo).where(Photo.check_in_id.in_([c.id for c in check_ins.values()] or [-1])))}
+    approvals = {a.reservation_id: a for a in db.session.scalars(
+        select(DutyApproval).where(DutyApproval.reservation_id.in_(reservation_ids or [-1])))}
+    dependent_ids = [d.id for d in staff.dependents]
+    names = {("staff", staff.id): staff.name} | {("dependent", d.id): d.name for d in staff.dependents}
+
+    events = db.session.scalars(
+        select(CardStatusEvent)
+        .where(or_(CardStatusEvent.staff_id == staff.id, CardStatusEvent.dependent_id.in_(dependent_ids or [-1])))
+        .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
+    ).all()
+    reason = db.session.scalar(select(NonApplicationReason).where(NonApplicationReason.staff_id == staff.id))
+
+    targets = [and_(AuditEvent.target_type == "staff", AuditEvent.target_id == str(staff.id)),
+               AuditEvent.actor == f"booker:{staff.staff_number}"]
+    if dependent_ids:
+        targets.append(and_(AuditEvent.target_type == "dependent",
+                            AuditEvent.target_id.in_([str(i) for i in dependent_ids])))
+    if reservation_ids:
+        targets.append(and_(AuditEvent.target_type == "reservation",
+                            AuditEvent.target_id.in_([str(i) for i in reservation_ids])))
+    if check_ins:
+        targets.append(and_(AuditEvent.target_type == "check_in",
+                            AuditEvent.target_id.in_([str(c.id) for c in check_ins.values()])))
+    audit_events = db.session.scalars(
+        select(AuditEvent).where(or_(*targets)).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ).all()
+
+    def person(p: ReservationPerson) -> dict[str, Any]:
+        check_in = check_ins.get(p.id)
+        photo = photos.get(check_in.id) if check_in else None
+        return {
+            "kind": p.kind,
+            "name": p.dependent.name if p.dependent else staff.name,
+            "check_in": None if check_in is None else {
+                "checked_in_at": _iso(check_in.checked_in_at),
+                "clerk": (check_in.clerk.display_name or check_in.clerk.username) if check_in.clerk else None,
+                "application_submitted": check_in.is_application_submitted,
+                "note": check_in.note,
+                "photo": None if photo is None else {
+                    "taken_at": _iso(photo.taken_at), "width": photo.width, "height": photo.height,
+                    "bytes": photo.byte_size, "delete_after": _iso(photo.delete_after),
+                },
+            },
+        }
+
+    return {
+        "format": FORMAT_VERSION,
+        "generated_at": _iso(utcnow()),
+        "staff": {
+            "staff_number": staff.staff_number,
+            "family_name": staff.family_name,
+            "given_name": staff.given_name,
+            "family_name_kana": staff.family_name_kana,
+            "given_name_kana": staff.given_name_kana,
+            "unit": {"code": staff.unit.code, "name": staff.unit.name},
+            "crew": staff.crew,
+            "email": staff.email,
+            "phone": staff.phone,
+            "card_status": staff.card_status,
+            "card_status_on": _iso(staff.card_status_on),
+            "created_at": _iso(staff.created_at),
+        },
+        "dependents": [
+            {"family_name": d.family_name, "given_name": d.given_name, "family_name_kana": d.family_name_kana,
+             "given_name_kana": d.given_name_kana, "relation": d.relation, "card_status": d.card_status,
+             "card_status_on": _iso(d.card_status_on)}
+            for d in staff.dependents
+        ],
+        "card_status_history": [
+            {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id)),
+             "from_status": e.from_status, "to_status": e.to_status, "effective_on": _iso(e.effective_on),
+             "source": e.source, "recorded_at": _iso(e.recorded_at)}
+            for e in events
+        ],
+        "non_application_reason": None if reason is None else {
+            "reason": reason.reason, "note": reason.note, "recorded_at": _iso(reason.recorded_at),
+        },
+        "reservations": [
+            {
+                "code": r.code,
+                "campaign": r.campaign.title,
+                "venue": r.slot.desk_session.venue.name,
+                "starts_at": _iso(r.slot.starts_at),
+                "ends_at": _iso(r.slot.ends_at),
+                "status": r.status,
+                "channel": r.channel,
+                "seats": r.seats,
+                "created_at": _iso(r.created_at),
+                "cancelled_at": _iso(r.cancelled_at),
+                "people": [person(p) for p in r.people],
+                "duty_approval": None if r.id not in approvals else {
+                    "status": approvals[r.id].status, "requested_at": _iso(approvals[r.id].requested_at),
+                    "decided_at": _iso(approvals[r.id].decided_at),
+                },
+            }
+            for r in reservations
+        ],
+        "audit_events": [
+            {"occurred_at": _iso(e.occurred_at), "action": e.action, "actor": e.actor,
+             "target_type": e.target_type, "target_id": e.target_id}
+            for e in audit_events
+        ],
+    }
+
+
+def export(staff: Staff, *, admin: User, form: str, remote_addr: str = "") -> dict[str, Any]:
+    """The disclosure, recorded in the audit log (``form``: json or print)."""
+    require_role(admin, "admin")
+    data = gather(staff)
+    audit.record("personal_data.export", user=admin, target_type="staff", target_id=staff.id,
+                 remote_addr=remote_addr, staff_number=staff.staff_number, form=form,
+                 reservations=len(data["reservations"]), dependents=len(data["dependents"]))
+    return data
+
+
+@dataclass
+class Erased:
+    staff_number: str
+    dependents: int
+    cancelled: int
+    removed: retention.Removed
+
+
+def erase(staff: Staff, *, admin: User, confirm: str, remote_addr: str = "",
+          now: datetime | None = None) -> Erased:
+    """Delete everything held about the staff member and their dependents; ``confirm`` is their number."""
+    require_role(admin, "admin")
+    now = now or utcnow()
+    if (confirm or "").strip() != staff.staff_number:
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"confirm": _l("Type the staff number %(number)s to confirm.",
+                                                number=staff.staff_number)})
+    staff_number, staff_id = staff.staff_number, staff.id
+    dependents = len(staff.dependents)
+    cancelled = 0
+    for reservation in _reservations(staff):
+        if reservation.status == "booked":
+            # Through the service: the seats are freed at once, as for any cancellation.
+            reservation_service.cancel(reservation, now=now)
+            cancelled += 1
+    ids = list(db.session.scalars(select(Reservation.id).where(Reservation.staff_id == staff_id)))
+    removed = retention.tally_and_delete(ids, reason="erasure", now=now)
+    staff = db.session.get(Staff, staff_id)
+    db.session.delete(staff)  # dependents, card status events and the reason note go with it
+    db.session.flush()
+    audit.record("personal_data.erase", user=admin, target_type="staff", target_id=staff_id,
+                 remote_addr=remote_addr, staff_number=staff_number, dependents=dependents,
+                 cancelled=cancelled, reservations=removed.reservations, check_ins=removed.check_ins,
+                 photos=removed.photos)
+    return Erased(staff_number, dependents, cancelled, removed)

@@ -1,0 +1,200 @@
+"""The invariants the whole database must keep, checked after the fact (``flask check``).
+
+The booking code keeps these rules with conditional updates, unique indexes and
+transactions; this module does not trust any of that and recounts everything
+from the rows. An operator runs it after a crash, a restore or a kill -9 of a
+worker: any violation printed here is a bug or damage, never normal data.
+
+Seats: a reservation holds its seats from booking until it is cancelled (a
+no-show's seats stay taken: the time has passed). Purged or erased
+reservations leave their seats in roster_tallies (services.retention).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import and_, func, select
+
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES, CheckIn, DeskSession, Photo, Reservation, ReservationPerson, RosterTally, Slot,
+)
+
+#: Reservation statuses whose seats count in slots.seats_taken.
+SEAT_HOLDING_STATUSES = ("booked", "checked_in", "no_show")
+
+#: Kinds of violation, in the order they are reported.
+KINDS = (
+    "slot_seats_mismatch",
+    "slot_over_capacity",
+    "duplicate_active_reservation",
+    "reservation_seats_mismatch",
+    "reservation_campaign_mismatch",
+    "check_in_not_checked_in",
+    "photo_file_missing",
+    "photo_file_stray",
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass
+class Report:
+    violations: list[Violation] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_kind(self, kind: str) -> list[Violation]:
+        return [v for v in self.violations if v.kind == kind]
+
+
+def check(photo_dir: str | os.PathLike | None = None, *, stray_grace_seconds: float = 600) -> Report:
+    """Every invariant over the whole database (and the photo folder when given); read-only."""
+    report = Report()
+    add = report.violations.append
+    _seats(add)
+    _active_duplicates(add)
+    _reservation_people(add)
+    _reservation_campaigns(add)
+    _check_ins(add)
+    if photo_dir is not None:
+        _photos(Path(photo_dir), stray_grace_seconds, add)
+    report.counts = {
+        "slots": db.session.scalar(select(func.count(Slot.id))) or 0,
+        "reservations": db.session.scalar(select(func.count(Reservation.id))) or 0,
+        "check_ins": db.session.scalar(select(func.count(CheckIn.id))) or 0,
+        "photos": db.session.scalar(select(func.count(Photo.id))) or 0,
+    }
+    report.violations.sort(key=lambda v: KINDS.index(v.kind))
+    return report
+
+
+def _seats(add) -> None:
+    held = (
+        select(Reservation.slot_id, func.sum(Reservation.seats).label("seats"))
+        .where(Reservation.status.in_(SEAT_HOLDING_STATUSES))
+        .group_by(Reservation.slot_id)
+        .subquery()
+    )
+    tallied = (
+        select(RosterTally.slot_id, func.sum(RosterTally.people).label("seats"))
+        .where(RosterTally.status.in_(SEAT_HOLDING_STATUSES))
+        .group_by(RosterTally.slot_id)
+        .subquery()
+    )
+    expected = func.coalesce(held.c.seats, 0) + func.coalesce(tallied.c.seats, 0)
+    rows = db.session.execute(
+        select(Slot.id, Slot.desk_session_id, Slot.seats_taken, Slot.capacity, expected)
+        .outerjoin(held, held.c.slot_id == Slot.id)
+        .outerjoin(tallied, tallied.c.slot_id == Slot.id)
+        .where((Slot.seats_taken != expected) | (Slot.seats_taken > Slot.capacity))
+        .order_by(Slot.id)
+    )
+    for slot_id, session_id, taken, capacity, wanted in rows:
+        if taken != wanted:
+            add(Violation("slot_seats_mismatch",
+                          f"slot {slot_id} (session {session_id}) has seats_taken {taken} but its "
+                          f"reservations hold {wanted} seats"))
+        if taken > capacity:
+            add(Violation("slot_over_capacity",
+                          f"slot {slot_id} (session {session_id}) has {taken} seats taken of capacity {capacity}"))
+
+
+def _active_duplicates(add) -> None:
+    rows = db.session.execute(
+        select(Reservation.staff_id, Reservation.campaign_id, func.count(Reservation.id))
+        .where(Reservation.status.in_(ACTIVE_STATUSES))
+        .group_by(Reservation.staff_id, Reservation.campaign_id)
+        .having(func.count(Reservation.id) > 1)
+        .order_by(Reservation.staff_id, Reservation.campaign_id)
+    )
+    for staff_id, campaign_id, count in rows:
+        add(Violation("duplicate_active_reservation",
+                      f"staff {staff_id} holds {count} active reservations in campaign {campaign_id}"))
+
+
+def _reservation_people(add) -> None:
+    people = (
+        select(ReservationPerson.reservation_id, func.count(ReservationPerson.id).label("n"))
+        .group_by(ReservationPerson.reservation_id)
+        .subquery()
+    )
+    count = func.coalesce(people.c.n, 0)
+    rows = db.session.execute(
+        select(Reservation.id, Reservation.code, Reservation.seats, count)
+        .outerjoin(people, people.c.reservation_id == Reservation.id)
+        .where(Reservation.seats != count)
+        .order_by(Reservation.id)
+    )
+    for reservation_id, code, seats, n in rows:
+        add(Violation("reservation_seats_mismatch",
+                      f"reservation {reservation_id} ({code}) has seats {seats} but {n} people"))
+    staff_rows = db.session.execute(
+        select(ReservationPerson.reservation_id, func.count(ReservationPerson.id))
+        .where(ReservationPerson.kind == "staff")
+        .group_by(ReservationPerson.reservation_id)
+        .having(func.count(ReservationPerson.id) != 1)
+    )
+    for reservation_id, n in staff_rows:
+        add(Violation("reservation_seats_mismatch",
+                      f"reservation {reservation_id} lists the staff member {n} times"))
+
+
+def _reservation_campaigns(add) -> None:
+    rows = db.session.execute(
+        select(Reservation.id, Reservation.campaign_id, DeskSession.campaign_id)
+        .join(Slot, Slot.id == Reservation.slot_id)
+        .join(DeskSession, DeskSession.id == Slot.desk_session_id)
+        .where(Reservation.campaign_id != DeskSession.campaign_id)
+        .order_by(Reservation.id)
+    )
+    for reservation_id, own, actual in rows:
+        add(Violation("reservation_campaign_mismatch",
+                      f"reservation {reservation_id} says campaign {own} but its slot belongs to campaign {actual}"))
+
+
+def _check_ins(add) -> None:
+    # services.checkin moves a reservation to checked_in in the same transaction
+    # that writes its first check-in, and nothing moves it out again (cancel and
+    # reschedule refuse anything not booked), so a check-in on any other status is damage.
+    rows = db.session.execute(
+        select(CheckIn.id, Reservation.id, Reservation.status)
+        .join(ReservationPerson, ReservationPerson.id == CheckIn.reservation_person_id)
+        .join(Reservation, and_(Reservation.id == ReservationPerson.reservation_id,
+                                Reservation.status != "checked_in"))
+        .order_by(CheckIn.id)
+    )
+    for check_in_id, reservation_id, status in rows:
+        add(Violation("check_in_not_checked_in",
+                      f"check-in {check_in_id} belongs to reservation {reservation_id}, which is {status}"))
+
+
+def _photos(folder: Path, grace: float, add) -> None:
+    names = dict(db.session.execute(select(Photo.storage_name, Photo.id)).all())
+    on_disk: dict[str, float] = {}
+    if folder.is_dir():
+        for entry in os.scandir(folder):
+            if entry.is_file():
+                on_disk[entry.name] = entry.stat().st_mtime
+    for name, photo_id in sorted(names.items(), key=lambda item: item[1]):
+        if name not in on_disk:
+            add(Violation("photo_file_missing", f"photo {photo_id}: file {folder / name} is missing"))
+    cutoff = time.time() - grace
+    for name, mtime in sorted(on_disk.items()):
+        # A file written a moment ago may belong to an upload whose transaction is
+        # still open; only older files with no row are strays.
+        if name not in names and mtime < cutoff:
+            add(Violation("photo_file_stray", f"file {folder / name} has no photo row"))
