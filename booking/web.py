@@ -182,5 +182,8 @@ def configure_outage(app: Flask) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    for exception in (OperationalError, InterfaceError, DisconnectionError):
+    import sqlite3
+
+    # sqlite3's own error too: begin_write (services/database.py) calls the driver directly.
+    for exception in (OperationalError, InterfaceError, DisconnectionError, sqlite3.OperationalError):
         app.register_error_handler(exception, database_unavailable)

@@ -1,0 +1,26 @@
+"""What the fault tests import from tests/conftest.py by a unique module name."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+requires_postgres = pytest.mark.skipif(
+    not PG_URL.startswith("postgresql"), reason="set TEST_DATABASE_URL=postgresql://… to run PostgreSQL tests")
+
+
+def app_config(url: str, photo_dir: str) -> dict:
+    from booking.config import engine_options
+
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "PUBLIC_BASE_URL": "http://localhost",
+        "PHOTO_DIR": photo_dir,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
