@@ -38,10 +38,29 @@ def from_environment(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # Photos are personal data: kept outside static/ and never served as files.
         "PHOTO_DIR": os.environ.get("PHOTO_DIR", str(instance_path / "photos")),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        **rate_limit_storage(os.environ.get("REDIS_URL", "")),
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         # Number of proxies in front of the app whose X-Forwarded-* headers to trust.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+    }
+
+
+def rate_limit_storage(redis_url: str) -> dict:
+    """Where Flask-Limiter counts (wrong invitation codes, sign-ins…).
+
+    With REDIS_URL every worker and host shares one count, so a guesser cannot
+    multiply the allowance by the number of processes. Without it each worker
+    counts in its own memory, which is right for one process. If Redis stops
+    answering, each worker falls back to counting in memory rather than failing
+    the request.
+    """
+    if not redis_url:
+        return {"RATELIMIT_STORAGE_URI": "memory://"}
+    return {
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "outreach-desk"),
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     }
 
 
