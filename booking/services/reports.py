@@ -328,6 +328,11 @@ def session_lines(unit_ids: set[int] | None = None, *, since: date | None = None
     by_status: dict[int, dict[str, int]] = {}
     for sid, status, seats in db.session.execute(people_q):
         by_status.setdefault(sid, {})[status] = int(seats or 0)
+    from .retention import session_tallies  # issue 7: purged or erased bookings still count, as numbers
+
+    for sid, counts in session_tallies(ids, unit_ids).items():
+        for status, seats in counts.items():
+            by_status.setdefault(sid, {})[status] = by_status.get(sid, {}).get(status, 0) + seats
     lines = []
     for session in sessions:
         cap, taken = fill.get(session.id, (0, 0))
