@@ -55,6 +55,10 @@ PAGES = [
     # Shift-aware planning (issue 8)
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
+    # Personal data (issue 7)
+    ("office.personal_data", "/office/personal-data", ADMIN),
+    ("office.disclosure_print", "/office/personal-data/staff/{staff_a}", ADMIN),
+    ("office.disclosure_json", "/office/personal-data/staff/{staff_a}.json", ADMIN),
 ]
 
 # Changes: only the roles NOT listed may be refused here (allowed ones are tested where they act).
@@ -82,6 +86,9 @@ ACTIONS = [
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.add_coverage_session", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
     ("office.set_duty_approval", "/office/campaigns/{campaign}/coverage/approval", ADMIN),
+    # Personal data (issue 7)
+    ("office.disclosure_erase", "/office/personal-data/staff/{staff_a}/erase", ADMIN),
+    ("office.retention_days", "/office/personal-data/retention/{campaign}", ADMIN),
 ]
 
 UNLISTED = {"office.login", "office.logout", "office.preview_import", "office.session_contacts",
