@@ -1,10 +1,10 @@
 """What a booker can choose from: open campaigns, their sessions and slots, own venue first."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -18,7 +18,8 @@ class SessionChoice:
     session: DeskSession
     is_own_venue: bool
     seats_left: int
-    open_slots: list[Slot] = field(default_factory=list)
+    #: How many of its slots can still take the booking's people.
+    open_slot_count: int = 0
     #: How the session sits in the booker's duty (services.duty.BookerFit): on duty at their own
     #: station, on an off-duty or rest day, during their shift elsewhere… None when unknown.
     duty: str | None = None
@@ -29,7 +30,7 @@ class SessionChoice:
 
     @property
     def is_full(self) -> bool:
-        return not self.open_slots
+        return not self.open_slot_count
 
 
 @dataclass
@@ -67,25 +68,48 @@ def _targets(campaign: Campaign, staff: Staff) -> bool:
 def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: int = 1) -> list[DayChoices]:
     """The campaign's sessions that can still be booked, by date; on each date the staff
     member's own unit's venue comes first."""
+    if now > campaign.booking_closes_at:
+        return []
+    # Seats left and open slots per session, counted by the database over the
+    # slots still before their cut-off (booking_deadline), instead of loading
+    # every slot of the campaign as an object: the list shows only the counts.
+    remaining = case((Slot.capacity > Slot.seats_taken, Slot.capacity - Slot.seats_taken), else_=0)
+    counts = {
+        session_id: (seats_left or 0, open_count or 0)
+        for session_id, seats_left, open_count in db.session.execute(
+            select(
+                Slot.desk_session_id,
+                func.sum(remaining),
+                func.sum(case((Slot.capacity - Slot.seats_taken >= seats, 1), else_=0)),
+            )
+            .join(DeskSession, DeskSession.id == Slot.desk_session_id)
+            .where(
+                DeskSession.campaign_id == campaign.id,
+                DeskSession.is_cancelled.is_(False),
+                Slot.starts_at >= now + timedelta(minutes=campaign.cutoff_minutes),
+            )
+            .group_by(Slot.desk_session_id)
+        )
+    }
+    if not counts:
+        return []
     sessions = db.session.scalars(
         select(DeskSession)
-        .options(joinedload(DeskSession.venue), selectinload(DeskSession.slots))
-        .where(DeskSession.campaign_id == campaign.id, DeskSession.is_cancelled.is_(False))
+        .options(joinedload(DeskSession.venue))
+        .where(DeskSession.id.in_(counts))
         .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
     ).all()
     own_units = _own_units(staff)
     fit = duty.booker_fit(staff)
     days: dict[date, list[SessionChoice]] = {}
     for session in sessions:
-        upcoming = [s for s in session.slots if now <= booking_deadline(s, campaign)]
-        if not upcoming:
-            continue
+        seats_left, open_count = counts[session.id]
         placed = fit.place(session)
         choice = SessionChoice(
             session=session,
             is_own_venue=session.venue.unit_id in own_units,
-            seats_left=sum(s.remaining for s in upcoming),
-            open_slots=[s for s in upcoming if s.remaining >= seats],
+            seats_left=int(seats_left),
+            open_slot_count=int(open_count),
             duty=placed.kind,
             rank=placed.rank,
             needs_approval=campaign.requires_duty_approval and placed.in_duty_hours,
