@@ -21,6 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    from .converters import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(config_module.DEFAULTS)
     if config and "SECRET_KEY" in config and "SQLALCHEMY_DATABASE_URI" in config:
         app.config.update(config)
