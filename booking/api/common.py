@@ -99,6 +99,8 @@ def field_message(problem: dict) -> str:
         return _("Enter true or false.")
     if kind == "list_type":
         return _("Send a list.")
+    if kind == "year_range":
+        return _("Enter a date in the years 2000 to 2099.")
     if kind.startswith("datetime_") or kind == "timezone_aware":
         return _("Enter a date and time as YYYY-MM-DDTHH:MM.")
     if kind.startswith("date_"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 CardStatus = Literal["none", "applied", "received"]
@@ -22,8 +22,18 @@ def _iso_text(kind: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-DateTimeText = Annotated[dt.datetime, _iso_text("datetime")]
-DateText = Annotated[dt.date, _iso_text("date")]
+def _in_our_years(value):
+    """Years 2000-2099 only: a desk is never booked outside them, and dates before 1888 would come
+    back in Tokyo's local mean time (+09:18:59), which is not a valid ISO 8601 offset."""
+    if not 2000 <= value.year <= 2099:
+        raise PydanticCustomError("year_range", "Enter a date in the years 2000 to 2099")
+    return value
+
+
+DateTimeText = Annotated[dt.datetime, _iso_text("datetime"), AfterValidator(_in_our_years)]
+DateText = Annotated[dt.date, _iso_text("date"), AfterValidator(_in_our_years)]
+#: Record ids: PostgreSQL integer columns end at 2**31 - 1; larger numbers match nothing.
+Id = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 TimeText = Annotated[dt.time, _iso_text("time")]
 Text = Field(min_length=1, max_length=200)
 
@@ -66,7 +76,7 @@ class CampaignIn(Body):
 
 
 class SessionIn(Body):
-    venue_id: StrictInt = Field(ge=1)
+    venue_id: Id
     date: DateText
     start_time: TimeText
     end_time: TimeText
@@ -75,14 +85,14 @@ class SessionIn(Body):
 
 
 class ReservationIn(Body):
-    slot_id: StrictInt = Field(ge=1)
+    slot_id: Id
     staff_number: str = Field(min_length=1, max_length=32)
     invitation_code: str | None = Field(default=None, max_length=32)
-    dependent_ids: list[StrictInt] = Field(default_factory=list, max_length=20)
+    dependent_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class RescheduleIn(Body):
-    slot_id: StrictInt = Field(ge=1)
+    slot_id: Id
 
 
 class CheckInIn(Body):
@@ -91,7 +101,7 @@ class CheckInIn(Body):
     qr: str | None = Field(default=None, max_length=2000)
     code: str | None = Field(default=None, max_length=40)
     #: Reservation person ids of who is here; everyone on the reservation when left out.
-    people: list[StrictInt] | None = Field(default=None, max_length=20)
+    people: list[Id] | None = Field(default=None, max_length=20)
 
 
 # --- answers (documentation and tests; the views build plain dicts) ----------
