@@ -180,7 +180,8 @@ def decode(data: bytes) -> str:
 
 
 def _csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="": the csv module splits lines itself, so a bare CR (old Mac files) is a line end too.
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header: list[str] | None = None
     records = []
     for cells in reader:
@@ -295,7 +296,10 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
 
 def parse_rows(text: str) -> tuple[list[tuple[int, dict]], list[LineError]]:
     """CSV text as rows and line errors (the JSON API's format)."""
-    parsed = check_records(*_csv_records(text))
+    try:
+        parsed = check_records(*_csv_records(text))
+    except csv.Error as error:
+        return [], [LineError(1, "", _l("The CSV file is malformed: %(problem)s", problem=str(error)))]
     return parsed.rows, parsed.errors
 
 
