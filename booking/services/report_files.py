@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
 from ..localtime import TOKYO
-from .exports import csv_bytes, set_a4, set_widths, write_row, xlsx_bytes
+from .exports import csv_bytes, safe_cell, set_a4, set_widths, write_row, xlsx_bytes
 from .reports import RosterRow, UnitStatus
 
 ROSTER_COLUMNS = ("time", "code", "staff_number", "name", "kana", "unit", "crew", "kind", "status")
@@ -50,8 +50,9 @@ def _body(cell) -> None:
 
 
 def _title(sheet, text: str, subtitle: str, width: int) -> None:
-    sheet.cell(row=1, column=1, value=text).font = Font(name=_FONT, bold=True, size=14)
-    sheet.cell(row=2, column=1, value=subtitle).font = Font(name=_FONT, size=10)
+    # Titles carry campaign, venue and unit names: made safe like every other cell.
+    sheet.cell(row=1, column=1, value=safe_cell(text)).font = Font(name=_FONT, bold=True, size=14)
+    sheet.cell(row=2, column=1, value=safe_cell(subtitle)).font = Font(name=_FONT, size=10)
     if width > 1:
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
         sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
