@@ -8,6 +8,7 @@ column widths and A4 print setup. Every cell goes through exports.safe_cell.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -49,6 +50,22 @@ def _body(cell) -> None:
     cell.style = "od_body"
 
 
+def _copying(apply):
+    """``apply`` on the first cell, then its style copied to the others: openpyxl looks a
+    named style up by name in a list for every cell, a fifth of a 500-row roster's time."""
+    first = None
+
+    def style(cell) -> None:
+        nonlocal first
+        if first is None:
+            apply(cell)
+            first = cell
+        else:
+            cell._style = copy(first._style)
+
+    return style
+
+
 def _title(sheet, text: str, subtitle: str, width: int) -> None:
     # Titles carry campaign, venue and unit names: made safe like every other cell.
     sheet.cell(row=1, column=1, value=safe_cell(text)).font = Font(name=_FONT, bold=True, size=14)
@@ -64,8 +81,9 @@ def _table(sheet, header: Sequence[str], rows, *, widths: Sequence[float], title
     _title(sheet, title, subtitle, len(header))
     write_row(sheet, 4, header, style=_head)
     index = 4
+    body = _copying(_body)
     for index, row in enumerate(rows, start=5):
-        write_row(sheet, index, row, style=_body)
+        write_row(sheet, index, row, style=body)
     sheet.freeze_panes = "A5"
     sheet.auto_filter.ref = f"A4:{sheet.cell(row=4, column=len(header)).column_letter}{max(index, 4)}"
     set_widths(sheet, widths)
