@@ -1,18 +1,43 @@
-"""gunicorn settings for Outreach Desk; each can be overridden by an environment variable."""
+"""gunicorn settings for Outreach Desk; each can be overridden by an environment variable.
+
+Used by ``python run.py`` and by ``gunicorn -c gunicorn.conf.py 'booking:create_app()'``.
+Figures behind the defaults: docs/benchmarks.md. Deployment: docs/deploy.md.
+"""
 import multiprocessing
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
-# SQLite has one writer at a time, so a couple of workers with threads is enough;
-# on PostgreSQL set WEB_WORKERS to about two per core.
-workers = int(os.environ.get("WEB_WORKERS", min(2, multiprocessing.cpu_count())))
+
+_cores = multiprocessing.cpu_count()
+_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
+# SQLite has one writer at a time: two workers use both cores of a small host,
+# and more only queue at the write lock. PostgreSQL takes writers in parallel:
+# about two workers per core (each with its own connection pool, see config.py).
+workers = int(os.environ.get("WEB_WORKERS", 2 * _cores if _postgres else min(2, _cores)))
+# Threads overlap a request's database waits with another's Python work.
 threads = int(os.environ.get("WEB_THREADS", 4))
 worker_class = "gthread"
+
+# A request that takes longer than this is stuck: the worker is killed and replaced.
 timeout = int(os.environ.get("WEB_TIMEOUT", 30))
-graceful_timeout = 30
-keepalive = 5
-# Recycle workers now and then so that a slow leak can never grow without bound.
+# On SIGTERM or SIGHUP (graceful restart, e.g. after an upgrade) workers finish
+# the requests they hold for up to this long before they are stopped.
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", 30))
+# Keep-alive for the reverse proxy's connections (nginx keepalive in docs/deploy.md).
+keepalive = int(os.environ.get("WEB_KEEPALIVE", 5))
+
+# Recycle each worker after this many requests (with jitter, so that they do not
+# all restart at once) so that a slow leak can never grow without bound.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", 20000))
-max_requests_jitter = 2000
-accesslog = os.environ.get("ACCESS_LOG", None)
+max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", 2000))
+
+# The workers' heartbeat files on tmpfs: a slow disk must not make gunicorn
+# think a worker hangs.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# Behind a reverse proxy the client's address and scheme come from X-Forwarded-*,
+# which the app reads through TRUSTED_PROXIES (werkzeug's ProxyFix): see docs/deploy.md.

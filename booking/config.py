@@ -72,7 +72,18 @@ def engine_options(database_url: str) -> dict:
         # factory: writers that call begin_write queue at a gate instead of
         # sleeping in SQLite's busy handler (see booking/sqlite_gate.py).
         return {"connect_args": {"timeout": 15, "factory": GatedConnection}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+    # PostgreSQL: each gunicorn worker has its own pool. A worker runs WEB_THREADS
+    # requests at once (4), so 5 connections plus 5 in a burst are plenty, and
+    # 4 workers on each of several hosts stay well under max_connections (100).
+    # pre_ping replaces connections the server or a proxy closed (a restart,
+    # a failover) before a request uses them; recycle renews them every 30 min.
+    return {
+        "pool_pre_ping": True,
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", 5)),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", 5)),
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+    }
 
 
 DEFAULTS = {
