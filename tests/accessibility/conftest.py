@@ -1,0 +1,65 @@
+"""Accessibility fixtures: the browser fixtures of tests/browser, and axe-core injected by Playwright."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def a11y_browser():
+    """Chromium for one module at a time. Not session-wide like tests/browser's: only one sync
+    Playwright may run in a process at once, and this one is closed before tests/browser starts
+    (run tests/accessibility before or without tests/browser, as the default order does)."""
+    import shutil
+
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def a11y_page(a11y_browser):
+    """A page whose context bypasses the app's CSP, so that axe can be injected (the app's own
+    pages are unchanged: the CSP is tested in tests/security)."""
+    contexts = []
+
+    def open_page(viewport=PHONE, locale="ja-JP"):
+        context = a11y_browser.new_context(viewport=viewport, locale=locale, bypass_csp=True)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+#: A11Y_IMPACTS=minor,moderate,serious,critical shows the lesser findings too (to look, not to gate).
+IMPACTS = tuple(os.environ.get("A11Y_IMPACTS", "serious,critical").split(","))
+
+
+def axe_violations(page, impacts=IMPACTS) -> list[dict]:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; the violations of the given impacts."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        WCAG_AA,
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5], "summary": v["nodes"][0].get("failureSummary", "")[:300]}
+        for v in result["violations"] if v["impact"] in impacts
+    ]
