@@ -4,16 +4,16 @@ from __future__ import annotations
 from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import ratelimits
 from ..extensions import db
-from ..models import Campaign, DeskSession
+from ..models import Campaign, DeskSession, Slot
 from ..services import audit, invitations, organisation, reservations, slots
 from ..services.errors import DomainError
 from . import bp, serialize
 from .common import api_user, body
-from .schemas import ReservationIn, RescheduleIn
+from .schemas import RescheduleIn, ReservationIn
 
 
 @bp.get("/campaigns")
@@ -33,11 +33,19 @@ def list_sessions(campaign_id: int):
     campaign = slots.get_campaign(campaign_id, published_only=not (user and user.role == "admin"))
     sessions = db.session.scalars(
         select(DeskSession)
-        .options(joinedload(DeskSession.venue), selectinload(DeskSession.slots))
+        .options(joinedload(DeskSession.venue))
         .where(DeskSession.campaign_id == campaign.id, DeskSession.is_cancelled.is_(False))
         .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
-    )
-    return jsonify([serialize.session(s) for s in sessions])
+    ).all()
+    # The slots as plain rows, not objects: a campaign has hundreds of them.
+    slot_rows: dict[int, list[dict]] = {s.id: [] for s in sessions}
+    for row in db.session.execute(
+        select(Slot.desk_session_id, Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.seats_taken)
+        .where(Slot.desk_session_id.in_(slot_rows))
+        .order_by(Slot.starts_at, Slot.id)
+    ):
+        slot_rows[row.desk_session_id].append(serialize.slot_row(row))
+    return jsonify([serialize.session(s, slot_rows[s.id]) for s in sessions])
 
 
 @bp.post("/reservations")

@@ -60,7 +60,19 @@ def slot(s: Slot) -> dict:
     }
 
 
-def session(s: DeskSession) -> dict:
+def slot_row(row) -> dict:
+    """slot() from a row of (id, starts_at, ends_at, capacity, seats_taken) columns."""
+    return {
+        "id": row.id,
+        "starts_at": instant(row.starts_at),
+        "ends_at": instant(row.ends_at),
+        "capacity": row.capacity,
+        "remaining": max(row.capacity - row.seats_taken, 0),
+    }
+
+
+def session(s: DeskSession, slots: list[dict] | None = None) -> dict:
+    """A session with its slots; ``slots`` already serialised, or taken from ``s.slots``."""
     return {
         "id": s.id,
         "venue": venue_brief(s.venue),
@@ -69,7 +81,7 @@ def session(s: DeskSession) -> dict:
         "end_time": s.end_time.strftime("%H:%M"),
         "slot_minutes": s.slot_minutes,
         "desks": s.desks,
-        "slots": [slot(x) for x in s.slots],
+        "slots": slots if slots is not None else [slot(x) for x in s.slots],
     }
 
 
