@@ -53,7 +53,8 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,7 +195,7 @@ class Data:
 
         start = len(self.staff) + 1
         rows, made = [], []
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.ctx() as db:
             for sid in range(start, start + count):
                 nonce = tokens.new_nonce()
@@ -221,7 +222,7 @@ class Data:
         """A published campaign of `sessions` sessions of 24 ten-minute slots with `desks` seats each."""
         from booking.services import organisation, slots
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.campaigns += 1
         first_day = self.day0 - timedelta(days=60 * self.campaigns) if past else self.day0
         if past:
@@ -246,7 +247,7 @@ class Data:
         from booking.models import Campaign
 
         with self.ctx() as db:
-            db.session.get(Campaign, campaign_id).booking_closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+            db.session.get(Campaign, campaign_id).booking_closes_at = datetime.now(UTC) - timedelta(minutes=1)
             db.session.commit()
 
     def reservation_count(self) -> int:
@@ -264,7 +265,7 @@ class Data:
         from booking.models import Reservation, ReservationPerson
         from booking.services import tokens
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.ctx() as db:
             next_id = (db.session.scalar(select(func.max(Reservation.id))) or 0) + 1
             next_person = (db.session.scalar(select(func.max(ReservationPerson.id))) or 0) + 1
@@ -324,7 +325,7 @@ class Data:
         from sqlalchemy import text
 
         with self.ctx() as db:
-            q = lambda sql: db.session.execute(text(sql)).scalar()  # noqa: E731
+            q = lambda sql: db.session.execute(text(sql)).scalar()
             return {
                 "slots_where_seats_differ_from_people": q(
                     "SELECT count(*) FROM slots s WHERE s.seats_taken != (SELECT count(*) FROM reservation_people p "
@@ -377,7 +378,8 @@ class Server:
         self.log_path = workdir / f"server-{self.port}.log"
         self.command = [sys.executable, str(ROOT / "run.py"), "--bind", f"127.0.0.1:{self.port}",
                         "--workers", str(workers)]
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=open(self.log_path, "w"),
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self.log_file,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -419,6 +421,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+        self.log_file.close()
 
 
 # --- the load generator -------------------------------------------------------------------
@@ -601,7 +604,7 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     data.close(rush["id"])
 
     hot = data.campaign("Hot spot", sessions, args.desks)
-    first_five = sorted((s for session in hot["slots"] for s in session))[:5]
+    first_five = sorted(s for session in hot["slots"] for s in session)[:5]
     hot_capacity = data.seats_of(first_five)
     entries = booking_entries(staff, lambda i: first_five[i % 5])
     random.Random(11).shuffle(entries)
@@ -619,6 +622,23 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     return run
 
 
+def spread(campaign_id: int, slots: list[int], capacity: int, people: list[tuple[int, list[int]]]) -> list[tuple]:
+    """Place (staff id, dependent ids) over the slots round-robin, never over a slot's capacity."""
+    taken = dict.fromkeys(slots, 0)
+    placements, i = [], 0
+    for staff_id, dependents in people:
+        for _ in range(len(slots)):
+            slot = slots[i % len(slots)]
+            i += 1
+            if taken[slot] + 1 + len(dependents) <= capacity:
+                taken[slot] += 1 + len(dependents)
+                placements.append((campaign_id, slot, staff_id, dependents))
+                break
+        else:
+            raise ValueError("the people do not fit in the slots")
+    return placements
+
+
 def read_paths(data: Data, server: Server, args, workdir: Path) -> dict:
     """20,000 reservations in the database, then the booker's and the chiefs' read paths."""
     staff = data.staff
@@ -630,8 +650,8 @@ def read_paths(data: Data, server: Server, args, workdir: Path) -> dict:
     # 400 reservations, 100 of them with a dependent: 500 people.
     roster_staff = [p["id"] for p in staff[:400]]
     deps = data.dependents(roster_staff[:100])
-    placements = [(big["id"], roster_slots[i % len(roster_slots)], sid, [deps[sid]] if sid in deps else [])
-                  for i, sid in enumerate(roster_staff)]
+    placements = spread(big["id"], roster_slots, 21, [(sid, [deps[sid]] if sid in deps else [])
+                                                      for sid in roster_staff])
     # Half the seats of the open campaign taken by the next staff; the rest browse it.
     read_slots = [s for session in reads["slots"] for s in session]
     half = len(read_slots) * args.desks // 2
@@ -753,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("wrk is not installed (apt-get install wrk)")
 
     reports = []
-    header = {"machine": machine(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    header = {"machine": machine(), "started": datetime.now(UTC).isoformat(timespec="seconds"),
               "command": " ".join([Path(sys.executable).name, *sys.argv]), "load": load_average()}
     print(f"machine {header['machine']}; load {header['load']}; {header['command']}")
     with tempfile.TemporaryDirectory(prefix="od-bench-") as tmp:
