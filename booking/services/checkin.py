@@ -34,8 +34,7 @@ from .database import begin_write
 from .errors import DomainError, NotFound
 from .guard import refuse_individual_numbers
 from .invitations import normalise_staff_number
-from .reservations import active_reservation, by_code, by_manage_token, manage_token
-from .reservations import _unused_code  # one code space for every channel
+from .reservations import active_reservation, by_code, by_manage_token, insert_reservation
 from .slots import session_bounds
 
 #: A reservation in these states can still be checked in; a no-show who turns up
@@ -403,35 +402,12 @@ def walk_in(
         )
     db.session.expire(chosen, ["capacity", "seats_taken"])
 
-    reservation = Reservation(
-        code=_unused_code(),
-        slot_id=chosen.id,
-        staff=staff,
-        campaign_id=campaign.id,
-        seats=seats,
-        channel="walk_in",
-        status="booked",
-        token_nonce=tokens.new_nonce(),
-        manage_token_hash="",
-        booked_by_id=clerk.id,
-        created_at=now,
-        updated_at=now,
+    # Another desk may have seated the same person a moment ago: the partial
+    # unique index refuses the second, reported like any duplicate.
+    reservation = insert_reservation(
+        chosen, staff, dependents, channel="walk_in", booked_by=clerk, now=now,
+        duplicate_error=_already_booked,
     )
-    reservation.people = [ReservationPerson(kind="staff")] + [
-        ReservationPerson(kind="dependent", dependent=d) for d in dependents
-    ]
-    db.session.add(reservation)
-    try:
-        db.session.flush()
-        reservation.manage_token_hash = tokens.digest(manage_token(reservation))
-        db.session.flush()
-    except IntegrityError:
-        # Another desk seated the same person a moment ago (the partial unique index).
-        db.session.rollback()
-        winner = active_reservation(staff.id, campaign.id)
-        if winner is None:
-            raise
-        raise _already_booked(winner) from None
     audit.record("walk_in", user=clerk, target_type="reservation", target_id=reservation.id,
                  staff_number=staff.staff_number, slot_id=chosen.id, over_capacity=is_override or None)
     rows = check_in(reservation, clerk=clerk, now=now)

@@ -1,7 +1,7 @@
 """Reserving, cancelling and moving: the rules about seats, windows and duplicates."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -54,17 +54,42 @@ def reserve(
     if _active_reservation_id(staff.id, campaign.id) is not None:
         raise _already_reserved(active_reservation(staff.id, campaign.id))
 
-    seats = 1 + len(dependents)
     begin_write()
-    _take_seats(slot.id, seats)
+    _take_seats(slot.id, 1 + len(dependents))
+    reservation = insert_reservation(
+        slot, staff, dependents, channel=channel, booked_by=booked_by, now=now,
+        duplicate_error=_already_reserved,
+    )
+    from . import approvals  # issue 8: a booking in duty hours may wait for the chief's approval
+
+    approvals.hold_if_needed(reservation, now=now)
+    return reservation
+
+
+def insert_reservation(
+    slot: Slot,
+    staff: Staff,
+    dependents: list[Dependent],
+    *,
+    channel: str,
+    booked_by: User | None,
+    now: datetime,
+    duplicate_error: Callable[[Reservation], DomainError],
+) -> Reservation:
+    """Write a reservation whose seats the caller has already taken in ``slot``.
+
+    Shared by bookings, phone bookings and walk-ins so that all of them get a
+    code, a manage token and the same answer to a duplicate.
+    """
+    campaign_id = slot.desk_session.campaign_id
     reservation = Reservation(
         code=_unused_code(),
         # The loaded slot (with its session and venue) rather than its id: the
         # confirmation shows them, and would otherwise load each again.
         slot=slot,
         staff=staff,
-        campaign_id=campaign.id,
-        seats=seats,
+        campaign_id=campaign_id,
+        seats=1 + len(dependents),
         channel=channel,
         status="booked",
         token_nonce=tokens.new_nonce(),
@@ -96,13 +121,10 @@ def reserve(
         # (possible on PostgreSQL, where no lock serialises the two). The
         # transaction is dead, so undo it here and report the winner.
         db.session.rollback()
-        winner = active_reservation(staff.id, campaign.id)
+        winner = active_reservation(staff.id, campaign_id)
         if winner is None:
             raise
-        raise _already_reserved(winner) from None
-    from . import approvals  # issue 8: a booking in duty hours may wait for the chief's approval
-
-    approvals.hold_if_needed(reservation, now=now)
+        raise duplicate_error(winner) from None
     return reservation
 
 
