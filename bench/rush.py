@@ -369,6 +369,7 @@ class Server:
 
     def __init__(self, url: str, workers: int, workdir: Path, threads: int | None, extra_env: dict):
         self.port = free_port()
+        self.database = url
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
                "PHOTO_DIR": str(workdir / "photos"), "PUBLIC_BASE_URL": self.base, **extra_env}
@@ -413,6 +414,21 @@ class Server:
             sizes.append(round(kib / 1024, 1))
         return sizes
 
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time used so far by the master, each worker and (PostgreSQL) each backend of the database."""
+        pids = [self.proc.pid, *self.worker_pids(), *self.backend_pids()]
+        return {pid: cpu_seconds(pid) for pid in pids}
+
+    def backend_pids(self) -> list[int]:
+        if not self.database.startswith("postgresql"):
+            return []
+        import psycopg
+
+        name = self.database.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,))]
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -435,6 +451,8 @@ class Result:
     command: str = ""
     #: Requests sent again because their connection closed before the answer.
     retries: int = 0
+    #: CPU seconds the server (master, workers, PostgreSQL backends) used during the run.
+    server_cpu_s: float = 0.0
 
     @property
     def elapsed_s(self) -> float:
@@ -456,7 +474,10 @@ class Result:
     def summary(self, status: int | None = None, kind: str | None = None) -> dict:
         lat = self.latencies_ms(status, kind)
         count = len(lat)
-        return {"count": count, "retries": self.retries, "per_s": round(count / self.elapsed_s, 1) if self.records else 0,
+        return {"count": count, "retries": self.retries,
+                "server_cpu_ms_per_request": round(self.server_cpu_s * 1000 / len(self.records), 2)
+                if self.records and self.server_cpu_s else None,
+                "per_s": round(count / self.elapsed_s, 1) if self.records else 0,
                 "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
                 "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1) if lat else None}
 
@@ -469,7 +490,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_wrk(base: str, entries: list[tuple], clients: int, workdir: Path, name: str,
+def run_wrk(server: Server, entries: list[tuple], clients: int, workdir: Path, name: str,
             *, max_seconds: int = 300, cpu: str | None = None) -> Result:
     """Send each entry (method, path, body, headers, kind) once over `clients` connections."""
     clients = max(1, min(clients, len(entries)))
@@ -483,18 +504,25 @@ def run_wrk(base: str, entries: list[tuple], clients: int, workdir: Path, name: 
                       f"{head},{lua_string(kind)}}},\n")
         out.write("}\n")
     command = ["wrk", f"-t{clients}", f"-c{clients}", f"-d{max_seconds}s", "--timeout", "30s",
-               "-s", str(ROOT / "bench" / "replay.lua"), base, "--", str(data), str(run_dir), str(clients)]
+               "-s", str(ROOT / "bench" / "replay.lua"), server.base, "--", str(data), str(run_dir), str(clients)]
     if cpu:
         command = ["taskset", "-c", cpu, *command]
+    cpu_before = server.cpu_seconds()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + max_seconds + 30
     cpu_used = 0.0
-    while time.monotonic() < deadline and proc.poll() is None:
-        cpu_used = max(cpu_used, cpu_seconds(proc.pid))
-        if len(list(run_dir.glob("thread-*.tsv"))) >= clients:
-            break
-        time.sleep(0.05)
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            cpu_used = max(cpu_used, cpu_seconds(proc.pid))
+            if len(list(run_dir.glob("thread-*.tsv"))) >= clients:
+                break
+            time.sleep(0.05)
+    except BaseException:  # Ctrl+C: wrk runs in a session of its own, so stop it here
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     cpu_used = max(cpu_used, cpu_seconds(proc.pid))
+    cpu_after = server.cpu_seconds()
+    server_cpu = sum(max(used - cpu_before.get(pid, 0.0), 0.0) for pid, used in cpu_after.items())
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
     try:
@@ -502,7 +530,7 @@ def run_wrk(base: str, entries: list[tuple], clients: int, workdir: Path, name: 
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output = proc.communicate()[0].decode(errors="replace")
-    result = Result(name, wrk_cpu_s=round(cpu_used, 2), command=" ".join(command[:-5]) + " … (" + name + ")")
+    result = Result(name, wrk_cpu_s=round(cpu_used, 2), server_cpu_s=round(server_cpu, 3), command=" ".join(command[:-5]) + " … (" + name + ")")
     for path in sorted(run_dir.glob("thread-*.tsv")):
         for line in path.read_text().splitlines():
             if line.startswith("#retries"):
@@ -584,19 +612,23 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     capacity = len(slots) * args.desks
     run: dict = {"load": load_average(), "slots": len(slots), "capacity": capacity}
 
-    ceiling = run_wrk(server.base, healthz_entries(args.ceiling_requests), args.clients, workdir, "ceiling",
+    ceiling = run_wrk(server, healthz_entries(args.ceiling_requests), args.clients, workdir, "ceiling",
                       cpu=args.wrk_cpu)
     run["ceiling"] = {**ceiling.summary(200), "by_code": ceiling.by_code(), "wrk_cpu_s": ceiling.wrk_cpu_s,
                       "elapsed_s": round(ceiling.elapsed_s, 2)}
 
     entries = booking_entries(staff, lambda i: slots[i % len(slots)])
     random.Random(7).shuffle(entries)
-    result = run_wrk(server.base, entries, args.clients, workdir, "rush", cpu=args.wrk_cpu)
+    result = run_wrk(server, entries, args.clients, workdir, "rush", cpu=args.wrk_cpu)
     booked = result.summary(201)
     run["rush"] = {**result.summary(), "booked": booked["count"], "bookings_per_s": booked["per_s"],
                    "by_code": result.by_code(), "wrk_cpu_s": result.wrk_cpu_s,
                    "elapsed_s": round(result.elapsed_s, 2)}
     run["ratio"] = round(booked["per_s"] / run["ceiling"]["per_s"], 3) if run["ceiling"]["per_s"] else None
+    # CPU per request does not depend on what else the machine runs: what this
+    # machine's cores could book per second if nothing else ran (wrk included).
+    per_booking_ms = result.server_cpu_s * 1000 / max(booked["count"], 1) + result.wrk_cpu_s * 1000 / len(entries)
+    run["idle_estimate_bookings_per_s"] = round((os.cpu_count() or 1) * 1000 / per_booking_ms) if per_booking_ms else None
     checks = data.verify()
     checks["reservations_in_campaign"] = data.active_in(rush["id"])
     checks["reservations_match_201"] = checks["reservations_in_campaign"] == booked["count"]
@@ -608,7 +640,7 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     hot_capacity = data.seats_of(first_five)
     entries = booking_entries(staff, lambda i: first_five[i % 5])
     random.Random(11).shuffle(entries)
-    result = run_wrk(server.base, entries, args.clients, workdir, "hotspot", cpu=args.wrk_cpu)
+    result = run_wrk(server, entries, args.clients, workdir, "hotspot", cpu=args.wrk_cpu)
     full = [r for r in result.records if r[4] == "slot_full"]
     run["hotspot"] = {**result.summary(), "capacity": hot_capacity, "booked": len(result.latencies_ms(201)),
                       "slot_full": len(full), "slot_full_latency": result.summary(409),
@@ -683,7 +715,7 @@ def read_paths(data: Data, server: Server, args, workdir: Path) -> dict:
     }
     for name, entries in paths.items():
         for clients in sorted({1, args.clients}):
-            result = run_wrk(server.base, entries, clients, workdir, name, cpu=args.wrk_cpu)
+            result = run_wrk(server, entries, clients, workdir, name, cpu=args.wrk_cpu)
             out[f"{name} c={clients}"] = {**result.summary(), "by_code": result.by_code()}
 
     cookie = sign_in(server.base)
@@ -697,7 +729,7 @@ def read_paths(data: Data, server: Server, args, workdir: Path) -> dict:
         "roster_api_csv": ("GET", f"/api/v1/sessions/{roster_session}/roster.csv", None, auth, "roster"),
     }
     for name, entry in rosters.items():
-        result = run_wrk(server.base, [entry] * args.roster_requests, 1, workdir, name, cpu=args.wrk_cpu)
+        result = run_wrk(server, [entry] * args.roster_requests, 1, workdir, name, cpu=args.wrk_cpu)
         out[name] = {**result.summary(), "by_code": result.by_code()}
     with urllib.request.urlopen(urllib.request.Request(
             server.base + rosters["roster_api_csv"][1], headers=auth), timeout=30) as answer:
@@ -721,6 +753,10 @@ def medians(runs: list[dict]) -> dict:
         "hotspot_slot_full_p50_ms": med(lambda r: r["hotspot"]["slot_full_latency"]["p50_ms"]),
         "hotspot_slot_full_p95_ms": med(lambda r: r["hotspot"]["slot_full_latency"]["p95_ms"]),
         "hotspot_per_s": med(lambda r: r["hotspot"]["per_s"]),
+        "rush_server_cpu_ms": med(lambda r: r["rush"]["server_cpu_ms_per_request"]),
+        "ceiling_server_cpu_ms": med(lambda r: r["ceiling"]["server_cpu_ms_per_request"]),
+        "hotspot_server_cpu_ms": med(lambda r: r["hotspot"]["server_cpu_ms_per_request"]),
+        "idle_estimate_bookings_per_s": med(lambda r: r["idle_estimate_bookings_per_s"]),
     }
 
 
@@ -732,7 +768,9 @@ def print_report(report: dict) -> None:
         r, c, h = run["rush"], run["ceiling"], run["hotspot"]
         print(f"  run {i} (load {run['load']}): ceiling {c['per_s']}/s | rush {r['bookings_per_s']} bookings/s "
               f"p50 {r['p50_ms']} p95 {r['p95_ms']} p99 {r['p99_ms']} ms, {r['by_code']} | ratio {run['ratio']} | "
-              f"wrk cpu {r['wrk_cpu_s']} s over {r['elapsed_s']} s")
+              f"wrk cpu {r['wrk_cpu_s']} s over {r['elapsed_s']} s; server CPU per booking "
+              f"{r['server_cpu_ms_per_request']} ms, per healthz {c['server_cpu_ms_per_request']} ms; "
+              f"idle-machine estimate {run['idle_estimate_bookings_per_s']}/s")
         print(f"    checks {run['rush_checks']}")
         print(f"    hot spot: {h['booked']} booked of capacity {h['capacity']}, {h['slot_full']} slot_full "
               f"p50 {h['slot_full_latency']['p50_ms']} p95 {h['slot_full_latency']['p95_ms']} "
@@ -747,7 +785,8 @@ def print_report(report: dict) -> None:
         for key, value in reads.items():
             if isinstance(value, dict) and "p95_ms" in value:
                 print(f"    {key:28} n={value['count']:5} {value['per_s']:8}/s p50 {value['p50_ms']:7} "
-                      f"p95 {value['p95_ms']:7} p99 {value['p99_ms']:7} ms {value['by_code']}")
+                      f"p95 {value['p95_ms']:7} p99 {value['p99_ms']:7} ms, server CPU "
+                      f"{value['server_cpu_ms_per_request']} ms/request {value['by_code']}")
 
 
 def main(argv: list[str] | None = None) -> int:
