@@ -61,8 +61,12 @@ def test_the_admin_sees_the_gaps_and_adds_a_suggested_session(app, new_page, liv
     screenshot(page, "duty-calendar-desktop")
 
 
-def test_a_station_crew_member_books_their_duty_day_in_three_taps(app, new_page, live_server, demo, screenshot):
+@pytest.mark.parametrize("approval", [False, True], ids=["free", "needs-approval"])
+def test_a_station_crew_member_books_their_duty_day_in_three_taps(app, new_page, live_server, demo, screenshot,
+                                                                  approval):
     with app.test_request_context(base_url="http://localhost"):
+        db.session.get(Campaign, demo).requires_duty_approval = approval
+        db.session.commit()
         staff = db.session.scalar(select(Staff).join(Staff.unit).where(Unit.code == "B", Staff.crew == "1部")
                                   .order_by(Staff.id))
         token = invitations.link_token(staff)
@@ -86,5 +90,11 @@ def test_a_station_crew_member_books_their_duty_day_in_three_taps(app, new_page,
         page.get_by_role("button", name="予約する").tap()
     taps += 1
     assert "/r/" in page.url and taps == 3
-    assert "予約が完了しました" in page.inner_text(".banner")
+    if approval:
+        assert "所属長の承認が必要です" in page.inner_text(".banner--held")
+    else:
+        assert "予約が完了しました" in page.inner_text(".banner")
     assert_no_horizontal_scroll(page)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": PHONE["width"], "height": max(height, PHONE["height"])})
+    screenshot(page, f"coverage-booker-confirmation-{'held' if approval else 'free'}-phone")
