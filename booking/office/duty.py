@@ -8,8 +8,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, RadioField, StringField, \
-    TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TimeField,
+)
 from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 

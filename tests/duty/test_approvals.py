@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Campaign, DutyApproval, Reservation, Slot, Staff
-from booking.services import duty, invitations, organisation, reservations
+from booking.models import Campaign, DutyApproval, Reservation, Slot
+from booking.services import duty, invitations, organisation
 from tests.duty.conftest import PASSWORD, make_user, sign_in
 from tests.test_concurrency import seats_in_step
 
@@ -193,7 +193,7 @@ def run_together(calls: list[FormCall]) -> list[int]:
             call.connection.connect()
             barrier.wait(timeout=60)
             results[index] = call()
-        except BaseException as error:  # re-raised below
+        except BaseException as error:  # noqa: BLE001  (re-raised below)
             errors.append(error)
             barrier.abort()
 

@@ -9,7 +9,7 @@ import pytest
 from booking.extensions import db
 from booking.localtime import local, utcnow
 from booking.models import Campaign, Unit
-from booking.services import duty, invitations, organisation, slots
+from booking.services import duty, organisation, slots
 from booking.services.browse import session_choices
 
 

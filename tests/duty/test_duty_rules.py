@@ -3,7 +3,7 @@ and the boundaries people get wrong (07:00 belongs to yesterday's crew, month, y
 leap-day ends, public holidays and the year-end closure)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -11,12 +11,19 @@ from hypothesis import strategies as st
 
 from booking.localtime import at_tokyo
 from booking.services import duty
-from booking.services.duty import DAY_CREW, OFF_DUTY, ON_DUTY, REST, check_plan, is_working_day
+from booking.services.duty import (
+    DAY_CREW,
+    OFF_DUTY,
+    ON_DUTY,
+    REST,
+    check_plan,
+    is_working_day,
+)
 from booking.services.errors import DomainError
 
 DATES = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
 INSTANTS = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31),
-                        timezones=st.just(timezone.utc))
+                        timezones=st.just(UTC))
 SHIFT_STARTS = st.sampled_from([time(8, 30), time(9, 0), time(8, 0), time(7, 45)])
 
 
@@ -109,7 +116,7 @@ def test_at_seven_in_the_morning_the_crew_of_the_day_before_is_still_on_duty():
 def test_the_tokyo_date_counts_not_the_utc_date():
     plan = check_plan("two_crew", time(8, 30), [("1部", date(2026, 7, 1)), ("2部", date(2026, 7, 2))])
     # 2026-07-01 23:30 UTC is 2026-07-02 08:30 in Tokyo: 2部's shift has just begun.
-    assert plan.crew_on_duty(datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)).name == "2部"
+    assert plan.crew_on_duty(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)).name == "2部"
 
 
 @pytest.mark.parametrize("system,names", [("two_crew", ["1部", "2部"]), ("three_crew", ["1係", "2係", "3係"])])
@@ -167,5 +174,5 @@ def test_instants_are_read_on_the_tokyo_wall_clock():
     monday = date(2026, 7, 6)
     assert plan.on_duty_during(DAY_CREW, at_tokyo(monday, time(17)), at_tokyo(monday, time(18)))
     assert not plan.on_duty_during(DAY_CREW, at_tokyo(monday, time(17, 15)), at_tokyo(monday, time(18)))
-    assert plan.on_duty_during(DAY_CREW, datetime(2026, 7, 6, 0, tzinfo=timezone.utc),
-                               datetime(2026, 7, 6, 0, 10, tzinfo=timezone.utc))  # 09:00 in Tokyo
+    assert plan.on_duty_during(DAY_CREW, datetime(2026, 7, 6, 0, tzinfo=UTC),
+                               datetime(2026, 7, 6, 0, 10, tzinfo=UTC))  # 09:00 in Tokyo
