@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -212,10 +212,16 @@ def active_reservation(staff_id: int, campaign_id: int) -> Reservation | None:
 
 def reservations_of(staff: Staff) -> list[Reservation]:
     """The staff member's active reservations, soonest first."""
+    # Pages show each one's time, venue and campaign: loaded here in the same
+    # query rather than three lazy loads per reservation.
     return list(
         db.session.scalars(
             select(Reservation)
             .join(Reservation.slot)
+            .options(
+                contains_eager(Reservation.slot).joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+                joinedload(Reservation.campaign),
+            )
             .where(Reservation.staff_id == staff.id, Reservation.status.in_(ACTIVE_STATUSES))
             .order_by(Slot.starts_at)
         )
