@@ -115,6 +115,17 @@ def live_server(app):
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The one sync Playwright of the test process: a second one started in the same
+    thread while another is open fails ("Sync API inside the asyncio loop"), so every
+    browser fixture (tests/browser, tests/accessibility) launches from this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
 # --- factories ----------------------------------------------------------------
 
 

@@ -15,20 +15,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def a11y_browser():
-    """Chromium for one module at a time. Not session-wide like tests/browser's: only one sync
-    Playwright may run in a process at once, and this one is closed before tests/browser starts
-    (run tests/accessibility before or without tests/browser, as the default order does)."""
+def a11y_browser(playwright_driver):
+    """Chromium for one module at a time, launched from the process's one Playwright."""
     import shutil
 
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
