@@ -81,7 +81,7 @@ def test_guessing_manage_tokens_is_cut_off_across_pages_and_api(en, sec):
     for url in guesses:
         assert en.get(url).status_code == 404, url
     assert en.get("/r/" + "q" * 22).status_code == 429
-    answer = en.post("/api/v1/reservations/" + "q" * 22 + "/cancel")
+    answer = en.post("/api/v1/reservations/" + "q" * 22 + "/cancel", headers={"Accept-Language": "en"})
     assert answer.status_code == 429 and "Try again after" in answer.get_json()["message"]
 
 
