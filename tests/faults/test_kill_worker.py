@@ -183,5 +183,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
         from booking.models import Reservation
 
         active = db.session.scalar(select(db.func.count(Reservation.id)).where(Reservation.status == "booked"))
+        # Return the connection before disposing, or it outlives the pool unclosed.
+        db.session.remove()
         db.engine.dispose()
     assert results["created"] <= active <= results["created"] + results["cut"]
