@@ -370,6 +370,7 @@ class Server:
     def __init__(self, url: str, workers: int, workdir: Path, threads: int | None, extra_env: dict):
         self.port = free_port()
         self.database = url
+        self.workers = workers
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
                "PHOTO_DIR": str(workdir / "photos"), "PUBLIC_BASE_URL": self.base, **extra_env}
@@ -604,6 +605,15 @@ def run_configuration(kind: str, workers: int, args, workdir: Path) -> dict:
     return report
 
 
+def idle_estimate(server_ms: float, wrk_ms: float, workers: int, cores: int | None = None) -> int | None:
+    """Bookings per second these cores could serve if nothing else ran: the cores shared by the
+    server and wrk, and no more than one core per worker (the GIL)."""
+    cores = cores or os.cpu_count() or 1
+    if not server_ms:
+        return None
+    return round(1000 * min(cores / (server_ms + wrk_ms), min(workers, cores) / server_ms))
+
+
 def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     staff = data.staff[:args.staff]
     sessions = math.ceil(args.staff / (SLOTS_PER_SESSION * args.desks))
@@ -627,8 +637,9 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     run["ratio"] = round(booked["per_s"] / run["ceiling"]["per_s"], 3) if run["ceiling"]["per_s"] else None
     # CPU per request does not depend on what else the machine runs: what this
     # machine's cores could book per second if nothing else ran (wrk included).
-    per_booking_ms = result.server_cpu_s * 1000 / max(booked["count"], 1) + result.wrk_cpu_s * 1000 / len(entries)
-    run["idle_estimate_bookings_per_s"] = round((os.cpu_count() or 1) * 1000 / per_booking_ms) if per_booking_ms else None
+    run["idle_estimate_bookings_per_s"] = idle_estimate(
+        result.server_cpu_s * 1000 / max(booked["count"], 1), result.wrk_cpu_s * 1000 / len(entries),
+        server.workers)
     checks = data.verify()
     checks["reservations_in_campaign"] = data.active_in(rush["id"])
     checks["reservations_match_201"] = checks["reservations_in_campaign"] == booked["count"]
