@@ -417,8 +417,9 @@ class Server:
 
     def cpu_seconds(self) -> dict[int, float]:
         """CPU time used so far by the master, each worker and (PostgreSQL) each backend of the database."""
-        pids = [self.proc.pid, *self.worker_pids(), *self.backend_pids()]
-        return {pid: cpu_seconds(pid) for pid in pids}
+        used = {pid: cpu_seconds(pid) for pid in [*self.worker_pids(), *self.backend_pids()]}
+        used[self.proc.pid] = cpu_seconds(self.proc.pid, reaped_children=True)
+        return used
 
     def backend_pids(self) -> list[int]:
         if not self.database.startswith("postgresql"):
@@ -483,12 +484,17 @@ class Result:
                 "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1) if lat else None}
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime of a process; with reaped_children also its children that have exited
+    (a gunicorn worker recycled by max_requests in the middle of a run)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(server: Server, entries: list[tuple], clients: int, workdir: Path, name: str,
