@@ -36,7 +36,7 @@ max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", 2000))
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
-# gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl; several servers
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl; several servers
 # on one host would share that path, and nothing here uses it.
 control_socket_disable = os.environ.get("WEB_CONTROL_SOCKET", "") != "1"
 
