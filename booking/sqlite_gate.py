@@ -77,13 +77,15 @@ class GatedConnection(sqlite3.Connection):
 
     def begin_immediate(self) -> None:
         """BEGIN IMMEDIATE once this connection's turn at the gate has come."""
+        acquired = False
         if self._gate is not None and not self._holding:
             self._gate.acquire()
-            self._holding = True
+            self._holding = acquired = True
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
-            self._open_gate()
+            if acquired:  # a BEGIN refused inside an open transaction keeps that one's turn
+                self._open_gate()
             raise
 
     def _open_gate(self) -> None:
