@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import Staff
@@ -38,9 +39,7 @@ def staff_for_link(token: str) -> Staff | None:
 
 def staff_for_code(staff_number: str, typed_code: str) -> Staff | None:
     """The staff member when the number and code match, else None (no hint which was wrong)."""
-    staff = db.session.scalar(
-        select(Staff).where(Staff.staff_number == normalise_staff_number(staff_number))
-    )
+    staff = db.session.scalar(_staff_by_number(), {"number": normalise_staff_number(staff_number)})
     if staff is None or not tokens.same(code(staff), tokens.normalise_code(typed_code)):
         return None
     return staff
@@ -49,3 +48,9 @@ def staff_for_code(staff_number: str, typed_code: str) -> Staff | None:
 def normalise_staff_number(text: str) -> str:
     """Full-width digits and spaces folded, as staff numbers are often typed."""
     return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+@cache
+def _staff_by_number():
+    # Built once: every booking of a rush runs it (see services/reservations.py).
+    return select(Staff).where(Staff.staff_number == bindparam("number"))
