@@ -52,16 +52,25 @@ def reserve(
     _check_bookable(slot, now)
     _check_targeted(campaign, staff)
     dependents = _own_dependents(staff, dependent_ids)
-    if _active_reservation_id(staff.id, campaign.id) is not None:
-        raise _already_reserved(active_reservation(staff.id, campaign.id))
 
+    # A second booking by the same person is refused by the partial unique index
+    # when the reservation is inserted (insert_reservation), not by a SELECT
+    # first: that would cost every booking a round trip for a rare mistake.
     begin_write()
-    _take_seats(slot.id, 1 + len(dependents))
+    try:
+        _take_seats(slot.id, 1 + len(dependents))
+    except DomainError:
+        # Someone who already holds a booking is told so rather than "full".
+        existing = active_reservation(staff.id, campaign.id)
+        if existing is not None:
+            raise _already_reserved(existing) from None
+        raise
     reservation = insert_reservation(
         slot, staff, dependents, channel=channel, booked_by=booked_by, now=now,
         duplicate_error=_already_reserved,
     )
-    from . import approvals  # issue 8: a booking in duty hours may wait for the chief's approval
+    # Issue 8: a booking in duty hours may wait for the chief's approval.
+    from . import approvals
 
     approvals.hold_if_needed(reservation, now=now)
     return reservation
@@ -194,13 +203,6 @@ def reschedule(
 
     approvals.review_after_move(reservation, now=now)
     return reservation
-
-
-def _active_reservation_id(staff_id: int, campaign_id: int) -> int | None:
-    # Core, not ORM: the booking path only needs to know whether one exists.
-    return db.session.connection().execute(
-        _active_reservation_id_query(), {"staff_id": staff_id, "campaign_id": campaign_id}
-    ).scalar()
 
 
 def active_reservation(staff_id: int, campaign_id: int) -> Reservation | None:
@@ -408,15 +410,6 @@ def _slot_with_session_query():
             joinedload(Slot.desk_session).joinedload(DeskSession.venue),
         )
         .where(Slot.id == bindparam("slot_id"))
-    )
-
-
-@cache
-def _active_reservation_id_query():
-    return select(_reservations.c.id).where(
-        _reservations.c.staff_id == bindparam("staff_id"),
-        _reservations.c.campaign_id == bindparam("campaign_id"),
-        _reservations.c.status.in_(ACTIVE_STATUSES),
     )
 
 
