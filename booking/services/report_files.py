@@ -8,15 +8,12 @@ column widths and A4 print setup. Every cell goes through exports.safe_cell.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from copy import copy
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
 from ..localtime import TOKYO
-from .exports import csv_bytes, safe_cell, set_a4, set_widths, write_row, xlsx_bytes
+from .exports import XlsxFile, csv_bytes, safe_cell, set_a4, set_widths
 from .reports import RosterRow, UnitStatus
 
 ROSTER_COLUMNS = ("time", "code", "staff_number", "name", "kana", "unit", "crew", "kind", "status")
@@ -25,69 +22,37 @@ STATUS_COLUMNS = (
     "dependents_applied", "dependents_received", "application_rate", "acquisition_rate",
 )
 
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD_FILL = PatternFill("solid", fgColor="EDEBF0")
 _FONT = "Noto Sans CJK JP"
+_GRID = {"border": 1, "border_color": "#808080", "valign": "vcenter"}
+_HEAD = {**_GRID, "bold": True, "bg_color": "#EDEBF0", "text_wrap": True}
+_DAY = "yyyy-mm-dd"
+_RATE = "0.0"
 
 
-def _named_styles(workbook) -> None:
-    """Register the head and body styles once: one named style per cell is far faster than four attributes."""
-    head = NamedStyle(name="od_head", font=Font(name=_FONT, bold=True), fill=_HEAD_FILL, border=_BORDER,
-                      alignment=Alignment(vertical="center", wrap_text=True))
-    body = NamedStyle(name="od_body", font=Font(name=_FONT), border=_BORDER,
-                      alignment=Alignment(vertical="center"))
-    for style in (head, body):
-        if style.name not in workbook.named_styles:
-            workbook.add_named_style(style)
-
-
-def _head(cell) -> None:
-    cell.style = "od_head"
-
-
-def _body(cell) -> None:
-    cell.style = "od_body"
-
-
-def _copying(apply):
-    """``apply`` on the first cell, then its style copied to the others: openpyxl looks a
-    named style up by name in a list for every cell, a fifth of a 500-row roster's time."""
-    first = None
-
-    def style(cell) -> None:
-        nonlocal first
-        if first is None:
-            apply(cell)
-            first = cell
+def _table(xlsx: XlsxFile, sheet, header: Sequence[str], rows: Sequence[Sequence[object]], *,
+           widths: Sequence[float], title: str, subtitle: str, landscape: bool = False,
+           number_formats: dict[int, str] | None = None, bold_last_row: bool = False) -> None:
+    """Title rows 1-2, header on row 4 (frozen, filtered, repeated when printed), then the rows."""
+    width = len(header)
+    for row, text, properties in ((0, title, {"bold": True, "font_size": 14}), (1, subtitle, {"font_size": 10})):
+        # Titles carry campaign, venue and unit names: made safe like every other cell.
+        if width > 1:
+            sheet.merge_range(row, 0, row, width - 1, safe_cell(text), xlsx.format(**properties))
         else:
-            cell._style = copy(first._style)
-
-    return style
-
-
-def _title(sheet, text: str, subtitle: str, width: int) -> None:
-    # Titles carry campaign, venue and unit names: made safe like every other cell.
-    sheet.cell(row=1, column=1, value=safe_cell(text)).font = Font(name=_FONT, bold=True, size=14)
-    sheet.cell(row=2, column=1, value=safe_cell(subtitle)).font = Font(name=_FONT, size=10)
-    if width > 1:
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-        sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-
-
-def _table(sheet, header: Sequence[str], rows, *, widths: Sequence[float], title: str, subtitle: str,
-           landscape: bool = False) -> None:
-    """Title rows 1-2, header on row 4 (frozen and repeated when printed), then the rows."""
-    _title(sheet, title, subtitle, len(header))
-    write_row(sheet, 4, header, style=_head)
-    index = 4
-    body = _copying(_body)
-    for index, row in enumerate(rows, start=5):
-        write_row(sheet, index, row, style=body)
-    sheet.freeze_panes = "A5"
-    sheet.auto_filter.ref = f"A4:{sheet.cell(row=4, column=len(header)).column_letter}{max(index, 4)}"
+            xlsx.write_row(sheet, row, [text], xlsx.format(**properties))
+    xlsx.write_row(sheet, 3, header, xlsx.format(**_HEAD))
+    plain = {column: xlsx.format(**_GRID, num_format=f) for column, f in (number_formats or {}).items()}
+    bold = {column: xlsx.format(**_GRID, bold=True, num_format=f) for column, f in (number_formats or {}).items()}
+    last = 3 + len(rows)
+    for index, values in enumerate(rows, start=4):
+        if bold_last_row and index == last:
+            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID, bold=True), bold)
+        else:
+            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID), plain)
+    sheet.freeze_panes(4, 0)
+    sheet.autofilter(3, 0, max(last, 3), width - 1)
     set_widths(sheet, widths)
-    set_a4(sheet, landscape=landscape, title_rows="4:4")
+    set_a4(sheet, landscape=landscape, title_rows=(3, 3))
 
 
 def kind_label(row: RosterRow) -> str:
@@ -106,19 +71,17 @@ def roster_csv(rows: list[RosterRow]) -> bytes:
 
 
 def roster_xlsx(rows: list[RosterRow], *, title: str, subtitle: str) -> bytes:
-    workbook = Workbook()
-    _named_styles(workbook)
-    sheet = workbook.active
-    sheet.title = _("Roster")[:31]
+    xlsx = XlsxFile(_FONT)
+    sheet = xlsx.book.add_worksheet(_("Roster")[:31])
     header = [_("Time"), _("Code"), _("Staff number"), _("Name"), _("Kana"), _("Unit"), _("Crew"),
               _("Staff / dependent"), _("Reception"), _("Photo"), _("Application"), _("Remarks")]
     body = [
         (r.time, r.code, r.staff_number, r.name, r.kana, r.unit, r.crew, kind_label(r), "", "", "", "")
         for r in rows
     ]
-    _table(sheet, header, body, widths=(7, 10, 11, 16, 18, 18, 7, 14, 6, 6, 6, 20),
+    _table(xlsx, sheet, header, body, widths=(7, 10, 11, 16, 18, 18, 7, 14, 6, 6, 6, 20),
            title=title, subtitle=subtitle, landscape=True)
-    return xlsx_bytes(workbook)
+    return xlsx.to_bytes()
 
 
 # --- unit status ----------------------------------------------------------------------------
@@ -137,10 +100,8 @@ def status_csv(statuses: list[UnitStatus]) -> bytes:
 
 
 def status_xlsx(statuses: list[UnitStatus], totals: UnitStatus, *, as_of: date, title: str) -> bytes:
-    workbook = Workbook()
-    _named_styles(workbook)
-    sheet = workbook.active
-    sheet.title = _("Status")[:31]
+    xlsx = XlsxFile(_FONT)
+    sheet = xlsx.book.add_worksheet(_("Status")[:31])
     header = [_("Unit code"), _("Unit"), _("Staff"), _("Staff applied"), _("Staff received"),
               _("Staff application rate (%)"), _("Staff acquisition rate (%)"), _("Dependents"),
               _("Dependents applied"), _("Dependents received"), _("Application rate (%)"),
@@ -151,15 +112,10 @@ def status_xlsx(statuses: list[UnitStatus], totals: UnitStatus, *, as_of: date, 
          s.dependents_received, float(s.application_rate), float(s.acquisition_rate))
         for s in [*statuses, totals]
     ]
-    _table(sheet, header, body, widths=(10, 24, 8, 9, 9, 11, 11, 9, 9, 9, 11, 11), title=title,
-           subtitle=_("As of %(day)s", day=as_of.isoformat()), landscape=True)
-    last = sheet.max_row
-    for cell in sheet[last]:
-        cell.font = Font(name=_FONT, bold=True)
-    for row in sheet.iter_rows(min_row=5, max_row=last):
-        for index in (5, 6, 10, 11):
-            row[index].number_format = "0.0"
-    return xlsx_bytes(workbook)
+    _table(xlsx, sheet, header, body, widths=(10, 24, 8, 9, 9, 11, 11, 9, 9, 9, 11, 11), title=title,
+           subtitle=_("As of %(day)s", day=as_of.isoformat()), landscape=True,
+           number_formats={5: _RATE, 6: _RATE, 10: _RATE, 11: _RATE}, bold_last_row=True)
+    return xlsx.to_bytes()
 
 
 # --- the report upward ----------------------------------------------------------------------
@@ -204,24 +160,22 @@ def upward_xlsx(department: str, forms: list[tuple[date, UnitStatus]], *, made_a
     sheet ends with a header row and a single data row in fixed columns
     (A–Q), identical across departments, that can be copied under each other.
     """
-    workbook = Workbook()
-    _named_styles(workbook)
-    workbook.remove(workbook.active)
+    xlsx = XlsxFile(_FONT)
+    cell, head = xlsx.format(**_GRID), xlsx.format(**_HEAD)
+    label, day = xlsx.format(**_GRID, bold=True), xlsx.format(**_GRID, num_format=_DAY)
+    rate = xlsx.format(**_GRID, num_format=_RATE)
     for index, (as_of, t) in enumerate(forms, start=1):
-        sheet = workbook.create_sheet(_("Form %(n)s", n=index))
-        sheet.cell(row=1, column=1, value=_("My Number card application and acquisition status")).font = Font(
-            name=_FONT, bold=True, size=14)
-        sheet.merge_cells("A1:F1")
-        sheet.cell(row=2, column=1, value=form_name(index, as_of)).font = Font(name=_FONT, bold=True)
+        sheet = xlsx.book.add_worksheet(_("Form %(n)s", n=index))
+        sheet.merge_range("A1:F1", _("My Number card application and acquisition status"),
+                          xlsx.format(bold=True, font_size=14))
+        xlsx.write_row(sheet, 1, [form_name(index, as_of)], xlsx.format(bold=True))
         meta = [(_("Fire department"), department), (_("As of"), as_of),
                 (_("Made on"), made_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M"))]
-        for offset, (label, value) in enumerate(meta):
-            write_row(sheet, 3 + offset, [label, value], style=_body)
-            sheet.cell(row=3 + offset, column=1).font = Font(name=_FONT, bold=True)
-        sheet.cell(row=4, column=2).number_format = "yyyy-mm-dd"
+        for offset, pair in enumerate(meta):
+            xlsx.write_row(sheet, 2 + offset, pair, cell, {0: label, 1: day if offset == 1 else cell})
         header = [_("Category"), _("People"), _("Applicants"), _("Holders"), _("Application rate (%)"),
                   _("Acquisition rate (%)")]
-        write_row(sheet, 7, header, style=_head)
+        xlsx.write_row(sheet, 6, header, head)
         lines = [
             (_("Staff"), t.staff, t.staff_applied, t.staff_received, float(t.staff_application_rate),
              float(t.staff_acquisition_rate)),
@@ -231,18 +185,14 @@ def upward_xlsx(department: str, forms: list[tuple[date, UnitStatus]], *, made_a
              float(t.application_rate), float(t.acquisition_rate)),
         ]
         for offset, line in enumerate(lines):
-            write_row(sheet, 8 + offset, line, style=_body)
-            for column in (5, 6):
-                sheet.cell(row=8 + offset, column=column).number_format = "0.0"
-        sheet.cell(row=12, column=1, value=_(
+            xlsx.write_row(sheet, 7 + offset, line, cell, {4: rate, 5: rate})
+        xlsx.write_row(sheet, 11, [_(
             "Applicants include holders. Rates are percentages of the people counted, one decimal."
-        )).font = Font(name=_FONT, size=9)
-        sheet.cell(row=14, column=1, value=_("For merging (one row per fire department)")).font = Font(
-            name=_FONT, bold=True)
-        write_row(sheet, 15, UPWARD_COLUMNS, style=_head)
-        write_row(sheet, 16, _upward_values(department, as_of, t), style=_body)
-        sheet.cell(row=16, column=2).number_format = "yyyy-mm-dd"
+        )], xlsx.format(font_size=9))
+        xlsx.write_row(sheet, 13, [_("For merging (one row per fire department)")], xlsx.format(bold=True))
+        xlsx.write_row(sheet, 14, UPWARD_COLUMNS, head)
+        xlsx.write_row(sheet, 15, _upward_values(department, as_of, t), cell, {1: day})
         set_widths(sheet, (18, 16, 12, 12, 16, 16) + (12,) * 11)
         set_a4(sheet, landscape=False)
-        sheet.print_area = "A1:F12"
-    return xlsx_bytes(workbook)
+        sheet.print_area("A1:F12")
+    return xlsx.to_bytes()
