@@ -43,6 +43,7 @@ DOMAIN_STATUS = {
     "session_started": 409,
     "no_room": 409,
     "import_changed": 409,
+    "import_started": 409,
     "in_use": 409,
     "session_over": 409,
     # Shift-aware planning (issue 8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -39,13 +39,22 @@ def _keep_search_kana(mapper, connection, staff: Staff) -> None:
 
 
 class StaffImportBatch(db.Model):
-    """An uploaded staff list waiting for confirmation: the rows exactly as previewed.
+    """An uploaded staff list: the rows exactly as previewed, then the import's progress.
 
     Kept in the database rather than on one host's disk so that the confirm
-    request may land on any worker. Deleted once imported or after a day.
+    request, the background job and the progress page may each land on any
+    worker. ``state`` goes pending (previewed) → running (a job applies it in
+    chunks, moving ``applied`` and the counts and touching ``heartbeat_at`` at
+    every chunk) → done or failed. A running job whose heartbeat went stale
+    (its worker died) is claimed by the next look at the progress page, by a
+    conditional UPDATE of ``runner``, and continues from ``applied``. Deleted
+    after BATCH_LIFETIME (services/staff_import.py).
     """
 
     __tablename__ = "staff_import_batches"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="state"),
+    )
 
     #: Random and unguessable; the confirm form carries it.
     id: Mapped[str] = mapped_column(String(43), primary_key=True)
@@ -53,10 +62,28 @@ class StaffImportBatch(db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     #: SHA-256 of the uploaded bytes, recorded in the audit log.
     content_digest: Mapped[str] = mapped_column(String(64))
-    #: The parsed rows, [[line, {column: value}], ...], as the preview showed them.
-    rows: Mapped[list] = mapped_column(JSON)
+    #: The parsed rows, [[line, {column: value}], ...], as the preview showed them; emptied when
+    #: the import is done. Deferred: the progress page polls the other columns only.
+    rows: Mapped[list] = mapped_column(JSON, deferred=True)
     #: SHA-256 of the planned changes shown in the preview; confirm refuses any other plan.
     plan_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # --- the import job (migration 0008) ---
+    state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    #: Lines in the file, and how many of them (from the top) are applied and committed.
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Random token of the job now applying it; a resumer replaces it, and the old job stops.
+    runner: Mapped[str | None] = mapped_column(String(43), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Why a failed import stopped: a code, the file line and a detail (shown translated).
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error_line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     user: Mapped[User] = relationship()

@@ -1,7 +1,12 @@
-"""Importing the staff list in two steps: upload → preview → confirm (all or nothing)."""
+"""Importing the staff list: upload → preview → confirm → progress.
+
+The whole file is checked before anything is written; the confirmed import then
+runs in the background in chunks (services/import_jobs.py) while the progress
+page follows it, and an interrupted import resumes where it stopped.
+"""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,7 +14,7 @@ from flask_login import current_user
 from .. import navigation
 from ..auth import role_required
 from ..extensions import db
-from ..services import staff_import
+from ..services import import_jobs, staff_import
 from ..services.errors import DomainError
 from . import bp
 from .common import record, refused
@@ -49,6 +54,8 @@ def import_staff():
 @role_required("admin")
 def preview_import(batch_id: str):
     batch = staff_import.load_batch(current_user, batch_id)
+    if batch.state != "pending":
+        return redirect(url_for(".import_progress", batch_id=batch.id))
     plan = staff_import.batch_plan(batch)
     if plan.errors:
         flash(_("The file no longer fits the units on record. Upload it again."), "error")
@@ -59,7 +66,7 @@ def preview_import(batch_id: str):
         flash(_("The staff list changed since the upload; this preview shows what would happen now."), "error")
     form = ImportConfirmForm(batch=batch.id, digest=plan.digest())
     return render_template("office/import_preview.html", batch=batch, plan=plan, form=form,
-                           discard=ConfirmForm(), limit=PREVIEW_ROWS)
+                           discard=ConfirmForm(), limit=PREVIEW_ROWS, chunk=import_jobs.chunk_lines())
 
 
 @bp.post("/staff/import/<batch_id>/confirm")
@@ -70,20 +77,79 @@ def confirm_import(batch_id: str):
         flash(_("The confirmation could not be read. Check the preview and confirm again."), "error")
         return redirect(url_for(".preview_import", batch_id=batch_id))
     batch = staff_import.load_batch(current_user, batch_id)
-    filename, content_digest = batch.filename, batch.content_digest
+    if batch.state != "pending":  # a second click, or the back button: show the running import
+        return redirect(url_for(".import_progress", batch_id=batch.id))
     try:
-        result = staff_import.confirm_batch(current_user, batch, form.digest.data)
+        runner = import_jobs.start(current_user, batch, form.digest.data)
     except DomainError as error:
         refused(error)
         if error.code == "invalid_import":
             return redirect(url_for(".import_staff"))
+        if error.code == "import_started":
+            return redirect(url_for(".import_progress", batch_id=batch_id))
         return redirect(url_for(".preview_import", batch_id=batch_id))
-    record("import.staff", target_type="staff_import", filename=filename[:100], sha256=content_digest,
-           created=result.created, updated=result.updated, unchanged=result.unchanged)
+    db.session.refresh(batch)
+    record("import.staff.started", target_type="staff_import", filename=batch.filename[:100],
+           sha256=batch.content_digest, lines=batch.total)
     db.session.commit()
-    flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
-            created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
-    return redirect(url_for(".list_staff"))
+    import_jobs.launch(current_app._get_current_object(), batch_id, runner)
+    return redirect(url_for(".import_progress", batch_id=batch_id))
+
+
+def _progress_message(progress: import_jobs.Progress) -> str:
+    counts = dict(created=progress.created, updated=progress.updated, unchanged=progress.unchanged)
+    if progress.state == "done":
+        return _("The import is finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+                 **counts)
+    if progress.state == "failed":
+        if progress.error_code == "unit":
+            reason = _("The import stopped at line %(line)s of the file: no unit has the code %(code)s any more "
+                       "(it was removed after the preview).", line=progress.error_line, code=progress.error_detail)
+        elif progress.error_code == "line":
+            reason = _("The import stopped at line %(line)s of the file: %(problem)s.",
+                       line=progress.error_line, problem=progress.error_detail)
+        else:
+            reason = _("The import stopped because of an error on the server (%(problem)s).",
+                       problem=progress.error_detail)
+        return " ".join([reason, _(
+            "The first %(applied)s lines were imported (%(created)s created, %(updated)s updated, "
+            "%(unchanged)s unchanged); nothing after them. Correct the file and upload it again: "
+            "the lines already imported will show as unchanged.", applied=progress.applied, **counts)])
+    if progress.resumed:
+        return _("The import had stopped (the server restarted); it continues from line %(n)s.",
+                 n=progress.applied + 1)
+    return _("Importing… You may leave this page: the import carries on, and if the server restarts it "
+             "continues where it stopped the next time this page is opened.")
+
+
+@bp.get("/staff/import/<batch_id>/progress")
+@role_required("admin")
+def import_progress(batch_id: str):
+    batch = staff_import.load_batch(current_user, batch_id)
+    if batch.state == "pending":
+        return redirect(url_for(".preview_import", batch_id=batch.id))
+    progress = import_jobs.progress(batch)
+    return render_template("office/import_progress.html", batch=batch, progress=progress,
+                           message=_progress_message(progress), refresh_seconds=2)
+
+
+@bp.get("/staff/import/<batch_id>/progress.json")
+@role_required("admin")
+def import_progress_json(batch_id: str):
+    batch = staff_import.load_batch(current_user, batch_id)
+    progress = import_jobs.progress(batch)
+    response = jsonify(
+        state=progress.state, total=progress.total, applied=progress.applied, percent=progress.percent,
+        created=progress.created, updated=progress.updated, unchanged=progress.unchanged,
+        heartbeat_at=progress.heartbeat_at.isoformat() if progress.heartbeat_at else None,
+        finished=progress.state in ("done", "failed"), resumed=progress.resumed,
+        error=({"code": progress.error_code, "line": progress.error_line, "detail": progress.error_detail}
+               if progress.state == "failed" else None),
+        lines=_("%(applied)s of %(total)s lines", applied=f"{progress.applied:,}", total=f"{progress.total:,}"),
+        message=_progress_message(progress),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/staff/import/<batch_id>/discard")
@@ -91,6 +157,8 @@ def confirm_import(batch_id: str):
 def discard_import(batch_id: str):
     if ConfirmForm().validate_on_submit():
         batch = staff_import.load_batch(current_user, batch_id)
+        if batch.state != "pending":  # started: it is no longer an upload to throw away
+            return redirect(url_for(".import_progress", batch_id=batch.id))
         db.session.delete(batch)
         db.session.commit()
         flash(_("The upload was discarded; nothing was imported."), "success")

@@ -1,12 +1,16 @@
-"""Importing the staff list: every line checked first, then all of it or nothing (rule 9).
+"""Importing the staff list: every line checked before anything is written (rule 9).
 
 Two callers share this module. The JSON API (``POST /api/v1/staff/import``)
-sends CSV text and calls ``import_staff()`` in one go. The office page works in
-two steps: ``stage_upload()`` reads a CSV or XLSX file, plans the changes and
-keeps the parsed rows in a ``StaffImportBatch``; the person reads the preview;
-``confirm_batch()`` then applies exactly those rows, and refuses if the plan
-would now differ from what was previewed (someone else changed the staff list
-in between).
+sends CSV text and calls ``import_staff()`` in one go, one transaction: all of
+it or nothing. The office page works in steps: ``stage_upload()`` reads a CSV
+or XLSX file, plans the changes and keeps the parsed rows in a
+``StaffImportBatch``; the person reads the preview; confirming checks the
+whole file again, refuses if the plan would now differ from what was
+previewed (someone else changed the staff list in between), and then applies
+exactly those rows in the background, a chunk per transaction
+(services/import_jobs.py): an interrupted import resumes where it stopped.
+``confirm_batch()`` still applies a batch in one transaction (the command
+line and tests).
 """
 from __future__ import annotations
 
@@ -441,7 +445,12 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
     invites = []
     # The rows just inserted are the only ones without a nonce: every other path
     # (organisation.add_staff) gives one before its transaction commits.
-    for staff_id in db.session.scalars(select(Staff.id).where(Staff.invitation_nonce == "")):
+    fresh_rows = select(Staff.id).where(Staff.invitation_nonce == "")
+    if len(plan.created) <= _CHUNK:
+        # A chunk of a background import: look the new rows up by the staff number index rather
+        # than scanning a staff table that grows with every chunk.
+        fresh_rows = fresh_rows.where(Staff.staff_number.in_([c.staff_number for c in plan.created]))
+    for staff_id in db.session.scalars(fresh_rows):
         fresh = SimpleNamespace(id=staff_id, invitation_nonce=tokens.new_nonce())
         invites.append({"id": staff_id, "invitation_nonce": fresh.invitation_nonce,
                         "invitation_link_hash": tokens.digest(invitations.link_token(fresh))})
@@ -481,6 +490,7 @@ def stage_upload(user: User, filename: str, data: bytes, *, now: datetime | None
     if plan.errors:
         return None, parsed, plan
     batch = StaffImportBatch(
+        state="pending",
         id=secrets.token_urlsafe(32),
         user_id=user.id,
         filename=(filename or "")[:255],

@@ -1,4 +1,5 @@
-"""The staff import: upload → preview → confirm, CSV in UTF-8 or CP932, XLSX, all or nothing."""
+"""The staff import: upload → preview → confirm → progress, CSV in UTF-8 or CP932, XLSX; nothing is
+written unless the whole file is right."""
 from __future__ import annotations
 
 import io
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import AuditEvent, Staff, StaffImportBatch
 from booking.services import staff_import
+from tests.office.import_steps import batch_of, wait_for_import
 
 HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,card_status"
 GOOD = [
@@ -35,10 +37,14 @@ def staff_count(app) -> int:
 
 
 def confirm(client, preview_url: str):
+    """Confirm the preview; when that started the import, wait until the background job has ended."""
     page = client.get(preview_url).get_data(as_text=True)
     batch = re.search(r'name="batch" type="hidden" value="([^"]+)"', page).group(1)
     digest = re.search(r'name="digest" type="hidden" value="([^"]+)"', page).group(1)
-    return client.post(f"/office/staff/import/{batch}/confirm", data={"batch": batch, "digest": digest})
+    response = client.post(f"/office/staff/import/{batch}/confirm", data={"batch": batch, "digest": digest})
+    if response.status_code == 302 and response.headers["Location"].endswith("/progress"):
+        wait_for_import(client, batch)
+    return response
 
 
 @pytest.fixture
@@ -77,13 +83,20 @@ def test_the_preview_lists_what_will_be_created_updated_and_left_unchanged(app, 
 def test_confirming_imports_exactly_the_preview_and_records_it(app, admin):
     response = upload(admin, csv_bytes(GOOD))
     response = confirm(admin, response.headers["Location"])
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"].endswith("/progress")
     assert staff_count(app) == 6
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The import is finished: 3 created, 0 updated, 0 unchanged." in page
+    assert 'href="/office/staff"' in page
     with app.app_context():
+        started = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.staff.started"))
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.staff"))
-        assert (event.details["created"], event.details["updated"]) == (3, 0)
+        assert (started.details["lines"], started.actor) == (3, "admin")
+        assert (event.details["created"], event.details["updated"], event.actor) == (3, 0, "admin")
         assert event.details["filename"] == "staff.csv" and len(event.details["sha256"]) == 64
-        assert db.session.scalar(select(func.count()).select_from(StaffImportBatch)) == 0
+        batch = db.session.scalar(select(StaffImportBatch))
+        # Kept for the progress page, without the rows.
+        assert (batch.state, batch.applied, batch.total, batch.rows) == ("done", 3, 3, [])
 
 
 def test_the_fixed_file_imports_after_the_refused_one(app, admin):
@@ -118,7 +131,7 @@ def test_a_staff_list_changed_after_the_preview_is_not_imported_blindly(app, adm
     assert staff_count(app) == 3
 
 
-def test_an_import_that_fails_half_way_leaves_nothing_behind(app, admin, monkeypatch):
+def test_an_import_that_fails_inside_a_chunk_leaves_nothing_of_that_chunk(app, admin, monkeypatch):
     location = upload(admin, csv_bytes(GOOD)).headers["Location"]
     real_row = staff_import.new_staff_row
     calls = []
@@ -130,10 +143,12 @@ def test_an_import_that_fails_half_way_leaves_nothing_behind(app, admin, monkeyp
         return real_row(values, unit_id)
 
     monkeypatch.setattr(staff_import, "new_staff_row", row_then_fail)
-    with pytest.raises(RuntimeError):
-        confirm(admin, location)
+    response = confirm(admin, location)
     assert calls == ["3001", "3002"]
     assert staff_count(app) == 3
+    state = wait_for_import(admin, batch_of(response.headers["Location"]))
+    assert (state["state"], state["applied"], state["created"]) == ("failed", 0, 0)
+    assert "error on the server (RuntimeError)" in state["message"]
 
 
 def test_only_the_admin_who_uploaded_may_confirm(app, admin, office):

@@ -91,7 +91,8 @@ ACTIONS = [
     ("office.retention_days", "/office/personal-data/retention/{campaign}", ADMIN),
 ]
 
-UNLISTED = {"office.login", "office.logout", "office.preview_import", "office.session_contacts",
+UNLISTED = {"office.login", "office.logout", "office.preview_import", "office.import_progress",
+            "office.import_progress_json", "office.session_contacts",
             "office.phone_done", "office.phone_cancel"}
 
 

@@ -1,0 +1,32 @@
+"""Following a confirmed staff import to its end through the JSON progress endpoint (tests only)."""
+from __future__ import annotations
+
+import time
+
+#: How long a test waits for a background import before failing (a bound on a hang, not a timing test).
+WAIT_SECONDS = 300
+
+
+def batch_of(location: str) -> str:
+    """The batch id in a preview or progress URL."""
+    parts = location.rstrip("/").split("/")
+    return parts[-2] if parts[-1] in ("progress", "confirm") else parts[-1]
+
+
+def poll(client, batch_id: str) -> dict:
+    response = client.get(f"/office/staff/import/{batch_id}/progress.json")
+    assert response.status_code == 200, response.status_code
+    return response.get_json()
+
+
+def wait_for_import(client, batch_id: str, *, seen: list | None = None) -> dict:
+    """Poll until the job has finished (done or failed); every answer goes into ``seen``."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        data = poll(client, batch_id)
+        if seen is not None:
+            seen.append(data)
+        if data["finished"]:
+            return data
+        assert time.monotonic() < deadline, f"the import did not finish: {data}"
+        time.sleep(0.05)
