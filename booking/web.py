@@ -44,6 +44,8 @@ DOMAIN_STATUS = {
     "no_room": 409,
     "import_changed": 409,
     "import_started": 409,
+    # The photo folder's disk is full (issue 7): the server cannot take it now.
+    "photo_storage_full": 503,
     "in_use": 409,
     "session_over": 409,
     # Shift-aware planning (issue 8)

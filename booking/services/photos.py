@@ -13,6 +13,7 @@ replacement has committed.
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import secrets
@@ -187,6 +188,32 @@ def _undo_files(session: Session, transaction) -> None:
     session.info.pop(_REPLACED_FILES, None)
 
 
+#: Errors of a photo folder that cannot take the file: the disk (or the user's quota) is full,
+#: or it is mounted read-only. The desk is told so, plainly, rather than getting a 500.
+_STORAGE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def _write_file(temporary: Path, target: Path, data: bytes) -> None:
+    """Write a photo to a temporary name and move it into place; nothing is left on failure."""
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            _unlink(temporary)
+            raise
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRORS:
+            raise
+        current_app.logger.error("photo folder cannot take a file: %s", error)
+        raise DomainError("photo_storage_full", _l(
+            "The photo could not be saved: the server's storage for photos is full or cannot be "
+            "written. The check-in itself is kept. Tell the system administrator, then take the "
+            "photo again.")) from error
+
+
 def _unlink(path: Path) -> bool:
     try:
         path.unlink()
@@ -220,10 +247,7 @@ def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datet
     name = f"{secrets.token_hex(16)}.jpg"
     target = folder / name
     temporary = folder / f".{name}.part"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(processed.data)
-    os.replace(temporary, target)
+    _write_file(temporary, target, processed.data)
     db.session.info.setdefault(_NEW_FILES, []).append(target)
 
     photo = db.session.scalar(select(Photo).where(Photo.check_in_id == check_in.id))
