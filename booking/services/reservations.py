@@ -7,6 +7,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -92,30 +93,35 @@ def insert_reservation(
     code, a manage token and the same answer to a duplicate.
     """
     campaign_id = slot.desk_session.campaign_id
+    values = {
+        "slot_id": slot.id,
+        "staff_id": staff.id,
+        "campaign_id": campaign_id,
+        "seats": 1 + len(dependents),
+        "channel": channel,
+        "status": "booked",
+        "token_nonce": tokens.new_nonce(),
+        # A random placeholder until the id (and so the token) is known: a constant
+        # like "" would make every concurrent booking on PostgreSQL wait on the
+        # unique index for the previous one to commit.
+        "manage_token_hash": tokens.new_nonce(),
+        "booked_by_id": booked_by.id if booked_by else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = _insert_reservation_statement(db.session.get_bind().dialect.name)
     try:
         # ORM-enabled INSERT ... RETURNING rather than session.add() and a
-        # unit-of-work flush: the rows come back as persistent objects for the
+        # unit-of-work flush: the row comes back as a persistent object for the
         # confirmation, at a third of the flush's cost in the booking rush.
-        reservation = db.session.scalars(
-            _insert_reservation_statement(),
-            [{
-                "code": _unused_code(),
-                "slot_id": slot.id,
-                "staff_id": staff.id,
-                "campaign_id": campaign_id,
-                "seats": 1 + len(dependents),
-                "channel": channel,
-                "status": "booked",
-                "token_nonce": tokens.new_nonce(),
-                # A random placeholder until the id (and so the token) is known: a
-                # constant like "" would make every concurrent booking on PostgreSQL
-                # wait on the unique index for the previous one to commit.
-                "manage_token_hash": tokens.new_nonce(),
-                "booked_by_id": booked_by.id if booked_by else None,
-                "created_at": now,
-                "updated_at": now,
-            }],
-        ).one()
+        # 20^6 = 64 million codes: a clash with an existing one is rare, and then
+        # ON CONFLICT (code) DO NOTHING returns no row and another code is drawn,
+        # without a SELECT before every booking.
+        reservation = None
+        while reservation is None:
+            reservation = db.session.scalars(
+                statement, [{**values, "code": tokens.random_code(6)}]
+            ).one_or_none()
     except IntegrityError:
         # A concurrent booking by the same person won the partial unique index
         # (possible on PostgreSQL, where no lock serialises the two). The
@@ -384,15 +390,6 @@ def _already_reserved(existing: Reservation) -> DomainError:
     )
 
 
-def _unused_code() -> str:
-    # 20^6 = 64 million codes; a clash is rare, and the unique constraint is the backstop.
-    while True:
-        code = tokens.random_code(6)
-        taken = db.session.connection().execute(_code_taken_query(), {"code": code}).scalar()
-        if taken is None:
-            return code
-
-
 # --- the booking path's statements, built once per process --------------------
 # A rush runs the same few statements thousands of times a minute; building them
 # (and their cache keys) on every request was a tenth of a booking's CPU time.
@@ -414,8 +411,14 @@ def _slot_with_session_query():
 
 
 @cache
-def _insert_reservation_statement():
-    return insert(Reservation).returning(Reservation)
+def _insert_reservation_statement(dialect: str):
+    # Both databases spell the upsert the same way, through their own construct.
+    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return (
+        dialect_insert(Reservation)
+        .on_conflict_do_nothing(index_elements=[Reservation.code])
+        .returning(Reservation)
+    )
 
 
 @cache
@@ -426,11 +429,6 @@ def _insert_people_statement():
 @cache
 def _campaign_targets_query():
     return select(campaign_units.c.unit_id).where(campaign_units.c.campaign_id == bindparam("campaign_id"))
-
-
-@cache
-def _code_taken_query():
-    return select(_reservations.c.id).where(_reservations.c.code == bindparam("code"))
 
 
 @cache

@@ -75,6 +75,20 @@ def test_the_reservation_code_is_short_and_has_no_look_alikes(client, world, boo
     assert not set(code) & set("0O1IL2Z5S8B")
 
 
+def test_a_reservation_code_already_taken_is_drawn_again(client, world, book, monkeypatch):
+    # The codes are random; make the second booking draw the first one's code before a free one.
+    from booking.services import tokens
+
+    draws = iter(["KKKKKK", "KKKKKK", "MMMMMM"])
+    monkeypatch.setattr(tokens, "random_code", lambda length=6: next(draws))
+    [(number, code)] = world.add_staff(1)
+    first = book(0)
+    second = book(1, staff_number=number, invitation_code=code)
+    assert (first.status_code, second.status_code) == (201, 201), second.get_data(as_text=True)
+    assert (first.get_json()["code"], second.get_json()["code"]) == ("KKKKKK", "MMMMMM")
+    assert client.get(f"/api/v1/reservations/{second.get_json()['manage_token']}").get_json()["code"] == "MMMMMM"
+
+
 def test_a_dependent_comes_along_and_takes_a_seat(client, world, book, seats):
     response = book(0, dependent_ids=[world.dependent_id])
     assert response.status_code == 201
