@@ -14,8 +14,12 @@ _postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postg
 # and more only queue at the write lock. PostgreSQL takes writers in parallel:
 # about two workers per core (each with its own connection pool, see config.py).
 workers = int(os.environ.get("WEB_WORKERS", 2 * _cores if _postgres else min(2, _cores)))
-# Threads overlap a request's database waits with another's Python work.
-threads = int(os.environ.get("WEB_THREADS", 4))
+# Threads overlap a request's database waits with another's Python work. On
+# SQLite the waits are short (no network), and more threads only pass the GIL
+# and the write lock around: in the booking rush on two cores, 2 workers booked
+# 553/s with 1 thread, 494/s with 2 and 386/s with 4 (docs/benchmarks.md). Two
+# keep a slow request (an XLSX export, a photo upload) from holding up its worker.
+threads = int(os.environ.get("WEB_THREADS", 4 if _postgres else 2))
 worker_class = "gthread"
 
 # A request that takes longer than this is stuck: the worker is killed and replaced.
