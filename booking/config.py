@@ -42,7 +42,19 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         # Number of proxies in front of the app whose X-Forwarded-* headers to trust.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        **import_job_settings(os.environ),
     }
+
+
+def import_job_settings(environ) -> dict:
+    """Staff imports (services/import_jobs.py): lines per transaction, and the seconds without
+    progress after which a running import counts as dead and the progress page resumes it."""
+    settings = {}
+    if environ.get("STAFF_IMPORT_CHUNK_LINES"):
+        settings["STAFF_IMPORT_CHUNK_LINES"] = int(environ["STAFF_IMPORT_CHUNK_LINES"])
+    if environ.get("STAFF_IMPORT_STALE_SECONDS"):
+        settings["STAFF_IMPORT_STALE_SECONDS"] = float(environ["STAFF_IMPORT_STALE_SECONDS"])
+    return settings
 
 
 def rate_limit_storage(redis_url: str) -> dict:
