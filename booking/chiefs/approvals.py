@@ -14,7 +14,7 @@ from ..services.errors import DomainError
 from ..web import status_for
 from . import bp
 
-navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "admin"), order=42)
+navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "admin"), order=42, section="units")
 
 
 @bp.app_context_processor

@@ -30,9 +30,9 @@ ROSTER_ROWS_PER_PAGE = 22
 SLIPS_PER_PAGE = 8
 STAFF_PER_PAGE = 100
 
-navigation.register("chiefs.sessions", _l("Rosters"), ROLES, order=40)
-navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41)
-navigation.register("chiefs.calendar", _l("Calendar feed"), ROLES, order=48)
+navigation.register("chiefs.sessions", _l("Rosters"), ROLES, order=40, section="units")
+navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41, section="units")
+navigation.register("chiefs.calendar", _l("Calendar feed"), ROLES, order=48, section="units")
 
 FILTER_LABELS = {
     "all": _l("Everyone"),

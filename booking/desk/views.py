@@ -30,9 +30,9 @@ from .forms import ButtonForm, CheckInForm, FindForm, PhotoForm, RetentionForm, 
 
 DESK_ROLES = ("clerk", "admin")
 
-navigation.register("desk.index", _l("Desk"), DESK_ROLES, order=30)
-navigation.register("desk.no_shows", _l("No-shows"), ("admin", "chief", "clerk"), order=35)
-navigation.register("desk.photo_retention", _l("Photo retention"), ("admin",), order=80)
+navigation.register("desk.index", _l("Desk"), DESK_ROLES, order=30, section="bookings")
+navigation.register("desk.no_shows", _l("No-shows"), ("admin", "chief", "clerk"), order=35, section="bookings")
+navigation.register("desk.photo_retention", _l("Photo retention"), ("admin",), order=80, section="admin")
 
 
 def max_upload_bytes() -> int:

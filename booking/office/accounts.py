@@ -21,7 +21,7 @@ from .common import record, refused, remote_addr
 from .forms import ConfirmForm, LoginForm, PasswordResetForm, UserCreateForm, UserEditForm
 from .units import unit_choices
 
-navigation.register("office.list_users", _l("Users"), ("admin",), order=90)
+navigation.register("office.list_users", _l("Users"), ("admin",), order=90, section="admin")
 
 
 @login_manager.user_loader

@@ -17,7 +17,7 @@ from .forms import opts
 from .common import int_arg
 from .forms import AuditFilterForm
 
-navigation.register("office.audit_log", _l("Audit log"), ("admin",), order=95)
+navigation.register("office.audit_log", _l("Audit log"), ("admin",), order=95, section="admin")
 
 GROUP_LABELS = {
     "login": _l("Sign-ins (and failed ones)"),

@@ -23,7 +23,7 @@ from .common import record, refused
 from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm
 from .units import unit_choices
 
-navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10)
+navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10, section="bookings")
 
 
 def _today() -> date:

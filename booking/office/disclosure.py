@@ -28,7 +28,7 @@ from ..services.errors import DomainError
 from . import bp
 from .common import refused, remote_addr
 
-navigation.register("office.personal_data", _l("Personal data"), ("admin",), order=96)
+navigation.register("office.personal_data", _l("Personal data"), ("admin",), order=96, section="admin")
 
 
 class FindForm(FlaskForm):

@@ -20,7 +20,7 @@ from . import bp
 from .common import record, refused
 from .forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
 
-navigation.register("office.import_staff", _l("Import staff"), ("admin",), order=35)
+navigation.register("office.import_staff", _l("Import staff"), ("admin",), order=35, section="organisation")
 
 PREVIEW_ROWS = 200
 

@@ -24,7 +24,7 @@ from .forms import opts
 from .common import record, refused
 from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm
 
-navigation.register("office.phone", _l("Phone bookings"), ("admin", "clerk"), order=20)
+navigation.register("office.phone", _l("Phone bookings"), ("admin", "clerk"), order=20, section="bookings")
 
 PHONE_ROLES = ("admin", "clerk")
 

@@ -22,7 +22,7 @@ from .common import int_arg, record, refused
 from .forms import CARD_LABELS, ConfirmForm, DependentForm, StaffFilterForm, StaffForm
 from .units import unit_choices
 
-navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=30)
+navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=30, section="organisation")
 
 
 def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:

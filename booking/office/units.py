@@ -16,8 +16,8 @@ from .forms import opts
 from .common import record, refused
 from .forms import UnitForm, VenueForm
 
-navigation.register("office.list_units", _l("Units"), ("admin", "chief"), order=40)
-navigation.register("office.list_venues", _l("Venues"), ("admin",), order=45)
+navigation.register("office.list_units", _l("Units"), ("admin", "chief"), order=40, section="organisation")
+navigation.register("office.list_venues", _l("Venues"), ("admin",), order=45, section="organisation")
 
 
 def unit_choices(user=None) -> list[tuple[int, str]]:

@@ -20,10 +20,10 @@ from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from . import bp, charts
 from .forms import ConfirmImportForm, SnapshotForm, StatusImportForm
 
-navigation.register("reports.dashboard", _l("HQ dashboard"), ("admin",), order=60)
-navigation.register("reports.ranking", _l("Ranking"), ("admin", "chief", "clerk"), order=61)
-navigation.register("reports.status_import", _l("Status survey import"), ("admin",), order=62)
-navigation.register("reports.upward", _l("Report upward"), ("admin",), order=63)
+navigation.register("reports.dashboard", _l("HQ dashboard"), ("admin",), order=60, section="hq")
+navigation.register("reports.ranking", _l("Ranking"), ("admin", "chief", "clerk"), order=61, section="hq")
+navigation.register("reports.status_import", _l("Status survey import"), ("admin",), order=62, section="hq")
+navigation.register("reports.upward", _l("Report upward"), ("admin",), order=63, section="hq")
 
 
 def _as_of() -> date:

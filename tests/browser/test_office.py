@@ -40,6 +40,14 @@ def office_page(new_page, live_server, office):
     return open_as
 
 
+def open_menu_entry(page, href: str) -> None:
+    """Follow an office menu entry as a person would: open its section first when it has one."""
+    section = page.locator(f"nav.office-nav details:has(a[href='{href}'])")
+    if section.count():
+        section.locator("summary").click()
+    page.click(f"nav.office-nav a[href='{href}']")
+
+
 def staff_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Staff.id)))
@@ -49,7 +57,7 @@ def test_an_admin_imports_a_csv_sees_the_bad_line_fixes_it_and_imports(app, offi
     page = office_page("admin")
     screenshot(page, "office-1-overview")
     assert_no_horizontal_scroll(page)
-    page.click(f"nav.office-nav a[href='/office/staff/import']")
+    open_menu_entry(page, "/office/staff/import")
     bad = "\r\n".join([HEADER, "3001,山田,太郎,ヤマダ,タロウ,A,1部,,,none",
                        "３００２,山田,花子,やまだ,はなこ,Z9,2部,,,none",
                        "3003,伊藤,誠,ｲﾄｳ,ﾏｺﾄ,B,日勤,,,"]) + "\r\n"
@@ -126,7 +134,7 @@ def test_an_admin_creates_a_session_and_copies_it_to_two_more_dates(app, office_
 
 def test_a_clerk_takes_a_booking_by_phone_and_reads_the_code_out(app, office_page, live_server, office, screenshot):
     page = office_page("clerk")
-    page.click("nav.office-nav a[href='/office/phone']")
+    open_menu_entry(page, "/office/phone")
     page.fill("input[name=q]", "さとう")
     page.click("form.o-search button[type=submit]")
     page.click("table.o-results a >> nth=0")
@@ -198,3 +206,39 @@ def test_a_clerk_cancels_a_booking_by_phone_after_confirming(app, office_page, l
     expect(page.locator(".flash--success")).to_have_count(1)
     with app.app_context():
         assert db.session.get(Reservation, booked_id).status == "cancelled"
+
+
+def test_the_office_menu_opens_one_section_at_a_time_and_closes_on_escape(office_page, live_server, new_page,
+                                                                        screenshot):
+    page = office_page("admin")
+    sections = page.locator("nav.office-nav details.office-nav__section")
+    assert sections.count() == 5  # an admin sees every section
+    staff_link = page.locator("nav.office-nav a[href='/office/staff']")
+    expect(staff_link).to_be_hidden()
+    section = page.locator("nav.office-nav details:has(a[href='/office/staff'])")
+    section.locator("summary").click()
+    expect(staff_link).to_be_visible()
+    screenshot(page, "office-menu-open")
+    # Opening another section closes the first.
+    other = page.locator("nav.office-nav details:has(a[href='/office/audit'])")
+    other.locator("summary").click()
+    expect(staff_link).to_be_hidden()
+    expect(page.locator("nav.office-nav a[href='/office/audit']")).to_be_visible()
+    # Escape closes it and leaves the keyboard on its heading.
+    page.keyboard.press("Escape")
+    expect(page.locator("nav.office-nav a[href='/office/audit']")).to_be_hidden()
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    # Keyboard only: Enter on the heading opens it, Tab reaches the first entry.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") is not None
+    # The page that is open marks its section.
+    page.goto(f"{live_server}/office/staff")
+    assert "is-current" in (section.get_attribute("class") or "")
+
+
+def test_a_clerk_sees_only_the_sections_of_the_pages_they_may_open(office_page):
+    page = office_page("clerk")
+    hrefs = page.locator("nav.office-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert "/office/phone" in hrefs
+    assert not any(h.startswith(("/office/users", "/office/audit", "/office/staff")) for h in hrefs)
