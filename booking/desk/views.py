@@ -21,7 +21,7 @@ from ..auth import role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import TOKYO, utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
-from ..services import checkin, photos
+from ..services import approvals, checkin, photos
 from ..services.errors import DomainError
 from ..web import status_for
 from . import bp
@@ -188,6 +188,7 @@ def check_in_screen(reservation_id: int):
         button_form=ButtonForm(),
         photo_form=PhotoForm(),
         status_label=STATUS_LABELS.get(reservation.status, reservation.status),
+        duty_approval=approvals.booker_status(reservation),
         max_upload=max_upload_bytes(),
     )
 

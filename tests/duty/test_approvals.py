@@ -258,3 +258,20 @@ def test_concurrent_approve_and_decline_of_one_request_give_one_answer(app, clie
             reservation = db.session.get(Reservation, body["id"])
             assert approval.status in ("approved", "declined")
             assert (reservation.status == "cancelled") == (approval.status == "declined")
+
+
+def test_the_desk_sees_a_booking_still_waiting_for_the_chief_and_then_the_approval(app, client, held):
+    body = book(client, held)
+    clerk = app.test_client()
+    make_user(app, "clerk_desk", "clerk")
+    sign_in(clerk, "clerk_desk")
+    screen = f"/desk/reservations/{body['id']}"
+    page = clerk.get(screen).get_data(as_text=True)
+    assert "still waiting for the chief's approval" in page
+    assert "Approved by the chief" not in page
+    chief = app.test_client()
+    sign_in(chief, "chief_a")
+    chief.post(f"/chiefs/approvals/{approval_of(app, body['id']).id}/approve")
+    page = clerk.get(screen).get_data(as_text=True)
+    assert "Approved by the chief for duty hours." in page
+    assert "still waiting" not in page
