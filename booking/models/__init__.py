@@ -19,9 +19,9 @@ __all__ += [
     "NON_APPLICATION_REASONS", "STATUS_SOURCES", "CalendarFeed", "CardStatusEvent",
     "NonApplicationReason", "StatusSnapshot",
 ]
-from .office import StaffImportBatch, kana_key, katakana  # noqa: E402
+from .office import StaffImportBatch, StaffImportRows, kana_key, katakana  # noqa: E402
 
-__all__ += ["StaffImportBatch", "kana_key", "katakana"]
+__all__ += ["StaffImportBatch", "StaffImportRows", "kana_key", "katakana"]
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew  # noqa: E402
 
 __all__ += ["APPROVAL_STATUSES", "DUTY_SYSTEMS", "DutyApproval", "DutyCalendar", "DutyCrew"]

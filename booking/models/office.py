@@ -5,6 +5,7 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, event
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -62,9 +63,6 @@ class StaffImportBatch(db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     #: SHA-256 of the uploaded bytes, recorded in the audit log.
     content_digest: Mapped[str] = mapped_column(String(64))
-    #: The parsed rows, [[line, {column: value}], ...], as the preview showed them; emptied when
-    #: the import is done. Deferred: the progress page polls the other columns only.
-    rows: Mapped[list] = mapped_column(JSON, deferred=True)
     #: SHA-256 of the planned changes shown in the preview; confirm refuses any other plan.
     plan_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -87,3 +85,21 @@ class StaffImportBatch(db.Model):
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     user: Mapped[User] = relationship()
+    content: Mapped["StaffImportRows | None"] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", passive_deletes=True, uselist=False)
+    #: The parsed rows, [[line, {column: value}], ...], as the preview showed them (None once
+    #: the import is done). Kept in their own table: SQLite rewrites a whole row on every UPDATE,
+    #: and the job updates the batch at every chunk (5 MB of rows for 50,000 lines, each time).
+    rows = association_proxy("content", "rows", creator=lambda rows: StaffImportRows(rows=rows))
+
+
+class StaffImportRows(db.Model):
+    """The rows of an uploaded staff list (see StaffImportBatch.rows); deleted when it is imported."""
+
+    __tablename__ = "staff_import_rows"
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_import_batches.id", ondelete="CASCADE"), primary_key=True)
+    rows: Mapped[list] = mapped_column(JSON)
+
+    batch: Mapped[StaffImportBatch] = relationship(back_populates="content")

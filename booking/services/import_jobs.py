@@ -31,11 +31,11 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import StaffImportBatch, User
+from ..models import StaffImportBatch, StaffImportRows, User
 from . import audit, staff_import
 from .database import begin_write
 from .errors import DomainError
@@ -124,7 +124,7 @@ def run(app: Flask, batch_id: str, runner: str, *, max_chunks: int | None = None
     """
     with app.app_context():
         try:
-            rows = db.session.scalar(select(StaffImportBatch.rows).where(StaffImportBatch.id == batch_id))
+            rows = db.session.scalar(select(StaffImportRows.rows).where(StaffImportRows.batch_id == batch_id))
             db.session.rollback()
             if rows is None:
                 return "lost"
@@ -197,12 +197,15 @@ def run_chunk(batch_id: str, runner: str, rows: list[tuple[int, dict]], *, now: 
                   updated_count=StaffImportBatch.updated_count + result.updated,
                   unchanged_count=StaffImportBatch.unchanged_count + result.unchanged)
     if finished:
-        values.update(state="done", finished_at=now or utcnow(), runner=None, rows=[])
+        values.update(state="done", finished_at=now or utcnow(), runner=None)
     db.session.execute(
         update(StaffImportBatch).where(StaffImportBatch.id == batch_id).values(**values)
         .execution_options(synchronize_session=False)
     )
     if finished:
+        # The rows are personal data with no further use: only the batch's counts stay.
+        db.session.execute(delete(StaffImportRows).where(StaffImportRows.batch_id == batch_id)
+                           .execution_options(synchronize_session=False))
         _audit(batch_id, "import.staff")
     db.session.commit()
     return "done" if finished else "more"

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import AuditEvent, Staff, StaffImportBatch
+from booking.models import AuditEvent, Staff, StaffImportBatch, StaffImportRows
 from booking.services import staff_import
 from tests.office.import_steps import batch_of, wait_for_import
 
@@ -96,7 +96,8 @@ def test_confirming_imports_exactly_the_preview_and_records_it(app, admin):
         assert event.details["filename"] == "staff.csv" and len(event.details["sha256"]) == 64
         batch = db.session.scalar(select(StaffImportBatch))
         # Kept for the progress page, without the rows.
-        assert (batch.state, batch.applied, batch.total, batch.rows) == ("done", 3, 3, [])
+        assert (batch.state, batch.applied, batch.total, batch.rows) == ("done", 3, 3, None)
+        assert db.session.scalar(select(func.count()).select_from(StaffImportRows)) == 0
 
 
 def test_the_fixed_file_imports_after_the_refused_one(app, admin):
