@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -48,10 +48,11 @@ def reserve(
     # time). Nothing decided here can overbook or duplicate: the conditional
     # UPDATE decides capacity and the partial unique index duplicates, exactly
     # as on PostgreSQL, where no lock is taken at all.
-    slot = _load_slot(slot_id)
+    slot, targets_some_units = _load_slot(slot_id)
     campaign = slot.desk_session.campaign
     _check_bookable(slot, now)
-    _check_targeted(campaign, staff)
+    if targets_some_units:
+        _check_targeted(campaign, staff)
     dependents = _own_dependents(staff, dependent_ids)
 
     # A second booking by the same person is refused by the partial unique index
@@ -189,7 +190,7 @@ def reschedule(
         )
     if slot_id == reservation.slot_id:
         return reservation
-    slot = _load_slot(slot_id)
+    slot, _ = _load_slot(slot_id)
     if slot.desk_session.campaign_id != reservation.campaign_id:
         raise DomainError(
             "invalid",
@@ -311,11 +312,12 @@ def _lock_slots(*slot_ids: int) -> None:
         db.session.execute(select(Slot.id).where(Slot.id == slot_id).with_for_update())
 
 
-def _load_slot(slot_id: int) -> Slot:
-    slot = db.session.scalar(_slot_with_session_query(), {"slot_id": slot_id})
-    if slot is None or not slot.desk_session.campaign.is_published:
+def _load_slot(slot_id: int) -> tuple[Slot, bool]:
+    """The slot with its session, campaign and venue, and whether the campaign is for some units only."""
+    row = db.session.execute(_slot_with_session_query(), {"slot_id": slot_id}).first()
+    if row is None or not row.Slot.desk_session.campaign.is_published:
         raise NotFound(_l("This time slot does not exist. Go back and choose another time."))
-    return slot
+    return row.Slot, row.targets_some_units
 
 
 def _check_bookable(slot: Slot, now: datetime) -> None:
@@ -330,8 +332,8 @@ def _check_bookable(slot: Slot, now: datetime) -> None:
 
 
 def _check_targeted(campaign: Campaign, staff: Staff) -> None:
-    # Plain id queries: most campaigns target every unit, and then this is one
-    # cheap SELECT instead of loading Unit objects and their children one by one.
+    # Plain id queries instead of loading Unit objects and their children one by one.
+    # Only for campaigns that name their units: most are for every unit.
     connection = db.session.connection()
     targets = set(connection.execute(_campaign_targets_query(), {"campaign_id": campaign.id}).scalars())
     if not targets:
@@ -400,11 +402,15 @@ _slots = Slot.__table__
 
 @cache
 def _slot_with_session_query():
+    # Whether the campaign names its units, in the same statement: most campaigns
+    # are for every unit, and then the booking needs no query about targets.
+    targets_some_units = exists().where(campaign_units.c.campaign_id == DeskSession.campaign_id)
     return (
-        select(Slot)
+        select(Slot, targets_some_units.label("targets_some_units"))
+        .join(Slot.desk_session)
         .options(
-            joinedload(Slot.desk_session).joinedload(DeskSession.campaign),
-            joinedload(Slot.desk_session).joinedload(DeskSession.venue),
+            contains_eager(Slot.desk_session).joinedload(DeskSession.campaign),
+            contains_eager(Slot.desk_session).joinedload(DeskSession.venue),
         )
         .where(Slot.id == bindparam("slot_id"))
     )
