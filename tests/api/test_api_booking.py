@@ -221,26 +221,23 @@ def test_booking_a_slot_that_has_started_is_closed(client, world, book, admin_he
     _is_error(book(0, slot_id=started), 422, "booking_closed")
 
 
+def slot_of_campaign_for(client, headers, world, unit_codes: list[str]) -> int:
+    """The first slot of an open campaign for these units only."""
+    response = client.post("/api/v1/campaigns", json={
+        "title": "for " + ", ".join(unit_codes), "booking_opens_at": (now() - timedelta(days=1)).isoformat(),
+        "booking_closes_at": (now() + timedelta(days=30)).isoformat(), "published": True,
+        "target_unit_codes": unit_codes}, headers=headers)
+    return make_session(client, headers, response.get_json()["id"], world.venue_id, now() + timedelta(days=5))[0]
+
+
 def test_a_campaign_for_the_bookers_parent_unit_takes_the_booking(client, world, book, admin_headers):
     # Station A belongs to HQ: a campaign for HQ is for everyone under it.
-    response = client.post("/api/v1/campaigns", json={
-        "title": "HQ and its stations", "booking_opens_at": (now() - timedelta(days=1)).isoformat(),
-        "booking_closes_at": (now() + timedelta(days=30)).isoformat(), "published": True,
-        "target_unit_codes": ["HQ"]}, headers=admin_headers)
-    [slot, *_] = make_session(client, admin_headers, response.get_json()["id"], world.venue_id,
-                              now() + timedelta(days=5))
-    assert book(0, slot_id=slot).status_code == 201
+    assert book(0, slot_id=slot_of_campaign_for(client, admin_headers, world, ["HQ"])).status_code == 201
 
 
 def test_a_campaign_for_other_units_refuses_the_booker(client, world, book, admin_headers):
     client.post("/api/v1/units", json={"code": "B", "name": "北消防署"}, headers=admin_headers)
-    response = client.post("/api/v1/campaigns", json={
-        "title": "B only", "booking_opens_at": (now() - timedelta(days=1)).isoformat(),
-        "booking_closes_at": (now() + timedelta(days=30)).isoformat(), "published": True,
-        "target_unit_codes": ["B"]}, headers=admin_headers)
-    [slot, *_] = make_session(client, admin_headers, response.get_json()["id"], world.venue_id,
-                              now() + timedelta(days=5))
-    _is_error(book(0, slot_id=slot), 403, "not_targeted")
+    _is_error(book(0, slot_id=slot_of_campaign_for(client, admin_headers, world, ["B"])), 403, "not_targeted")
 
 
 # --- managing with the token ------------------------------------------------------------
