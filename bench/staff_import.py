@@ -17,7 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 
 from sqlalchemy import select, text
 
@@ -98,8 +99,8 @@ def bookings(mode: str) -> None:
         unit = organisation.create_unit("A", "a")
         organisation.create_unit("B", "b")
         venue = organisation.create_venue("v", "x", unit_code="A")
-        day = datetime.now(timezone.utc).astimezone(TOKYO).date() + timedelta(days=5)
-        campaign = organisation.create_campaign("c", datetime.now(timezone.utc) - timedelta(hours=1),
+        day = datetime.now(UTC).astimezone(TOKYO).date() + timedelta(days=5)
+        campaign = organisation.create_campaign("c", datetime.now(UTC) - timedelta(hours=1),
                                                 datetime.combine(day, clock(23), tzinfo=TOKYO), published=True)
         session = slots.create_session(campaign, venue.id, day, clock(8), clock(20), 10, 10)
         for n in range(300):

@@ -85,7 +85,7 @@ class StaffImportBatch(db.Model):
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     user: Mapped[User] = relationship()
-    content: Mapped["StaffImportRows | None"] = relationship(
+    content: Mapped[StaffImportRows | None] = relationship(
         back_populates="batch", cascade="all, delete-orphan", passive_deletes=True, uselist=False)
     #: The parsed rows, [[line, {column: value}], ...], as the preview showed them (None once
     #: the import is done). Kept in their own table: SQLite rewrites a whole row on every UPDATE,

@@ -138,12 +138,12 @@ def run(app: Flask, batch_id: str, runner: str, *, max_chunks: int | None = None
                 if max_chunks is not None and chunks >= max_chunks:
                     return "paused"
                 between_chunks()
-        except Exception as error:  # noqa: BLE001  (anything: the admin must see that it stopped)
+        except Exception as error:  # anything: the admin must see that it stopped
             log.exception("staff import %s stopped", batch_id[:8])
             try:
                 db.session.rollback()
                 _fail(batch_id, runner, None, code="error", line=None, detail=error.__class__.__name__)
-            except Exception:  # noqa: BLE001  (the database itself may be gone; the heartbeat goes stale)
+            except Exception:  # the database itself may be gone; the heartbeat goes stale
                 log.exception("could not record the failure of staff import %s", batch_id[:8])
             return "failed"
         finally:
@@ -192,10 +192,10 @@ def run_chunk(batch_id: str, runner: str, rows: list[tuple[int, dict]], *, now: 
     else:
         result = staff_import.ImportResult()
     finished = applied + len(chunk) >= total
-    values = dict(applied=applied + len(chunk), heartbeat_at=now or utcnow(),
-                  created_count=StaffImportBatch.created_count + result.created,
-                  updated_count=StaffImportBatch.updated_count + result.updated,
-                  unchanged_count=StaffImportBatch.unchanged_count + result.unchanged)
+    values = {"applied": applied + len(chunk), "heartbeat_at": now or utcnow(),
+              "created_count": StaffImportBatch.created_count + result.created,
+              "updated_count": StaffImportBatch.updated_count + result.updated,
+              "unchanged_count": StaffImportBatch.unchanged_count + result.unchanged}
     if finished:
         values.update(state="done", finished_at=now or utcnow(), runner=None)
     db.session.execute(

@@ -20,7 +20,7 @@ from booking.localtime import utcnow
 from booking.models import AuditEvent, Reservation, Staff, StaffImportBatch, Unit
 from booking.services import accounts, import_jobs, organisation
 from tests.office.conftest import PASSWORD, sign_in
-from tests.office.import_steps import batch_of, poll, wait_for_import
+from tests.office.import_steps import poll, wait_for_import
 
 HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,card_status"
 
