@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from ..extensions import db
 from ..localtime import utcnow
@@ -112,6 +114,10 @@ def launch(app: Flask, batch_id: str, runner: str) -> threading.Thread:
 # --- running --------------------------------------------------------------------------------
 
 
+#: Errors of a database that is down, locked or full: the import waits to be resumed, not failed.
+_OUTAGES = (OperationalError, InterfaceError, DisconnectionError, sqlite3.OperationalError)
+
+
 def between_chunks() -> None:
     """Called with no transaction open after each chunk (tests hold the job here)."""
 
@@ -119,7 +125,8 @@ def between_chunks() -> None:
 def run(app: Flask, batch_id: str, runner: str, *, max_chunks: int | None = None) -> str:
     """Apply chunks until the batch is done, fails, or another job took it over.
 
-    Returns "done", "failed", "lost" (someone else owns it now) or "paused"
+    Returns "done", "failed", "lost" (someone else owns it now), "interrupted"
+    (the database went away: resumed later, like a dead worker's) or "paused"
     (max_chunks reached, for tests that simulate a worker dying).
     """
     with app.app_context():
@@ -138,7 +145,18 @@ def run(app: Flask, batch_id: str, runner: str, *, max_chunks: int | None = None
                 if max_chunks is not None and chunks >= max_chunks:
                     return "paused"
                 between_chunks()
-        except Exception as error:  # anything: the admin must see that it stopped
+        except _OUTAGES as error:
+            # The database went away (a PostgreSQL restart, SQLite locked or full): nothing of the
+            # chunk was committed. Stop without a verdict; the heartbeat goes stale and the next
+            # look at the progress page resumes the import once the database answers again.
+            log.warning("staff import %s interrupted by the database (%s); it resumes when next looked at",
+                        batch_id[:8], error.__class__.__name__)
+            try:
+                db.session.rollback()
+            except Exception:  # the connection may be gone; the pool discards it
+                pass
+            return "interrupted"
+        except Exception as error:  # anything else: the admin must see that it stopped
             log.exception("staff import %s stopped", batch_id[:8])
             try:
                 db.session.rollback()

@@ -322,3 +322,35 @@ def test_a_chunk_that_no_longer_fits_stops_the_import_and_says_where(app, admin,
     # A stopped import is not resumed by looking at it.
     age_heartbeat(app, batch)
     assert poll(admin, batch)["resumed"] is False
+
+
+def test_a_database_outage_mid_import_interrupts_it_and_a_later_look_resumes_it(app, admin, small_chunks,
+                                                                                monkeypatch):
+    """A PostgreSQL restart or a locked/full SQLite file is not the file's fault: no 'failed' verdict."""
+    from sqlalchemy.exc import OperationalError
+
+    from booking.services import staff_import
+
+    real_apply, calls = staff_import._apply, []
+
+    def apply_or_lose_the_database(plan, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        return real_apply(plan, rows)
+
+    monkeypatch.setattr(staff_import, "_apply", apply_or_lose_the_database)
+    outcomes = []
+    real_run = import_jobs.run
+    monkeypatch.setattr(import_jobs, "launch", lambda application, batch_id, runner: outcomes.append(
+        real_run(application, batch_id, runner)))
+    batch = start(admin, upload(admin, csv_bytes(600)))
+    assert outcomes == ["interrupted"]
+    data = poll(admin, batch)
+    assert (data["state"], data["applied"], data["resumed"]) == ("running", 200, False)
+    age_heartbeat(app, batch)
+    data = poll(admin, batch)  # resumes, in this test synchronously
+    assert outcomes == ["interrupted", "done"] and data["resumed"] is True
+    data = poll(admin, batch)
+    assert (data["state"], data["applied"], data["created"]) == ("done", 600, 600)
+    assert counts(app) == (600, 600)
