@@ -153,7 +153,7 @@ def run(app: Flask, batch_id: str, runner: str, *, max_chunks: int | None = None
                         batch_id[:8], error.__class__.__name__)
             try:
                 db.session.rollback()
-            except Exception:  # the connection may be gone; the pool discards it
+            except Exception:  # noqa: BLE001, S110  (the connection may be gone; the pool discards it)
                 pass
             return "interrupted"
         except Exception as error:  # anything else: the admin must see that it stopped
