@@ -108,7 +108,10 @@ DEFAULTS = {
     "LANGUAGES": ("ja", "en"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # No X-RateLimit-* headers on every answer: each costs Flask-Limiter two more storage
+    # reads (two Redis round trips per booking when scaled out); a refusal still says
+    # when to try again, in Retry-After and in its message.
+    "RATELIMIT_HEADERS_ENABLED": False,
     # Wrong invitation codes allowed per address before too_many_attempts.
     "INVITATION_ATTEMPTS_LIMIT": "10 per 15 minutes",
     "WTF_CSRF_TIME_LIMIT": None,

@@ -1,6 +1,7 @@
 """Refusals as JSON: one table from domain codes to HTTP statuses."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from flask import jsonify
@@ -52,7 +53,7 @@ def http_error(error: HTTPException):
 
         until = retry_at()
         if until is not None:
-            retry = max(1, int((until - datetime.now(timezone.utc)).total_seconds()) + 1)
+            retry = max(1, math.ceil((until - datetime.now(timezone.utc)).total_seconds()))
             message = _("Too many attempts. Try again after %(time)s (in about %(minutes)s minutes).",
                         time=clock(until), minutes=max(1, -(-retry // 60)))
             extra["retry_at"] = until.isoformat()
