@@ -97,7 +97,8 @@ def confirm_import(batch_id: str):
 
 
 def _progress_message(progress: import_jobs.Progress) -> str:
-    counts = dict(created=progress.created, updated=progress.updated, unchanged=progress.unchanged)
+    # Thousands grouped as in the bar's "n of N lines": 50,000, not 50000.
+    counts = dict(created=f"{progress.created:,}", updated=f"{progress.updated:,}", unchanged=f"{progress.unchanged:,}")
     if progress.state == "done":
         return _("The import is finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
                  **counts)
@@ -114,10 +115,10 @@ def _progress_message(progress: import_jobs.Progress) -> str:
         return " ".join([reason, _(
             "The first %(applied)s lines were imported (%(created)s created, %(updated)s updated, "
             "%(unchanged)s unchanged); nothing after them. Correct the file and upload it again: "
-            "the lines already imported will show as unchanged.", applied=progress.applied, **counts)])
+            "the lines already imported will show as unchanged.", applied=f"{progress.applied:,}", **counts)])
     if progress.resumed:
         return _("The import had stopped (the server restarted); it continues from line %(n)s.",
-                 n=progress.applied + 1)
+                 n=f"{progress.applied + 1:,}")
     return _("Importing… You may leave this page: the import carries on, and if the server restarts it "
              "continues where it stopped the next time this page is opened.")
 

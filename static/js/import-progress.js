@@ -14,9 +14,10 @@
     bar.value = data.applied;
     bar.textContent = data.percent + "%";
     part("lines").textContent = data.lines;
-    part("created").textContent = data.created;
-    part("updated").textContent = data.updated;
-    part("unchanged").textContent = data.unchanged;
+    // Grouped like the server's figures (50,000), in Japanese as in English.
+    part("created").textContent = data.created.toLocaleString("en-US");
+    part("updated").textContent = data.updated.toLocaleString("en-US");
+    part("unchanged").textContent = data.unchanged.toLocaleString("en-US");
     var message = part("message");
     if (message.textContent !== data.message) { message.textContent = data.message; }
     box.dataset.state = data.state;

@@ -106,9 +106,9 @@ def test_the_progress_bar_moves_by_itself_and_ends_with_the_counts(app, admin_pa
     expect(page.locator("#import-progress")).to_have_attribute("data-state", "done", timeout=60_000)
     assert bar.evaluate("b => [b.max, b.value]") == [3000, 3000]
     expect(page.locator("[data-role=lines]")).to_have_text("3,000 行中 3,000 行")
-    expect(page.locator("[data-role=created]")).to_have_text("3000")
+    expect(page.locator("[data-role=created]")).to_have_text("3,000")
     expect(page.locator("[data-role=title]")).to_have_text("取り込みが完了しました")
-    expect(page.locator("[data-role=message]")).to_contain_text("新規 3000 件")
+    expect(page.locator("[data-role=message]")).to_contain_text("新規 3,000 件")
     expect(page.locator("[data-role=links]")).to_be_visible()
     screenshot(page, f"import-2-done-{size}")
     assert_no_horizontal_scroll(page)

@@ -131,7 +131,7 @@ def test_the_progress_page_shows_the_bar_the_lines_and_at_the_end_the_counts(app
     assert (data["state"], data["applied"], data["created"], data["updated"], data["unchanged"]) == \
         ("done", 1000, 1000, 0, 0)
     page = admin.get(f"/office/staff/import/{batch}/progress").get_data(as_text=True)
-    assert "The import is finished: 1000 created, 0 updated, 0 unchanged." in page
+    assert "The import is finished: 1,000 created, 0 updated, 0 unchanged." in page
     assert "http-equiv" not in page and 'data-role="links" hidden' not in page
     assert 'href="/office/staff"' in page
     assert counts(app) == (1000, 1000)

@@ -151,7 +151,7 @@ def test_fifty_thousand_lines_import_through_the_pages_with_rising_progress_and_
     assert applied == sorted(applied), "progress never goes backwards"
     assert any(0 < n < 50_000 for n in applied), f"no progress seen between start and end: {applied[:5]}…"
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
-    assert "50,000 of 50,000 lines" in page and "The import is finished: 50000 created" in page
+    assert "50,000 of 50,000 lines" in page and "The import is finished: 50,000 created" in page
     assert _count(app) == 50_000 + 4
     phases = {"upload_and_check": round(uploaded, 1), "preview": round(previewed - uploaded, 1),
               "confirm_request": round(confirmed - previewed, 1), "background_apply": round(total - confirmed, 1),
