@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_time, get_locale
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from .extensions import db
-from .navigation import office_nav
 from .localtime import TOKYO
+from .navigation import office_nav
 from .services import tokens
 
 LANG_COOKIE = "lang"
@@ -107,6 +115,11 @@ class _SchemeAwareSessions(SecureCookieSessionInterface):
         return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
 
 
+class UnstorableInput(BadRequest):
+    """A request value that no database here can keep; its description is written for people
+    and shown on the error page (other 400s, such as an expired CSRF token, are not)."""
+
+
 def configure(app: Flask) -> None:
     app.session_interface = _SchemeAwareSessions()
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
@@ -138,6 +151,17 @@ def configure(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL in a query or form value: PostgreSQL cannot store or even compare it (a 500
+        there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body."""
+        values = list(request.args.values())
+        if not request.path.startswith("/api/") and request.method == "POST":
+            values += list(request.form.values())
+        if any("\x00" in value for value in values):
+            raise UnstorableInput(_("A field holds a NUL character, which cannot be stored. "
+                                    "Remove it and send the form again."))
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         """Pages get a page that says what to do; anything under /api/ gets JSON."""
@@ -146,7 +170,8 @@ def configure(app: Flask) -> None:
 
             return api_http_error(error)
         db.session.rollback()
-        return render_template("errors/error.html", error=error), error.code
+        explanation = error.description if isinstance(error, UnstorableInput) else None
+        return render_template("errors/error.html", error=error, explanation=explanation), error.code
 
     configure_outage(app)
 
@@ -172,8 +197,6 @@ def configure_outage(app: Flask) -> None:
         except Exception:  # noqa: BLE001  (the connection may be gone; the pool discards it)
             pass
         current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=error)
-        from flask_babel import gettext as _
-
         message = _("The service cannot reach its database at the moment. Nothing was saved. "
                     "Please try again in a minute.")
         if request.path.startswith("/api/"):

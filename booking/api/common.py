@@ -75,7 +75,12 @@ def body(model: type[BaseModel]) -> BaseModel:
             _("Send a JSON object as the request body."),
             fields={"body": _("Expected a JSON object.")},
         )
-    refuse_individual_numbers(dict(_strings(data)))
+    strings = dict(_strings(data))
+    with_nul = {name: _("Remove the NUL character.") for name, text in strings.items() if "\x00" in text}
+    if with_nul:
+        # PostgreSQL cannot store NUL in text (and SQLite would keep it silently): refuse it here.
+        raise DomainError("invalid", _("Check the fields listed."), fields=with_nul)
+    refuse_individual_numbers(strings)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -284,6 +284,9 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         for column, value in values.items():
             if len(value) > MAX_LENGTH[column]:
                 problem(column, _l("Too long: at most %(n)s characters.", n=MAX_LENGTH[column]))
+            if "\x00" in value:
+                # PostgreSQL cannot store it; in a CSV it means a damaged or UTF-16 file.
+                problem(column, _l("This cell holds a NUL character: save the file again as CSV (UTF-8)."))
             if contains_individual_number(value):
                 problem(column, _l(
                     "This looks like an individual number (My Number), which may not be "

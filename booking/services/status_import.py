@@ -78,6 +78,10 @@ def read_table(data: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
         text = decode(data)
     except UnicodeDecodeError:
         raise _refusal([LineError(1, "", _l("Save the file as CSV (UTF-8 or Shift_JIS) or XLSX."))]) from None
+    if "\x00" in text:
+        # A UTF-16 or damaged file; PostgreSQL could not even look its staff numbers up.
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise _refusal([LineError(line, "", _l("Save the file as CSV (UTF-8 or Shift_JIS) or XLSX."))])
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     rows = list(reader)
     return _rows_with_header([(n, r) for n, r in enumerate(rows, start=1)])

@@ -111,3 +111,15 @@ def test_an_individual_number_in_the_file_is_refused(app, client, dept, login):
 def test_only_admins_import_the_survey(client, dept, login):
     login("chief", "A")
     assert client.get("/reports/status-import").status_code == 403
+
+
+def test_a_survey_file_with_a_nul_character_is_refused_with_its_line(app, client, dept, login):
+    # A UTF-16 or damaged file: PostgreSQL could not even look its staff numbers up.
+    login("admin")
+    before = _events(app)
+    text = "staff_number,dependent_name,card_status,status_date\n2001,,applied,\n30\x0001,,received,\n"
+    response = _upload(client, text.encode(), "survey.csv", card_status.today())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:300]
+    assert "<td>3</td><td></td>" in page  # the line with the NUL, no single column to blame
+    assert _events(app) == before
