@@ -24,3 +24,32 @@ def app_config(url: str, photo_dir: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
     }
+
+
+def pragma_switch(app, pragma: str):
+    """switch(True) runs ``pragma`` on every new SQLite connection of the app's engine (read-only,
+    capped size…), switch(False) stops; existing connections are dropped either way. A generator
+    for fixtures: it switches off at the end."""
+    from sqlalchemy import event
+
+    from booking.extensions import db
+
+    def on_connect(dbapi_connection, record):
+        dbapi_connection.execute(pragma)
+
+    with app.app_context():
+        engine = db.engine
+    state = {"on": False}
+
+    def switch(on: bool) -> None:
+        with app.app_context():
+            db.session.remove()
+            if on and not state["on"]:
+                event.listen(engine, "connect", on_connect)
+            if not on and state["on"]:
+                event.remove(engine, "connect", on_connect)
+            state["on"] = on
+            engine.dispose()
+
+    yield switch
+    switch(False)

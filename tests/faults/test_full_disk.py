@@ -15,13 +15,12 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from conftest_helpers import PG_URL, pragma_switch
+from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Campaign, Reservation, Slot
 from booking.services import invitations, organisation, slots
-
-from conftest_helpers import PG_URL
 
 #: Bookings tried before giving up on filling the database (it fills after a few dozen).
 MAX_BOOKINGS = 600
@@ -33,25 +32,7 @@ def disk_cap(app):
     if PG_URL:
         pytest.skip("SQLITE_FULL is an SQLite matter")
 
-    def cap(dbapi_connection, record):
-        dbapi_connection.execute("PRAGMA max_page_count = 1")  # cannot go below the size: caps it there
-
-    with app.app_context():
-        engine = db.engine
-    state = {"on": False}
-
-    def switch(on: bool) -> None:
-        with app.app_context():
-            db.session.remove()
-            if on and not state["on"]:
-                event.listen(engine, "connect", cap)
-            if not on and state["on"]:
-                event.remove(engine, "connect", cap)
-            state["on"] = on
-            engine.dispose()
-
-    yield switch
-    switch(False)
+    yield from pragma_switch(app, "PRAGMA max_page_count = 1")  # cannot go below the size: caps it there
 
 
 @pytest.fixture

@@ -13,12 +13,10 @@ import socket
 import threading
 
 import pytest
-from sqlalchemy import event
+from conftest_helpers import PG_URL, app_config, pragma_switch, requires_postgres
 
 from booking import create_app
 from booking.extensions import db
-
-from conftest_helpers import PG_URL, requires_postgres, app_config  # noqa: F401
 
 
 def book_api(client, world, headers):
@@ -40,25 +38,7 @@ def read_only(app):
     if PG_URL:
         pytest.skip("a read-only SQLite file is an SQLite matter")
 
-    def query_only(dbapi_connection, record):
-        dbapi_connection.execute("PRAGMA query_only = ON")
-
-    with app.app_context():
-        engine = db.engine
-    state = {"on": False}
-
-    def switch(on: bool) -> None:
-        with app.app_context():
-            db.session.remove()
-            if on and not state["on"]:
-                event.listen(engine, "connect", query_only)
-            if not on and state["on"]:
-                event.remove(engine, "connect", query_only)
-            state["on"] = on
-            engine.dispose()
-
-    yield switch
-    switch(False)
+    yield from pragma_switch(app, "PRAGMA query_only = ON")
 
 
 def test_a_booking_on_a_read_only_sqlite_database_is_a_503_json_under_the_api(client, world, admin_headers, read_only):
