@@ -124,9 +124,9 @@ def insert_reservation(
                 statement, [{**values, "code": tokens.random_code(6)}]
             ).one_or_none()
     except IntegrityError:
-        # A concurrent booking by the same person won the partial unique index
-        # (possible on PostgreSQL, where no lock serialises the two). The
-        # transaction is dead, so undo it here and report the winner.
+        # The person already holds a booking in this campaign (or a concurrent one
+        # of theirs just committed): the partial unique index refused this one.
+        # The transaction is dead, so undo it here and report the booking they hold.
         db.session.rollback()
         winner = active_reservation(staff.id, campaign_id)
         if winner is None:
