@@ -86,11 +86,15 @@ def test_manage_and_invitation_tokens_are_128_bits_and_reveal_no_id(sec):
         assert _bits(token) >= 128
         assert re.fullmatch(r"[A-Za-z0-9_-]{22,}", token)
         reservation_id, staff_id = sec.ids[f"reservation_{key}"], sec.ids[key]
-        # No id in the token, in plain text or in its decoded bytes (the token is an HMAC, not an encoding).
+        # No id in the token, in plain text or at the start of its decoded bytes (the token is an
+        # HMAC, not an encoding). A one- or two-digit id, or a one-byte one, turns up in 16 random
+        # bytes by chance (about 1 run in 100 failed on that): only longer ones can be checked.
         raw = base64.urlsafe_b64decode(token + "==")
         for value in (reservation_id, staff_id):
-            assert str(value) not in token or len(str(value)) == 1
-            assert value.to_bytes(4, "big").lstrip(b"\0") not in raw[:2]
+            if value >= 100:
+                assert str(value) not in token
+            if value >= 256:
+                assert value.to_bytes(4, "big").lstrip(b"\0") not in raw[:2]
         assert sec.qr[key].rsplit("/", 1)[-1] == token
         assert sec.codes[key] not in sec.qr[key]
     for link, _code, number in sec.invitation.values():
