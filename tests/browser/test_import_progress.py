@@ -6,17 +6,16 @@ Screenshots go to test-artifacts/import-*.png for a person to look at.
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Unit
-from booking.services import import_jobs, organisation
+from booking.services import organisation
 from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
 from tests.office.conftest import PASSWORD, Office
+from tests.office.import_steps import Gate
 
 pytestmark = pytest.mark.browser
 
@@ -27,21 +26,6 @@ def staff_file(count: int, unit=lambda n: "A" if n % 2 else "B") -> bytes:
     lines = [HEADER] + [f"{800_000 + n},消防,{n}郎,ショウボウ,タロウ,{unit(n)},{n % 3 + 1}部,,,none"
                         for n in range(count)]
     return ("\r\n".join(lines) + "\r\n").encode("cp932")
-
-
-class Gate:
-    """Holds the background import after a chunk, with no transaction open, until released."""
-
-    def __init__(self, monkeypatch, after: int):
-        self.after, self.chunks = after, 0
-        self.reached, self.go = threading.Event(), threading.Event()
-        monkeypatch.setattr(import_jobs, "between_chunks", self._between)
-
-    def _between(self):
-        self.chunks += 1
-        if self.chunks == self.after:
-            self.reached.set()
-            assert self.go.wait(120)
 
 
 @pytest.fixture

@@ -93,6 +93,17 @@ def workers_of(master: int) -> set[int]:
     return {int(pid) for pid in children.read_text().split()} if children.exists() else set()
 
 
+def stop_server(server: subprocess.Popen, log) -> None:
+    """Stop gunicorn gracefully (SIGTERM), or kill it after 15 s, and close its log."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -164,13 +175,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
         assert results["created"] > 0 and sum(results.values()) == STAFF
         assert set(results) <= {"created", "refused", "cut"}, (results, (tmp_path / "gunicorn.log").read_text()[-2000:])
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        stop_server(server, log)
 
     checked = subprocess.run([str(VENV_BIN / "flask"), "--app", "booking", "check"], cwd=ROOT,
                              env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)

@@ -22,7 +22,7 @@ from booking import create_app
 from booking.extensions import db
 
 from conftest_helpers import app_config
-from test_kill_worker import ROOT, VENV_BIN, fresh_database, free_port, wait_for, workers_of
+from test_kill_worker import ROOT, VENV_BIN, fresh_database, free_port, stop_server, wait_for, workers_of
 
 pytestmark = pytest.mark.slow
 
@@ -124,13 +124,7 @@ def test_kill_9_of_the_worker_mid_import_resumes_and_applies_every_line_once(tmp
         wait_for(lambda: (look() or {}).get("finished", False), 180, "the import to be resumed and finish")
         time.sleep(0.1)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        stop_server(server, log)
 
     final = answers[-1]
     print(f"killed at {killed_at} lines applied; {len(answers)} looks; resumed: "

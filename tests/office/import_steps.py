@@ -1,7 +1,10 @@
 """Following a confirmed staff import to its end through the JSON progress endpoint (tests only)."""
 from __future__ import annotations
 
+import threading
 import time
+
+from booking.services import import_jobs
 
 #: How long a test waits for a background import before failing (a bound on a hang, not a timing test).
 WAIT_SECONDS = 300
@@ -30,3 +33,21 @@ def wait_for_import(client, batch_id: str, *, seen: list | None = None) -> dict:
             return data
         assert time.monotonic() < deadline, f"the import did not finish: {data}"
         time.sleep(0.05)
+
+
+class Gate:
+    """Holds the background import after a given chunk until released (between chunks: no transaction open)."""
+
+    def __init__(self, monkeypatch, after: int = 1):
+        self.after, self.chunks = after, 0
+        self.reached, self.go = threading.Event(), threading.Event()
+        monkeypatch.setattr(import_jobs, "between_chunks", self._between)
+
+    def _between(self):
+        self.chunks += 1
+        if self.chunks == self.after:
+            self.reached.set()
+            assert self.go.wait(120), "the test never released the import"
+
+    def wait(self):
+        assert self.reached.wait(120), "the import never reached the gate"

@@ -20,7 +20,7 @@ from booking.localtime import utcnow
 from booking.models import AuditEvent, Reservation, Staff, StaffImportBatch, Unit
 from booking.services import accounts, import_jobs, organisation
 from tests.office.conftest import PASSWORD, sign_in
-from tests.office.import_steps import poll, wait_for_import
+from tests.office.import_steps import Gate, poll, wait_for_import
 
 HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,card_status"
 
@@ -70,24 +70,6 @@ def admin(client, office, login):
 def small_chunks(app):
     app.config["STAFF_IMPORT_CHUNK_LINES"] = 200
     return 200
-
-
-class Gate:
-    """Holds the job after a given chunk until released (between chunks: no transaction open)."""
-
-    def __init__(self, monkeypatch, after: int = 1):
-        self.after, self.chunks = after, 0
-        self.reached, self.go = threading.Event(), threading.Event()
-        monkeypatch.setattr(import_jobs, "between_chunks", self._between)
-
-    def _between(self):
-        self.chunks += 1
-        if self.chunks == self.after:
-            self.reached.set()
-            assert self.go.wait(120), "the test never released the import"
-
-    def wait(self):
-        assert self.reached.wait(120), "the import never reached the gate"
 
 
 def die_after(monkeypatch, app, chunks: int):
