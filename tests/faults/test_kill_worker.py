@@ -93,6 +93,15 @@ def workers_of(master: int) -> set[int]:
     return {int(pid) for pid in children.read_text().split()} if children.exists() else set()
 
 
+def start_gunicorn(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, object]:
+    """gunicorn with the repository's gunicorn.conf.py, logging to tmp_path; stop it with stop_server."""
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed by stop_server)
+    server = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "booking:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return server, log
+
+
 def stop_server(server: subprocess.Popen, log) -> None:
     """Stop gunicorn gracefully (SIGTERM), or kill it after 15 s, and close its log."""
     server.send_signal(signal.SIGTERM)
@@ -121,10 +130,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "kill9-secret", "PHOTO_DIR": photo_dir,
            "WEB_WORKERS": "2", "BIND": f"127.0.0.1:{port}"}
     env.pop("REDIS_URL", None)
-    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed in finally)
-    server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "booking:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server, log = start_gunicorn(tmp_path, env)
     base = f"http://127.0.0.1:{port}"
     try:
         def up() -> bool:

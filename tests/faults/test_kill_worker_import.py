@@ -22,7 +22,8 @@ from booking import create_app
 from booking.extensions import db
 
 from conftest_helpers import app_config
-from test_kill_worker import ROOT, VENV_BIN, fresh_database, free_port, stop_server, wait_for, workers_of
+from test_kill_worker import (
+    ROOT, VENV_BIN, fresh_database, free_port, start_gunicorn, stop_server, wait_for, workers_of)
 
 pytestmark = pytest.mark.slow
 
@@ -73,10 +74,7 @@ def test_kill_9_of_the_worker_mid_import_resumes_and_applies_every_line_once(tmp
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "kill9-import-secret", "PHOTO_DIR": photo_dir,
            "WEB_WORKERS": "1", "BIND": f"127.0.0.1:{port}", "STAFF_IMPORT_STALE_SECONDS": str(STALE_SECONDS)}
     env.pop("REDIS_URL", None)
-    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed in finally)
-    server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "booking:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server, log = start_gunicorn(tmp_path, env)
     base = f"http://127.0.0.1:{port}"
     answers: list[dict] = []
     try:
