@@ -166,10 +166,14 @@ def test_the_desk_reads_the_qr_from_the_camera_checks_in_and_takes_the_photo(app
     screenshot(page, "desk-photo-camera-1024")
     page.click("[data-capture-shoot]")
     page.wait_for_selector(f'img[data-photo-img="{staff_check_in}"]:not([hidden])', timeout=15000)
-    # Shown first, then loaded: wait for the picture itself before measuring it.
-    photo = f"document.querySelector('img[data-photo-img=\"{staff_check_in}\"]')"
-    page.wait_for_function(f"{photo}.complete && {photo}.naturalWidth > 0", timeout=15000)
-    assert page.evaluate(f"{photo}.naturalWidth") == 560
+    # Shown first, then loaded: wait for the picture itself before measuring it. A function,
+    # not an expression: Playwright evals expressions in the page, which our CSP forbids.
+    selector = f'img[data-photo-img="{staff_check_in}"]'
+    page.wait_for_function(
+        "(selector) => { const img = document.querySelector(selector); return img.complete && img.naturalWidth > 0; }",
+        arg=selector, timeout=15000,
+    )
+    assert page.locator(selector).evaluate("img => img.naturalWidth") == 560
 
     with app.app_context():
         photo = db.session.scalar(select(Photo).where(Photo.check_in_id == staff_check_in))
