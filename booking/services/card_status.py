@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..localtime import TOKYO, utcnow
@@ -97,19 +97,44 @@ class Timeline:
         return self.statuses[index - 1] if index else (self.first_from or "none")
 
 
+def person_key(person: Person) -> tuple[str, int]:
+    """("staff", id) or ("dependent", id): how the timelines of many people are keyed."""
+    return ("staff" if isinstance(person, Staff) else "dependent", person.id)
+
+
 def _events_for(person: Person) -> list[CardStatusEvent]:
-    column = CardStatusEvent.staff_id if isinstance(person, Staff) else CardStatusEvent.dependent_id
-    return list(db.session.scalars(
-        select(CardStatusEvent).where(column == person.id)
-        .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
-    ))
+    return _events_for_many([person])[person_key(person)]
+
+
+def _events_for_many(people: list[Person]) -> dict[tuple[str, int], list[CardStatusEvent]]:
+    """Each person's events, sorted by (effective date, id), in one query per 500 people."""
+    found: dict[tuple[str, int], list[CardStatusEvent]] = {person_key(p): [] for p in people}
+    for kind, column in (("staff", CardStatusEvent.staff_id), ("dependent", CardStatusEvent.dependent_id)):
+        ids = [pid for k, pid in found if k == kind]
+        for start in range(0, len(ids), 500):
+            for event in db.session.scalars(
+                select(CardStatusEvent).where(column.in_(ids[start:start + 500]))
+                .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
+            ):
+                found[(kind, event.staff_id if kind == "staff" else event.dependent_id)].append(event)
+    return found
+
+
+def _timeline(person: Person, events: list[CardStatusEvent]) -> Timeline:
+    timeline = Timeline(person.card_status, person.card_status_on)
+    for event in events:
+        timeline.add(event.effective_on, event.from_status, event.to_status)
+    return timeline.close(today())
 
 
 def timeline_of(person: Person) -> Timeline:
-    timeline = Timeline(person.card_status, person.card_status_on)
-    for event in _events_for(person):
-        timeline.add(event.effective_on, event.from_status, event.to_status)
-    return timeline.close(today())
+    return _timeline(person, _events_for(person))
+
+
+def timelines_of(people: list[Person]) -> dict[tuple[str, int], Timeline]:
+    """The timelines of many people (an import's), keyed like ``("staff", id)``, in few queries."""
+    events = _events_for_many(people)
+    return {person_key(p): _timeline(p, events[person_key(p)]) for p in people}
 
 
 def history(person: Person) -> list[CardStatusEvent]:
@@ -135,6 +160,35 @@ def record_change(
     then shows the status of the latest change. A same-status edit with another
     date corrects the date of the latest change instead of adding one.
     """
+    values = _record(person, _events_for(person), to_status, on, source=source, user=user)
+    event = None if values is None else CardStatusEvent(**values)
+    if event is not None:
+        db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_changes(changes: list[tuple[Person, str, date | None]], *, source: str,
+                   user: User | None = None) -> int:
+    """``record_change`` for many people at once (imports): their histories read in a few
+    queries and the new events inserted by one executemany (as rows, not objects: the ORM
+    would insert them one by one to learn their ids). Each person appears at most once.
+    Returns how many events were recorded."""
+    events = _events_for_many([person for person, _status, _on in changes])
+    rows = [
+        values for person, to_status, on in changes
+        if (values := _record(person, events[person_key(person)], to_status, on, source=source, user=user))
+    ]
+    if rows:
+        db.session.execute(insert(CardStatusEvent), rows)
+    db.session.flush()
+    return len(rows)
+
+
+def _record(person: Person, events: list[CardStatusEvent], to_status: str, on: date | None, *,
+            source: str, user: User | None) -> dict | None:
+    """The new event's columns, worked out against the person's events (sorted by effective
+    date and id), with the person's row updated; None when nothing changes. Writes nothing."""
     if to_status not in CARD_STATUSES:
         raise DomainError("invalid", _l("Check the highlighted fields."),
                           fields={"card_status": _l("Use none, applied or received.")})
@@ -142,31 +196,28 @@ def record_change(
     if on > today():
         raise DomainError("invalid", _l("Check the highlighted fields."),
                           fields={"card_status_on": _l("The date cannot be in the future.")})
-    timeline = timeline_of(person)
-    before = timeline.on(on)
+    before = _timeline(person, events).on(on)
     if before == to_status:
         if source == "edit" and person.card_status == to_status and person.card_status_on != on:
-            _correct_latest_date(person, to_status, on)
+            _correct_latest_date(person, events, to_status, on)
         return None
-    event = CardStatusEvent(
-        from_status=before,
-        to_status=to_status,
-        effective_on=on,
-        source=source,
-        user_id=user.id if user else None,
-        recorded_at=utcnow(),
-    )
-    if isinstance(person, Staff):
-        event.staff_id = person.id
+    kind, person_id = person_key(person)
+    # The row shows the latest change by (effective date, id): the new event gets the
+    # highest id, so it is the latest unless an existing one is dated after it.
+    if events and events[-1].effective_on > on:
+        person.card_status, person.card_status_on = events[-1].to_status, events[-1].effective_on
     else:
-        event.dependent_id = person.id
-    db.session.add(event)
-    db.session.flush()
-    latest = _events_for(person)[-1]
-    person.card_status = latest.to_status
-    person.card_status_on = latest.effective_on
-    db.session.flush()
-    return event
+        person.card_status, person.card_status_on = to_status, on
+    return {
+        "staff_id": person_id if kind == "staff" else None,
+        "dependent_id": person_id if kind == "dependent" else None,
+        "from_status": before,
+        "to_status": to_status,
+        "effective_on": on,
+        "source": source,
+        "user_id": user.id if user else None,
+        "recorded_at": utcnow(),
+    }
 
 
 def record_application(person: Person, *, on: date | None = None, source: str = "desk",
@@ -177,12 +228,10 @@ def record_application(person: Person, *, on: date | None = None, source: str = 
     return record_change(person, "applied", on=on, source=source, user=user)
 
 
-def _correct_latest_date(person: Person, status: str, on: date) -> None:
-    events = _events_for(person)
+def _correct_latest_date(person: Person, events: list[CardStatusEvent], status: str, on: date) -> None:
     if events and events[-1].to_status == status and (len(events) == 1 or events[-2].effective_on <= on):
         events[-1].effective_on = on
     person.card_status_on = on
-    db.session.flush()
 
 
 # --- reasons for not applying --------------------------------------------------------------

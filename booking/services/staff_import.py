@@ -22,17 +22,25 @@ import re
 import secrets
 import unicodedata
 import zipfile
-from types import SimpleNamespace
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import CARD_STATUSES, Staff, StaffImportBatch, Unit, User, kana_key, katakana
+from ..models import (
+    CARD_STATUSES,
+    Staff,
+    StaffImportBatch,
+    Unit,
+    User,
+    kana_key,
+    katakana,
+)
 from . import card_status, invitations, tokens
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number
@@ -417,16 +425,17 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
     by_number = {v["staff_number"]: v for _, v in rows}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     existing = _existing_staff([c.staff_number for c in plan.updated])
+    status_changes = []
     for change in plan.updated:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
         for column in UPDATABLE:
             if column == "card_status":
                 # A dated card status event, so rates as of past days stay right (issue 5).
-                card_status.record_change(staff, values[column], source="import")
+                status_changes.append((staff, values[column], None))
                 continue
             setattr(staff, column, values[column])
-    db.session.flush()
+    card_status.record_changes(status_changes, source="import")
     if plan.created:
         _create(plan, by_number, units)
     return ImportResult(created=len(plan.created), updated=len(plan.updated), unchanged=plan.unchanged)

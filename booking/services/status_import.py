@@ -92,7 +92,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+    except Exception:  # noqa: BLE001  (openpyxl raises many kinds for a file that is not a workbook)
         raise _refusal([LineError(1, "", _l("This is not an XLSX workbook that can be read."))]) from None
     sheet = workbook.worksheets[0]
     rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
@@ -141,6 +141,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
     } if numbers else {}
     today = card_status.today()
     seen: dict[tuple, int] = {}
+    resolved: list[tuple[int, Staff | Dependent, Staff, str, date]] = []
     for line, values in table:
         errors_before = len(result.errors)
         for column, value in values.items():
@@ -178,27 +179,29 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
                 person = matches[0]
         if len(result.errors) > errors_before or person is None or status is None:
             continue
-        key = (type(person).__name__, person.id)
+        key = card_status.person_key(person)
         if key in seen:
             result.errors.append(LineError(line, "staff_number", _l(
                 "This person already appears on line %(line)s.", line=seen[key])))
             continue
         seen[key] = line
-        before = card_status.timeline_of(person).on(on)
+        resolved.append((line, person, staff, status, on))
+    if result.errors:
+        result.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else 0))
+        raise _refusal(result.errors)
+    # Everyone's history at once: one query per person made a 3,000-line file take seconds.
+    timelines = card_status.timelines_of([person for _line, person, _staff, _status, _on in resolved])
+    for line, person, staff, status, on in resolved:
+        before = timelines[card_status.person_key(person)].on(on)
         if before == status:
             result.unchanged += 1
         else:
             result.changes.append(Change(line, person, staff, before, status, on))
-    if result.errors:
-        result.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else 0))
-        raise _refusal(result.errors)
     return result
 
 
 def apply(data: bytes, filename: str, *, survey_date: date, user: User | None = None) -> Preview:
     """Check the whole file again (it may have changed since the preview) and record every change."""
     result = preview(data, filename, survey_date=survey_date)
-    for change in sorted(result.changes, key=lambda c: c.on):
-        card_status.record_change(change.person, change.after, on=change.on, source="import", user=user)
-    db.session.flush()
+    card_status.record_changes([(c.person, c.after, c.on) for c in result.changes], source="import", user=user)
     return result

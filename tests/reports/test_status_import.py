@@ -7,11 +7,11 @@ import re
 from datetime import timedelta
 
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from booking.extensions import db
 from booking.models import CardStatusEvent, Dependent, Staff
-from booking.services import card_status
+from booking.services import card_status, organisation
 
 
 def _upload(client, data: bytes, name: str, survey_date):
@@ -123,3 +123,49 @@ def test_a_survey_file_with_a_nul_character_is_refused_with_its_line(app, client
     assert response.status_code == 422, page[:300]
     assert "<td>3</td><td></td>" in page  # the line with the NUL, no single column to blame
     assert _events(app) == before
+
+
+def test_a_large_survey_is_read_and_written_in_a_few_statements_whatever_its_length(app, client, dept, login):
+    """Hundreds of lines, each person's history consulted: the statements do not grow with the
+    lines (one query per person made a department's survey take seconds), and a change dated
+    before a person's latest one is slotted into the history without changing their row."""
+    login("admin")
+    today = card_status.today()
+    with app.test_request_context():
+        unit = organisation.unit_by_code("B")
+        for n in range(300):
+            staff = organisation.add_staff(staff_number=str(70000 + n), family_name="消防", given_name=str(n),
+                                           family_name_kana="ショウボウ", given_name_kana="タロウ", unit=unit)
+            if n % 3 == 0:  # a history that the import has to respect
+                db.session.flush()
+                card_status.record_change(staff, "received", on=today - timedelta(days=2), source="edit")
+        db.session.commit()
+    early = today - timedelta(days=20)
+    text = "staff_number,card_status,status_date\n" + "".join(
+        f"{70000 + n},applied,{early}\n" for n in range(300))
+    fields = _payload(_upload(client, text.encode(), "survey.csv", today).get_data(as_text=True))
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.post("/reports/status-import/confirm", data=fields)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 302
+    assert len(statements) < 40, f"{len(statements)} statements for 300 lines"
+
+    with app.app_context():
+        rows = {s.staff_number: (s.card_status, s.card_status_on) for s in db.session.scalars(
+            select(Staff).where(Staff.staff_number.like("7____")))}
+        assert rows["70000"] == ("received", today - timedelta(days=2))  # the later change stays latest
+        assert rows["70001"] == ("applied", early)
+        assert len(rows) == 300
+        assert db.session.scalar(select(func.count()).select_from(CardStatusEvent).where(
+            CardStatusEvent.source == "import")) == 300
+        staff = db.session.scalar(select(Staff).where(Staff.staff_number == "70000"))
+        timeline = card_status.timeline_of(staff)
+        assert [timeline.on(early - timedelta(days=1)), timeline.on(early), timeline.on(today)] == [
+            "none", "applied", "received"]
