@@ -38,20 +38,31 @@ def register(endpoint: str, label, roles: tuple[str, ...], order: int = 50, *, s
         _ITEMS.append(NavItem(endpoint, label, roles, order, section))
 
 
+def _stands_for(url: str, path: str) -> bool:
+    """Whether the page at ``path`` lies under the menu entry at ``url`` (/office/staff covers
+    /office/staff/12, not /office/staffing)."""
+    return path == url or path.startswith(url.rstrip("/") + "/")
+
+
 def office_nav() -> list[dict]:
     """The sections with the entries the signed-in user may open, the current one marked.
 
-    A section holding a single entry for this user is shown as that entry alone.
+    The current entry is the one whose address is the longest start of this page's, so a
+    staff member's page marks "Staff" and a session's edit page "Campaigns". A section
+    holding a single entry for this user is shown as that entry alone.
     """
     if not current_user.is_authenticated:
         return []
+    visible = [
+        (item, url_for(item.endpoint)) for item in sorted(_ITEMS, key=lambda i: i.order)
+        if current_user.role in item.roles
+    ]
+    under = [url for _item, url in visible if _stands_for(url, request.path)]
+    current = max(under, key=len) if under else None
     sections = []
     for key, label in SECTIONS.items():
-        items = [
-            {"url": url_for(item.endpoint), "label": str(item.label), "active": request.endpoint == item.endpoint}
-            for item in sorted(_ITEMS, key=lambda i: i.order)
-            if item.section == key and current_user.role in item.roles
-        ]
+        items = [{"url": url, "label": str(item.label), "active": url == current}
+                 for item, url in visible if item.section == key]
         if items:
             sections.append({"key": key, "label": str(label), "items": items,
                              "active": any(i["active"] for i in items)})
