@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from .extensions import db
 from .models import ROLES
@@ -22,17 +23,25 @@ def register(app: Flask) -> None:
     app.cli.add_command(purge_photos)
     app.cli.add_command(mark_no_shows)
     # Faults and personal data (issue 7): flask check / backup / restore / purge-personal-data.
-    from .operations import backup_command, check_command, purge_personal_data, restore_command
+    from .operations import (
+        backup_command,
+        check_command,
+        purge_personal_data,
+        restore_command,
+    )
 
     for command in (check_command, backup_command, restore_command, purge_personal_data):
         app.cli.add_command(command)
 
 
-def _fail(error: DomainError) -> None:
-    # On a terminal there are no highlighted fields: say what is wrong with each option.
-    if error.fields:
-        raise click.ClickException(" ".join(str(text) for text in error.fields.values()))
-    raise click.ClickException(str(error.message))
+def fail(error: DomainError) -> None:
+    """Stop a command with the domain's message, in English like the rest of the commands'
+    output (outside a request the messages would take the default locale, Japanese)."""
+    with force_locale("en"):
+        # On a terminal there are no highlighted fields: say what is wrong with each option.
+        if error.fields:
+            raise click.ClickException(" ".join(str(text) for text in error.fields.values()))
+        raise click.ClickException(str(error.message))
 
 
 @click.command("create-api-token")
@@ -47,7 +56,7 @@ def create_api_token(username: str, role: str, unit_code: str | None) -> None:
         token = accounts.issue_api_token(user)
     except DomainError as error:
         db.session.rollback()
-        _fail(error)
+        fail(error)
     db.session.commit()
     click.echo(f"API token for {username} ({role}):")
     click.echo(token)
@@ -67,7 +76,7 @@ def revoke_api_token(username: str | None, token: str | None) -> None:
         count = accounts.revoke_api_tokens(username=username, token=token)
     except DomainError as error:
         db.session.rollback()
-        _fail(error)
+        fail(error)
     audit.record("api_token.revoke", actor="cli", target_type="user", username=username or "", count=count)
     db.session.commit()
     click.echo(f"Revoked {count} API token(s).")
@@ -89,7 +98,7 @@ def create_user(username: str, role: str, unit_code: str | None, password: str) 
         user = accounts.ensure_user(username, role, unit_code=unit_code, password=password)
     except DomainError as error:
         db.session.rollback()
-        _fail(error)
+        fail(error)
     # User changes are audited whichever way they are made (issue 3).
     audit.record("user.cli", actor="cli", target_type="user", target_id=user.id, username=username, role=role)
     db.session.commit()
@@ -108,12 +117,12 @@ def seed_demo(staff_count: int) -> None:
             summary = seed(staff_count=staff_count)
         except DomainError as error:
             db.session.rollback()
-            _fail(error)
+            fail(error)
         db.session.commit()
         click.echo(summary)
 
 
-from flask.cli import with_appcontext  # noqa: E402  (issue 5's command needs the app context under the test runner)
+from flask.cli import with_appcontext
 
 
 @click.command("snapshot")

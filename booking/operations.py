@@ -4,19 +4,16 @@ Registered by booking/cli.py; docs/operations.md tells an operator when to run e
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .cli import fail
 from .extensions import db
 from .services.errors import DomainError
-
-
-def _fail(error: DomainError) -> None:
-    raise click.ClickException(str(error.message))
 
 
 @click.command("check")
@@ -53,7 +50,7 @@ def backup_command(path: Path) -> None:
     try:
         result = backup.backup(path)
     except DomainError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"Backup written to {result.path}: {result.counts.get('reservations', 0)} reservations, "
                f"{result.photos} photos, secret key {'included' if result.secret_key else 'not in a file'}.")
     for name in result.missing_photos:
@@ -71,7 +68,7 @@ def restore_command(path: Path, force: bool) -> None:
     try:
         result = backup.restore(path, force=force)
     except DomainError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"Restored {result.counts.get('reservations', 0)} reservations and {result.photos} photos"
                f"{' and the secret key' if result.secret_key else ''}. Run `flask --app booking check` "
                "and `flask --app booking db upgrade`, then start the app.")
@@ -89,7 +86,7 @@ def purge_personal_data(dry_run: bool, campaign_id: int | None, yes: bool, now_t
     from .models import Campaign
     from .services import retention
 
-    now = datetime.fromisoformat(now_text).astimezone(timezone.utc) if now_text else datetime.now(timezone.utc)
+    now = datetime.fromisoformat(now_text).astimezone(UTC) if now_text else datetime.now(UTC)
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_an_unknown_unit_fails_clearly_and_creates_nobody(app, runner, world):
     assert last_line(result.output).startswith("Error:")
     assert "NOPE" in last_line(result.output)
     assert "highlighted" not in result.output
+    # In English like the commands' other output, not in the default (Japanese) locale.
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", result.output), result.output
     with app.app_context():
         assert db.session.scalar(db.select(User).where(User.username == "ghost")) is None
 
