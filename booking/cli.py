@@ -122,9 +122,6 @@ def seed_demo(staff_count: int) -> None:
         click.echo(summary)
 
 
-from flask.cli import with_appcontext
-
-
 @click.command("snapshot")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Day the counts are as of (default today); its month gets the snapshot.")
