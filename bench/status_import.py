@@ -16,11 +16,11 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import event
+from staff_import import fresh_schema, make_app
 
 from booking.extensions import db
 from booking.models import Staff
 from booking.services import card_status, organisation, status_import
-from staff_import import fresh_schema, make_app
 
 
 def main(lines: int, url: str) -> None:

@@ -7,7 +7,7 @@ alternating between the booker's form and the API. Only failures are counted
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
 
@@ -47,5 +47,5 @@ def retry_at() -> datetime | None:
     if current is None or not current.breached or not current.reset_at:
         return None
     # reset_at is rounded up to the next whole second: never say more than one window.
-    latest = datetime.now(timezone.utc) + timedelta(seconds=current.limit.get_expiry())
-    return min(datetime.fromtimestamp(current.reset_at, timezone.utc), latest)
+    latest = datetime.now(UTC) + timedelta(seconds=current.limit.get_expiry())
+    return min(datetime.fromtimestamp(current.reset_at, UTC), latest)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -155,7 +155,7 @@ class World:
 
     def __init__(self, app):
         self.app = app
-        today = datetime.now(timezone.utc).astimezone(TOKYO).date()
+        today = datetime.now(UTC).astimezone(TOKYO).date()
         self.session_day = today + timedelta(days=7)
         with app.test_request_context(base_url="http://localhost"):
             hq = organisation.create_unit("HQ", "消防本部")
@@ -163,7 +163,7 @@ class World:
             venue = organisation.create_venue("中央消防署 会議室", "福島市天神町11-28", unit_code="A")
             campaign = organisation.create_campaign(
                 "出張申請",
-                datetime.now(timezone.utc) - timedelta(days=1),
+                datetime.now(UTC) - timedelta(days=1),
                 tokyo(self.session_day, 23),
                 published=True,
                 what_to_bring="本人確認書類",

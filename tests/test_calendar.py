@@ -1,7 +1,7 @@
 """The calendar file behind ics_url (RFC 5545), read by two independent parsers."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -95,7 +95,7 @@ def test_the_event_is_at_the_slot_in_tokyo_with_its_time_zone(client, world, boo
 def test_dtstamp_is_an_instant_in_utc(client, booked):
     stamp = event_of(fetch(client, booked)).decoded("DTSTAMP")
     assert stamp.utcoffset() == timedelta(0)
-    assert abs(stamp - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(stamp - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 def test_location_names_the_venue_and_its_address(client, booked):

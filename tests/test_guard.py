@@ -7,7 +7,11 @@ import random
 import pytest
 
 from booking.services.errors import DomainError
-from booking.services.guard import contains_individual_number, is_individual_number, refuse_individual_numbers
+from booking.services.guard import (
+    contains_individual_number,
+    is_individual_number,
+    refuse_individual_numbers,
+)
 
 
 def check_digit(eleven: str) -> str:

@@ -3,6 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import errors, setup, booking, openapi  # noqa: E402,F401  (views register on bp)
-from . import desk  # noqa: E402,F401
-from . import reports  # noqa: E402,F401  (rosters and reports, issue 5)
+# The view modules register on bp when imported: errors, bootstrap (setup), booking and its
+# OpenAPI document, the desk, rosters and reports (issue 5).
+from . import booking, desk, errors, openapi, reports, setup  # noqa: F401

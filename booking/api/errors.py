@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import jsonify
 from flask_babel import gettext as _
@@ -12,7 +12,6 @@ from ..extensions import db
 from ..services.errors import DomainError
 from ..web import status_for
 from . import bp
-
 
 
 def error_response(code: str, message, status: int | None = None, *, fields=None, **extra):
@@ -53,7 +52,7 @@ def http_error(error: HTTPException):
 
         until = retry_at()
         if until is not None:
-            retry = max(1, math.ceil((until - datetime.now(timezone.utc)).total_seconds()))
+            retry = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
             message = _("Too many attempts. Try again after %(time)s (in about %(minutes)s minutes).",
                         time=clock(until), minutes=max(1, -(-retry // 60)))
             extra["retry_at"] = until.isoformat()

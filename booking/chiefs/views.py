@@ -17,7 +17,14 @@ from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Staff, Unit, Venue
-from ..services import audit, calendar_feed, card_status, invitations, report_files, reports
+from ..services import (
+    audit,
+    calendar_feed,
+    card_status,
+    invitations,
+    report_files,
+    reports,
+)
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from . import bp

@@ -26,7 +26,15 @@ from ..services.errors import DomainError
 from ..web import status_for
 from . import bp
 from .board import STATUS_LABELS, board
-from .forms import ButtonForm, CheckInForm, FindForm, PhotoForm, RetentionForm, WalkInForm, WalkInSearchForm
+from .forms import (
+    ButtonForm,
+    CheckInForm,
+    FindForm,
+    PhotoForm,
+    RetentionForm,
+    WalkInForm,
+    WalkInSearchForm,
+)
 
 DESK_ROLES = ("clerk", "admin")
 

@@ -2,12 +2,23 @@
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User
-from .reservations import ACTIVE_STATUSES, CHANNELS, CheckIn, Photo, Reservation, ReservationPerson
-from .types import UTCDateTime, utcnow
+from .reservations import (
+    ACTIVE_STATUSES,
+    CHANNELS,
+    CheckIn,
+    Photo,
+    Reservation,
+    ReservationPerson,
+)
 from .status import (  # noqa: E402
-    NON_APPLICATION_REASONS, STATUS_SOURCES, CalendarFeed, CardStatusEvent, NonApplicationReason,
+    NON_APPLICATION_REASONS,
+    STATUS_SOURCES,
+    CalendarFeed,
+    CardStatusEvent,
+    NonApplicationReason,
     StatusSnapshot,
 )
+from .types import UTCDateTime, utcnow
 
 __all__ = [
     "ACTIVE_STATUSES", "CARD_STATUSES", "CHANNELS", "ROLES",

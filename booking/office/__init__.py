@@ -3,7 +3,17 @@ from flask import Blueprint
 
 bp = Blueprint("office", __name__)
 
-from . import common  # noqa: E402,F401  (the blueprint's error handler)
-from . import accounts, audit_log, campaigns, imports, phone, staff, units  # noqa: E402,F401
-from . import duty  # noqa: E402,F401  (duty calendars and coverage, issue 8)
-from . import disclosure  # noqa: E402,F401  (personal data: disclosure, erasure, retention, issue 7)
+# The view modules register on bp when imported: common holds the blueprint's error handler,
+# duty the duty calendars and coverage (issue 8), disclosure personal data (issue 7).
+from . import (  # noqa: F401
+    accounts,
+    audit_log,
+    campaigns,
+    common,
+    disclosure,
+    duty,
+    imports,
+    phone,
+    staff,
+    units,
+)

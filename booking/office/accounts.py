@@ -1,7 +1,7 @@
 """Signing in and out, and the admin's user management."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,9 +16,15 @@ from ..services import accounts, users
 from ..services.errors import DomainError
 from ..web import clock
 from . import bp
-from .forms import opts
 from .common import record, refused, remote_addr
-from .forms import ConfirmForm, LoginForm, PasswordResetForm, UserCreateForm, UserEditForm
+from .forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserEditForm,
+    opts,
+)
 from .units import unit_choices
 
 navigation.register("office.list_users", _l("Users"), ("admin",), order=90, section="admin")
@@ -73,8 +79,8 @@ def too_many_attempts(error):
     retry_at = None
     minutes = 15
     if current is not None and current.breached and current.reset_at:
-        retry_at = datetime.fromtimestamp(current.reset_at, timezone.utc)
-        minutes = max(1, -(-int(current.reset_at - datetime.now(timezone.utc).timestamp()) // 60))
+        retry_at = datetime.fromtimestamp(current.reset_at, UTC)
+        minutes = max(1, -(-int(current.reset_at - datetime.now(UTC).timestamp()) // 60))
     username = (request.form.get("username") or "")[:80]
     record("login.blocked", target_type="user", actor=username)
     db.session.commit()
@@ -88,7 +94,7 @@ def too_many_attempts(error):
     form.username.data = username
     response = current_app.make_response((render_template("office/login.html", form=form), 429))
     if retry_at is not None:
-        response.headers["Retry-After"] = str(max(1, int(current.reset_at - datetime.now(timezone.utc).timestamp())))
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - datetime.now(UTC).timestamp())))
     return response
 
 

@@ -13,9 +13,8 @@ from ..auth import role_required
 from ..localtime import at_tokyo
 from ..services import audit
 from . import bp
-from .forms import opts
 from .common import int_arg
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, opts
 
 navigation.register("office.audit_log", _l("Audit log"), ("admin",), order=95, section="admin")
 

@@ -18,9 +18,8 @@ from ..models import Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory
 from ..services.errors import DomainError
 from . import bp
-from .forms import opts
 from .common import record, refused
-from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm
+from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm, opts
 from .units import unit_choices
 
 navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10, section="bookings")

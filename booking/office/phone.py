@@ -17,12 +17,11 @@ from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation
 from ..services import browse, directory, reservations
-from ..services.tokens import format_code
 from ..services.errors import DomainError
+from ..services.tokens import format_code
 from . import bp
-from .forms import opts
 from .common import record, refused
-from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm
+from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm, opts
 
 navigation.register("office.phone", _l("Phone bookings"), ("admin", "clerk"), order=20, section="bookings")
 

@@ -17,9 +17,15 @@ from ..models import Staff
 from ..services import directory, invitations, reservations, staff_import
 from ..services.errors import DomainError
 from . import bp
-from .forms import opts
 from .common import int_arg, record, refused
-from .forms import CARD_LABELS, ConfirmForm, DependentForm, StaffFilterForm, StaffForm
+from .forms import (
+    CARD_LABELS,
+    ConfirmForm,
+    DependentForm,
+    StaffFilterForm,
+    StaffForm,
+    opts,
+)
 from .units import unit_choices
 
 navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=30, section="organisation")

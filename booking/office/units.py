@@ -12,9 +12,8 @@ from ..extensions import db
 from ..services import directory
 from ..services.errors import DomainError
 from . import bp
-from .forms import opts
 from .common import record, refused
-from .forms import UnitForm, VenueForm
+from .forms import UnitForm, VenueForm, opts
 
 navigation.register("office.list_units", _l("Units"), ("admin", "chief"), order=40, section="organisation")
 navigation.register("office.list_venues", _l("Venues"), ("admin",), order=45, section="organisation")

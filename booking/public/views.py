@@ -1,7 +1,7 @@
 """Booker views: load, check, call one service, commit, redirect or render."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -257,6 +257,6 @@ def _retry_time():
         current = limiter.current_limit
         if current is None or not current.breached or not current.reset_at:
             return None
-        return clock(datetime.fromtimestamp(current.reset_at, timezone.utc))
+        return clock(datetime.fromtimestamp(current.reset_at, UTC))
 
     return {"retry_time": retry_time}

@@ -14,7 +14,14 @@ from .. import navigation
 from ..auth import role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
-from ..services import audit, card_status, report_files, reports, snapshots, status_import
+from ..services import (
+    audit,
+    card_status,
+    report_files,
+    reports,
+    snapshots,
+    status_import,
+)
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from . import bp, charts

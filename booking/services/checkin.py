@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..localtime import TOKYO, utcnow
-from ..models.office import kana_key
 from ..models import (
     CheckIn,
     Dependent,
@@ -28,13 +27,19 @@ from ..models import (
     Unit,
     User,
 )
+from ..models.office import kana_key
 from . import audit, tokens
 from .confirmations import token_from_qr
 from .database import begin_write
 from .errors import DomainError, NotFound
 from .guard import refuse_individual_numbers
 from .invitations import normalise_staff_number
-from .reservations import active_reservation, by_code, by_manage_token, insert_reservation
+from .reservations import (
+    active_reservation,
+    by_code,
+    by_manage_token,
+    insert_reservation,
+)
 from .slots import session_bounds
 
 #: A reservation in these states can still be checked in; a no-show who turns up

@@ -16,7 +16,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import CARD_STATUSES, Dependent, ReservationPerson, Staff, Unit, User, Venue, kana_key, katakana
+from ..models import (
+    CARD_STATUSES,
+    Dependent,
+    ReservationPerson,
+    Staff,
+    Unit,
+    User,
+    Venue,
+    kana_key,
+    katakana,
+)
 from . import invitations
 from .accounts import require_role
 from .errors import DomainError, NotFound

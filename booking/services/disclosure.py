@@ -23,8 +23,18 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import (
-    AuditEvent, CardStatusEvent, CheckIn, DeskSession, DutyApproval, NonApplicationReason, Photo, Reservation,
-    ReservationPerson, Slot, Staff, User,
+    AuditEvent,
+    CardStatusEvent,
+    CheckIn,
+    DeskSession,
+    DutyApproval,
+    NonApplicationReason,
+    Photo,
+    Reservation,
+    ReservationPerson,
+    Slot,
+    Staff,
+    User,
 )
 from . import audit, retention
 from . import reservations as reservation_service

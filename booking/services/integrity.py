@@ -20,7 +20,14 @@ from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import (
-    ACTIVE_STATUSES, CheckIn, DeskSession, Photo, Reservation, ReservationPerson, RosterTally, Slot,
+    ACTIVE_STATUSES,
+    CheckIn,
+    DeskSession,
+    Photo,
+    Reservation,
+    ReservationPerson,
+    RosterTally,
+    Slot,
 )
 
 #: Reservation statuses whose seats count in slots.seats_taken.

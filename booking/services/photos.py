@@ -31,7 +31,16 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, ReservationPerson, Slot, User
+from ..models import (
+    Campaign,
+    CheckIn,
+    DeskSession,
+    Photo,
+    Reservation,
+    ReservationPerson,
+    Slot,
+    User,
+)
 from . import audit
 from .database import begin_write
 from .errors import DomainError, NotFound

@@ -340,7 +340,9 @@ def session_lines(unit_ids: set[int] | None = None, *, since: date | None = None
     by_status: dict[int, dict[str, int]] = {}
     for sid, status, seats in db.session.execute(people_q):
         by_status.setdefault(sid, {})[status] = int(seats or 0)
-    from .retention import session_tallies  # issue 7: purged or erased bookings still count, as numbers
+    from .retention import (
+        session_tallies,  # issue 7: purged or erased bookings still count, as numbers
+    )
 
     for sid, counts in session_tallies(ids, unit_ids).items():
         for status, seats in counts.items():

@@ -25,8 +25,16 @@ from sqlalchemy import delete, func, select
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import (
-    Campaign, CampaignRetention, CheckIn, DutyApproval, Photo, Reservation, ReservationPerson,
-    RosterTally, Staff, User,
+    Campaign,
+    CampaignRetention,
+    CheckIn,
+    DutyApproval,
+    Photo,
+    Reservation,
+    ReservationPerson,
+    RosterTally,
+    Staff,
+    User,
 )
 from . import audit
 from .database import begin_write

@@ -11,9 +11,8 @@ into campaign_units. SQLite has had ALTER TABLE DROP COLUMN since 3.35.
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from booking.extensions import db
-from booking.services import accounts, reservations
 from booking.models import Staff
-from tests.browser.conftest import DESKTOP, TABLET
-
+from booking.services import accounts, reservations
 from tests.accessibility.conftest import axe_violations
+from tests.browser.conftest import DESKTOP, TABLET
 
 PASSWORD = "correct horse battery"
 

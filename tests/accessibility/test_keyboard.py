@@ -7,7 +7,6 @@ import re
 import pytest
 
 
-
 def _tab_to(page, predicate_js: str, limit: int = 60) -> None:
     """Press Tab until the focused element satisfies the predicate (a JS expression over `el`)."""
     for _ in range(limit):

@@ -1,7 +1,7 @@
 """API.md "Booking": reserving with an invitation or over the phone, and managing by token."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,7 @@ def make_session(client, headers, campaign_id: int, venue_id: int, starts: datet
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- booking ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ screenshot at 390×844 and at 1366×768 under test-artifacts/ for a person to lo
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -274,7 +274,7 @@ def test_error_pages_say_what_to_do(app, phone, live_server, world, look):
 def test_closed_booking_says_so(app, phone, live_server, world, look):
     with app.app_context():
         campaign = db.session.get(Campaign, world.campaign_id)
-        campaign.booking_closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        campaign.booking_closes_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
     page = phone
     page.goto(f"{live_server}/i/{world.invitation_token}")

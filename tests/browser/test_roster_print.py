@@ -154,9 +154,10 @@ def test_the_hq_dashboard_prints_its_charts_and_the_unit_page_fits_an_office_scr
     from dept_world import build_dept
 
     dept = build_dept(app, world)
+    from datetime import timedelta
+
     from booking.models import Staff
     from booking.services import card_status
-    from datetime import timedelta
 
     with app.app_context():
         today = card_status.today()

@@ -111,9 +111,10 @@ def test_roster_csv_page_download_matches_the_api(client, dept, login):
 
 def test_print_view_cuts_rows_into_numbered_a4_pages(app, client, dept, login):
     pairs = dept.world.add_staff(45, start=5000)
+    from datetime import time
+
     from booking.models import DeskSession
     from booking.services import organisation, slots
-    from datetime import time
 
     with app.test_request_context(base_url="http://localhost"):
         session = db.session.get(DeskSession, dept.world.session_id)
@@ -132,9 +133,10 @@ def test_print_view_cuts_rows_into_numbered_a4_pages(app, client, dept, login):
 
 
 def test_day_roster_holds_every_session_at_the_venue_that_day(app, client, dept, login):
+    from datetime import time
+
     from booking.models import DeskSession
     from booking.services import organisation, slots
-    from datetime import time
 
     [(number, _code)] = dept.world.add_staff(1, unit="B", start=4100)
     with app.test_request_context(base_url="http://localhost"):

@@ -8,7 +8,13 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import AuditEvent, CardStatusEvent, NonApplicationReason, Reservation, Staff
+from booking.models import (
+    AuditEvent,
+    CardStatusEvent,
+    NonApplicationReason,
+    Reservation,
+    Staff,
+)
 from booking.services import card_status, reservations
 
 #: 12 digits that pass the individual number check digit (a made-up one).

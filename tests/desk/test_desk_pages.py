@@ -5,12 +5,11 @@ import io
 import re
 
 import pytest
+from desk_images import encoded, photo_like
 from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import AuditEvent, CheckIn, Photo, Reservation
-
-from desk_images import encoded, photo_like
 
 
 @pytest.fixture

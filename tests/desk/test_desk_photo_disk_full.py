@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from desk_images import encoded, photo_like
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -16,8 +17,6 @@ from werkzeug.test import encode_multipart
 from booking.extensions import db
 from booking.models import AuditEvent, CheckIn, Photo
 from booking.services import photos
-
-from desk_images import encoded, photo_like
 
 
 class _FullDisk(io.FileIO):

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from desk_images import encoded, photo_like
 from PIL import Image
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -15,8 +16,6 @@ from werkzeug.test import encode_multipart
 from booking.extensions import db
 from booking.models import AuditEvent, Photo
 from booking.services import photos
-
-from desk_images import encoded, photo_like
 
 
 def upload(client, check_in_id, data: bytes, headers, name="photo.jpg", mimetype="image/jpeg"):
@@ -234,8 +233,9 @@ def test_downloading_a_photo_is_audited_and_never_cached(app, client, clerk_head
 
 
 def test_the_photo_is_deleted_30_days_after_its_session_by_default(app, client, clerk_headers, check_in_ids, jpeg, world):
-    from booking.localtime import at_tokyo
     from datetime import time, timedelta
+
+    from booking.localtime import at_tokyo
 
     upload(client, check_in_ids[0], jpeg(), clerk_headers)
     photo, _ = stored(app)

@@ -4,17 +4,16 @@ from __future__ import annotations
 import io
 import os
 import time as clock
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from desk_images import encoded, photo_like
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from booking.extensions import db
 from booking.models import Campaign, Photo
-
-from desk_images import encoded, photo_like
 
 
 def take_photo(client, check_in_id: int, headers) -> None:
@@ -118,8 +117,9 @@ def test_a_clerk_cannot_change_retention(login, world):
 
 
 def test_new_photos_use_the_campaign_retention(app, client, clerk_headers, check_in_ids, world):
-    from booking.localtime import at_tokyo
     from datetime import time
+
+    from booking.localtime import at_tokyo
 
     with app.app_context():
         db.session.get(Campaign, world.campaign_id).photo_retention_days = 3
@@ -128,4 +128,4 @@ def test_new_photos_use_the_campaign_retention(app, client, clerk_headers, check
     with app.app_context():
         deadline = db.session.scalar(select(Photo.delete_after))
     assert deadline == at_tokyo(world.session_day, time(16)) + timedelta(days=3)
-    assert deadline > datetime.now(timezone.utc)
+    assert deadline > datetime.now(UTC)

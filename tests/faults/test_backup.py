@@ -4,17 +4,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from pathlib import Path
-
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
+from conftest_helpers import PG_URL, app_config
 
 from booking import create_app
 from booking.extensions import db
-
-from conftest_helpers import PG_URL, app_config
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the SQLite backup; PostgreSQL has its own test below")
 

@@ -18,17 +18,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 import pytest
+from conftest_helpers import PG_URL, app_config
 from sqlalchemy import select
 
 from booking import create_app
 from booking.extensions import db
 from booking.localtime import TOKYO
-
-from conftest_helpers import PG_URL, app_config
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -71,9 +71,9 @@ def seed(url: str, photo_dir: str) -> tuple[str, list[str], list[int]]:
         with app.test_request_context(base_url="http://localhost"):
             unit = organisation.create_unit("R", "中央消防署")
             venue = organisation.create_venue("会議室", "福島市", unit_code="R")
-            day = datetime.now(timezone.utc).astimezone(TOKYO).date() + timedelta(days=5)
+            day = datetime.now(UTC).astimezone(TOKYO).date() + timedelta(days=5)
             campaign = organisation.create_campaign(
-                "rush", datetime.now(timezone.utc) - timedelta(hours=1),
+                "rush", datetime.now(UTC) - timedelta(hours=1),
                 datetime.combine(day, clock(23), tzinfo=TOKYO), published=True)
             session = slots.create_session(campaign, venue.id, day, clock(15), clock(19), 10, 8)
             for n in range(STAFF):

@@ -16,14 +16,21 @@ import time
 
 import pytest
 import requests
+from conftest_helpers import app_config
 from sqlalchemy import func, select
+from test_kill_worker import (
+    ROOT,
+    VENV_BIN,
+    free_port,
+    fresh_database,
+    start_gunicorn,
+    stop_server,
+    wait_for,
+    workers_of,
+)
 
 from booking import create_app
 from booking.extensions import db
-
-from conftest_helpers import app_config
-from test_kill_worker import (
-    ROOT, VENV_BIN, fresh_database, free_port, start_gunicorn, stop_server, wait_for, workers_of)
 
 pytestmark = pytest.mark.slow
 

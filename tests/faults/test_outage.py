@@ -122,7 +122,7 @@ class Forwarder:
         while self._running:
             try:
                 client, _ = self._listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

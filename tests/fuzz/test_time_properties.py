@@ -2,7 +2,7 @@
 lengths that do not divide the window, and days at year, leap-day and era boundaries."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -71,7 +71,7 @@ def test_no_slots_for_empty_lengths_or_desks(day, start, minutes):
 
 @settings(max_examples=300, deadline=None)
 @given(instant=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
-                            timezones=st.just(timezone.utc)))
+                            timezones=st.just(UTC)))
 def test_tokyo_is_always_nine_hours_ahead_and_round_trips(instant):
     on_clock = local(instant)
     assert on_clock.utcoffset() == timedelta(hours=9)
@@ -88,7 +88,7 @@ def request_ctx(app):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(instant=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
-                            timezones=st.just(timezone.utc)))
+                            timezones=st.just(UTC)))
 def test_labels_show_the_tokyo_day_weekday_and_clock(request_ctx, instant):
     on_clock = local(instant)
     with force_locale("ja"):

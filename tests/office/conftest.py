@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -27,10 +27,10 @@ class Office:
     """HQ with station A (and its branch A1) and station B; a published campaign with one session."""
 
     app: object
-    today: date = field(default_factory=lambda: datetime.now(timezone.utc).astimezone(TOKYO).date())
+    today: date = field(default_factory=lambda: datetime.now(UTC).astimezone(TOKYO).date())
     ids: dict = field(default_factory=dict)
 
-    def build(self) -> "Office":
+    def build(self) -> Office:
         self.session_day = self.today + timedelta(days=7)
         with self.app.test_request_context(base_url="http://localhost"):
             hq = organisation.create_unit("HQ", "消防本部")
@@ -40,7 +40,7 @@ class Office:
             venue = organisation.create_venue("中央消防署 会議室", "福島市天神町11-28", unit_code="A")
             venue_b = organisation.create_venue("北消防署 講堂", "福島市本内", unit_code="B")
             campaign = organisation.create_campaign(
-                "出張申請", datetime.now(timezone.utc) - timedelta(days=1),
+                "出張申請", datetime.now(UTC) - timedelta(days=1),
                 datetime.combine(self.session_day + timedelta(days=30), time(23), tzinfo=TOKYO),
                 published=True, what_to_bring="本人確認書類")
             session = slots.create_session(campaign, venue.id, self.session_day, time(15), time(16), 10, 2)

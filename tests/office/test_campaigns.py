@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.localtime import TOKYO
-from booking.models import AuditEvent, Campaign, DeskSession, Reservation, Slot, Staff, User
+from booking.models import (
+    AuditEvent,
+    Campaign,
+    DeskSession,
+    Reservation,
+    Slot,
+    Staff,
+    User,
+)
 from booking.services import campaigns, organisation, reservations, slots
 from booking.services.errors import DomainError
 

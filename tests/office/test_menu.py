@@ -14,7 +14,7 @@ def menu(client, path: str) -> tuple[list[str], list[str]]:
     start = html.index('<nav class="office-nav"')
     nav = html[start:html.index("</nav>", start)]
     links = re.findall(r'<a href="([^"]+)" aria-current="page"', nav)
-    sections = re.findall(r'<details class="office-nav__section is-current">.*?</details>', nav, re.S)
+    sections = re.findall(r'<details class="office-nav__section is-current">.*?</details>', nav, re.DOTALL)
     return links, sections
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, insert, select, text
@@ -173,7 +173,7 @@ def test_an_individual_number_in_venue_notes_is_refused(admin, office):
 def many_staff(app, office):
     """20,000 staff spread over the units, inserted in bulk."""
     kana = ["サトウ", "スズキ", "タカハシ", "タナカ", "ワタナベ", "イトウ", "ヤマモト", "ナカムラ"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context():
         unit_ids = list(db.session.scalars(select(Unit.id)))
         rows = [{

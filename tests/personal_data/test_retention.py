@@ -8,7 +8,15 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import (
-    AuditEvent, CampaignRetention, CardStatusEvent, CheckIn, Photo, Reservation, ReservationPerson, RosterTally, Slot,
+    AuditEvent,
+    CampaignRetention,
+    CardStatusEvent,
+    CheckIn,
+    Photo,
+    Reservation,
+    ReservationPerson,
+    RosterTally,
+    Slot,
 )
 from booking.services import reports
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import StatusSnapshot, Staff
+from booking.models import Staff, StatusSnapshot
 from booking.services import card_status, reports
 
 

@@ -8,6 +8,8 @@ them, chief_b may not. The finer per-area matrices live in tests/office, tests/c
 """
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from werkzeug.routing import Rule
 
@@ -176,14 +178,14 @@ def test_a_booker_sees_only_their_own_reservation_with_their_token(client, sec):
 
 
 def test_a_manage_token_cannot_move_a_booking_into_another_campaigns_session(app, client, sec):
-    from datetime import datetime, time, timedelta, timezone
+    from datetime import datetime, time, timedelta
 
     from booking.extensions import db
     from booking.services import organisation, slots
 
     with app.test_request_context():
-        other = organisation.create_campaign("別の", datetime.now(timezone.utc) - timedelta(days=1),
-                                             datetime.now(timezone.utc) + timedelta(days=30), published=True)
+        other = organisation.create_campaign("別の", datetime.now(UTC) - timedelta(days=1),
+                                             datetime.now(UTC) + timedelta(days=30), published=True)
         session = slots.create_session(other, sec.ids["venue"], sec.office.session_day, time(10), time(11), 10, 1)
         db.session.commit()
         session_id, slot_id = session.id, session.slots[0].id

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -180,7 +180,7 @@ def test_link_is_revoked_when_a_new_invitation_is_issued(app, client, world):
 
 
 def test_closed_booking_shows_a_calm_message_instead_of_sessions(app, client, world):
-    set_campaign(app, world, booking_closes_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    set_campaign(app, world, booking_closes_at=datetime.now(UTC) - timedelta(minutes=1))
     page = text(client.get(f"/i/{world.invitation_token}"))
     assert "予約できる日程はありません" in page
     assert "session-card" not in page
@@ -195,7 +195,7 @@ def test_reopening_the_invitation_shows_the_existing_reservation(client, world):
 
 def test_invitation_still_leads_to_a_booking_after_booking_closed(app, client, world):
     confirmation = manage_path(book(client, world))
-    set_campaign(app, world, booking_closes_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    set_campaign(app, world, booking_closes_at=datetime.now(UTC) - timedelta(minutes=1))
     response = client.get(f"/i/{world.invitation_token}")
     assert response.headers["Location"].endswith(confirmation)
 
@@ -277,7 +277,7 @@ def test_booking_without_a_time_asks_for_one(client, world):
 
 
 def test_booking_after_the_window_closed_is_refused(app, client, world):
-    set_campaign(app, world, booking_closes_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    set_campaign(app, world, booking_closes_at=datetime.now(UTC) - timedelta(minutes=1))
     response = book(client, world)
     assert response.status_code == 422
     assert "予約受付は終了しました" in text(response)
