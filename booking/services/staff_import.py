@@ -60,6 +60,8 @@ COLUMNS = (
 )
 REQUIRED = ("staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code")
 UPDATABLE = ("family_name", "given_name", "family_name_kana", "given_name_kana", "crew", "email", "phone", "card_status")
+#: What a new staff member gets for an optional column the file does not have.
+DEFAULTS = {"crew": "", "email": "", "phone": "", "card_status": "none"}
 #: Longest value each column takes (the database columns' sizes).
 MAX_LENGTH = {
     "staff_number": 32, "family_name": 50, "given_name": 50, "family_name_kana": 50,
@@ -261,21 +263,28 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         return Parsed([], [LineError(1, c, _l("The header has no column %(column)s.", column=c)) for c in missing],
                       ignored, positions)
 
+    # An optional column the file does not have is None in every row: existing staff keep
+    # what they have (a personnel list without e-mail addresses must not erase them) and
+    # new staff get the default. A column that is there but empty is "" and clears it.
+    present = [c for c in COLUMNS if c in positions]
     rows, errors, seen = [], [], {}
     for line, cells in records:
         def cell(column: str) -> str:
-            position = positions.get(column)
-            raw = cells[position - 1] if position and position <= len(cells) else ""
+            position = positions[column]
+            raw = cells[position - 1] if position <= len(cells) else ""
             return _NEUTRALISED.sub("", unicodedata.normalize("NFKC", raw or "").strip())
 
-        values = {c: cell(c) for c in COLUMNS}
+        values: dict[str, str | None] = dict.fromkeys(COLUMNS)
+        values.update((c, cell(c)) for c in present)
         if not any(values[c] for c in REQUIRED):
             continue  # blank line
         values["staff_number"] = normalise_staff_number(values["staff_number"])
         # Kana arrive as hiragana, half-width or full-width katakana; the directory keeps katakana.
         values["family_name_kana"] = katakana(values["family_name_kana"])
         values["given_name_kana"] = katakana(values["given_name_kana"])
-        values["card_status"] = CARD_STATUS_ALIASES.get(values["card_status"], values["card_status"].lower()) or "none"
+        if values["card_status"] is not None:
+            status = values["card_status"]
+            values["card_status"] = CARD_STATUS_ALIASES.get(status, status.lower()) or "none"
 
         def problem(column: str, message) -> None:
             errors.append(LineError(line, column, message, positions.get(column)))
@@ -285,11 +294,13 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
                 problem(column, _l("This column is required."))
         if values["staff_number"] and not _STAFF_NUMBER.match(values["staff_number"]):
             problem("staff_number", _l("Use letters, digits and hyphens only."))
-        if values["card_status"] not in CARD_STATUSES:
+        if values["card_status"] not in (None, *CARD_STATUSES):
             problem("card_status", _l("Use none, applied or received."))
         if values["email"] and not _EMAIL.match(values["email"]):
             problem("email", _l("This is not an email address."))
         for column, value in values.items():
+            if value is None:
+                continue
             if len(value) > MAX_LENGTH[column]:
                 problem(column, _l("Too long: at most %(n)s characters.", n=MAX_LENGTH[column]))
             if "\x00" in value:
@@ -392,7 +403,8 @@ def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
         changes = []
         if staff.unit_id != units[values["unit_code"]].id:
             changes.append(("unit_code", unit_codes.get(staff.unit_id, ""), values["unit_code"]))
-        changes.extend((c, getattr(staff, c) or "", values[c]) for c in UPDATABLE if (getattr(staff, c) or "") != values[c])
+        changes.extend((c, getattr(staff, c) or "", values[c]) for c in UPDATABLE
+                       if values[c] is not None and (getattr(staff, c) or "") != values[c])
         if changes:
             plan.updated.append(Change(line, values["staff_number"], name, values["unit_code"], changes))
         else:
@@ -411,6 +423,7 @@ def _refuse(errors: list[LineError]) -> DomainError:
 def new_staff_row(values: dict, unit_id: int) -> dict:
     """The columns of a staff member created by an import (inserted in bulk by _apply)."""
     row = {c: values[c] for c in COLUMNS if c != "unit_code"}
+    row.update({c: DEFAULTS[c] for c in row if row[c] is None})
     row.update(
         unit_id=unit_id,
         card_status_on=None,
@@ -430,6 +443,8 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
         for column in UPDATABLE:
+            if values[column] is None:
+                continue  # not in the file: kept
             if column == "card_status":
                 # A dated card status event, so rates as of past days stay right (issue 5).
                 status_changes.append((staff, values[column], None))

@@ -372,3 +372,15 @@ def test_the_session_date_is_returned_as_sent(client, world, admin_headers):
     body = response.get_json()
     assert body["date"] == "2030-12-31"
     assert [s["starts_at"] for s in body["slots"]][-1] == "2031-01-01T00:30:00+09:00"
+
+
+def test_import_without_the_optional_columns_keeps_them(app, client, world, admin_headers):
+    first = import_csv(client, admin_headers, csv_body(staff_row("3001", card_status="received", email="a@example.jp")))
+    assert first.status_code == 200, first.get_json()
+    short = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew"
+    second = import_csv(client, admin_headers, csv_body("3001,鈴木,花子,スズキ,ハナコ,A,1部", header=short))
+    assert second.status_code == 200 and second.get_json()["updated"] == 1, second.get_json()
+    with app.app_context():
+        staff = db.session.scalar(db.select(Staff).where(Staff.staff_number == "3001"))
+        assert (staff.crew, staff.email, staff.phone, staff.card_status) == ("1部", "a@example.jp", "024-000-0000",
+                                                                              "received")

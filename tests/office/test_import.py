@@ -285,3 +285,29 @@ def test_an_import_through_the_api_is_audited_too(app, client, office, admin_hea
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.staff"))
         assert (event.details["via"], event.details["created"], event.actor) == ("api", 3, "admin-user")
+
+
+def test_a_list_without_the_optional_columns_keeps_what_existing_staff_have(app, admin):
+    """A personnel list with only the required columns and the crew: e-mail, phone and card status
+    are not in the file, so existing staff keep theirs, and new staff get the defaults. An optional
+    column that is there but empty does clear the value."""
+    upload_and_confirm = lambda data: confirm(admin, upload(admin, data).headers["Location"])  # noqa: E731
+    upload_and_confirm(csv_bytes(["3001,山田,太郎,ヤマダ,タロウ,A,1部,taro@example.jp,090-1111-2222,received"]))
+    short = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew"
+    response = upload(admin, csv_bytes(["3001,山田,太郎,ヤマダ,タロウ,A,2部", "3004,木村,拓也,キムラ,タクヤ,B,1部"],
+                                       header=short))
+    preview = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "taro@example.jp" not in preview  # nothing about the e-mail address is to change
+    confirm(admin, response.headers["Location"])
+    with app.app_context():
+        taro = db.session.scalar(select(Staff).where(Staff.staff_number == "3001"))
+        assert (taro.crew, taro.email, taro.phone, taro.card_status) == (
+            "2部", "taro@example.jp", "090-1111-2222", "received")
+        kimura = db.session.scalar(select(Staff).where(Staff.staff_number == "3004"))
+        assert (kimura.email, kimura.phone, kimura.card_status) == ("", "", "none")
+    # The column there and empty: the address is cleared, on purpose.
+    upload_and_confirm(csv_bytes(["3001,山田,太郎,ヤマダ,タロウ,A,2部,"],
+                                 header=short + ",email"))
+    with app.app_context():
+        taro = db.session.scalar(select(Staff).where(Staff.staff_number == "3001"))
+        assert (taro.email, taro.phone, taro.card_status) == ("", "090-1111-2222", "received")
