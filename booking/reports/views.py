@@ -143,6 +143,8 @@ def status_import_page():
         result = status_import.preview(data, upload.filename or "", survey_date=form.survey_date.data)
     except DomainError as error:
         db.session.rollback()
+        for name, message in (error.fields or {}).items():
+            form[name].errors = [message]
         return render_template("reports/status_import.html", form=form, message=error.message,
                                errors=error.extra.get("errors", [])), 422
     db.session.rollback()  # a preview changes nothing

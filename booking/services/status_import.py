@@ -132,6 +132,10 @@ def _refusal(errors: list[LineError]) -> DomainError:
 
 def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
     """Check every line and work out what would change; raise invalid_import listing every problem."""
+    if survey_date > card_status.today():
+        # The lines without a date take this one, and no status can change on a day to come.
+        raise DomainError("invalid", _l("Check the highlighted fields."),
+                          fields={"survey_date": _l("The survey date cannot be in the future.")})
     table = read_table(data, filename)
     result = Preview(survey_date=survey_date)
     numbers = {normalise_staff_number(v["staff_number"]) for _, v in table}

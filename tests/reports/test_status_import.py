@@ -169,3 +169,14 @@ def test_a_large_survey_is_read_and_written_in_a_few_statements_whatever_its_len
         timeline = card_status.timeline_of(staff)
         assert [timeline.on(early - timedelta(days=1)), timeline.on(early), timeline.on(today)] == [
             "none", "applied", "received"]
+
+
+def test_a_survey_dated_in_the_future_is_refused_at_the_upload_with_the_date_field_marked(app, client, dept, login):
+    login("admin")
+    response = _upload(client, b"staff_number,card_status\n2001,applied\n", "survey.csv",
+                       card_status.today() + timedelta(days=3))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "The survey date cannot be in the future." in html
+    assert 'name="payload"' not in html  # no preview to confirm
+    assert _events(app) == 0
