@@ -146,7 +146,8 @@ def document() -> dict:
             {"201": {"description": "Checked in", **_json(s.CheckInOut)},
              "400": _error("invalid_qr: not one of our QR codes, or altered"),
              "404": _error("not_found: no reservation has this code"),
-             "409": {"description": "already_checked_in (with when and by whom) or cancelled",
+             "409": {"description": "already_checked_in (with when and by whom), cancelled, or already_reserved "
+                                    "(a no-show who has booked again; reservation_code is the new booking)",
                      **_json({"anyOf": [_ref(s.AlreadyCheckedInOut), _ref(s.Error)]})}},
             body=s.CheckInIn, secured=True, tag="desk")},
         "/api/v1/checkins/{check_in_id}/photo": {

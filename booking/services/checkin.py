@@ -166,12 +166,23 @@ def check_in(
             fields={"people": _l("Tick at least one person who is here.")},
         )
 
-    result = db.session.execute(
-        update(Reservation)
-        .where(Reservation.id == reservation.id, Reservation.status.in_(CHECKABLE_STATUSES))
-        .values(status="checked_in", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    if reservation.status == "no_show":
+        # A no-show frees the person to book again; if they did, that booking is the one
+        # to check in (the database allows one active booking per person and campaign).
+        rebooked = _booked_again(reservation)
+        if rebooked is not None:
+            raise rebooked
+    try:
+        result = db.session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation.id, Reservation.status.in_(CHECKABLE_STATUSES))
+            .values(status="checked_in", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:
+        # The new booking was made between the look above and this update.
+        db.session.rollback()
+        raise _booked_again(reservation) or _refusal(reservation.id) from None
     if result.rowcount != 1:
         raise _refusal(reservation.id)
 
@@ -217,6 +228,20 @@ def check_in_late_arrivals(
     audit.record("checkin.late", user=clerk, target_type="reservation", target_id=reservation.id,
                  people=len(rows))
     return rows
+
+
+def _booked_again(reservation: Reservation) -> DomainError | None:
+    """A no-show whose person holds another active booking in the campaign: check that one in."""
+    newer = active_reservation(reservation.staff_id, reservation.campaign_id)
+    if newer is None or newer.id == reservation.id:
+        return None
+    return DomainError(
+        "already_reserved",
+        _l("This person missed this booking and has booked again since (code %(code)s): "
+           "check in that booking instead.", code=tokens.format_code(newer.code)),
+        reservation_id=reservation.id,
+        reservation_code=newer.code,
+    )
 
 
 def _refusal(reservation_id: int) -> DomainError:

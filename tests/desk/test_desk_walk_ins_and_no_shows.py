@@ -150,6 +150,23 @@ def test_a_no_show_who_turns_up_late_can_still_be_checked_in(desk, booked):
     assert len(rows) == 2
 
 
+def test_a_no_show_who_booked_again_is_sent_to_the_new_booking_not_a_500(app, client, desk, booked, book_for,
+                                                                         clerk_headers):
+    """A no-show frees the person to book again; the old QR at the desk then points the clerk at the
+    new booking instead of breaking the one-active-booking rule (it was a 500)."""
+    checkin.mark_no_shows(desk.session, now=desk.at(16, 5))
+    db.session.commit()
+    again = book_for(slot_index=3)
+    response = client.post("/api/v1/checkins", json={"code": booked.code}, headers=clerk_headers)
+    assert response.status_code == 409, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"] == "already_reserved" and body["reservation_code"] == again.code
+    assert "booked again" in body["message"]
+    db.session.expire_all()
+    assert db.session.get(Reservation, booked.id).status == "no_show"
+    assert client.post("/api/v1/checkins", json={"code": again.code}, headers=clerk_headers).status_code == 201
+
+
 def test_the_cron_command_closes_only_sessions_that_have_ended(app, runner, world, booked):
     result = runner.invoke(args=["mark-no-shows"])
     assert result.exit_code == 0, result.output
