@@ -38,6 +38,7 @@ DOMAIN_STATUS = {
     "cancelled": 409,
     "not_cancellable": 409,
     "not_movable": 409,
+    "not_started": 409,
     "invalid_qr": 400,
     "invalid_invitation": 403,
     "not_targeted": 403,

@@ -145,7 +145,12 @@ def mark_no_shows(session_id: int):
     desk_session = _session_or_404(session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    count = checkin.mark_no_shows(desk_session, clerk=current_user)
+    try:
+        count = checkin.mark_no_shows(desk_session, clerk=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".session_board", session_id=desk_session.id))
     db.session.commit()
     flash(_("%(n)s reservations still waiting were marked as no-shows.", n=count), "success")
     return redirect(url_for(".session_board", session_id=desk_session.id))

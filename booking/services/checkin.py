@@ -466,9 +466,14 @@ def mark_no_shows(
 
     Seats stay taken (the time has passed); a no-show who turns up later can
     still be checked in. The status condition in the UPDATE leaves anyone
-    checked in at the same moment alone.
+    checked in at the same moment alone. Refused before the session starts: a
+    click a week ahead would take every booker's booking from them.
     """
     now = now or utcnow()
+    start, _end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
+    if now < start:
+        raise DomainError("not_started", _l(
+            "This session has not started yet. The desk can be closed once it has begun."))
     begin_write()
     slot_ids = select(Slot.id).where(Slot.desk_session_id == desk_session.id)
     result = db.session.execute(

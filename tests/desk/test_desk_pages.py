@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import time
 
 import pytest
 from desk_images import encoded, photo_like
 from sqlalchemy import func, select
 
 from booking.extensions import db
+from booking.localtime import at_tokyo
 from booking.models import AuditEvent, CheckIn, Photo, Reservation
+from booking.services import checkin
 
 
 @pytest.fixture
@@ -197,7 +200,17 @@ def test_anyone_else_opening_the_link_sees_the_booker_page(client, booked):
     assert booked.code[:3] in response.get_data(as_text=True)
 
 
-def test_the_no_show_button_marks_the_rest(app, clerk, world, booked):
+def test_the_no_show_button_marks_the_rest_once_the_session_has_begun(app, clerk, world, booked, monkeypatch):
+    # A week ahead the board offers no button, and a forged click changes nothing.
+    board = clerk.get(f"/desk/sessions/{world.session_id}").get_data(as_text=True)
+    assert "/no-shows" not in board.split('id="close-title"')[1]
+    response = clerk.post(f"/desk/sessions/{world.session_id}/no-shows", follow_redirects=True)
+    assert "has not started yet" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Reservation, booked.id).status == "booked"
+
+    # At 16:05 on the day, the rest become no-shows.
+    monkeypatch.setattr(checkin, "utcnow", lambda: at_tokyo(world.session_day, time(16, 5)))
     response = clerk.post(f"/desk/sessions/{world.session_id}/no-shows")
     assert response.status_code == 302
     with app.app_context():

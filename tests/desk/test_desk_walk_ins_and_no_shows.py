@@ -1,7 +1,7 @@
 """Walk-ins (current or next slot with room, an override that is recorded) and no-shows."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -143,6 +143,14 @@ def test_the_no_show_button_turns_the_remaining_bookings_into_no_shows(desk, wor
     assert db.session.get(Reservation, stayed_away.id).status == "no_show"
 
 
+def test_no_shows_cannot_be_marked_before_the_session_starts(desk, booked):
+    with pytest.raises(DomainError) as refused:
+        checkin.mark_no_shows(desk.session, now=desk.at(14, 59))
+    assert refused.value.code == "not_started"
+    db.session.rollback()
+    assert db.session.get(Reservation, booked.id).status == "booked"
+
+
 def test_a_no_show_who_turns_up_late_can_still_be_checked_in(desk, booked):
     checkin.mark_no_shows(desk.session, now=desk.at(16, 5))
     db.session.commit()
@@ -192,7 +200,8 @@ def test_no_shows_are_listed_by_unit_and_a_chief_sees_only_their_units(app, logi
     book_for(hq_staff[0][0], slot_index=1)
     book_for(station_staff[0][0], slot_index=2)
     with app.app_context():
-        checkin.mark_no_shows(db.session.get(DeskSession, world.session_id))
+        checkin.mark_no_shows(db.session.get(DeskSession, world.session_id),
+                              now=at_tokyo(world.session_day + timedelta(days=1), time(9)))
         db.session.commit()
 
     clerk_page = login("clerk").get("/desk/no-shows").get_data(as_text=True)
