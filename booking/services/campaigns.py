@@ -228,11 +228,15 @@ def _active_in(slot_ids: list[int]) -> list[Reservation]:
 
 def _fresh_slots(session: DeskSession) -> list[Slot]:
     # The counters change under us (bookings go on while the admin edits), so
-    # read them afresh, and on PostgreSQL lock them until the edit commits.
-    return list(db.session.scalars(
-        select(Slot).where(Slot.desk_session_id == session.id).order_by(Slot.starts_at)
+    # read them afresh, and on PostgreSQL lock them until the edit commits. Slots
+    # before reservations and in id order, as reservations._lock does: the same
+    # order everywhere, so an edit and a cancel or move wait for each other
+    # instead of deadlocking.
+    locked = db.session.scalars(
+        select(Slot).where(Slot.desk_session_id == session.id).order_by(Slot.id)
         .with_for_update().execution_options(populate_existing=True)
-    ))
+    )
+    return sorted(locked, key=lambda slot: slot.starts_at)
 
 
 def affected_by(session: DeskSession, *, venue_id: int, day: date, start: time, end: time, slot_minutes: int,
@@ -425,8 +429,11 @@ def cancel_session(actor: User, session: DeskSession, *, now: datetime | None = 
     if session.is_cancelled:
         return []
     begin_write()
+    # The slots first: a booking that has taken its seats finishes before this
+    # reads the bookings to cancel, and one that has not yet finds the session
+    # cancelled (reservations.insert_reservation checks it last).
     cancelled = []
-    for reservation in _active_in([s.id for s in session.slots]):
+    for reservation in _active_in([s.id for s in _fresh_slots(session)]):
         if reservation.status != "booked":
             continue  # already served at the desk: nothing to cancel
         old_start = reservation.slot.starts_at

@@ -137,9 +137,18 @@ def insert_reservation(
         [{"reservation_id": reservation.id, "kind": "staff", "dependent_id": None}]
         + [{"reservation_id": reservation.id, "kind": "dependent", "dependent_id": d.id} for d in dependents],
     ).all()
-    # The token needs the id, so its hash is set by a second statement.
+    # The token needs the id, so its hash is set by a second statement. That statement also
+    # makes sure the session was not cancelled since the booking's checks: it runs after the
+    # seats were taken, and cancel_session locks the session's slots before it reads the
+    # bookings to cancel, so either it waited for this booking (and will cancel it) or this
+    # sees the cancellation (a fresh statement, so a fresh snapshot on PostgreSQL).
     token_hash = tokens.digest(manage_token(reservation))
-    db.session.execute(_set_manage_token_hash(), {"reservation_id": reservation.id, "token_hash": token_hash})
+    kept = db.session.execute(_set_manage_token_hash(), {
+        "reservation_id": reservation.id, "token_hash": token_hash, "session_id": slot.desk_session_id,
+    }).rowcount
+    if kept != 1:
+        raise DomainError("booking_closed", _l(
+            "This session has just been cancelled. Choose a time in another session."))
     # What the confirmation shows is already loaded: attach it rather than let
     # each attribute load it again.
     set_committed_value(reservation, "manage_token_hash", token_hash)
@@ -181,7 +190,7 @@ def reschedule(
     if the new slot is full the caller's rollback leaves the booking as it was.
     """
     now = now or utcnow()
-    reservation = _lock(reservation)
+    reservation = _lock(reservation, slot_id)
     if reservation.status != "booked":
         raise DomainError(
             "not_movable",
@@ -198,7 +207,6 @@ def reschedule(
             fields={"slot_id": _l("Choose a time from the same campaign.")},
         )
     _check_bookable(slot, now)
-    _lock_slots(slot.id, reservation.slot_id)
     _take_seats(slot.id, reservation.seats)
     _release_seats(reservation.slot_id, reservation.seats)
     reservation.slot_id = slot.id
@@ -290,24 +298,30 @@ def is_bookable(slot: Slot, campaign: Campaign, now: datetime) -> bool:
 # --- the pieces -------------------------------------------------------------
 
 
-def _lock(reservation: Reservation) -> Reservation:
-    # Two cancels or moves of the same booking at once must not both release
-    # its seats: the row lock makes the second one see the first one's result.
+def _lock(reservation: Reservation, *other_slot_ids: int) -> Reservation:
+    """The reservation read afresh and locked, with its slot and the other slots given locked first.
+
+    Two cancels or moves of the same booking at once must not both release its
+    seats: the row lock makes the second one see the first one's result. Slots
+    are locked before reservations, in id order, everywhere (a session edit or
+    cancellation too), so that two of these wait for each other instead of
+    deadlocking. (SQLite: begin_write already serialises writers, and FOR UPDATE
+    is not emitted.)
+    """
     begin_write()
-    return db.session.scalars(
+    _lock_slots(reservation.slot_id, *other_slot_ids)
+    fresh = db.session.scalars(
         select(Reservation)
         .where(Reservation.id == reservation.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    if fresh.slot_id != reservation.slot_id:
+        _lock_slots(fresh.slot_id)  # moved by someone else a moment ago: its new slot too
+    return fresh
 
 
 def _lock_slots(*slot_ids: int) -> None:
-    # A move updates two slots. Two moves in opposite directions (A: s1 -> s2,
-    # B: s2 -> s1) would each lock one slot and wait for the other: a deadlock
-    # PostgreSQL resolves by failing one of them. Locking both rows in id order
-    # first makes the second move wait instead. (SQLite: begin_write already
-    # serialises writers, and FOR UPDATE is not emitted.)
     for slot_id in sorted(set(slot_ids)):
         db.session.execute(select(Slot.id).where(Slot.id == slot_id).with_for_update())
 
@@ -458,8 +472,10 @@ def _release_seats_statement():
 
 @cache
 def _set_manage_token_hash():
+    sessions = DeskSession.__table__
+    session_cancelled = exists().where(sessions.c.id == bindparam("session_id"), sessions.c.is_cancelled.is_(True))
     return (
         update(_reservations)
-        .where(_reservations.c.id == bindparam("reservation_id"))
+        .where(_reservations.c.id == bindparam("reservation_id"), ~session_cancelled)
         .values(manage_token_hash=bindparam("token_hash"))
     )
