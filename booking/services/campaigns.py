@@ -32,6 +32,7 @@ from ..models import (
     User,
     Venue,
 )
+from . import approvals
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -354,6 +355,8 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
         else:
             new_start = _move_to_nearest(reservation, targets, now)
             change.moved.append((reservation, old_start, new_start))
+            # Issue 8: a chief's decision was for the old time, as when the booker moves it.
+            approvals.review_after_move(reservation, now=now)
 
     if kept_ids:
         db.session.execute(

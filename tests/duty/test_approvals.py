@@ -275,3 +275,32 @@ def test_the_desk_sees_a_booking_still_waiting_for_the_chief_and_then_the_approv
     page = clerk.get(screen).get_data(as_text=True)
     assert "Approved by the chief for duty hours." in page
     assert "still waiting" not in page
+
+
+def test_an_admin_moving_the_session_to_another_day_reviews_the_duty_approvals(app, ctx, world):
+    """The chief's decision was for the old time, as when the booker moves it: the 1部 member, on duty
+    on the first day, no longer needs approval on the next; the 2部 member now does."""
+    from booking.models import DeskSession
+    from booking.services import accounts, approvals, campaigns, reservations
+
+    unit = organisation.unit_by_code("A")
+    duty.store_plan(unit, duty.check_plan("two_crew", time(8, 30), [
+        ("1部", world.session_day), ("2部", world.session_day + timedelta(days=1))]))
+    db.session.get(Campaign, world.campaign_id).requires_duty_approval = True
+    admin = accounts.ensure_user("move-admin", "admin")
+    first_crew = organisation.staff_by_number(world.staff_number)
+    second_crew = organisation.add_staff(staff_number="2222", family_name="田中", given_name="亮",
+                                         family_name_kana="タナカ", given_name_kana="リョウ", unit=unit, crew="2部")
+    db.session.commit()
+    on_duty = reservations.reserve(world.slot_ids[0], first_crew)
+    off_duty = reservations.reserve(world.slot_ids[1], second_crew)
+    db.session.commit()
+    assert approvals.approval_for(on_duty).status == "pending" and approvals.approval_for(off_duty) is None
+
+    session = db.session.get(DeskSession, world.session_id)
+    campaigns.update_session(admin, session, venue_id=session.venue_id, day=world.session_day + timedelta(days=1),
+                             start=time(15), end=time(16), slot_minutes=10, desks=2, resolution="move")
+    db.session.commit()
+    db.session.expire_all()
+    assert approvals.approval_for(db.session.get(Reservation, on_duty.id)).status == "withdrawn"
+    assert approvals.approval_for(db.session.get(Reservation, off_duty.id)).status == "pending"
