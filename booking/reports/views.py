@@ -184,23 +184,29 @@ def confirm_status_import():
 # --- the report upward ----------------------------------------------------------------------
 
 
-def _report_dates() -> list[date]:
-    days = []
+def _report_dates() -> tuple[list[date], list[str]]:
+    """The survey dates asked for (the latest surveys by default), and those refused, as typed."""
+    days, refused = [], []
     for raw in request.args.getlist("as_of"):
+        if not raw.strip():
+            continue
         try:
             day = date.fromisoformat(raw.strip())
         except ValueError:
+            refused.append(raw.strip()[:20])
             continue
-        if day <= card_status.today() and day not in days:
+        if day > card_status.today():
+            refused.append(day.isoformat())
+        elif day not in days:
             days.append(day)
-    return sorted(days) or reports.default_report_dates(card_status.today())
+    return (sorted(days) or reports.default_report_dates(card_status.today())), refused
 
 
 @bp.get("/upward")
 @role_required("admin")
 def upward():
     """The report to the prefecture: a form per survey date (31 Dec, 31 Mar), as XLSX or CSV."""
-    days = _report_dates()
+    days, refused = _report_dates()
     department = (request.args.get("department") or reports.department_name()).strip()[:100]
     rows = card_status.all_timelines()
     forms = [(day, reports.total(reports.unit_status(day, rows=rows))) for day in days]
@@ -215,4 +221,4 @@ def upward():
         return _download(report_files.upward_xlsx(department, forms, made_at=utcnow()), XLSX_MIMETYPE,
                          f"{stem}.xlsx")
     return render_template("reports/upward.html", forms=forms, days=days, department=department,
-                           form_name=report_files.form_name, today=card_status.today())
+                           form_name=report_files.form_name, today=card_status.today(), refused=refused)

@@ -140,10 +140,11 @@ def _upward_values(department: str, as_of: date, t: UnitStatus) -> list:
 
 def form_name(index: int, as_of: date) -> str:
     """様式1（12月末時点）: the form number and the day it stands for."""
+    # The year is always said: a December form without it could be last year's.
     if as_of.month == 12 and as_of.day == 31:
-        when = _("end of December")
+        when = _("end of December %(year)s", year=as_of.year)
     elif as_of.month == 3 and as_of.day == 31:
-        when = _("end of March")
+        when = _("end of March %(year)s", year=as_of.year)
     else:
         when = as_of.isoformat()
     return _("Form %(n)s (%(when)s)", n=index, when=when)

@@ -115,6 +115,20 @@ def test_the_report_upward_as_csv_has_one_row_per_form(app, client, dept, login)
     assert len(rows) == 2
 
 
+def test_the_report_upward_names_the_year_and_says_when_a_date_is_refused(app, client, dept, login):
+    """A future survey date is not silently replaced by last year's: the page says it was not shown,
+    and every form's heading carries its year."""
+    login("admin")
+    today = card_status.today()
+    future_december = date(today.year + 1, 12, 31)
+    html = client.get(f"/reports/upward?lang=en&as_of={future_december}").get_data(as_text=True)
+    assert f"Not shown: {future_december.isoformat()}" in html
+    december = max(d for d in (date(today.year - 1, 12, 31), date(today.year, 12, 31)) if d <= today)
+    assert f"end of December {december.year}" in html
+    html = client.get(f"/reports/upward?lang=ja&as_of={december}").get_data(as_text=True)
+    assert f"{december.year}年12月末" in html and "Not shown" not in html and "表示していません" not in html
+
+
 def test_the_department_name_cannot_smuggle_a_formula_into_the_files(app, client, dept, login):
     login("admin")
     rows = _rows(client.get(f"/reports/upward?format=csv&as_of={card_status.today()}&department=@SUM(A1)"))

@@ -177,6 +177,6 @@ def test_a_survey_dated_in_the_future_is_refused_at_the_upload_with_the_date_fie
                        card_status.today() + timedelta(days=3))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "The survey date cannot be in the future." in html
+    assert "調査日に未来の日付は指定できません。" in html
     assert 'name="payload"' not in html  # no preview to confirm
     assert _events(app) == 0
