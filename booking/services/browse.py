@@ -38,6 +38,11 @@ class DayChoices:
     day: date
     sessions: list[SessionChoice]
 
+    @property
+    def rank(self) -> int:
+        """How well the day's best session fits the booker's duty (0 best); days are listed by it."""
+        return min(c.rank for c in self.sessions)
+
 
 def open_campaigns(staff: Staff, now: datetime) -> list[Campaign]:
     """Published campaigns whose booking window is open and that include the staff member's unit."""
@@ -121,7 +126,7 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
         DayChoices(day, sorted(choices, key=lambda c: (c.rank, not c.is_own_venue, c.session.start_time)))
         for day, choices in days.items()
     ]
-    return sorted(ordered, key=lambda d: (min(c.rank for c in d.sessions), d.day))
+    return sorted(ordered, key=lambda d: (d.rank, d.day))
 
 
 def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]:

@@ -2,6 +2,7 @@
 then their days off, then sessions during their shift elsewhere; day workers see weekdays first."""
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -112,3 +113,20 @@ def test_sessions_needing_the_chiefs_approval_say_so(app, client, world, plan):
     assert page.count("所属長の承認が必要") == sum(1 for _sid, kind, _r in choices_for(app, "1001")
                                                 if kind in ("duty_here", "duty_elsewhere"))
     assert "勤務時間内の予約は所属長の承認" in page
+
+
+def test_the_dates_out_of_date_order_are_grouped_under_headings_that_say_why(app, client, world, plan):
+    """Best dates first puts, e.g., the 23rd before the 20th: each group of dates gets a heading, so the
+    list does not look out of order. A booker whose duty is unknown gets plain date order, no headings."""
+    page = client.get(f"/i/{world.invitation_token}?lang=en").get_data(as_text=True)
+    ranks = sorted({rank for _sid, _kind, rank in choices_for(app, "1001")})
+    headings = re.findall(r'<h3 class="day-group">([^<]+)</h3>', page)
+    labels = {0: "Dates that suit your duty best", 1: "Other dates", 2: "Dates that may suit you less"}
+    assert headings == [labels[rank] for rank in ranks] and len(headings) > 1
+    # Every date under a heading comes after it and before the next one.
+    assert page.index(headings[0]) < page.index('class="session-card"')
+
+
+def test_no_group_headings_when_the_duty_is_unknown(client, world):
+    page = client.get(f"/i/{world.invitation_token}?lang=en").get_data(as_text=True)
+    assert 'class="day-group"' not in page
