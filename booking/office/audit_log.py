@@ -47,4 +47,5 @@ def audit_log():
     page = audit.search(current_user, filters, page=int_arg("page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("office/audit.html", form=form, page=page, args=args,
-                           actions=audit.known_actions())
+                           actions=audit.action_choices(), action_label=audit.action_label,
+                           target_label=audit.target_label, readable_details=audit.readable_details)

@@ -1,9 +1,11 @@
 """Recording who did what (DESIGN.md: audit event)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -47,6 +49,200 @@ ACTION_GROUPS = {
     "session": ("session.", "campaign."),
     "export": ("export.",),
 }
+
+
+#: What each recorded action means, for people reading the log (the codes stay in the data,
+#: the filters and any export). A code without a label here is shown as it is.
+ACTION_LABELS = {
+    "login": _l("Signed in"),
+    "login.failed": _l("Sign-in failed"),
+    "login.blocked": _l("Sign-in blocked (too many attempts)"),
+    "logout": _l("Signed out"),
+    "user.create": _l("User created"),
+    "user.update": _l("User changed"),
+    "user.password_reset": _l("Password reset"),
+    "user.cli": _l("User created or changed on the command line"),
+    "api_token.revoke": _l("API tokens revoked"),
+    "import.staff": _l("Staff list imported"),
+    "import.staff.started": _l("Staff list import started"),
+    "import.staff.refused": _l("Staff list import refused"),
+    "import.staff.failed": _l("Staff list import failed"),
+    "staff.update": _l("Staff member changed"),
+    "dependent.create": _l("Dependent added"),
+    "dependent.update": _l("Dependent changed"),
+    "dependent.delete": _l("Dependent removed"),
+    "invitation.reissue": _l("Invitation reissued"),
+    "invitation.slips": _l("Invitation slips printed"),
+    "unit.create": _l("Unit added"),
+    "unit.update": _l("Unit changed"),
+    "unit.duty_calendar": _l("Duty calendar changed"),
+    "venue.create": _l("Venue added"),
+    "venue.update": _l("Venue changed"),
+    "reservation.book": _l("Booked by phone"),
+    "reservation.move": _l("Booking moved by phone"),
+    "reservation.cancel": _l("Booking cancelled by phone"),
+    "reservation.create": _l("Booked through the API"),
+    "reservation.duty_approved": _l("Booking in duty hours approved"),
+    "reservation.duty_declined": _l("Booking in duty hours declined"),
+    "reservation.duty_withdrawn": _l("Booking in duty hours withdrawn before the decision"),
+    "campaign.create": _l("Campaign created"),
+    "campaign.update": _l("Campaign changed"),
+    "session.create": _l("Session added"),
+    "session.update": _l("Session changed"),
+    "session.copy": _l("Session copied"),
+    "session.cancel": _l("Session cancelled"),
+    "export.staff": _l("Staff list exported"),
+    "roster.export": _l("Roster exported"),
+    "report.status": _l("Status report exported"),
+    "report.upward": _l("Report to the prefecture exported"),
+    "report.snapshot": _l("Monthly figures recorded"),
+    "card_status.import": _l("Status survey imported"),
+    "card_status.edit": _l("Card status edited"),
+    "reason.edit": _l("Reason for not applying edited"),
+    "calendar_feed.rotate": _l("Calendar feed link renewed"),
+    "checkin": _l("Checked in"),
+    "checkin.late": _l("Late arrival checked in"),
+    "application.submitted": _l("Application submitted"),
+    "walk_in": _l("Walk-in seated"),
+    "walk_in.over_capacity": _l("Walk-in seated over capacity"),
+    "no_show.mark": _l("No-shows marked"),
+    "photo.take": _l("Photo taken"),
+    "photo.retake": _l("Photo taken again"),
+    "photo.view": _l("Photo viewed"),
+    "photo.download": _l("Photo downloaded"),
+    "photo.retention": _l("Photo retention changed"),
+    "photo.purge": _l("Photos deleted after their retention"),
+    "retention.set": _l("Retention of bookings changed"),
+    "retention.purge": _l("Bookings deleted after their retention"),
+    "personal_data.export": _l("Personal data disclosed"),
+    "personal_data.erase": _l("Personal data deleted"),
+}
+
+#: The kinds of record an event is about; the log shows "Session #12" for desk_session 12.
+#: "session" (office edits) and "desk_session" (desk and rosters) are the same record.
+TARGET_LABELS = {
+    "staff": _l("Staff member"),
+    "dependent": _l("Dependent"),
+    "reservation": _l("Reservation"),
+    "check_in": _l("Check-in"),
+    "photo": _l("Photo"),
+    "slot": _l("Slot"),
+    "session": _l("Session"),
+    "desk_session": _l("Session"),
+    "campaign": _l("Campaign"),
+    "unit": _l("Unit"),
+    "venue": _l("Venue"),
+    "user": _l("User"),
+    "staff_import": _l("Staff list import"),
+}
+
+#: Names of the details events carry (the keyword arguments of ``record``).
+DETAIL_LABELS = {
+    "absent": _l("Absent"),
+    "added_capacity": _l("Seats added"),
+    "applied": _l("Lines applied"),
+    "approval_id": _l("Approval"),
+    "as_of": _l("As of"),
+    "bytes": _l("Bytes"),
+    "campaign_id": _l("Campaign"),
+    "cancelled": _l("Bookings cancelled"),
+    "capacity_before": _l("Seats before"),
+    "card_status": _l("Card status"),
+    "changed": _l("Changed"),
+    "channel": _l("Channel"),
+    "check_in_id": _l("Check-in"),
+    "check_ins": _l("Check-ins"),
+    "code": _l("Code"),
+    "copies": _l("Copies"),
+    "count": _l("Count"),
+    "created": _l("Created"),
+    "crew": _l("Crew"),
+    "crews": _l("Crews"),
+    "date": _l("Date"),
+    "dates": _l("Dates"),
+    "days": _l("Days"),
+    "dependents": _l("Dependents"),
+    "error": _l("Error"),
+    "error_line": _l("Line"),
+    "errors": _l("Errors"),
+    "filename": _l("File"),
+    "form": _l("Form"),
+    "format": _l("Format"),
+    "from": _l("Moved from"),
+    "height": _l("Height"),
+    "is_active": _l("Active"),
+    "lines": _l("Lines"),
+    "month": _l("Month"),
+    "moved": _l("Bookings moved"),
+    "on": _l("Date"),
+    "over_capacity": _l("Over capacity"),
+    "people": _l("People"),
+    "photos": _l("Photos"),
+    "previous_days": _l("Days before"),
+    "previous_status": _l("Status before"),
+    "q": _l("Search"),
+    "reason": _l("Reason"),
+    "requires_duty_approval": _l("Duty-hours approval"),
+    "reservations": _l("Reservations"),
+    "role": _l("Role"),
+    "rows": _l("Rows"),
+    "seats": _l("Seats"),
+    "seats_taken_before": _l("Seats taken before"),
+    "sha256": _l("SHA-256"),
+    "shift_start": _l("Shift start"),
+    "slot_id": _l("Slot"),
+    "slots": _l("Slots"),
+    "staff_ids": _l("Staff"),
+    "staff_number": _l("Staff number"),
+    "status": _l("Status"),
+    "suggested_for": _l("Suggested for"),
+    "survey_date": _l("Survey date"),
+    "system": _l("Duty system"),
+    "unchanged": _l("Unchanged"),
+    "unit_id": _l("Unit"),
+    "updated": _l("Updated"),
+    "username": _l("Username"),
+    "via": _l("Via"),
+    "width": _l("Width"),
+}
+
+
+def action_label(action: str) -> str:
+    """The action in the reader's language; an action nobody labelled yet shows its code."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def target_label(target_type: str, target_id: object = "") -> str:
+    """ "Session #12": the kind of record in the reader's language, and its id."""
+    if not target_type:
+        return ""
+    label = TARGET_LABELS.get(target_type)
+    name = str(label) if label is not None else target_type
+    return f"{name} #{target_id}" if target_id not in (None, "") else name
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def _detail_value(value: object) -> str:
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):
+            return str(len(value))  # moved / cancelled reservations: how many (the contact list has them)
+        return ", ".join(" ".join(map(str, item)) if isinstance(item, list) else str(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def readable_details(details: dict | None) -> list[tuple[str, str]]:
+    """An event's details as (label, value) pairs for the log page; empty lists are left out."""
+    return [(detail_label(key), _detail_value(value)) for key, value in (details or {}).items()
+            if value != []]
 
 
 @dataclass
@@ -107,7 +303,14 @@ def search(actor: User, filters: AuditFilter, *, page: int = 1, per_page: int = 
 
 
 def known_actions() -> list[str]:
+    """The action codes in the log."""
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, label) of every action in the log, for the filter; in the order of the codes, which
+    keeps related actions together (sign-ins, photos, …)."""
+    return [(code, action_label(code)) for code in known_actions()]
 
 
 def event_for(target_type: str, target_id: object, event_id: int) -> AuditEvent | None:

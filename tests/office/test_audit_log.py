@@ -28,8 +28,10 @@ def rows(page) -> int:
 
 def test_the_log_lists_sign_ins_failures_bookings_changes_and_exports(activity):
     page = activity.get("/office/audit").get_data(as_text=True)
-    for action in ("login", "login.failed", "reservation.book", "invitation.reissue", "export.staff"):
-        assert f"<code>{action}</code>" in page
+    for action, label in (("login", "Signed in"), ("login.failed", "Sign-in failed"),
+                          ("reservation.book", "Booked by phone"), ("invitation.reissue", "Invitation reissued"),
+                          ("export.staff", "Staff list exported")):
+        assert f'<td title="{action}">{label}</td>' in page
     assert "127.0.0.1" in page
 
 
@@ -51,3 +53,96 @@ def test_a_date_range_in_japan_time_filters_the_log(activity, office):
     assert rows(activity.get(f"/office/audit?since={tomorrow}")) == 1  # the "No events match." row
     assert "No events match." in activity.get(f"/office/audit?since={tomorrow}").get_data(as_text=True)
     assert rows(activity.get(f"/office/audit?since={office.today}&until={office.today}")) >= 6
+
+
+def test_actions_records_and_details_read_as_words_in_the_pages_language(activity, office):
+    page = activity.get("/office/audit?lang=en").get_data(as_text=True)
+    body = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert f"Staff member #{office.ids['staff_b']}" in body            # invitation.reissue
+    assert "Reservation #" in body and "<b>Channel</b> phone" in body  # the phone booking
+    assert "<b>Rows</b> 3" in body and "<b>Staff number</b> 2001" in body
+    for raw in ("<code>", "export.staff<", "staff #", "<b>rows</b>", "<b>staff_number</b>", "reservation #"):
+        assert raw not in body, raw
+    # The action filter names the actions and still sends their codes.
+    assert '<option value="export.staff">Staff list exported</option>' in page
+    assert '<option value="login.failed">Sign-in failed</option>' in page
+    filtered = activity.get("/office/audit?lang=en&action=export.staff").get_data(as_text=True)
+    assert '<option value="export.staff" selected>Staff list exported</option>' in filtered
+    assert rows(activity.get("/office/audit?action=export.staff")) == 1
+
+
+def test_the_log_is_japanese_by_default(activity, office):
+    activity.set_cookie("lang", "", expires=0)
+    page = activity.get("/office/audit").get_data(as_text=True)
+    body = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert f"職員 #{office.ids['staff_b']}" in body and "<b>職員番号</b> 2001" in body
+
+
+def test_unknown_codes_are_shown_as_they_are_and_counts_of_moved_bookings_as_numbers(app, activity, office):
+    from booking.extensions import db
+    from booking.services import audit
+
+    with app.app_context():
+        audit.record("mystery.thing", actor="cli", target_type="gizmo", target_id=7, zap="on")
+        audit.record("session.update", actor="cli", target_type="session", target_id=office.ids["session"],
+                     changed=["starts_at"], moved=[{"reservation_id": 1, "code": "X", "from": "a", "to": "b"}],
+                     cancelled=[])
+        audit.record("personal_data.erase", actor="cli", target_type="staff", target_id=99,
+                     staff_number="9999", cancelled=1, photos=0)
+        audit.record("roster.export", actor="cli", target_type="desk_session", target_id=office.ids["session"],
+                     format="csv", rows=4)
+        db.session.commit()
+    page = activity.get("/office/audit?lang=en").get_data(as_text=True)
+    assert '<td title="mystery.thing">mystery.thing</td>' in page and "gizmo #7" in page and "<b>zap</b> on" in page
+    assert f"Session #{office.ids['session']}" in page and "<b>Bookings moved</b> 1" in page
+    assert "<b>Changed</b> starts_at" in page and "people to contact" in page
+    assert "<b>Bookings cancelled</b> 1" in page                 # a count here, a list on session events
+    assert "<b>Format</b> csv" in page and "<b>Rows</b> 4" in page
+    assert '<option value="mystery.thing">mystery.thing</option>' in page
+
+
+def test_every_action_the_app_records_has_a_label():
+    """Scans booking/ for the actions passed to audit.record (directly, or through a variable)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from booking.models import APPROVAL_STATUSES
+    from booking.services.audit import ACTION_LABELS
+
+    code = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+
+    def strings(node):  # the literal codes in an expression, not the pieces of an f-string
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and code.match(node.value):
+            yield node.value
+        elif not isinstance(node, ast.JoinedStr):
+            for child in ast.iter_child_nodes(node):
+                yield from strings(child)
+
+    found = {f"reservation.duty_{status}" for status in APPROVAL_STATUSES if status != "pending"}
+    for path in (Path(__file__).resolve().parents[2] / "booking").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.Module)):
+                continue
+            assigned = {}
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        names = target.elts if isinstance(target, ast.Tuple) else [target]
+                        values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+                        for name, value in zip(names, values):
+                            if isinstance(name, ast.Name):
+                                assigned.setdefault(name.id, []).append(value)
+            for node in ast.walk(function):
+                if not (isinstance(node, ast.Call) and node.args):
+                    continue
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+                if name not in ("record", "_audit"):
+                    continue
+                argument = node.args[-1] if name == "_audit" else node.args[0]
+                sources = assigned.get(argument.id, []) if isinstance(argument, ast.Name) else [argument]
+                for source in sources:
+                    found.update(strings(source))
+    assert {"login", "export.staff", "photo.take", "reservation.move", "import.staff.failed"} <= found
+    assert sorted(found - set(ACTION_LABELS)) == []
