@@ -169,3 +169,22 @@ def test_a_clerk_sees_every_unit_when_taking_phone_bookings(client, office, logi
     login("clerk")
     page = client.get("/office/phone?q=タカハシ").get_data(as_text=True)
     assert "高橋 健一" in page
+
+
+def test_office_users_get_office_directions_on_error_pages_not_the_bookers(client, office, login):
+    """A 403 or 404 in the office tells office staff what to do and leads back to the menu; the
+    booker's directions (invitation links, the staff-number sign-in) are for bookers only."""
+    login("chief_a")
+    refused = client.get("/office/users")  # admins only
+    assert refused.status_code == 403
+    html = refused.get_data(as_text=True)
+    assert "ask the My Number section's administrator" in html and 'href="/office/"' in html
+    assert "Sign in with your staff number" not in html
+    missing = client.get("/office/staff/999999")
+    assert missing.status_code == 404
+    html = missing.get_data(as_text=True)
+    assert "Back to the office menu" in html and "invitation" not in html.lower()
+    # Signed out, an office address leads to the office sign-in, a booker's to the booker's.
+    client.post("/office/logout")
+    assert "Sign in to the office" in client.get("/office/nothing-here").get_data(as_text=True)
+    assert "Sign in with your staff number" in client.get("/i/not-a-real-token").get_data(as_text=True)
