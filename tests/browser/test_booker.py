@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from playwright.sync_api import expect
 
 from booking.extensions import db
 from booking.models import Campaign, Staff
@@ -298,3 +299,26 @@ def test_the_whole_path_works_with_javascript_turned_off(new_page, live_server, 
     with page.expect_navigation():
         page.get_by_role("button", name="キャンセルする").click()
     assert "キャンセルされています" in page.inner_text(".ticket")
+
+
+def test_ticking_family_members_greys_out_the_times_without_enough_seats_and_unticking_brings_them_back(
+        app, phone, live_server, world, look):
+    (number, code), = world.add_staff(1)
+    taken = app.test_client().post("/api/v1/reservations", json={
+        "slot_id": world.slot_ids[0], "staff_number": number, "invitation_code": code})
+    assert taken.status_code == 201  # one of the two seats of the first time is gone
+    page = phone
+    page.goto(f"{live_server}/i/{world.invitation_token}/sessions/{world.session_id}")
+    first = page.locator(f"#slot-{world.slot_ids[0]}")
+    hint = page.locator("[data-seats-hint]")
+    assert first.is_enabled() and hint.is_hidden()
+
+    page.locator(f"label[for='dep-{world.dependent_id}']").tap()  # two people now
+    expect(first).to_be_disabled()
+    expect(hint).to_be_visible()
+    assert page.locator(f"#slot-{world.slot_ids[1]}").is_enabled()
+    look(page, "ja-slots-greyed-for-two")
+
+    page.locator(f"label[for='dep-{world.dependent_id}']").tap()  # alone again
+    expect(first).to_be_enabled()
+    expect(hint).to_be_hidden()
