@@ -15,6 +15,7 @@ How a person's status on a day D is found (``Timeline.on``):
 """
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +52,21 @@ STATUS_LABELS = {
     "applied": _l("Applied"),
     "received": _l("Received"),
 }
+#: Card statuses as people write them in staff lists and surveys: the codes, the words the
+#: section uses, and the app's own labels (未申請 / 申請済み / 取得済み), with and without okurigana.
+STATUS_WORDS = {
+    "none": "none", "未申請": "none", "なし": "none", "無": "none", "未取得": "none",
+    "applied": "applied", "申請済": "applied", "申請済み": "applied", "申請中": "applied",
+    "received": "received", "取得済": "received", "取得済み": "received", "受取済": "received",
+    "受取済み": "received", "交付済": "received", "交付済み": "received",
+}
+
+
+def status_from_word(text: str) -> str | None:
+    """The status a cell means (spaces and full-width letters folded), or None for an unknown word."""
+    return STATUS_WORDS.get("".join(unicodedata.normalize("NFKC", text or "").split()).lower())
+
+
 #: Statuses that count as "has applied" (the application rate counts holders too).
 APPLIED = ("applied", "received")
 

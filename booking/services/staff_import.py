@@ -89,17 +89,6 @@ HEADER_ALIASES = {
     "カード状況": "card_status",
     "カード": "card_status",
 }
-#: Card status as the section writes it in Japanese.
-CARD_STATUS_ALIASES = {
-    "未申請": "none",
-    "なし": "none",
-    "申請済": "applied",
-    "申請済み": "applied",
-    "受取済": "received",
-    "受取済み": "received",
-    "交付済": "received",
-    "交付済み": "received",
-}
 #: Pending uploads older than this are dropped: the preview is stale by then.
 BATCH_LIFETIME = timedelta(hours=12)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -283,8 +272,9 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         values["family_name_kana"] = katakana(values["family_name_kana"])
         values["given_name_kana"] = katakana(values["given_name_kana"])
         if values["card_status"] is not None:
-            status = values["card_status"]
-            values["card_status"] = CARD_STATUS_ALIASES.get(status, status.lower()) or "none"
+            # Empty means none; an unknown word is kept as written, to be refused below.
+            written = values["card_status"]
+            values["card_status"] = card_status.status_from_word(written) or written.lower() or "none"
 
         def problem(column: str, message) -> None:
             errors.append(LineError(line, column, message, positions.get(column)))
@@ -609,8 +599,8 @@ def template_xlsx() -> bytes:
     sheet.freeze_panes = "A2"
     guide = workbook.create_sheet("columns")
     guide.append(["column", "required", "example", "notes"])
-    for row in TEMPLATE_GUIDE:
-        guide.append(list(row))
+    for column, required, example, notes in TEMPLATE_GUIDE:
+        guide.append([column, "yes" if required else "", example, str(notes)])
     for letter, width in zip("ABCD", (20, 10, 22, 60)):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()
@@ -618,18 +608,22 @@ def template_xlsx() -> bytes:
     return buffer.getvalue()
 
 
-#: (column, required, example, notes) shown on the import page and in the XLSX template.
+#: (column, required, example, notes) shown on the import page and in the XLSX template, the
+#: notes in the language of the page.
 TEMPLATE_GUIDE = (
-    ("staff_number", "yes", "1001", "職員番号. Letters, digits and hyphens; full-width digits are folded."),
-    ("family_name", "yes", "佐藤", "姓"),
-    ("given_name", "yes", "翔太", "名"),
-    ("family_name_kana", "yes", "サトウ", "セイ (katakana or hiragana)"),
-    ("given_name_kana", "yes", "ショウタ", "メイ"),
-    ("unit_code", "yes", "A", "所属コード, as on the units page"),
-    ("crew", "", "1部", "部 (1部, 2部, 3部, 日勤…)"),
-    ("email", "", "", ""),
-    ("phone", "", "", ""),
-    ("card_status", "", "none", "none / applied / received (未申請 / 申請済 / 受取済). Empty means none."),
+    ("staff_number", True, "1001", _l("Staff number (職員番号): letters, digits and hyphens; full-width digits "
+                                      "are folded.")),
+    ("family_name", True, "佐藤", _l("Family name (姓)")),
+    ("given_name", True, "翔太", _l("Given name (名)")),
+    ("family_name_kana", True, "サトウ", _l("Family name in kana (セイ): katakana, or hiragana, which is "
+                                           "turned into katakana")),
+    ("given_name_kana", True, "ショウタ", _l("Given name in kana (メイ)")),
+    ("unit_code", True, "A", _l("Unit code (所属コード), as on the units page")),
+    ("crew", False, "1部", _l("Crew (部): 1部, 2部, 3部, 日勤…")),
+    ("email", False, "", _l("E-mail address")),
+    ("phone", False, "", _l("Phone number")),
+    ("card_status", False, "none", _l("Card status: none / applied / received, or 未申請 / 申請済み / 取得済み. "
+                                      "Empty means none.")),
 )
 
 

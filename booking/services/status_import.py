@@ -27,12 +27,6 @@ from .invitations import normalise_staff_number
 from .staff_import import LineError, decode
 
 COLUMNS = ("staff_number", "dependent_name", "card_status", "status_date")
-STATUS_WORDS = {
-    "none": "none", "未申請": "none", "なし": "none", "無": "none", "未取得": "none",
-    "applied": "applied", "申請済": "applied", "申請済み": "applied", "申請中": "applied",
-    "received": "received", "取得済": "received", "取得済み": "received", "交付済": "received",
-    "交付済み": "received", "受取済": "received",
-}
 MAX_ROWS = 50_000
 
 
@@ -159,7 +153,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
         elif staff is None:
             result.errors.append(LineError(line, "staff_number", _l(
                 "No staff member has the number %(number)s.", number=number)))
-        status = STATUS_WORDS.get(_fold(values["card_status"]).lower())
+        status = card_status.status_from_word(values["card_status"])
         if status is None:
             result.errors.append(LineError(line, "card_status", _l("Use none, applied or received.")))
         on = survey_date

@@ -384,3 +384,13 @@ def test_import_without_the_optional_columns_keeps_them(app, client, world, admi
         staff = db.session.scalar(db.select(Staff).where(Staff.staff_number == "3001"))
         assert (staff.crew, staff.email, staff.phone, staff.card_status) == ("1部", "a@example.jp", "024-000-0000",
                                                                               "received")
+
+
+@pytest.mark.parametrize(("written", "status"), [("取得済み", "received"), ("受取済", "received"), ("申請済み", "applied"),
+                                                 ("未申請", "none"), ("ＲＥＣＥＩＶＥＤ", "received"), ("", "none")])
+def test_import_reads_the_card_status_as_the_app_and_the_section_write_it(app, client, world, admin_headers,
+                                                                         written, status):
+    response = import_csv(client, admin_headers, csv_body(staff_row("3001", card_status=written)))
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        assert db.session.scalar(db.select(Staff.card_status).where(Staff.staff_number == "3001")) == status
