@@ -311,6 +311,14 @@ def test_cancelling_frees_the_seat_and_shows_the_reservation_as_cancelled(app, c
         assert db.session.get(Slot, world.slot_ids[0]).seats_taken == 0
 
 
+def test_a_cancelled_booking_offers_the_calendar_file_that_takes_the_event_out(client, world):
+    confirmation = manage_path(book(client, world))
+    page = text(client.post(f"{confirmation}/cancel", follow_redirects=True))
+    assert f'href="{confirmation}/calendar.ics"' in page and "カレンダーを更新する" in page
+    calendar = client.get(f"{confirmation}/calendar.ics").get_data(as_text=True)
+    assert "STATUS:CANCELLED" in calendar
+
+
 def test_the_cancel_question_of_a_cancelled_reservation_leads_back_to_it(client, world):
     confirmation = manage_path(book(client, world))
     client.post(f"{confirmation}/cancel")
