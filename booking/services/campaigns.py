@@ -32,7 +32,7 @@ from ..models import (
     User,
     Venue,
 )
-from . import approvals
+from . import approvals, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -353,7 +353,12 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
             reservation.updated_at = now
             change.moved.append((reservation, old_start, old_start))
         else:
-            new_start = _move_to_nearest(reservation, targets, now)
+            try:
+                new_start = _move_to_nearest(reservation, targets, now)
+            except DomainError as error:
+                # The choice stays open: the page lists the bookings again with "cancel them".
+                error.extra["affected"] = [a.reservation.id for a in affected]
+                raise
             change.moved.append((reservation, old_start, new_start))
             # Issue 8: a chief's decision was for the old time, as when the booker moves it.
             approvals.review_after_move(reservation, now=now)
@@ -402,7 +407,7 @@ def _move_to_nearest(reservation: Reservation, target_ids: list[int], now: datet
         "no_room",
         _l("There is no free time left in the changed session for reservation %(code)s "
            "(%(people)s people). Keep more desks or hours, or cancel the affected reservations.",
-           code=reservation.code, people=reservation.seats),
+           code=tokens.format_code(reservation.code), people=reservation.seats),
     )
 
 

@@ -200,7 +200,11 @@ def test_moving_is_refused_when_the_smaller_session_has_no_room_left(app, admin,
     response = admin.post(f"/office/sessions/{office.ids['session']}/edit",
                           data=session_form(office, desks="1", action="move"))
     assert response.status_code == 409
-    assert "no free time left" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "no free time left" in html
+    # The code as people read it, and the bookings still listed with the other way out: cancel them.
+    assert re.search(r"reservation [0-9A-Z]{3}-[0-9A-Z]{3} ", html)
+    assert 'class="card o-conflict"' in html and 'value="cancel"' in html
     with app.app_context():
         assert {s.capacity for s in db.session.get(DeskSession, office.ids["session"]).slots} == {2}
     assert all(reservation(app, i)[0] == "booked" for i in ids)
