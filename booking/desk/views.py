@@ -83,14 +83,8 @@ def _error_json(error: DomainError):
 @bp.get("/")
 @role_required(*DESK_ROLES)
 def index():
-    now = utcnow()
-    sessions = checkin.sessions_for_desk(now)
-    today = checkin.local_today(now)
-    groups = [
-        (_("Today"), [s for s in sessions if s.date == today]),
-        (_("Coming"), [s for s in sessions if s.date > today]),
-        (_("Past"), [s for s in sessions if s.date < today]),
-    ]
+    sessions = checkin.sessions_for_desk(utcnow())
+    groups = [(_("Today"), sessions.today), (_("Coming"), sessions.coming), (_("Past"), sessions.past)]
     return render_template("desk/index.html", groups=groups)
 
 

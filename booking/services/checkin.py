@@ -548,8 +548,19 @@ def no_shows_by_unit(
 # --- the desk's view of a session --------------------------------------------------
 
 
-def sessions_for_desk(now: datetime | None = None) -> list[DeskSession]:
-    """Sessions a clerk may open: today's first, then the coming ones, then the past ones."""
+@dataclass
+class DeskSessions:
+    """The sessions a clerk may open, as the desk's start page groups them."""
+
+    today: list[DeskSession]
+    coming: list[DeskSession]
+    past: list[DeskSession]
+
+
+def sessions_for_desk(now: datetime | None = None) -> DeskSessions:
+    """Today's sessions (with one from yesterday evening still running past midnight), the coming
+    ones, then the past ones, latest first."""
+    now = now or utcnow()
     today = local_today(now)
     sessions = db.session.scalars(
         select(DeskSession)
@@ -557,10 +568,16 @@ def sessions_for_desk(now: datetime | None = None) -> list[DeskSession]:
         .where(DeskSession.is_cancelled.is_(False))
         .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id)
     ).all()
-    todays = [s for s in sessions if s.date == today]
+
+    def running(session: DeskSession) -> bool:
+        start, end = session_bounds(session.date, session.start_time, session.end_time)
+        return start <= now < end
+
+    todays = [s for s in sessions if s.date == today or (s.date < today and running(s))]
     coming = [s for s in sessions if s.date > today]
-    past = sorted((s for s in sessions if s.date < today), key=lambda s: (s.date, s.start_time), reverse=True)
-    return todays + coming + past
+    past = sorted((s for s in sessions if s.date < today and s not in todays),
+                  key=lambda s: (s.date, s.start_time), reverse=True)
+    return DeskSessions(todays, coming, past)
 
 
 def session_reservations(desk_session: DeskSession) -> list[Reservation]:

@@ -215,3 +215,26 @@ def test_the_no_show_button_marks_the_rest_once_the_session_has_begun(app, clerk
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Reservation, booked.id).status == "no_show"
+
+
+def test_a_night_session_still_running_after_midnight_stays_under_today(app, clerk, world, monkeypatch):
+    """A session from 22:00 to 02:00 is still the one the clerk is running at 00:30: it must not move to
+    "Past" when the date changes."""
+    from datetime import timedelta
+
+    from booking.desk import views as desk_views
+    from booking.models import Campaign, Venue
+    from booking.services import slots
+
+    with app.test_request_context():
+        campaign = db.session.get(Campaign, world.campaign_id)
+        venue = db.session.scalar(select(Venue))
+        night = slots.create_session(campaign, venue.id, world.session_day, time(22), time(2), 30, 1)
+        db.session.commit()
+        night_id = night.id
+    monkeypatch.setattr(desk_views, "utcnow", lambda: at_tokyo(world.session_day + timedelta(days=1), time(0, 30)))
+    html = clerk.get("/desk/?lang=en").get_data(as_text=True)
+    today = html[html.index('id="desk-group-1"'):]
+    today = today[:today.index("</section>")]
+    assert ">Today<" in today and f'href="/desk/sessions/{night_id}"' in today
+    assert f'href="/desk/sessions/{world.session_id}"' not in today  # the afternoon one is over
