@@ -90,22 +90,23 @@ def _as_local(value: datetime | date) -> datetime | date:
     return value.astimezone(TOKYO) if isinstance(value, datetime) else value
 
 
-def day_label(value: datetime | date) -> str:
-    """7月10日(木) in Japanese, Thu 10 July in English."""
+def day_label(value: datetime | date, year: bool = False) -> str:
+    """7月10日(木) in Japanese, Thu 10 July in English; with ``year``, 2026年7月10日(金) and
+    Fri 10 July 2026 (documents that are kept, such as a personal-data disclosure)."""
     value = _as_local(value)
     day = value.date() if isinstance(value, datetime) else value
     if str(get_locale()) == "ja":
-        return format_date(day, "M月d日(E)")
-    return format_date(day, "EEE d MMMM")
+        return format_date(day, "y年M月d日(E)" if year else "M月d日(E)")
+    return format_date(day, "EEE d MMMM y" if year else "EEE d MMMM")
 
 
 def clock(value: datetime) -> str:
     return format_time(_as_local(value).timetz().replace(tzinfo=None), "HH:mm")
 
 
-def when(value: datetime) -> str:
-    """7月10日(木) 15:00"""
-    return f"{day_label(value)} {clock(value)}"
+def when(value: datetime, year: bool = False) -> str:
+    """7月10日(木) 15:00 (2026年7月10日(金) 15:00 with ``year``)"""
+    return f"{day_label(value, year)} {clock(value)}"
 
 
 class _SchemeAwareSessions(SecureCookieSessionInterface):

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..localtime import TOKYO
 from ..models import DeskSession, Reservation
 from ..services import checkin, tokens
+from ..services.reservations import CHANNEL_LABELS
 from ..services.slots import session_bounds
 
 STATUS_LABELS = {
@@ -17,7 +18,6 @@ STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
     "no_show": _l("No-show"),
 }
-CHANNEL_LABELS = {"web": _l("Web"), "phone": _l("Phone"), "walk_in": _l("Walk-in")}
 
 
 def _clock(value: datetime) -> str:

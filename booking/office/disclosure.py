@@ -8,8 +8,6 @@
 """
 from __future__ import annotations
 
-import json
-
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -61,7 +59,8 @@ def disclosure_print(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(staff, admin=current_user, form="print", remote_addr=remote_addr())
     db.session.commit()
-    return render_template("office/disclosure_print.html", staff=staff, data=data, erase_form=EraseForm())
+    return render_template("office/disclosure_print.html", staff=staff, data=data, labels=disclosure.LABELS,
+                           erase_form=EraseForm())
 
 
 @bp.get("/personal-data/staff/<int:staff_id>.json")
@@ -70,8 +69,7 @@ def disclosure_json(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(staff, admin=current_user, form="json", remote_addr=remote_addr())
     db.session.commit()
-    body = json.dumps(data, ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
+    return Response(disclosure.to_json(data), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="personal-data-{staff.staff_number}.json"',
         "Cache-Control": "no-store"})
 

@@ -222,6 +222,16 @@ def target_label(target_type: str, target_id: object = "") -> str:
     return f"{name} #{target_id}" if target_id not in (None, "") else name
 
 
+def actor_label(actor: str) -> str:
+    """Who acted, for a reader outside the office: an office username as it is, the booker
+    ("booker:<staff number>") and the command line ("cli") in words."""
+    if actor.startswith("booker:"):
+        return str(_l("The staff member (booking page)"))
+    if actor == "cli":
+        return str(_l("The system"))
+    return actor or "—"
+
+
 def detail_label(key: str) -> str:
     label = DETAIL_LABELS.get(key)
     return str(label) if label is not None else key

@@ -52,6 +52,12 @@ STATUS_LABELS = {
     "applied": _l("Applied"),
     "received": _l("Received"),
 }
+#: Where a recorded change came from (CardStatusEvent.source).
+SOURCE_LABELS = {
+    "import": _l("Status survey"),
+    "desk": _l("At the application desk"),
+    "edit": _l("Entered by a chief or the office"),
+}
 #: Card statuses as people write them in staff lists and surveys: the codes, the words the
 #: section uses, and the app's own labels (未申請 / 申請済み / 取得済み), with and without okurigana.
 STATUS_WORDS = {

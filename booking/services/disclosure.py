@@ -1,17 +1,21 @@
 """A person's data on request (個人情報保護法: 開示・削除): everything held about one staff member.
 
-``gather`` collects the staff record, the dependents, card status history, the
+``held`` collects the staff record, the dependents, card status history, the
 chief's reason note, every reservation with its people, check-ins, photo
-details and duty approval, and the audit events about any of these; ``export``
-records that it was disclosed. ``erase`` deletes it all: booked reservations
-are cancelled through services.reservations (so their seats are freed at once),
-used ones become anonymous counts (services.retention) so that session
-figures stay right, then the staff member goes with their dependents, history
-and reason note. Both are audited; the audit log keeps only the staff number
-and counts of what went.
+details and duty approval, and the audit events about any of these, with dates
+and times as objects (the print view writes them in Tokyo time, labelled in the
+reader's language); ``gather`` and ``to_json`` give the same as JSON-ready data
+with ISO 8601 strings (the machine-readable copy); ``export`` records that it
+was disclosed. ``erase`` deletes it all: booked reservations are cancelled
+through services.reservations (so their seats are freed at once), used ones
+become anonymous counts (services.retention) so that session figures stay
+right, then the staff member goes with their dependents, history and reason
+note. Both are audited; the audit log keeps only the staff number and counts
+of what went.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -36,16 +40,41 @@ from ..models import (
     Staff,
     User,
 )
-from . import audit, retention
+from . import approvals, audit, card_status, retention
 from . import reservations as reservation_service
 from .accounts import require_role
 from .errors import DomainError
 
 FORMAT_VERSION = 1
 
+#: The words the print view shows for the codes in ``held`` data (the JSON keeps the codes).
+LABELS = {
+    "card_status": card_status.STATUS_LABELS,
+    "reason": card_status.REASON_LABELS,
+    "source": card_status.SOURCE_LABELS,
+    "reservation_status": reservation_service.STATUS_LABELS,
+    "channel": reservation_service.CHANNEL_LABELS,
+    "approval": approvals.STATUS_LABELS,
+    "kind": {"staff": _l("Staff member"), "dependent": _l("Dependent")},
+    "action": audit.action_label,
+    "actor": audit.actor_label,
+}
 
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+
+def plain(value: Any) -> Any:
+    """The held data as JSON-ready values: every date and time as an ISO 8601 string."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """The downloadable copy of ``held`` data."""
+    return json.dumps(plain(data), ensure_ascii=False, indent=2)
 
 
 def _reservations(staff: Staff) -> list[Reservation]:
@@ -63,6 +92,11 @@ def _reservations(staff: Staff) -> list[Reservation]:
 
 def gather(staff: Staff) -> dict[str, Any]:
     """Everything held about the staff member and their dependents, as plain JSON-ready data."""
+    return plain(held(staff))
+
+
+def held(staff: Staff) -> dict[str, Any]:
+    """Everything held about the staff member and their dependents; dates and times as objects."""
     reservations = _reservations(staff)
     reservation_ids = [r.id for r in reservations]
     person_ids = [p.id for r in reservations for p in r.people]
@@ -104,20 +138,20 @@ def gather(staff: Staff) -> dict[str, Any]:
             "kind": p.kind,
             "name": p.dependent.name if p.dependent else staff.name,
             "check_in": None if check_in is None else {
-                "checked_in_at": _iso(check_in.checked_in_at),
+                "checked_in_at": check_in.checked_in_at,
                 "clerk": (check_in.clerk.display_name or check_in.clerk.username) if check_in.clerk else None,
                 "application_submitted": check_in.is_application_submitted,
                 "note": check_in.note,
                 "photo": None if photo is None else {
-                    "taken_at": _iso(photo.taken_at), "width": photo.width, "height": photo.height,
-                    "bytes": photo.byte_size, "delete_after": _iso(photo.delete_after),
+                    "taken_at": photo.taken_at, "width": photo.width, "height": photo.height,
+                    "bytes": photo.byte_size, "delete_after": photo.delete_after,
                 },
             },
         }
 
     return {
         "format": FORMAT_VERSION,
-        "generated_at": _iso(utcnow()),
+        "generated_at": utcnow(),
         "staff": {
             "staff_number": staff.staff_number,
             "family_name": staff.family_name,
@@ -129,46 +163,46 @@ def gather(staff: Staff) -> dict[str, Any]:
             "email": staff.email,
             "phone": staff.phone,
             "card_status": staff.card_status,
-            "card_status_on": _iso(staff.card_status_on),
-            "created_at": _iso(staff.created_at),
+            "card_status_on": staff.card_status_on,
+            "created_at": staff.created_at,
         },
         "dependents": [
             {"family_name": d.family_name, "given_name": d.given_name, "family_name_kana": d.family_name_kana,
              "given_name_kana": d.given_name_kana, "relation": d.relation, "card_status": d.card_status,
-             "card_status_on": _iso(d.card_status_on)}
+             "card_status_on": d.card_status_on}
             for d in staff.dependents
         ],
         "card_status_history": [
             {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id)),
-             "from_status": e.from_status, "to_status": e.to_status, "effective_on": _iso(e.effective_on),
-             "source": e.source, "recorded_at": _iso(e.recorded_at)}
+             "from_status": e.from_status, "to_status": e.to_status, "effective_on": e.effective_on,
+             "source": e.source, "recorded_at": e.recorded_at}
             for e in events
         ],
         "non_application_reason": None if reason is None else {
-            "reason": reason.reason, "note": reason.note, "recorded_at": _iso(reason.recorded_at),
+            "reason": reason.reason, "note": reason.note, "recorded_at": reason.recorded_at,
         },
         "reservations": [
             {
                 "code": r.code,
                 "campaign": r.campaign.title,
                 "venue": r.slot.desk_session.venue.name,
-                "starts_at": _iso(r.slot.starts_at),
-                "ends_at": _iso(r.slot.ends_at),
+                "starts_at": r.slot.starts_at,
+                "ends_at": r.slot.ends_at,
                 "status": r.status,
                 "channel": r.channel,
                 "seats": r.seats,
-                "created_at": _iso(r.created_at),
-                "cancelled_at": _iso(r.cancelled_at),
+                "created_at": r.created_at,
+                "cancelled_at": r.cancelled_at,
                 "people": [person(p) for p in r.people],
                 "duty_approval": None if r.id not in approvals else {
-                    "status": approvals[r.id].status, "requested_at": _iso(approvals[r.id].requested_at),
-                    "decided_at": _iso(approvals[r.id].decided_at),
+                    "status": approvals[r.id].status, "requested_at": approvals[r.id].requested_at,
+                    "decided_at": approvals[r.id].decided_at,
                 },
             }
             for r in reservations
         ],
         "audit_events": [
-            {"occurred_at": _iso(e.occurred_at), "action": e.action, "actor": e.actor,
+            {"occurred_at": e.occurred_at, "action": e.action, "actor": e.actor,
              "target_type": e.target_type, "target_id": e.target_id}
             for e in audit_events
         ],
@@ -176,9 +210,9 @@ def gather(staff: Staff) -> dict[str, Any]:
 
 
 def export(staff: Staff, *, admin: User, form: str, remote_addr: str = "") -> dict[str, Any]:
-    """The disclosure, recorded in the audit log (``form``: json or print)."""
+    """The disclosure (``held`` data), recorded in the audit log (``form``: json or print)."""
     require_role(admin, "admin")
-    data = gather(staff)
+    data = held(staff)
     audit.record("personal_data.export", user=admin, target_type="staff", target_id=staff.id,
                  remote_addr=remote_addr, staff_number=staff.staff_number, form=form,
                  reservations=len(data["reservations"]), dependents=len(data["dependents"]))

@@ -31,6 +31,16 @@ from . import tokens
 from .database import begin_write
 from .errors import DomainError, NotFound
 
+#: A reservation's status and channel in words, wherever they are shown to people
+#: (the desk board says "Waiting" rather than "Booked": see desk/board.py).
+STATUS_LABELS = {
+    "booked": _l("Booked"),
+    "checked_in": _l("Checked in"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("No-show"),
+}
+CHANNEL_LABELS = {"web": _l("Web"), "phone": _l("Phone"), "walk_in": _l("Walk-in")}
+
 
 def reserve(
     slot_id: int,

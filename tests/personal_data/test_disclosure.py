@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -35,6 +36,11 @@ def test_the_json_export_holds_the_staff_member_dependents_reservations_check_in
     assert staff_person["check_in"]["application_submitted"] is True
     assert staff_person["check_in"]["photo"]["width"] > 0
     assert [e["to_status"] for e in data["card_status_history"]] == ["applied"]
+    # The machine-readable copy keeps the codes and ISO 8601 times in UTC.
+    with app.app_context():
+        slot = db.session.get(Slot, world.slot_ids[0])
+        assert reservation["starts_at"] == slot.starts_at.isoformat() and reservation["starts_at"].endswith("+00:00")
+    assert reservation["channel"] == "web" and data["staff"]["card_status"] == "applied"
     assert {"checkin", "photo.take"} <= {e["action"] for e in data["audit_events"]}
     (event,) = audit_events(app, "personal_data.export")
     assert event.target_id == str(world.staff_id) and event.details["form"] == "json"
@@ -46,10 +52,40 @@ def test_the_print_view_shows_everything_and_is_audited(app, client, world, popu
     response = client.get(f"/office/personal-data/staff/{world.staff_id}?lang=en")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Personal data held about 佐藤 翔太" in page and "陽子" in page and "checked_in" in page
+    assert "Personal data held about 佐藤 翔太" in page and "陽子" in page and "Checked in" in page
     assert "data-print" in page and "css/disclosure.css" in page
     (event,) = audit_events(app, "personal_data.export")
     assert event.details["form"] == "print"
+
+
+def article(page: str) -> str:
+    return page[page.index('<article class="disclosure">'):page.index("</article>")]
+
+
+def test_the_print_view_is_a_document_with_labels_words_and_tokyo_times(app, client, world, populated, sign_in):
+    sign_in("admin")
+    page = article(client.get(f"/office/personal-data/staff/{world.staff_id}?lang=en").get_data(as_text=True))
+    for words in ("<th scope=\"row\">Staff number</th><td>1001</td>", "<th scope=\"row\">Card status</th><td>Applied</td>",
+                  "No card → Applied", "At the application desk", "Reservation code", "Checked in", "Web",
+                  "Staff member", "Dependent", "Application submitted", "Clerk: desk-clerk", "Photo taken"):
+        assert words in page, words
+    # The 15:00 slot (06:00 UTC) reads as 15:00 in Tokyo, with the day and the year.
+    day = world.session_day
+    assert f"{day.strftime('%a')} {day.day} {day.strftime('%B')} {day.year} 15:00–15:10" in page
+    for raw in ("card_status_on", "staff_number", "family_name", "checked_in_at", ">none<", ">applied<",
+                ">checked_in<", ">web<", ">staff<", ">desk<", "photo.take", ">checkin<", "+00:00"):
+        assert raw not in page, raw
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page)
+
+
+def test_the_print_view_is_japanese_by_default(client, world, populated, sign_in):
+    sign_in("admin")
+    page = article(client.get(f"/office/personal-data/staff/{world.staff_id}?lang=ja").get_data(as_text=True))
+    day = world.session_day
+    assert f"{day.year}年{day.month}月{day.day}日(" in page and ") 15:00–15:10" in page
+    for words in ("職員番号", "カード状況", "申請済み", "未申請", "予約番号", "受付済み", "被扶養者"):
+        assert words in page, words
+    assert "06:00:00+00:00" not in page and "card_status" not in page
 
 
 def test_the_personal_data_page_finds_the_staff_member(client, world, populated, sign_in):
