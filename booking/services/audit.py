@@ -149,7 +149,7 @@ DETAIL_LABELS = {
     "capacity_before": _l("Seats before"),
     "card_status": _l("Card status"),
     "changed": _l("Changed"),
-    "channel": _l("Channel"),
+    "channel": _l("Booked through"),
     "check_in_id": _l("Check-in"),
     "check_ins": _l("Check-ins"),
     "code": _l("Code"),
