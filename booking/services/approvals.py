@@ -6,10 +6,10 @@ declined, it is cancelled through services.reservations.cancel, which frees the
 seats. The decision lives in its own table (DutyApproval) so that the reservation
 statuses the rest of the code and the database CHECK know stay as they are.
 
-Locks: every path takes the reservation row first and the approval row second
-(cancel and move lock the reservation; a decision locks the reservation, then the
-approval), so a decision racing a cancel or a move waits instead of deadlocking,
-and sees the other's result.
+Locks: every path takes the slot rows first, then the reservation row, then the
+approval row (reservations.lock_for_change, used by cancel, move and a decision; a
+session edit locks all its slots first too), so a decision racing a cancel or a
+move waits instead of deadlocking, and sees the other's result.
 """
 from __future__ import annotations
 
@@ -158,11 +158,8 @@ def decide(actor: User, approval_id: int, *, approve: bool, now: datetime | None
         raise NotFound(_l("No such approval request."))
     if approval.unit_id not in set(_scope(actor) or []):
         raise DomainError("forbidden", _l("This booking is not in your units."))
-    # The reservation row first, as cancel and move take it (see the module docstring).
-    reservation = db.session.scalars(
-        select(Reservation).where(Reservation.id == approval.reservation_id)
-        .with_for_update().execution_options(populate_existing=True)
-    ).one()
+    # Its slot and the reservation row first, as cancel and move take them (see the module docstring).
+    reservation = reservation_service.lock_for_change(db.session.get(Reservation, approval.reservation_id))
     approval = approval_for(reservation, lock=True)
     if approval.status != "pending":
         raise DomainError("already_decided", _l(

@@ -230,7 +230,7 @@ def _active_in(slot_ids: list[int]) -> list[Reservation]:
 def _fresh_slots(session: DeskSession) -> list[Slot]:
     # The counters change under us (bookings go on while the admin edits), so
     # read them afresh, and on PostgreSQL lock them until the edit commits. Slots
-    # before reservations and in id order, as reservations._lock does: the same
+    # before reservations and in id order, as reservations.lock_for_change does: the same
     # order everywhere, so an edit and a cancel or move wait for each other
     # instead of deadlocking.
     locked = db.session.scalars(

@@ -174,7 +174,7 @@ def insert_reservation(
 def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservation:
     """Cancel a booking and free its seats at once (rule 4)."""
     now = now or utcnow()
-    reservation = _lock(reservation)
+    reservation = lock_for_change(reservation)
     if reservation.status == "cancelled":
         return reservation
     if reservation.status != "booked":
@@ -200,7 +200,7 @@ def reschedule(
     if the new slot is full the caller's rollback leaves the booking as it was.
     """
     now = now or utcnow()
-    reservation = _lock(reservation, slot_id)
+    reservation = lock_for_change(reservation, slot_id)
     if reservation.status != "booked":
         raise DomainError(
             "not_movable",
@@ -308,7 +308,7 @@ def is_bookable(slot: Slot, campaign: Campaign, now: datetime) -> bool:
 # --- the pieces -------------------------------------------------------------
 
 
-def _lock(reservation: Reservation, *other_slot_ids: int) -> Reservation:
+def lock_for_change(reservation: Reservation, *other_slot_ids: int) -> Reservation:
     """The reservation read afresh and locked, with its slot and the other slots given locked first.
 
     Two cancels or moves of the same booking at once must not both release its
