@@ -47,7 +47,10 @@ ACTION_GROUPS = {
     "staff": ("staff.", "dependent.", "invitation.", "unit.", "venue."),
     "booking": ("reservation.",),
     "session": ("session.", "campaign."),
-    "export": ("export.",),
+    # Everything that took personal data out of the system: files, prints of rosters, the
+    # reports, a person's data on request and application photos.
+    "export": ("export.", "roster.export", "report.status", "report.upward", "personal_data.export",
+               "photo.download"),
 }
 
 

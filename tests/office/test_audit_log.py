@@ -1,6 +1,7 @@
 """The audit log page: every office action is listed, and the filters narrow it down."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -146,3 +147,13 @@ def test_every_action_the_app_records_has_a_label():
                     found.update(strings(source))
     assert {"login", "export.staff", "photo.take", "reservation.move", "import.staff.failed"} <= found
     assert sorted(found - set(ACTION_LABELS)) == []
+
+
+def test_the_exports_group_holds_every_way_personal_data_left_the_system(activity, office):
+    activity.get(f"/chiefs/sessions/{office.ids['session']}/roster?format=csv")
+    activity.get("/reports/upward?format=csv")
+    activity.get(f"/office/personal-data/staff/{office.ids['staff_a']}.json")
+    page = activity.get("/office/audit?group=export").get_data(as_text=True)
+    listed = set(re.findall(r'<td title="([a-z_.]+)">', page))
+    assert {"export.staff", "roster.export", "report.upward", "personal_data.export"} <= listed
+    assert not listed & {"login", "reservation.book", "invitation.reissue"}
