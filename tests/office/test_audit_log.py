@@ -157,3 +157,11 @@ def test_the_exports_group_holds_every_way_personal_data_left_the_system(activit
     listed = set(re.findall(r'<td title="([a-z_.]+)">', page))
     assert {"export.staff", "roster.export", "report.upward", "personal_data.export"} <= listed
     assert not listed & {"login", "reservation.book", "invitation.reissue"}
+
+
+def test_the_command_line_shows_as_the_system_not_as_a_user_named_cli(app, activity, runner):
+    assert runner.invoke(args=["create-api-token", "--username", "batch", "--role", "admin"]).exit_code == 0
+    result = runner.invoke(args=["revoke-api-token", "--username", "batch"])
+    assert result.exit_code == 0, result.output
+    page = activity.get("/office/audit").get_data(as_text=True)
+    assert '<td title="cli">The system</td>' in page
