@@ -39,6 +39,7 @@ DOMAIN_STATUS = {
     "not_cancellable": 409,
     "not_movable": 409,
     "not_started": 409,
+    "changed_meanwhile": 409,
     "invalid_qr": 400,
     "invalid_invitation": 403,
     "not_targeted": 403,

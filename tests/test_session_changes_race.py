@@ -119,3 +119,53 @@ def test_a_cancel_and_a_session_edit_at_the_same_moment_wait_for_each_other(app,
     with app.app_context():
         assert db.session.get(Reservation, reservation_id).status == "cancelled"
         assert {s.capacity for s in db.session.get(DeskSession, world.session_id).slots} == {3}
+
+
+@requires_postgres
+def test_a_move_made_with_a_booking_another_tab_has_just_moved_does_not_deadlock(app, world):
+    """The booker moves the same booking from two tabs while someone else moves out of the slot it
+    has just landed in. The stale request must lock the slot the booking is in now, in order."""
+    s0, _s1, s2, s3 = world.slot_ids[:4]
+    (other_number, _code), = world.add_staff(1)
+    with app.app_context():
+        mine = reservations.reserve(s0, organisation.staff_by_number(world.staff_number)).id
+        theirs = reservations.reserve(s2, organisation.staff_by_number(other_number)).id
+        db.session.commit()
+    failures: dict[str, str] = {}
+    release_seats = reservations._release_seats
+
+    def release_slowly(slot_id: int, seats: int) -> None:
+        if threading.current_thread().name == "stale" and slot_id == s2:
+            other.start()  # it locks s2, then wants s3, which the stale move holds
+            clock.sleep(1.0)
+        release_seats(slot_id, seats)
+
+    def move(name: str, reservation_id: int, target: int, before=None) -> None:
+        with app.app_context():
+            try:
+                reservation = db.session.get(Reservation, reservation_id)
+                if before:
+                    before()
+                reservations.reschedule(reservation, target)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001  (reported below)
+                failures[name] = repr(error)[:300]
+                db.session.rollback()
+
+    def other_tab_moves_it() -> None:
+        with app.app_context():
+            reservations.reschedule(db.session.get(Reservation, mine), s2)
+            db.session.commit()
+
+    other = threading.Thread(target=move, args=("other", theirs, s3), name="other")
+    stale = threading.Thread(target=move, args=("stale", mine, s3, other_tab_moves_it), name="stale")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reservations, "_release_seats", release_slowly)
+        stale.start()
+        stale.join(30)
+        other.join(30)
+    assert failures == {}
+    with app.app_context():
+        assert db.session.get(Reservation, mine).slot_id == s3
+        assert db.session.get(Reservation, theirs).slot_id == s3
+        assert [db.session.get(Slot, s).seats_taken for s in (s0, s2, s3)] == [0, 0, 2]

@@ -319,15 +319,21 @@ def lock_for_change(reservation: Reservation, *other_slot_ids: int) -> Reservati
     is not emitted.)
     """
     begin_write()
-    _lock_slots(reservation.slot_id, *other_slot_ids)
+    # The slot it is in now, read from the database: the object may be older than another
+    # request's move (and the refresh below would rewrite it in place, hiding the change).
+    current_slot_id = db.session.scalar(select(Reservation.slot_id).where(Reservation.id == reservation.id))
+    _lock_slots(current_slot_id, *other_slot_ids)
     fresh = db.session.scalars(
         select(Reservation)
         .where(Reservation.id == reservation.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    if fresh.slot_id != reservation.slot_id:
-        _lock_slots(fresh.slot_id)  # moved by someone else a moment ago: its new slot too
+    if fresh.slot_id != current_slot_id:
+        # Moved in the instant between the two reads: locking its new slot now would break
+        # the order, so the person is asked to look again (it takes a double-click to get here).
+        raise DomainError("changed_meanwhile", _l(
+            "This reservation was changed a moment ago. Open it again to see it as it is now."))
     return fresh
 
 
