@@ -25,17 +25,21 @@ class NavItem:
     roles: tuple[str, ...]
     order: int
     section: str
+    #: Addresses of pages reached from this entry that lie elsewhere (a chief's unit page
+    #: leads to /chiefs/staff/<id>), so that the entry is marked on them too.
+    also: tuple[str, ...] = ()
 
 
 _ITEMS: list[NavItem] = []
 
 
-def register(endpoint: str, label, roles: tuple[str, ...], order: int = 50, *, section: str) -> None:
+def register(endpoint: str, label, roles: tuple[str, ...], order: int = 50, *, section: str,
+             also: tuple[str, ...] = ()) -> None:
     """Add a menu entry; called once at import time by the blueprint that owns the page."""
     if section not in SECTIONS:
         raise ValueError(f"unknown menu section {section!r}")
     if all(item.endpoint != endpoint for item in _ITEMS):
-        _ITEMS.append(NavItem(endpoint, label, roles, order, section))
+        _ITEMS.append(NavItem(endpoint, label, roles, order, section, also))
 
 
 def _stands_for(url: str, path: str) -> bool:
@@ -57,8 +61,9 @@ def office_nav() -> list[dict]:
         (item, url_for(item.endpoint)) for item in sorted(_ITEMS, key=lambda i: i.order)
         if current_user.role in item.roles
     ]
-    under = [url for _item, url in visible if _stands_for(url, request.path)]
-    current = max(under, key=len) if under else None
+    under = [(len(prefix), url) for item, url in visible for prefix in (url, *item.also)
+             if _stands_for(prefix, request.path)]
+    current = max(under)[1] if under else None
     sections = []
     for key, label in SECTIONS.items():
         items = [{"url": url, "label": str(item.label), "active": url == current}

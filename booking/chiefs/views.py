@@ -38,7 +38,8 @@ SLIPS_PER_PAGE = 8
 STAFF_PER_PAGE = 100
 
 navigation.register("chiefs.sessions", _l("Rosters"), ROLES, order=40, section="units")
-navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41, section="units")
+navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41, section="units",
+                    also=("/chiefs/staff", "/chiefs/slips"))
 navigation.register("chiefs.calendar", _l("Calendar feed"), ROLES, order=48, section="units")
 
 FILTER_LABELS = {

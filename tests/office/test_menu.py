@@ -28,7 +28,8 @@ def menu(client, path: str) -> tuple[list[str], list[str]]:
     ("admin", "/office/users/{user_clerk}", "/office/users"),
     ("admin", "/reports/status-import", "/reports/status-import"),
     ("clerk", "/office/phone/staff/{staff_a}", "/office/phone"),
-    ("chief_a", "/chiefs/staff/{staff_a}", "/chiefs/"),
+    ("chief_a", "/chiefs/staff/{staff_a}", "/chiefs/unit"),  # reached from "My units"
+    ("chief_a", "/chiefs/", "/chiefs/"),
 ])
 def test_a_page_under_a_menu_entry_marks_that_entry_and_its_section(office, login, role, path, marked):
     links, sections = menu(login(role), path.format(**office.ids))
