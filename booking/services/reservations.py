@@ -319,22 +319,27 @@ def lock_for_change(reservation: Reservation, *other_slot_ids: int) -> Reservati
     is not emitted.)
     """
     begin_write()
-    # The slot it is in now, read from the database: the object may be older than another
-    # request's move (and the refresh below would rewrite it in place, hiding the change).
-    current_slot_id = db.session.scalar(select(Reservation.slot_id).where(Reservation.id == reservation.id))
-    _lock_slots(current_slot_id, *other_slot_ids)
-    fresh = db.session.scalars(
-        select(Reservation)
-        .where(Reservation.id == reservation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if fresh.slot_id != current_slot_id:
-        # Moved in the instant between the two reads: locking its new slot now would break
-        # the order, so the person is asked to look again (it takes a double-click to get here).
-        raise DomainError("changed_meanwhile", _l(
-            "This reservation was changed a moment ago. Open it again to see it as it is now."))
-    return fresh
+    for _attempt in range(5):
+        # The slot it is in now, read from the database: the object may be older than another
+        # request's move (and the refresh below would rewrite it in place, hiding the change).
+        current_slot_id = db.session.scalar(select(Reservation.slot_id).where(Reservation.id == reservation.id))
+        # In a savepoint: if the booking moved while this waited for the slot, rolling back to
+        # it lets go of these locks (PostgreSQL releases locks taken after a savepoint), and
+        # the next round locks the slot it is in now, still before the row.
+        savepoint = db.session.begin_nested()
+        _lock_slots(current_slot_id, *other_slot_ids)
+        fresh = db.session.scalars(
+            select(Reservation)
+            .where(Reservation.id == reservation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        if fresh.slot_id == current_slot_id:
+            savepoint.commit()
+            return fresh
+        savepoint.rollback()
+    raise DomainError("changed_meanwhile", _l(
+        "This reservation was changed a moment ago. Open it again to see it as it is now."))
 
 
 def _lock_slots(*slot_ids: int) -> None:
