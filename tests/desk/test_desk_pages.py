@@ -205,7 +205,7 @@ def test_the_no_show_button_marks_the_rest_once_the_session_has_begun(app, clerk
     board = clerk.get(f"/desk/sessions/{world.session_id}").get_data(as_text=True)
     assert "/no-shows" not in board.split('id="close-title"')[1]
     response = clerk.post(f"/desk/sessions/{world.session_id}/no-shows", follow_redirects=True)
-    assert "この回はまだ始まっていません" in response.get_data(as_text=True)  # said on the board, in Japanese
+    assert "この日程はまだ始まっていません" in response.get_data(as_text=True)  # said on the board, in Japanese
     with app.app_context():
         assert db.session.get(Reservation, booked.id).status == "booked"
 
