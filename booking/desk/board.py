@@ -8,16 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from ..localtime import TOKYO
 from ..models import DeskSession, Reservation
-from ..services import checkin, tokens
+from ..services import checkin, reservations, tokens
 from ..services.reservations import CHANNEL_LABELS
 from ..services.slots import session_bounds
 
-STATUS_LABELS = {
-    "booked": _l("Waiting"),
-    "checked_in": _l("Checked in"),
-    "cancelled": _l("Cancelled"),
-    "no_show": _l("No-show"),
-}
+#: At the desk a booking still to come is someone the clerk waits for.
+STATUS_LABELS = {**reservations.STATUS_LABELS, "booked": _l("Waiting")}
 
 
 def _clock(value: datetime) -> str:

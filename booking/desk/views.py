@@ -23,6 +23,7 @@ from ..localtime import TOKYO, utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
 from ..services import approvals, checkin, photos
 from ..services.errors import DomainError
+from ..services.reservations import CHANNEL_LABELS
 from ..web import status_for
 from . import bp
 from .board import STATUS_LABELS, board
@@ -195,6 +196,7 @@ def check_in_screen(reservation_id: int):
         button_form=ButtonForm(),
         photo_form=PhotoForm(),
         status_label=STATUS_LABELS.get(reservation.status, reservation.status),
+        channel_label=CHANNEL_LABELS.get(reservation.channel, reservation.channel),
         duty_approval=approvals.booker_status(reservation),
         max_upload=max_upload_bytes(),
     )

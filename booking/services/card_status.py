@@ -68,9 +68,14 @@ STATUS_WORDS = {
 }
 
 
+def fold(text: str) -> str:
+    """A cell as typed, compared: full-width letters and digits folded (NFKC), spaces removed."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
 def status_from_word(text: str) -> str | None:
-    """The status a cell means (spaces and full-width letters folded), or None for an unknown word."""
-    return STATUS_WORDS.get("".join(unicodedata.normalize("NFKC", text or "").split()).lower())
+    """The status a cell means, or None for an unknown word."""
+    return STATUS_WORDS.get(fold(text).lower())
 
 
 #: Statuses that count as "has applied" (the application rate counts holders too).

@@ -48,10 +48,6 @@ class Preview:
     errors: list[LineError] = field(default_factory=list)
 
 
-def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
-
-
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -99,7 +95,7 @@ def _rows_with_header(rows: list[tuple[int, list[str]]]) -> list[tuple[int, dict
     if not rows:
         raise _refusal([LineError(1, "", _l("The file is empty."))])
     header_line, header = rows[0]
-    names = [_fold(h).lower() for h in header]
+    names = [card_status.fold(h).lower() for h in header]
     missing = [c for c in ("staff_number", "card_status") if c not in names]
     if missing:
         raise _refusal([LineError(header_line, c, _l("The header has no column %(column)s.", column=c))
@@ -167,8 +163,8 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
                     result.errors.append(LineError(line, "status_date", _l("The date cannot be in the future.")))
         person = staff
         if staff is not None and values["dependent_name"]:
-            wanted = _fold(values["dependent_name"])
-            matches = [d for d in staff.dependents if _fold(d.name) in (wanted,) or _fold(d.given_name) == wanted]
+            wanted = card_status.fold(values["dependent_name"])
+            matches = [d for d in staff.dependents if wanted in (card_status.fold(d.name), card_status.fold(d.given_name))]
             if len(matches) != 1:
                 result.errors.append(LineError(line, "dependent_name", _l(
                     "No single dependent of this staff member has this name.")))
