@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.configure(app)
     cli.register(app)
+    web.commit_per_request(app)
     return app
 
 

@@ -2,70 +2,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import wraps
 
 from flask import (
     Flask,
     current_app,
+    flash,
+    g,
     has_request_context,
     jsonify,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest, HTTPException
+from flask_login import current_user
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    NotFound,
+    default_exceptions,
+)
 
 from .extensions import db
 from .localtime import TOKYO
 from .navigation import office_nav
 from .services import tokens
+from .services.actor import Actor
+from .services.errors import DomainError, status_for
 
 LANG_COOKIE = "lang"
-
-#: HTTP status of each domain refusal, for pages and the JSON API alike.
-DOMAIN_STATUS = {
-    "invalid": 422,
-    "invalid_import": 422,
-    "individual_number_refused": 422,
-    "booking_closed": 422,
-    "invalid_photo": 422,
-    "not_found": 404,
-    "duplicate": 409,
-    "slot_full": 409,
-    "already_reserved": 409,
-    "already_checked_in": 409,
-    "cancelled": 409,
-    "not_cancellable": 409,
-    "not_movable": 409,
-    "not_started": 409,
-    "changed_meanwhile": 409,
-    "invalid_qr": 400,
-    "invalid_invitation": 403,
-    "not_targeted": 403,
-    "forbidden": 403,
-    "unauthorized": 401,
-    "too_many_attempts": 429,
-    "too_large": 413,
-    # Office pages (issue 3)
-    "last_admin": 409,
-    "session_conflict": 409,
-    "session_started": 409,
-    "no_room": 409,
-    "import_changed": 409,
-    "import_started": 409,
-    # The photo folder's disk is full (issue 7): the server cannot take it now.
-    "photo_storage_full": 503,
-    "in_use": 409,
-    "session_over": 409,
-    # Shift-aware planning (issue 8)
-    "already_decided": 409,
-}
-
-
-def status_for(code: str) -> int:
-    return DOMAIN_STATUS.get(code, 400)
-
 
 def select_locale() -> str:
     """Pages: the visitor's choice, else Japanese. The JSON API follows Accept-Language."""
@@ -177,6 +147,102 @@ def configure(app: Flask) -> None:
         return render_template("errors/error.html", error=error, explanation=explanation), error.code
 
     configure_outage(app)
+    app.register_error_handler(DomainError, domain_refusal)
+
+
+def request_actor(*, staff=None) -> Actor:
+    """Who acts in this request: the booker given, else the API token's or the signed-in user."""
+    channel = "api" if request.blueprint == "api" else "page"
+    if staff is not None:
+        return Actor(channel, staff=staff, address=request.remote_addr or "")
+    if channel == "api":
+        user = g.get("api_user")
+    else:
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(channel, user=user, address=request.remote_addr or "")
+
+
+# --- one transaction per request ------------------------------------------------------------
+
+
+def commit_per_request(app: Flask) -> None:
+    """Every view runs in one transaction, committed here and nowhere else (DESIGN rule 12).
+
+    A view that answers below 400 is committed; a refusal (4xx), an error page or an
+    exception is rolled back, so a refused act leaves nothing behind. The commit runs inside
+    the view's call, so a database that fails at commit still meets the 503 handlers.
+    Events that must outlive a refusal are written by ``audit.record_apart``.
+    """
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = _one_transaction(view)
+
+
+def after_commit(callback) -> None:
+    """Run ``callback`` once this request's transaction has committed (never if it rolls back):
+    for work another connection or process must see committed, such as starting a job."""
+    g.setdefault("after_commit", []).append(callback)
+
+
+def _one_transaction(view):
+    @wraps(view)
+    def run(*args, **kwargs):
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            g.pop("after_commit", None)
+            _end_transaction(commit=False)
+            raise
+        callbacks = g.pop("after_commit", [])
+        committed = response.status_code < 400
+        _end_transaction(commit=committed)
+        if committed:
+            for callback in callbacks:
+                callback()
+        return response
+
+    return run
+
+
+def _end_transaction(*, commit: bool) -> None:
+    if not db.session.registry.has():
+        return  # the view never touched the database (the health check, static pages)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def domain_refusal(error: DomainError):
+    """A refusal no view presented itself: JSON under /api/, else a page that says what to do.
+
+    Out of reach is 403 and missing is 404; a refused form post goes back where it came from
+    with the message; anything else is an error page with the message and a way on.
+    """
+    db.session.rollback()
+    if request.path.startswith("/api/"):
+        from .api.errors import error_response
+
+        return error_response(error.code, error.message, fields=error.fields, **error.extra)
+    if error.code == "forbidden":
+        return render_template("errors/error.html", error=Forbidden(description=str(error.message))), 403
+    if error.code == "not_found":
+        return render_template("errors/error.html", error=NotFound(description=str(error.message))), 404
+    status = status_for(error.code)
+    back = _same_site(request.referrer)
+    if request.method == "POST" and request.blueprint == "office":
+        back = back or url_for("office.overview")
+    if request.method == "POST" and back:
+        flash(str(error.message), "error")
+        return redirect(back)
+    exception = default_exceptions.get(status, HTTPException)(description=str(error.message))
+    return render_template("errors/error.html", error=exception, explanation=str(error.message)), status
+
+
+def _same_site(url: str | None) -> str | None:
+    if not url or not url.startswith(request.host_url):
+        return None
+    return url
 
 
 #: Seconds a client is asked to wait after a database outage (Retry-After).

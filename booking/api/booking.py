@@ -78,7 +78,6 @@ def create_reservation():
     # Serialised before the commit, which would expire every loaded record and
     # make the answer reload them one query at a time.
     answer = serialize.reservation(reservation)
-    db.session.commit()
     return jsonify(answer), 201
 
 
@@ -92,7 +91,6 @@ def show_reservation(token: str):
 @ratelimits.secret_links
 def cancel_reservation(token: str):
     reservation = reservations.cancel(reservations.by_manage_token(token))
-    db.session.commit()
     return jsonify(serialize.reservation(reservation))
 
 
@@ -102,5 +100,4 @@ def reschedule_reservation(token: str):
     reservation = reservations.by_manage_token(token)
     data = body(RescheduleIn)
     reservation = reservations.reschedule(reservation, data.slot_id)
-    db.session.commit()
     return jsonify(serialize.reservation(reservation))

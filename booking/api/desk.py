@@ -38,7 +38,6 @@ def create_check_in():
     data = body(CheckInIn)
     reservation = checkin.find_reservation(qr=data.qr, code=data.code)
     rows = checkin.check_in(reservation, clerk=api_user(), present=data.people)
-    db.session.commit()
     first = rows[0]
     return jsonify(
         id=first.id,
@@ -71,7 +70,6 @@ def upload_check_in_photo(check_in_id: int):
             fields={"photo": _("Missing.")},
         )
     photo = photos.attach_photo(record, upload.stream, clerk=api_user())
-    db.session.commit()
     return jsonify(width=photo.width, height=photo.height), 201
 
 
@@ -81,7 +79,6 @@ def download_check_in_photo(check_in_id: int):
     _check_in_or_404(check_in_id)
     _photo, data = photos.read_photo(check_in_id, user=api_user(), remote_addr=request.remote_addr or "",
                                      download=True)
-    db.session.commit()  # the audit event
     return current_app.response_class(
         data, mimetype="image/jpeg",
         headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="photo-{check_in_id}.jpg"'},
@@ -93,7 +90,6 @@ def download_check_in_photo(check_in_id: int):
 def check_in_application(check_in_id: int):
     record = _check_in_or_404(check_in_id)
     checkin.mark_application_submitted(record, clerk=api_user())
-    db.session.commit()
     person = record.person
     holder = person.dependent if person.dependent is not None else person.reservation.staff
     return jsonify(

@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
-from ..services.errors import DomainError
-from ..web import status_for
+from ..services.errors import status_for
 from . import bp
 
 
@@ -22,12 +21,6 @@ def error_response(code: str, message, status: int | None = None, *, fields=None
     response = jsonify(body)
     response.status_code = status or status_for(code)
     return response
-
-
-@bp.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    db.session.rollback()
-    return error_response(error.code, error.message, fields=error.fields, **error.extra)
 
 
 @bp.errorhandler(HTTPException)

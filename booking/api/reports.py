@@ -35,7 +35,6 @@ def session_roster_csv(session_id: int):
     rows = reports.roster_rows([session.id], visible_unit_ids(user))
     audit.record("roster.export", user=user, target_type="desk_session", target_id=session.id,
                  remote_addr=request.remote_addr or "", format="csv", rows=len(rows), via="api")
-    db.session.commit()
     return _csv(report_files.roster_csv(rows), f"roster-{session.date.isoformat()}-{session.id}.csv")
 
 

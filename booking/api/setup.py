@@ -6,7 +6,6 @@ import hashlib
 from flask import abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..localtime import TOKYO
 from ..services import audit, invitations, organisation, slots, staff_import
 from ..services.errors import DomainError
@@ -20,7 +19,6 @@ from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
 def create_unit():
     data = body(UnitIn)
     unit = organisation.create_unit(data.code, data.name, data.parent_code)
-    db.session.commit()
     return jsonify(serialize.unit(unit)), 201
 
 
@@ -50,7 +48,6 @@ def import_staff():
     audit.record("import.staff", user=api_user(), target_type="staff_import", remote_addr=request.remote_addr or "",
                  via="api", sha256=hashlib.sha256(raw).hexdigest(), created=result.created,
                  updated=result.updated, unchanged=result.unchanged)
-    db.session.commit()
     return jsonify(created=result.created, updated=result.updated, unchanged=result.unchanged)
 
 
@@ -67,7 +64,6 @@ def add_dependent(staff_number: str):
     staff = organisation.staff_by_number(staff_number)
     data = body(DependentIn)
     dependent = organisation.add_dependent(staff, **data.model_dump())
-    db.session.commit()
     return jsonify(serialize.dependent(dependent)), 201
 
 
@@ -76,7 +72,6 @@ def add_dependent(staff_number: str):
 def create_venue():
     data = body(VenueIn)
     venue = organisation.create_venue(data.name, data.address, unit_code=data.unit_code, notes=data.notes)
-    db.session.commit()
     return jsonify(serialize.venue(venue)), 201
 
 
@@ -93,7 +88,6 @@ def create_campaign():
         cutoff_minutes=data.cutoff_minutes,
         target_unit_codes=data.target_unit_codes,
     )
-    db.session.commit()
     return jsonify(serialize.campaign(campaign)), 201
 
 
@@ -105,7 +99,6 @@ def create_session(campaign_id: int):
     session = slots.create_session(
         campaign, data.venue_id, data.date, data.start_time, data.end_time, data.slot_minutes, data.desks
     )
-    db.session.commit()
     return jsonify(serialize.session(session)), 201
 
 

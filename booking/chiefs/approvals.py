@@ -10,8 +10,7 @@ from .. import navigation
 from ..auth import role_required
 from ..extensions import db
 from ..services import approvals, audit
-from ..services.errors import DomainError
-from ..web import status_for
+from ..services.errors import DomainError, status_for
 from . import bp
 
 navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "admin"), order=42, section="units")
@@ -46,7 +45,6 @@ def decide_duty_approval(approval_id: int, answer: str):
     audit.record(f"reservation.duty_{approval.status}", user=current_user, target_type="reservation",
                  target_id=reservation.id, remote_addr=request.remote_addr or "", code=reservation.code,
                  approval_id=approval.id)
-    db.session.commit()
     if approval.status == "withdrawn":
         flash(_("%(name)s had already cancelled this booking; nothing was changed.",
                 name=reservation.staff.name), "info")

@@ -114,7 +114,6 @@ def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
         audit.record("roster.export", user=current_user, target_type="desk_session",
                      target_id=",".join(str(s.id) for s in sessions), remote_addr=_remote(), format=fmt,
                      rows=len(rows))
-        db.session.commit()
         if fmt == "csv":
             return _download(report_files.roster_csv(rows), CSV_MIMETYPE, f"{file_base}.csv")
         title, subtitle = _roster_title(sessions)
@@ -275,7 +274,6 @@ def change_status(staff_id: int):
     audit.record("card_status.edit", user=current_user, target_type="dependent" if key != "staff" else "staff",
                  target_id=person.id, remote_addr=_remote(), status=form.card_status.data,
                  on=form.card_status_on.data.isoformat(), changed=event is not None)
-    db.session.commit()
     flash(_("The card status of %(name)s is saved.", name=person.name), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 
@@ -298,7 +296,6 @@ def change_reason(staff_id: int):
         return _render_staff(_staff_or_404(staff_id), reason_form=form, status=422)
     audit.record("reason.edit", user=current_user, target_type="staff", target_id=staff.id,
                  remote_addr=_remote(), reason=form.reason.data or "")
-    db.session.commit()
     flash(_("The reason is saved."), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 
@@ -364,7 +361,6 @@ def print_slips():
         })
     audit.record("invitation.slips", user=current_user, remote_addr=_remote(), count=len(slips),
                  staff_ids=[s.id for s in staff][:200])
-    db.session.commit()
     return render_template("chiefs/slips_print.html", pages=paginate(slips, SLIPS_PER_PAGE), total=len(slips),
                            back_url=request.referrer if (request.referrer or "").startswith(request.host_url)
                            else url_for(".unit_status"))
@@ -379,11 +375,9 @@ def calendar():
     if request.method == "POST":
         calendar_feed.feed_for(current_user, rotate=True)
         audit.record("calendar_feed.rotate", user=current_user, remote_addr=_remote())
-        db.session.commit()
         flash(_("A new calendar address is ready. The old one no longer works."), "success")
         return redirect(url_for(".calendar"))
     feed = calendar_feed.feed_for(current_user)
-    db.session.commit()
     return render_template("chiefs/calendar.html", url=calendar_feed.feed_url(feed))
 
 

@@ -22,9 +22,8 @@ from ..extensions import db
 from ..localtime import TOKYO, utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
 from ..services import approvals, checkin, photos
-from ..services.errors import DomainError
+from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
-from ..web import status_for
 from . import bp
 from .board import STATUS_LABELS, board
 from .forms import (
@@ -146,7 +145,6 @@ def mark_no_shows(session_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for(".session_board", session_id=desk_session.id))
-    db.session.commit()
     flash(_("%(n)s reservations still waiting were marked as no-shows.", n=count), "success")
     return redirect(url_for(".session_board", session_id=desk_session.id))
 
@@ -224,7 +222,6 @@ def check_in(reservation_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(back)
-    db.session.commit()
     flash(_("Checked in: %(names)s.", names=", ".join(r.person.name for r in rows)), "success")
     return redirect(back)
 
@@ -236,7 +233,6 @@ def application_submitted(check_in_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     checkin.mark_application_submitted(record, clerk=current_user)
-    db.session.commit()
     flash(_("Application submitted: %(name)s. The card status is now \u201capplied\u201d.",
             name=record.person.name), "success")
     reservation = record.person.reservation
@@ -267,7 +263,6 @@ def upload_photo(check_in_id: int):
             return _error_json(error)
         flash(str(error.message), "error")
         return redirect(back)
-    db.session.commit()
     if _wants_json():
         return jsonify(
             width=photo.width, height=photo.height, bytes=photo.byte_size,
@@ -287,7 +282,6 @@ def show_photo(check_in_id: int):
                                         download=download)
     except DomainError as error:
         abort(status_for(error.code))
-    db.session.commit()  # the audit event
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="photo-{check_in_id}.jpg"'
@@ -328,7 +322,6 @@ def walk_in(session_id: int):
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:
-                db.session.commit()
                 when = result.reservation.slot.starts_at.astimezone(TOKYO).strftime("%H:%M")
                 flash(_("Seated at %(time)s and checked in. Take the photo now.", time=when), "success")
                 return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
@@ -378,7 +371,6 @@ def photo_retention():
                 flash(str(error.message), "error")
                 status = status_for(error.code)
             else:
-                db.session.commit()
                 flash(_("%(title)s: photos are kept %(days)s days after their session (%(n)s photos updated).",
                         title=campaign.title, days=campaign.photo_retention_days, n=moved), "success")
                 return redirect(url_for(".photo_retention"))

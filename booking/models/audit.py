@@ -20,8 +20,10 @@ class AuditEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: The office user, or none for a booker acting through their own link.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    #: Who acted when there is no user, e.g. "booker:<staff_number>" or "cli".
+    #: Who acted: the username, "booker:<staff_number>", "cli" or "system".
     actor: Mapped[str] = mapped_column(String(100), default="")
+    #: How the act came in: page, api, cli or system (services/actor.py).
+    channel: Mapped[str] = mapped_column(String(10), default="", server_default="")
     action: Mapped[str] = mapped_column(String(50), index=True)
     target_type: Mapped[str] = mapped_column(String(50), default="")
     target_id: Mapped[str] = mapped_column(String(50), default="")

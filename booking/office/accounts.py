@@ -1,6 +1,7 @@
 """Signing in and out, and the admin's user management."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -12,9 +13,9 @@ from .. import navigation
 from ..auth import role_required
 from ..extensions import db, limiter, login_manager
 from ..models import User
-from ..services import accounts, users
+from ..services import accounts, audit, users
 from ..services.errors import DomainError
-from ..web import clock
+from ..web import clock, request_actor
 from . import bp
 from .common import record, refused, remote_addr
 from .forms import (
@@ -57,13 +58,13 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
-            record("login.failed", target_type="user", actor=form.username.data[:80])
-            db.session.commit()
+            # Kept although the answer is a refusal: written in a transaction of its own.
+            audit.record_apart("login.failed", actor=replace(request_actor(), name=form.username.data[:80]),
+                               target_type="user")
             flash(_("The username or password is wrong."), "error")
             return render_template("office/login.html", form=form), 401
         login_user(user)
         record("login", target_type="user", target_id=user.id)
-        db.session.commit()
         next_url = request.args.get("next", "")
         if not next_url.startswith("/") or next_url.startswith("//"):
             next_url = url_for(".overview")
@@ -74,7 +75,6 @@ def login():
 @bp.errorhandler(429)
 def too_many_attempts(error):
     """The login limit: say plainly when to try again (local time and minutes from now)."""
-    db.session.rollback()
     current = limiter.current_limit
     retry_at = None
     minutes = 15
@@ -82,8 +82,7 @@ def too_many_attempts(error):
         retry_at = datetime.fromtimestamp(current.reset_at, UTC)
         minutes = max(1, -(-int(current.reset_at - datetime.now(UTC).timestamp()) // 60))
     username = (request.form.get("username") or "")[:80]
-    record("login.blocked", target_type="user", actor=username)
-    db.session.commit()
+    audit.record_apart("login.blocked", actor=replace(request_actor(), name=username), target_type="user")
     if retry_at is not None:
         message = _("Too many failed sign-ins. Try again after %(time)s (in about %(minutes)s minutes).",
                     time=clock(retry_at), minutes=minutes)
@@ -104,7 +103,6 @@ def logout():
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".overview"))
     record("logout", target_type="user", target_id=current_user.id)
-    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "success")
     return redirect(url_for(".login"))
@@ -138,7 +136,6 @@ def create_user():
             status = refused(error, form)
         else:
             record("user.create", target_type="user", target_id=user.id, username=user.username, role=user.role)
-            db.session.commit()
             flash(_("User %(name)s was created.", name=user.username), "success")
             return redirect(url_for(".list_users"))
     elif request.method == "POST":
@@ -165,7 +162,6 @@ def edit_user(user_id: int):
             if changed:
                 record("user.update", target_type="user", target_id=user.id, username=user.username,
                        changed=changed, role=user.role, is_active=user.is_active)
-            db.session.commit()
             flash(_("The changes to %(name)s were saved.", name=user.username), "success")
             return redirect(url_for(".list_users"))
     elif request.method == "POST":
@@ -188,7 +184,6 @@ def reset_password(user_id: int):
             status = refused(error, password_form)
         else:
             record("user.password_reset", target_type="user", target_id=user.id, username=user.username)
-            db.session.commit()
             flash(_("The password of %(name)s was reset. Hand the new one over in person.", name=user.username),
                   "success")
             return redirect(url_for(".edit_user", user_id=user.id))

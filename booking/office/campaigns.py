@@ -79,7 +79,6 @@ def edit_campaign(campaign_id: int | None = None):
             if changed:
                 record("campaign.create" if campaign is None else "campaign.update", target_type="campaign",
                        target_id=saved.id, changed=changed)
-            db.session.commit()
             flash(_("Campaign %(title)s was saved.", title=saved.title), "success")
             return redirect(url_for(".show_campaign", campaign_id=saved.id))
     elif request.method == "POST":
@@ -143,7 +142,6 @@ def create_session(campaign_id: int):
             else:
                 record("session.create", target_type="session", target_id=session.id, campaign_id=campaign.id,
                        date=session.date.isoformat(), slots=len(session.slots))
-                db.session.commit()
                 flash(_("The session was saved with %(n)s slots.", n=len(session.slots)), "success")
                 return redirect(url_for(".show_campaign", campaign_id=campaign.id) + f"#session-{session.id}")
     elif request.method == "POST":
@@ -210,7 +208,6 @@ def edit_session(session_id: int):
                 if change.changed or change.moved or change.cancelled:
                     event = record("session.update", target_type="session", target_id=session.id,
                                    campaign_id=session.campaign_id, **change.audit_details())
-                db.session.commit()
                 if change.moved or change.cancelled:
                     flash(_("The session was changed. Contact the people listed below."), "success")
                     return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))
@@ -240,7 +237,6 @@ def copy_session(session_id: int):
         else:
             record("session.copy", target_type="session", target_id=session.id, campaign_id=session.campaign_id,
                    copies=[c.id for c in copies], dates=[c.date.isoformat() for c in copies])
-            db.session.commit()
             flash(_("The session was copied to %(n)s dates.", n=len(copies)), "success")
             return redirect(url_for(".show_campaign", campaign_id=session.campaign_id))
     elif request.method == "POST":
@@ -261,7 +257,6 @@ def cancel_session(session_id: int):
                        campaign_id=session.campaign_id,
                        cancelled=[{"reservation_id": r.id, "code": r.code, "from": old.isoformat()}
                                   for r, old in cancelled])
-        db.session.commit()
         flash(_("The session was cancelled with %(n)s reservations. Contact the people listed below.",
                 n=len(cancelled)), "success")
         return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))

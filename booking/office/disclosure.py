@@ -58,7 +58,6 @@ def personal_data():
 def disclosure_print(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(staff, admin=current_user, form="print", remote_addr=remote_addr())
-    db.session.commit()
     return render_template("office/disclosure_print.html", staff=staff, data=data, labels=disclosure.LABELS,
                            erase_form=EraseForm())
 
@@ -68,7 +67,6 @@ def disclosure_print(staff_id: int):
 def disclosure_json(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(staff, admin=current_user, form="json", remote_addr=remote_addr())
-    db.session.commit()
     return Response(disclosure.to_json(data), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="personal-data-{staff.staff_number}.json"',
         "Cache-Control": "no-store"})
@@ -87,7 +85,6 @@ def disclosure_erase(staff_id: int):
     except DomainError as error:
         refused(error)
         return redirect(url_for(".disclosure_print", staff_id=staff_id))
-    db.session.commit()
     flash(_("Everything held about staff member %(number)s and %(n)s dependents was deleted "
             "(%(cancelled)s bookings cancelled, %(reservations)s reservations kept only as counts).",
             number=erased.staff_number, n=erased.dependents, cancelled=erased.cancelled,
@@ -109,6 +106,5 @@ def retention_days(campaign_id: int):
         for message in error.fields.values():
             flash(str(message), "error")
         return redirect(url_for(".personal_data"))
-    db.session.commit()
     flash(_("Retention of %(title)s: %(days)s days after it ends.", title=campaign.title, days=days), "success")
     return redirect(url_for(".personal_data"))

@@ -23,7 +23,6 @@ from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
-from ..extensions import db
 from ..localtime import local, utcnow
 from ..services import approvals, coverage, directory, duty
 from ..services.campaigns import get_campaign
@@ -101,7 +100,6 @@ def edit_duty_calendar(unit_id: int):
         else:
             if changed:
                 record("unit.duty_calendar", target_type="unit", target_id=unit.id, code=unit.code, **details)
-            db.session.commit()
             flash(_("The duty calendar of %(name)s was saved.", name=unit.name), "success")
             return redirect(url_for(".edit_duty_calendar", unit_id=unit.id))
     elif request.method == "POST":
@@ -143,7 +141,6 @@ def add_coverage_session(campaign_id: int):
     record("session.create", target_type="session", target_id=session.id, campaign_id=campaign.id,
            date=session.date.isoformat(), slots=len(session.slots), suggested_for={
                "unit_id": form.unit_id.data, "group": form.group.data})
-    db.session.commit()
     flash(_("A session was added on %(date)s %(start)s–%(end)s at %(venue)s.", date=session.date.isoformat(),
             start=session.start_time.strftime("%H:%M"), end=session.end_time.strftime("%H:%M"),
             venue=session.venue.name), "success")
@@ -160,7 +157,6 @@ def set_duty_approval(campaign_id: int):
         if approvals.set_requirement(current_user, campaign, wanted):
             record("campaign.update", target_type="campaign", target_id=campaign.id,
                    changed=["requires_duty_approval"], requires_duty_approval=wanted)
-            db.session.commit()
         flash(_("Bookings during duty hours now need the chief's approval.") if wanted
               else _("Bookings during duty hours no longer need the chief's approval."), "success")
     return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))

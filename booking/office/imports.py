@@ -23,8 +23,9 @@ from flask_login import current_user
 from .. import navigation
 from ..auth import role_required
 from ..extensions import db
-from ..services import import_jobs, staff_import
+from ..services import audit, import_jobs, staff_import
 from ..services.errors import DomainError
+from ..web import after_commit, request_actor
 from . import bp
 from .common import record, refused
 from .forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
@@ -50,12 +51,11 @@ def import_staff():
     batch, parsed, plan = staff_import.stage_upload(current_user, upload.filename or "", data)
     if batch is None:
         # Nothing is kept: the person fixes the file and uploads it again.
-        record("import.staff.refused", target_type="staff_import", filename=(upload.filename or "")[:100],
-               errors=len(plan.errors))
-        db.session.commit()
+        # Kept although the answer is a refusal: written in a transaction of its own.
+        audit.record_apart("import.staff.refused", actor=request_actor(), target_type="staff_import",
+                           filename=(upload.filename or "")[:100], errors=len(plan.errors))
         flash(_("Nothing was imported. Correct the lines listed and upload the whole file again."), "error")
         return _upload_page(form, parsed=parsed, plan=plan, filename=upload.filename or "", status=422)
-    db.session.commit()
     return redirect(url_for(".preview_import", batch_id=batch.id))
 
 
@@ -71,7 +71,6 @@ def preview_import(batch_id: str):
     elif plan.digest() != batch.plan_digest:
         # The staff list changed since the upload: what is shown now is what confirm will do.
         batch.plan_digest = plan.digest()
-        db.session.commit()
         flash(_("The staff list changed since the upload; this preview shows what would happen now."), "error")
     form = ImportConfirmForm(batch=batch.id, digest=plan.digest())
     return render_template("office/import_preview.html", batch=batch, plan=plan, form=form,
@@ -100,8 +99,9 @@ def confirm_import(batch_id: str):
     db.session.refresh(batch)
     record("import.staff.started", target_type="staff_import", filename=batch.filename[:100],
            sha256=batch.content_digest, lines=batch.total)
-    db.session.commit()
-    import_jobs.launch(current_app._get_current_object(), batch_id, runner)
+    # The job reads the batch from its own connection: it starts once this request has committed.
+    app = current_app._get_current_object()
+    after_commit(lambda: import_jobs.launch(app, batch_id, runner))
     return redirect(url_for(".import_progress", batch_id=batch_id))
 
 
@@ -170,7 +170,6 @@ def discard_import(batch_id: str):
         if batch.state != "pending":  # started: it is no longer an upload to throw away
             return redirect(url_for(".import_progress", batch_id=batch.id))
         db.session.delete(batch)
-        db.session.commit()
         flash(_("The upload was discarded; nothing was imported."), "success")
     return redirect(url_for(".import_staff"))
 

@@ -98,7 +98,6 @@ def phone_book(staff_id: int, session_id: int):
         else:
             record(action, target_type="reservation", target_id=reservation.id, code=reservation.code,
                    staff_number=staff.staff_number, channel="phone", slot_id=reservation.slot_id, **details)
-            db.session.commit()
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
                                     done="moved" if moving is not None else "booked"))
     elif request.method == "POST":
@@ -131,7 +130,6 @@ def phone_cancel(staff_id: int, reservation_id: int):
     else:
         record("reservation.cancel", target_type="reservation", target_id=reservation.id, code=reservation.code,
                staff_number=staff.staff_number, channel="phone")
-        db.session.commit()
         flash(_("Reservation %(code)s was cancelled. Tell the caller the seat has been freed.",
                 code=format_code(reservation.code)), "success")
     return redirect(url_for(".phone_staff", staff_id=staff.id))

@@ -68,7 +68,6 @@ def export_staff():
         count += 1
     record("export.staff", target_type="staff", rows=count - 1, q=filters.q or None, unit_id=filters.unit_id,
            crew=filters.crew or None, card_status=filters.card_status or None)
-    db.session.commit()
     return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=staff.csv",
                              "Cache-Control": "no-store"})
@@ -121,7 +120,6 @@ def update_staff(staff_id: int):
     if changed:
         record("staff.update", target_type="staff", target_id=staff.id, staff_number=staff.staff_number,
                changed=changed)
-    db.session.commit()
     flash(_("The record of %(name)s was saved.", name=staff.name), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id))
 
@@ -134,7 +132,6 @@ def reissue_invitation(staff_id: int):
         return redirect(url_for(".show_staff", staff_id=staff.id))
     directory.reissue_invitation(current_user, staff)
     record("invitation.reissue", target_type="staff", target_id=staff.id, staff_number=staff.staff_number)
-    db.session.commit()
     flash(_("The old invitation link and code no longer work. Hand over the new invitation below."), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#invitation")
 
@@ -161,7 +158,6 @@ def save_dependent(staff_id: int, dependent_id: int | None = None):
                            dependent_form=form if dependent is None else None, status=status)
     record("dependent.create" if dependent is None else "dependent.update", target_type="dependent",
            target_id=saved.id, staff_number=staff.staff_number)
-    db.session.commit()
     flash(_("Dependent %(name)s was saved.", name=saved.name), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")
 
@@ -179,6 +175,5 @@ def delete_dependent(staff_id: int, dependent_id: int):
         refused(error)
     else:
         record("dependent.delete", target_type="dependent", target_id=dependent_id, staff_number=staff.staff_number)
-        db.session.commit()
         flash(_("The dependent was removed."), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")

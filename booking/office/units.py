@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
-from ..extensions import db
 from ..services import directory
 from ..services.errors import DomainError
 from . import bp
@@ -51,7 +50,6 @@ def edit_unit(unit_id: int | None = None):
         else:
             record("unit.create" if unit is None else "unit.update", target_type="unit", target_id=saved.id,
                    code=saved.code)
-            db.session.commit()
             flash(_("Unit %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".list_units"))
     elif request.method == "POST":
@@ -81,7 +79,6 @@ def edit_venue(venue_id: int | None = None):
             status = refused(error, form)
         else:
             record("venue.create" if venue is None else "venue.update", target_type="venue", target_id=saved.id)
-            db.session.commit()
             flash(_("Venue %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".list_venues"))
     elif request.method == "POST":

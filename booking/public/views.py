@@ -12,8 +12,8 @@ from ..extensions import db, limiter
 from ..localtime import utcnow
 from ..models import DeskSession, Slot, Staff
 from ..services import approvals, browse, confirmations, invitations, reservations
-from ..services.errors import DomainError
-from ..web import clock, status_for
+from ..services.errors import DomainError, status_for
+from ..web import clock
 from . import bp
 from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
 
@@ -93,7 +93,6 @@ def choose_slot(token: str, session_id: int):
             choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
             _forget_closed_choice(form, choices, seats)
         else:
-            db.session.commit()
             return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
     elif request.method == "POST":
         status = 422
@@ -144,7 +143,6 @@ def cancel(token: str):
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("Your reservation has been cancelled. The seat is free for someone else."), "success")
     return redirect(url_for(".manage", token=token))
 
@@ -182,7 +180,6 @@ def move_to_slot(token: str, session_id: int):
             choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
             _forget_closed_choice(form, choices, reservation.seats)
         else:
-            db.session.commit()
             flash(_("Your reservation has been moved. If you added it to your calendar, add it again "
                     "to update the entry."), "success")
             return redirect(url_for(".manage", token=token))

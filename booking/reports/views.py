@@ -89,7 +89,6 @@ def status_file(fmt: str):
     statuses = reports.unit_status(as_of, visible_unit_ids(current_user))
     audit.record("report.status", user=current_user, remote_addr=request.remote_addr or "",
                  format=fmt, as_of=as_of.isoformat())
-    db.session.commit()
     if fmt == "csv":
         return _download(report_files.status_csv(statuses), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
     body = report_files.status_xlsx(statuses, reports.total(statuses, _("Total")), as_of=as_of,
@@ -116,7 +115,6 @@ def take_snapshot():
     result = snapshots.take()
     audit.record("report.snapshot", user=current_user, remote_addr=request.remote_addr or "",
                  month=result.month.isoformat(), created=result.created)
-    db.session.commit()
     if result.already_taken:
         flash(_("The snapshot of %(month)s was already taken (as of %(day)s); it is kept as it was.",
                 month=_month_label(result.month), day=result.as_of.isoformat()), "success")
@@ -175,7 +173,6 @@ def confirm_status_import():
                                message=error.message, errors=error.extra.get("errors", [])), 422
     audit.record("card_status.import", user=current_user, remote_addr=request.remote_addr or "",
                  changed=len(result.changes), unchanged=result.unchanged, survey_date=survey_date.isoformat())
-    db.session.commit()
     flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
             n=len(result.changes), m=result.unchanged), "success")
     return redirect(url_for(".dashboard"))
@@ -214,7 +211,6 @@ def upward():
     if fmt in ("csv", "xlsx"):
         audit.record("report.upward", user=current_user, remote_addr=request.remote_addr or "", format=fmt,
                      as_of=[d.isoformat() for d in days])
-        db.session.commit()
         stem = "report-" + "_".join(d.isoformat() for d in days)
         if fmt == "csv":
             return _download(report_files.upward_csv(department, forms), CSV_MIMETYPE, f"{stem}.csv")

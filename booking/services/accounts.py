@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import ROLES, ApiToken, User
 from . import tokens
+from .actor import Actor
 from .errors import DomainError
 from .organisation import invalid, unit_by_code
 
@@ -81,6 +82,8 @@ def user_for_api_token(token: str) -> User | None:
     return row.user
 
 
-def require_role(user: User | None, *roles: str) -> None:
+def require_role(who: User | Actor | None, *roles: str) -> None:
+    """Refuse unless an office user with one of the roles acts (an Actor or the User itself)."""
+    user = who.user if isinstance(who, Actor) else who
     if user is None or user.role not in roles:
         raise DomainError("forbidden", _l("Your account may not do this."))

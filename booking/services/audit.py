@@ -11,29 +11,47 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from .actor import Actor
 
 
 def record(
     action: str,
     *,
-    user: User | None = None,
-    actor: str = "",
+    actor: Actor | str = "",
     target_type: str = "",
     target_id: object = "",
+    user: User | None = None,
     remote_addr: str = "",
     **details: object,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction; it commits or rolls back with the action."""
+    """Add an audit event to the current transaction; it commits or rolls back with the act."""
+    if not isinstance(actor, Actor):  # TRANSITIONAL: callers not yet given an Actor
+        actor = Actor("cli" if actor == "cli" else "system", user=user, address=remote_addr, name=actor)
     event = AuditEvent(
-        user_id=user.id if user else None,
-        actor=actor or (user.username if user else ""),
+        user_id=actor.user.id if actor.user is not None else None,
+        actor=actor.label,
+        channel=actor.channel,
         action=action,
         target_type=target_type,
         target_id=str(target_id),
-        remote_addr=remote_addr or "",
+        remote_addr=(actor.address or "")[:64],
         details={k: v for k, v in details.items() if v is not None},
     )
     db.session.add(event)
+    db.session.flush()  # its id is shown (links to the event) before the request commits
+    return event
+
+
+def record_apart(action: str, *, actor: Actor, target_type: str = "", target_id: object = "",
+                 **details: object) -> AuditEvent:
+    """An event that must outlive the refusal it records (a failed sign-in, a refused import).
+
+    The request's own transaction is undone first, so the event commits alone and the
+    refused act leaves nothing else behind.
+    """
+    db.session.rollback()
+    event = record(action, actor=actor, target_type=target_type, target_id=target_id, **details)
+    db.session.commit()
     return event
 
 

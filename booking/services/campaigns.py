@@ -32,7 +32,7 @@ from ..models import (
     User,
     Venue,
 )
-from . import approvals, tokens
+from . import approvals, capacity, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -383,20 +383,9 @@ def _move_to_nearest(reservation: Reservation, target_ids: list[int], now: datet
         .execution_options(populate_existing=True)
     ).all()
     for slot in sorted(candidates, key=lambda s: (abs(s.starts_at - old_start), s.starts_at)):
-        # The same conditional update as a booking: the database decides the seat.
-        taken = db.session.execute(
-            update(Slot)
-            .where(Slot.id == slot.id, Slot.seats_taken + reservation.seats <= Slot.capacity)
-            .values(seats_taken=Slot.seats_taken + reservation.seats)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
+        if not capacity.try_take(slot.id, reservation.seats):
             continue
-        db.session.execute(
-            update(Slot).where(Slot.id == old_slot_id)
-            .values(seats_taken=Slot.seats_taken - reservation.seats)
-            .execution_options(synchronize_session=False)
-        )
+        capacity.release(old_slot_id, reservation.seats)
         reservation.slot_id = slot.id
         reservation.sequence += 1
         reservation.updated_at = now

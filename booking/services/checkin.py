@@ -28,7 +28,7 @@ from ..models import (
     User,
 )
 from ..models.office import kana_key
-from . import audit, tokens
+from . import audit, capacity, tokens
 from .confirmations import token_from_qr
 from .database import begin_write
 from .errors import DomainError, NotFound
@@ -386,15 +386,7 @@ def walk_in(
         )
     chosen = None
     for slot in candidates:
-        # The same conditional update as booking: the database decides whether
-        # the seats still fit, so two desks seating walk-ins cannot overfill.
-        taken = db.session.execute(
-            update(Slot)
-            .where(Slot.id == slot.id, Slot.seats_taken + seats <= Slot.capacity)
-            .values(seats_taken=Slot.seats_taken + seats)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:
+        if capacity.try_take(slot.id, seats):
             chosen = slot
             break
     is_override = False
@@ -407,28 +399,12 @@ def walk_in(
                 fields={"override_reason": _l("Give a reason to seat over capacity.")},
             )
         chosen = candidates[0]
-        before = db.session.execute(
-            select(Slot.capacity, Slot.seats_taken).where(Slot.id == chosen.id)
-        ).one()
-        # Raise the capacity by just the missing seats in the same statement,
-        # so the CHECK (seats_taken <= capacity) keeps holding.
-        db.session.execute(
-            update(Slot)
-            .where(Slot.id == chosen.id)
-            .values(
-                capacity=case(
-                    (Slot.seats_taken + seats > Slot.capacity, Slot.seats_taken + seats),
-                    else_=Slot.capacity,
-                ),
-                seats_taken=Slot.seats_taken + seats,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        forced = capacity.force(chosen.id, seats)
         is_override = True
         audit.record(
             "walk_in.over_capacity", user=clerk, target_type="slot", target_id=chosen.id,
-            capacity_before=before.capacity, seats_taken_before=before.seats_taken, seats=seats,
-            added_capacity=max(before.seats_taken + seats - before.capacity, 0), reason=reason,
+            capacity_before=forced.capacity_before, seats_taken_before=forced.seats_taken_before, seats=seats,
+            added_capacity=forced.added_capacity, reason=reason,
         )
     db.session.expire(chosen, ["capacity", "seats_taken"])
 

@@ -27,7 +27,7 @@ from ..models import (
     User,
     campaign_units,
 )
-from . import tokens
+from . import capacity, tokens
 from .database import begin_write
 from .errors import DomainError, NotFound
 
@@ -70,7 +70,7 @@ def reserve(
     # first: that would cost every booking a round trip for a rare mistake.
     begin_write()
     try:
-        _take_seats(slot.id, 1 + len(dependents))
+        capacity.take(slot.id, 1 + len(dependents))
     except DomainError:
         # Someone who already holds a booking is told so rather than "full".
         existing = active_reservation(staff.id, campaign.id)
@@ -182,7 +182,7 @@ def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservat
             "not_cancellable",
             _l("This reservation has already been used at the desk and cannot be cancelled."),
         )
-    _release_seats(reservation.slot_id, reservation.seats)
+    capacity.release(reservation.slot_id, reservation.seats)
     reservation.status = "cancelled"
     reservation.cancelled_at = now
     reservation.updated_at = now
@@ -217,8 +217,8 @@ def reschedule(
             fields={"slot_id": _l("Choose a time from the same campaign.")},
         )
     _check_bookable(slot, now)
-    _take_seats(slot.id, reservation.seats)
-    _release_seats(reservation.slot_id, reservation.seats)
+    capacity.take(slot.id, reservation.seats)
+    capacity.release(reservation.slot_id, reservation.seats)
     reservation.slot_id = slot.id
     reservation.sequence += 1
     reservation.updated_at = now
@@ -401,23 +401,6 @@ def _own_dependents(staff: Staff, dependent_ids: Iterable[int]) -> list[Dependen
     return [found[i] for i in wanted]
 
 
-def _take_seats(slot_id: int, seats: int) -> None:
-    # Capacity is decided by the database, not by counting in Python: the row
-    # is only updated when the seats still fit, and concurrent requests
-    # serialise on the row (PostgreSQL re-checks the WHERE after the lock;
-    # SQLite holds the write lock from begin_write). Zero rows means full.
-    result = db.session.connection().execute(_take_seats_statement(), {"slot_id": slot_id, "seats": seats})
-    if result.rowcount != 1:
-        raise DomainError(
-            "slot_full",
-            _l("This time is full. Choose another time."),
-        )
-
-
-def _release_seats(slot_id: int, seats: int) -> None:
-    db.session.connection().execute(_release_seats_statement(), {"slot_id": slot_id, "seats": seats})
-
-
 def _already_reserved(existing: Reservation) -> DomainError:
     return DomainError(
         "already_reserved",
@@ -432,7 +415,6 @@ def _already_reserved(existing: Reservation) -> DomainError:
 # (and their cache keys) on every request was a tenth of a booking's CPU time.
 
 _reservations = Reservation.__table__
-_slots = Slot.__table__
 
 
 @cache
@@ -470,25 +452,6 @@ def _insert_people_statement():
 @cache
 def _campaign_targets_query():
     return select(campaign_units.c.unit_id).where(campaign_units.c.campaign_id == bindparam("campaign_id"))
-
-
-@cache
-def _take_seats_statement():
-    seats = bindparam("seats")
-    return (
-        update(_slots)
-        .where(_slots.c.id == bindparam("slot_id"), _slots.c.seats_taken + seats <= _slots.c.capacity)
-        .values(seats_taken=_slots.c.seats_taken + seats)
-    )
-
-
-@cache
-def _release_seats_statement():
-    return (
-        update(_slots)
-        .where(_slots.c.id == bindparam("slot_id"))
-        .values(seats_taken=_slots.c.seats_taken - bindparam("seats"))
-    )
 
 
 @cache
