@@ -35,6 +35,9 @@ from ..models import (
     Staff,
     User,
 )
+from . import audit
+from .accounts import require_role
+from .actor import Actor
 from .errors import DomainError
 from .guard import refuse_individual_numbers
 
@@ -261,6 +264,17 @@ def _correct_latest_date(person: Person, events: list[CardStatusEvent], status: 
     person.card_status_on = on
 
 
+def edit_status(actor: Actor, person: Person, to_status: str, *, on: date | None = None) -> CardStatusEvent | None:
+    """A chief's or admin's correction of a person's card status (the unit page); one event
+    whether or not the history changed (``changed``)."""
+    require_role(actor, "chief", "admin")
+    event = record_change(person, to_status, on=on, source="edit", user=actor.user)
+    kind, person_id = person_key(person)
+    audit.record("card_status.edit", actor=actor, target_type=kind, target_id=person_id, status=to_status,
+                 on=(on or today()).isoformat(), changed=event is not None)
+    return event
+
+
 # --- reasons for not applying --------------------------------------------------------------
 
 
@@ -288,6 +302,13 @@ def set_reason(staff: Staff, reason: str | None, note: str = "", *, user: User |
     existing.recorded_by_id = user.id if user else None
     existing.recorded_at = utcnow()
     db.session.flush()
+
+
+def edit_reason(actor: Actor, staff: Staff, reason: str | None, note: str = "") -> None:
+    """A chief's or admin's record of why a staff member has not applied (or, with none, its removal)."""
+    require_role(actor, "chief", "admin")
+    set_reason(staff, reason, note, user=actor.user)
+    audit.record("reason.edit", actor=actor, target_type="staff", target_id=staff.id, reason=reason or "")
 
 
 def reasons_for(staff_ids) -> dict[int, NonApplicationReason]:

@@ -14,6 +14,9 @@ from datetime import date, datetime
 
 import xlsxwriter
 
+from . import audit
+from .actor import Actor
+
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -108,3 +111,29 @@ def set_a4(sheet, *, landscape: bool = False, title_rows: tuple[int, int] | None
 def set_widths(sheet, widths: Sequence[float]) -> None:
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
+
+
+# --- personal data leaving the system: one audit event per file or print ------------------
+# The files are read-only acts, but they take personal data out of the system, so each is
+# recorded (the audit page's "export" group) whichever way it was asked for.
+
+
+def roster_exported(actor: Actor, session_ids: Sequence[int], *, fmt: str, rows: int) -> None:
+    audit.record("roster.export", actor=actor, target_type="desk_session",
+                 target_id=",".join(str(session_id) for session_id in session_ids), format=fmt, rows=rows)
+
+
+def status_exported(actor: Actor, as_of: date, *, fmt: str) -> None:
+    audit.record("report.status", actor=actor, format=fmt, as_of=as_of.isoformat())
+
+
+def upward_exported(actor: Actor, days: Sequence[date], *, fmt: str) -> None:
+    audit.record("report.upward", actor=actor, format=fmt, as_of=[day.isoformat() for day in days])
+
+
+def staff_exported(actor: Actor, *, rows: int, **filters: object) -> None:
+    audit.record("export.staff", actor=actor, target_type="staff", rows=rows, **filters)
+
+
+def slips_printed(actor: Actor, staff_ids: Sequence[int]) -> None:
+    audit.record("invitation.slips", actor=actor, count=len(staff_ids), staff_ids=list(staff_ids)[:200])

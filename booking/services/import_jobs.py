@@ -1,4 +1,4 @@
-"""Applying a confirmed staff import in the background, in chunks, resumably (issue 7).
+"""Applying a confirmed staff import in the background, in chunks, resumably.
 
 The office confirms a previewed upload (``start``): the whole file is planned
 again and must match the preview's fingerprint, and only then does the batch
@@ -39,6 +39,7 @@ from ..extensions import db
 from ..localtime import utcnow
 from ..models import StaffImportBatch, StaffImportRows, User
 from . import audit, staff_import
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError
 
@@ -66,14 +67,14 @@ def _token() -> str:
 # --- starting -------------------------------------------------------------------------------
 
 
-def start(user: User, batch: StaffImportBatch, previewed_digest: str, *, now: datetime | None = None) -> str:
+def start(actor: Actor, batch: StaffImportBatch, previewed_digest: str, *, now: datetime | None = None) -> str:
     """Check the whole file once more and mark the batch running; returns the job's runner token.
 
     Refuses (nothing written) when a line no longer fits (invalid_import) or the
     plan differs from the preview (import_changed). The caller commits and then
     calls ``launch``.
     """
-    staff_import._require_admin(user)
+    staff_import._require_admin(actor)
     if batch.state != "pending":
         raise DomainError("import_started", _l("This import has already been started."))
     rows = staff_import.batch_rows(batch)
@@ -100,6 +101,8 @@ def start(user: User, batch: StaffImportBatch, previewed_digest: str, *, now: da
     )
     if result.rowcount != 1:
         raise DomainError("import_started", _l("This import has already been started."))
+    audit.record("import.staff.started", actor=actor, target_type="staff_import", filename=batch.filename[:100],
+                 sha256=batch.content_digest, lines=len(rows))
     return runner
 
 
@@ -256,8 +259,9 @@ def _audit(batch_id: str, action: str) -> None:
                StaffImportBatch.error_detail)
         .where(StaffImportBatch.id == batch_id)
     ).first()
-    user = db.session.get(User, batch.user_id)
-    audit.record(action, user=user, target_type="staff_import", filename=batch.filename[:100],
+    # The job carries out the act of the admin who confirmed it on the import page.
+    actor = Actor("page", user=db.session.get(User, batch.user_id))
+    audit.record(action, actor=actor, target_type="staff_import", filename=batch.filename[:100],
                  sha256=batch.content_digest, lines=batch.total, applied=batch.applied,
                  created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
                  error_line=batch.error_line, error=batch.error_detail)
