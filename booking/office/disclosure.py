@@ -1,4 +1,4 @@
-"""Personal data pages (admin, issue 7): a person's disclosure and erasure, and campaign retention.
+"""Personal data pages (admin): a person's disclosure and erasure, and campaign retention.
 
 /office/personal-data                       find a staff member; each campaign's retention
 /office/personal-data/staff/<id>            the print view of everything held (audited)

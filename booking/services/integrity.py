@@ -64,9 +64,6 @@ class Report:
     def ok(self) -> bool:
         return not self.violations
 
-    def by_kind(self, kind: str) -> list[Violation]:
-        return [v for v in self.violations if v.kind == kind]
-
 
 def check(photo_dir: str | os.PathLike | None = None, *, stray_grace_seconds: float = 600) -> Report:
     """Every invariant over the whole database (and the photo folder when given); read-only."""

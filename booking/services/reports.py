@@ -341,7 +341,7 @@ def session_lines(unit_ids: set[int] | None = None, *, since: date | None = None
     for sid, status, seats in db.session.execute(people_q):
         by_status.setdefault(sid, {})[status] = int(seats or 0)
     from .retention import (
-        session_tallies,  # issue 7: purged or erased bookings still count, as numbers
+        session_tallies,  # purged or erased bookings still count, as numbers
     )
 
     for sid, counts in session_tallies(ids, unit_ids).items():
