@@ -99,7 +99,8 @@ def confirm_import(batch_id: str):
 
 def _progress_message(progress: import_jobs.Progress) -> str:
     # Thousands grouped as in the bar's "n of N lines": 50,000, not 50000.
-    counts = dict(created=f"{progress.created:,}", updated=f"{progress.updated:,}", unchanged=f"{progress.unchanged:,}")
+    counts = {"created": f"{progress.created:,}", "updated": f"{progress.updated:,}",
+              "unchanged": f"{progress.unchanged:,}"}
     if progress.state == "done":
         return _("The import is finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
                  **counts)

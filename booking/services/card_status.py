@@ -18,6 +18,7 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -146,7 +147,8 @@ def _events_for_many(people: list[Person]) -> dict[tuple[str, int], list[CardSta
                 select(CardStatusEvent).where(column.in_(ids[start:start + 500]))
                 .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
             ):
-                found[(kind, event.staff_id if kind == "staff" else event.dependent_id)].append(event)
+                person_id = event.staff_id if kind == "staff" else event.dependent_id
+                found[(kind, person_id or 0)].append(event)  # never 0: the query matched an id
     return found
 
 
@@ -311,7 +313,7 @@ def edit_reason(actor: Actor, staff: Staff, reason: str | None, note: str = "") 
     audit.record("reason.edit", actor=actor, target_type="staff", target_id=staff.id, reason=reason or "")
 
 
-def reasons_for(staff_ids) -> dict[int, NonApplicationReason]:
+def reasons_for(staff_ids: Iterable[int]) -> dict[int, NonApplicationReason]:
     ids = list(staff_ids)
     if not ids:
         return {}
@@ -348,7 +350,7 @@ def all_timelines(unit_ids: set[int] | None = None) -> list[PersonRow]:
         .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
     )
     for staff_id, dependent_id, from_status, to_status, effective_on in events:
-        key = ("staff", staff_id) if staff_id is not None else ("dependent", dependent_id)
+        key = ("staff", staff_id) if staff_id is not None else ("dependent", dependent_id or 0)
         row = people.get(key)
         if row is not None:
             row.timeline.add(effective_on, from_status, to_status)

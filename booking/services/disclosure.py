@@ -168,7 +168,7 @@ def held(staff: Staff) -> dict[str, Any]:
             for d in staff.dependents
         ],
         "card_status_history": [
-            {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id)),
+            {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id or 0)),
              "from_status": e.from_status, "to_status": e.to_status, "effective_on": e.effective_on,
              "source": e.source, "recorded_at": e.recorded_at}
             for e in events
@@ -240,8 +240,8 @@ def erase(actor: Actor, staff: Staff, *, confirm: str, now: datetime | None = No
             cancelled += 1
     ids = list(db.session.scalars(select(Reservation.id).where(Reservation.staff_id == staff_id)))
     removed = retention.tally_and_delete(ids, reason="erasure", now=now)
-    staff = db.session.get(Staff, staff_id)
-    db.session.delete(staff)  # dependents, card status events and the reason note go with it
+    # Dependents, card status events and the reason note go with the staff member.
+    db.session.delete(db.session.get_one(Staff, staff_id))
     db.session.flush()
     audit.record("personal_data.erase", actor=actor, target_type="staff", target_id=staff_id,
                  staff_number=staff_number, dependents=dependents,

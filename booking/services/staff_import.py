@@ -26,8 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
@@ -256,9 +258,11 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
     # what they have (a personnel list without e-mail addresses must not erase them) and
     # new staff get the default. A column that is there but empty is "" and clears it.
     present = [c for c in COLUMNS if c in positions]
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[int, dict]] = []
+    errors: list[LineError] = []
+    seen: dict[str, int] = {}
     for line, cells in records:
-        def cell(column: str) -> str:
+        def cell(column: str, cells: Sequence[str] = cells) -> str:
             position = positions[column]
             raw = cells[position - 1] if position <= len(cells) else ""
             return _NEUTRALISED.sub("", unicodedata.normalize("NFKC", raw or "").strip())
@@ -267,16 +271,16 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         values.update((c, cell(c)) for c in present)
         if not any(values[c] for c in REQUIRED):
             continue  # blank line
-        values["staff_number"] = normalise_staff_number(values["staff_number"])
+        values["staff_number"] = normalise_staff_number(values["staff_number"] or "")
         # Kana arrive as hiragana, half-width or full-width katakana; the directory keeps katakana.
-        values["family_name_kana"] = katakana(values["family_name_kana"])
-        values["given_name_kana"] = katakana(values["given_name_kana"])
+        values["family_name_kana"] = katakana(values["family_name_kana"] or "")
+        values["given_name_kana"] = katakana(values["given_name_kana"] or "")
         if values["card_status"] is not None:
             # Empty means none; an unknown word is kept as written, to be refused below.
             written = values["card_status"]
             values["card_status"] = card_status.status_from_word(written) or written.lower() or "none"
 
-        def problem(column: str, message) -> None:
+        def problem(column: str, message: str | LazyString, line: int = line) -> None:
             errors.append(LineError(line, column, message, positions.get(column)))
 
         for column in REQUIRED:
@@ -428,7 +432,7 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
     by_number = {v["staff_number"]: v for _, v in rows}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     existing = _existing_staff([c.staff_number for c in plan.updated])
-    status_changes = []
+    status_changes: list[tuple[card_status.Person, str, date | None]] = []
     for change in plan.updated:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
@@ -459,7 +463,7 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
          "created_at": now}
         for c in plan.created
     ])
-    invites = []
+    invites: list[dict[str, object]] = []
     # The rows just inserted are the only ones without a nonce: every other path
     # (organisation.add_staff) gives one before its transaction commits.
     fresh_rows = select(Staff.id).where(Staff.invitation_nonce == "")
@@ -468,7 +472,8 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
         # than scanning a staff table that grows with every chunk.
         fresh_rows = fresh_rows.where(Staff.staff_number.in_([c.staff_number for c in plan.created]))
     for staff_id in db.session.scalars(fresh_rows):
-        fresh = SimpleNamespace(id=staff_id, invitation_nonce=tokens.new_nonce())
+        # link_token reads only the id and the nonce of the staff member.
+        fresh = cast(Staff, SimpleNamespace(id=staff_id, invitation_nonce=tokens.new_nonce()))
         invites.append({"id": staff_id, "invitation_nonce": fresh.invitation_nonce,
                         "invitation_link_hash": tokens.digest(invitations.link_token(fresh))})
     db.session.execute(update(Staff), invites)

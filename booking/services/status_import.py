@@ -173,7 +173,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
                 person = None
             else:
                 person = matches[0]
-        if len(result.errors) > errors_before or person is None or status is None:
+        if len(result.errors) > errors_before or person is None or staff is None or status is None:
             continue
         key = card_status.person_key(person)
         if key in seen:
