@@ -17,6 +17,7 @@ from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Staff, Unit, Venue
+from ..office.common import refused
 from ..services import (
     calendar_feed,
     card_status,
@@ -259,12 +260,8 @@ def change_status(staff_id: int):
     try:
         card_status.edit_status(request_actor(), person, form.card_status.data, on=form.card_status_on.data)
     except DomainError as error:
-        db.session.rollback()
-        for name, message in error.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error.message), "error")
-        return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=422)
+        status = refused(error, form)
+        return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=status)
     flash(_("The card status of %(name)s is saved.", name=person.name), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 
@@ -279,12 +276,8 @@ def change_reason(staff_id: int):
     try:
         card_status.edit_reason(request_actor(), staff, form.reason.data or None, form.note.data or "")
     except DomainError as error:
-        db.session.rollback()
-        for name, message in error.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error.message), "error")
-        return _render_staff(_staff_or_404(staff_id), reason_form=form, status=422)
+        status = refused(error, form)
+        return _render_staff(_staff_or_404(staff_id), reason_form=form, status=status)
     flash(_("The reason is saved."), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 

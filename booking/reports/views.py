@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
-from ..extensions import db
 from ..localtime import utcnow
 from ..services import (
     card_status,
@@ -138,12 +137,10 @@ def status_import_page():
     try:
         result = status_import.preview(data, upload.filename or "", survey_date=form.survey_date.data)
     except DomainError as error:
-        db.session.rollback()
         for name, message in (error.fields or {}).items():
             form[name].errors = [message]
         return render_template("reports/status_import.html", form=form, message=error.message,
                                errors=error.extra.get("errors", [])), 422
-    db.session.rollback()  # a preview changes nothing
     confirm = ConfirmImportForm(formdata=None)
     confirm.payload.data = base64.b64encode(data).decode()
     confirm.filename.data = upload.filename or ""
@@ -165,8 +162,7 @@ def confirm_status_import():
         abort(400)
     try:
         result = status_import.apply(request_actor(), data, form.filename.data or "", survey_date=survey_date)
-    except DomainError as error:
-        db.session.rollback()
+    except DomainError as error:  # answered 422: the request's transaction is rolled back
         return render_template("reports/status_import.html", form=StatusImportForm(formdata=None),
                                message=error.message, errors=error.extra.get("errors", [])), 422
     flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
