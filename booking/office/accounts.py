@@ -153,8 +153,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             users.update_user(request_actor(), user, display_name=form.display_name.data or "",
-                                        role=form.role.data, unit_id=form.unit_id.data,
-                                        is_active=form.is_active.data)
+                              role=form.role.data, unit_id=form.unit_id.data, is_active=form.is_active.data)
         except DomainError as error:
             status = refused(error, form)
         else:

@@ -1,4 +1,6 @@
-"""Office accounts and their API tokens."""
+"""Office accounts: signing in and out, the API token of a request, roles.
+
+The acts on accounts (create, change, reset, tokens) are in services.users."""
 from __future__ import annotations
 
 from dataclasses import replace
