@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from ..auth import visible_unit_ids
 from ..extensions import db
 from ..models import DeskSession
-from ..services import audit, card_status, report_files, reports
+from ..services import card_status, exports, report_files, reports
 from ..services.errors import DomainError, NotFound
 from ..services.exports import CSV_MIMETYPE
+from ..web import request_actor
 from . import bp
 from .common import api_user, office
 
@@ -33,8 +34,7 @@ def session_roster_csv(session_id: int):
     if session is None:
         raise NotFound(_("No session has this id."))
     rows = reports.roster_rows([session.id], visible_unit_ids(user))
-    audit.record("roster.export", user=user, target_type="desk_session", target_id=session.id,
-                 remote_addr=request.remote_addr or "", format="csv", rows=len(rows), via="api")
+    exports.roster_exported(request_actor(), [session.id], fmt="csv", rows=len(rows))
     return _csv(report_files.roster_csv(rows), f"roster-{session.date.isoformat()}-{session.id}.csv")
 
 
@@ -48,4 +48,6 @@ def status_csv():
         raise DomainError("invalid", _("Check the fields listed."),
                           fields={"as_of": _("Write the date as YYYY-MM-DD.")}) from None
     statuses = reports.unit_status(as_of, visible_unit_ids(api_user()))
+    # Recorded as the office page's file is: the unit figures leave the system either way.
+    exports.status_exported(request_actor(), as_of, fmt="csv")
     return _csv(report_files.status_csv(statuses), f"status-{as_of.isoformat()}.csv")

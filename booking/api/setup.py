@@ -1,16 +1,13 @@
 """Setting up (role admin): units, staff, dependents, venues, campaigns, sessions."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import abort, current_app, jsonify, request
-from flask_babel import gettext as _
 
 from ..localtime import TOKYO
-from ..services import audit, invitations, organisation, slots, staff_import
-from ..services.errors import DomainError
+from ..services import invitations, organisation, slots, staff_import
+from ..web import request_actor
 from . import bp, serialize
-from .common import api_user, body, office
+from .common import body, office
 from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
 
 
@@ -35,19 +32,7 @@ def import_staff():
     raw = request.get_data(cache=False)
     if len(raw) > limit:
         abort(413)
-    try:
-        text = staff_import.decode(raw)
-    except UnicodeDecodeError:
-        raise DomainError(
-            "invalid_import",
-            _("The file could not be read. Save it as CSV in UTF-8 or Shift_JIS and try again."),
-            errors=[{"line": 1, "field": "", "message": _("Unreadable text encoding.")}],
-        ) from None
-    result = staff_import.import_staff(text)
-    # Every import is audited, through the office pages or here (issue 3).
-    audit.record("import.staff", user=api_user(), target_type="staff_import", remote_addr=request.remote_addr or "",
-                 via="api", sha256=hashlib.sha256(raw).hexdigest(), created=result.created,
-                 updated=result.updated, unchanged=result.unchanged)
+    result = staff_import.import_upload(request_actor(), raw)
     return jsonify(created=result.created, updated=result.updated, unchanged=result.unchanged)
 
 

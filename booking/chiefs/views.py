@@ -17,16 +17,18 @@ from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Staff, Unit, Venue
+from ..office.common import refused
 from ..services import (
-    audit,
     calendar_feed,
     card_status,
+    exports,
     invitations,
     report_files,
     reports,
 )
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from ..web import request_actor
 from . import bp
 from .forms import CardStatusForm, ReasonForm
 
@@ -53,10 +55,6 @@ FILTER_LABELS = {
 
 def _units() -> set[int] | None:
     return visible_unit_ids(current_user)
-
-
-def _remote() -> str:
-    return request.remote_addr or ""
 
 
 def paginate(rows: list, per_page: int) -> list[list]:
@@ -111,9 +109,7 @@ def _roster_title(sessions: list[DeskSession]) -> tuple[str, str]:
 def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
     fmt = request.args.get("format", "html")
     if fmt in ("csv", "xlsx"):
-        audit.record("roster.export", user=current_user, target_type="desk_session",
-                     target_id=",".join(str(s.id) for s in sessions), remote_addr=_remote(), format=fmt,
-                     rows=len(rows))
+        exports.roster_exported(request_actor(), [s.id for s in sessions], fmt=fmt, rows=len(rows))
         if fmt == "csv":
             return _download(report_files.roster_csv(rows), CSV_MIMETYPE, f"{file_base}.csv")
         title, subtitle = _roster_title(sessions)
@@ -262,18 +258,10 @@ def change_status(staff_id: int):
     if not form.validate_on_submit() or form.person.data != key:
         return _render_staff(staff, status_forms={key: form}, status=422)
     try:
-        event = card_status.record_change(person, form.card_status.data, on=form.card_status_on.data,
-                                          source="edit", user=current_user)
+        card_status.edit_status(request_actor(), person, form.card_status.data, on=form.card_status_on.data)
     except DomainError as error:
-        db.session.rollback()
-        for name, message in error.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error.message), "error")
-        return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=422)
-    audit.record("card_status.edit", user=current_user, target_type="dependent" if key != "staff" else "staff",
-                 target_id=person.id, remote_addr=_remote(), status=form.card_status.data,
-                 on=form.card_status_on.data.isoformat(), changed=event is not None)
+        status = refused(error, form)
+        return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=status)
     flash(_("The card status of %(name)s is saved.", name=person.name), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 
@@ -286,16 +274,10 @@ def change_reason(staff_id: int):
     if not form.validate_on_submit():
         return _render_staff(staff, reason_form=form, status=422)
     try:
-        card_status.set_reason(staff, form.reason.data or None, form.note.data or "", user=current_user)
+        card_status.edit_reason(request_actor(), staff, form.reason.data or None, form.note.data or "")
     except DomainError as error:
-        db.session.rollback()
-        for name, message in error.fields.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(str(error.message), "error")
-        return _render_staff(_staff_or_404(staff_id), reason_form=form, status=422)
-    audit.record("reason.edit", user=current_user, target_type="staff", target_id=staff.id,
-                 remote_addr=_remote(), reason=form.reason.data or "")
+        status = refused(error, form)
+        return _render_staff(_staff_or_404(staff_id), reason_form=form, status=status)
     flash(_("The reason is saved."), "success")
     return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
 
@@ -359,8 +341,7 @@ def print_slips():
             "staff": person, "url": url, "qr": _qr_svg(url), "code": invitations.code(person),
             "sessions": reports.sessions_at_station(person.unit, by_unit)[:4],
         })
-    audit.record("invitation.slips", user=current_user, remote_addr=_remote(), count=len(slips),
-                 staff_ids=[s.id for s in staff][:200])
+    exports.slips_printed(request_actor(), [s.id for s in staff])
     return render_template("chiefs/slips_print.html", pages=paginate(slips, SLIPS_PER_PAGE), total=len(slips),
                            back_url=request.referrer if (request.referrer or "").startswith(request.host_url)
                            else url_for(".unit_status"))
@@ -373,8 +354,7 @@ def print_slips():
 @role_required(*ROLES)
 def calendar():
     if request.method == "POST":
-        calendar_feed.feed_for(current_user, rotate=True)
-        audit.record("calendar_feed.rotate", user=current_user, remote_addr=_remote())
+        calendar_feed.rotate(request_actor())
         flash(_("A new calendar address is ready. The old one no longer works."), "success")
         return redirect(url_for(".calendar"))
     feed = calendar_feed.feed_for(current_user)

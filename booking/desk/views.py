@@ -364,8 +364,10 @@ def photo_retention():
         campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=int) or 0)
         form = RetentionForm()
         if form.validate_on_submit():
+            from ..web import request_actor
+
             try:
-                moved = photos.set_retention(campaign, form.photo_retention_days.data, admin=current_user)
+                moved = photos.set_retention(request_actor(), campaign, form.photo_retention_days.data)
             except DomainError as error:
                 db.session.rollback()
                 flash(str(error.message), "error")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
 from .. import navigation
 from ..auth import role_required
@@ -17,7 +17,7 @@ from ..services import accounts, audit, users
 from ..services.errors import DomainError
 from ..web import clock, request_actor
 from . import bp
-from .common import record, refused, remote_addr
+from .common import refused, remote_addr
 from .forms import (
     ConfirmForm,
     LoginForm,
@@ -63,8 +63,8 @@ def login():
                                target_type="user")
             flash(_("The username or password is wrong."), "error")
             return render_template("office/login.html", form=form), 401
+        accounts.signed_in(request_actor(), user)
         login_user(user)
-        record("login", target_type="user", target_id=user.id)
         next_url = request.args.get("next", "")
         if not next_url.startswith("/") or next_url.startswith("//"):
             next_url = url_for(".overview")
@@ -102,7 +102,7 @@ def too_many_attempts(error):
 def logout():
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".overview"))
-    record("logout", target_type="user", target_id=current_user.id)
+    accounts.signed_out(request_actor())
     logout_user()
     flash(_("You have signed out."), "success")
     return redirect(url_for(".login"))
@@ -118,7 +118,7 @@ def _user_form_choices(form) -> None:
 @bp.get("/users")
 @role_required("admin")
 def list_users():
-    return render_template("office/users.html", users=users.list_users(current_user))
+    return render_template("office/users.html", users=users.list_users(request_actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -130,12 +130,11 @@ def create_user():
     if form.validate_on_submit():
         try:
             user = users.create_user(
-                current_user, username=form.username.data, display_name=form.display_name.data or "",
+                request_actor(), username=form.username.data, display_name=form.display_name.data or "",
                 role=form.role.data, unit_id=form.unit_id.data, password=form.password.data)
         except DomainError as error:
             status = refused(error, form)
         else:
-            record("user.create", target_type="user", target_id=user.id, username=user.username, role=user.role)
             flash(_("User %(name)s was created.", name=user.username), "success")
             return redirect(url_for(".list_users"))
     elif request.method == "POST":
@@ -146,22 +145,18 @@ def create_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_user(user_id: int):
-    user = users.get_user(current_user, user_id)
+    user = users.get_user(request_actor(), user_id)
     form = UserEditForm(obj=user)
     _user_form_choices(form)
     password_form = PasswordResetForm(prefix="reset")
     status = 200
     if form.validate_on_submit():
         try:
-            changed = users.update_user(current_user, user, display_name=form.display_name.data or "",
-                                        role=form.role.data, unit_id=form.unit_id.data,
-                                        is_active=form.is_active.data)
+            users.update_user(request_actor(), user, display_name=form.display_name.data or "",
+                              role=form.role.data, unit_id=form.unit_id.data, is_active=form.is_active.data)
         except DomainError as error:
             status = refused(error, form)
         else:
-            if changed:
-                record("user.update", target_type="user", target_id=user.id, username=user.username,
-                       changed=changed, role=user.role, is_active=user.is_active)
             flash(_("The changes to %(name)s were saved.", name=user.username), "success")
             return redirect(url_for(".list_users"))
     elif request.method == "POST":
@@ -172,18 +167,17 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @role_required("admin")
 def reset_password(user_id: int):
-    user = users.get_user(current_user, user_id)
+    user = users.get_user(request_actor(), user_id)
     password_form = PasswordResetForm(prefix="reset")
     form = UserEditForm(obj=user, formdata=None)
     _user_form_choices(form)
     status = 422
     if password_form.validate_on_submit():
         try:
-            users.reset_password(current_user, user, password_form.password.data)
+            users.reset_password(request_actor(), user, password_form.password.data)
         except DomainError as error:
             status = refused(error, password_form)
         else:
-            record("user.password_reset", target_type="user", target_id=user.id, username=user.username)
             flash(_("The password of %(name)s was reset. Hand the new one over in person.", name=user.username),
                   "success")
             return redirect(url_for(".edit_user", user_id=user.id))

@@ -1,4 +1,4 @@
-"""Personal data pages (admin, issue 7): a person's disclosure and erasure, and campaign retention.
+"""Personal data pages (admin): a person's disclosure and erasure, and campaign retention.
 
 /office/personal-data                       find a staff member; each campaign's retention
 /office/personal-data/staff/<id>            the print view of everything held (audited)
@@ -23,8 +23,9 @@ from ..localtime import utcnow
 from ..models import Campaign
 from ..services import directory, disclosure, retention
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
-from .common import refused, remote_addr
+from .common import refused
 
 navigation.register("office.personal_data", _l("Personal data"), ("admin",), order=96, section="admin")
 
@@ -57,7 +58,7 @@ def personal_data():
 @role_required("admin")
 def disclosure_print(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
-    data = disclosure.export(staff, admin=current_user, form="print", remote_addr=remote_addr())
+    data = disclosure.export(request_actor(), staff, form="print")
     return render_template("office/disclosure_print.html", staff=staff, data=data, labels=disclosure.LABELS,
                            erase_form=EraseForm())
 
@@ -66,7 +67,7 @@ def disclosure_print(staff_id: int):
 @role_required("admin")
 def disclosure_json(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
-    data = disclosure.export(staff, admin=current_user, form="json", remote_addr=remote_addr())
+    data = disclosure.export(request_actor(), staff, form="json")
     return Response(disclosure.to_json(data), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="personal-data-{staff.staff_number}.json"',
         "Cache-Control": "no-store"})
@@ -81,7 +82,7 @@ def disclosure_erase(staff_id: int):
         flash(_("Type the staff number %(number)s to confirm.", number=staff.staff_number), "error")
         return redirect(url_for(".disclosure_print", staff_id=staff_id))
     try:
-        erased = disclosure.erase(staff, admin=current_user, confirm=form.confirm.data, remote_addr=remote_addr())
+        erased = disclosure.erase(request_actor(), staff, confirm=form.confirm.data)
     except DomainError as error:
         refused(error)
         return redirect(url_for(".disclosure_print", staff_id=staff_id))
@@ -99,8 +100,7 @@ def retention_days(campaign_id: int):
     form = RetentionForm()
     days = form.days.data if form.validate_on_submit() else None
     try:
-        retention.set_days(campaign, days if isinstance(days, int) else -1, admin=current_user,
-                           remote_addr=remote_addr())
+        retention.set_days(request_actor(), campaign, days if isinstance(days, int) else -1)
     except DomainError as error:
         refused(error)
         for message in error.fields.values():

@@ -18,16 +18,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
-from ..extensions import db
-from ..services import audit, import_jobs, staff_import
+from ..services import import_jobs, staff_import
 from ..services.errors import DomainError
 from ..web import after_commit, request_actor
 from . import bp
-from .common import record, refused
+from .common import refused
 from .forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
 
 navigation.register("office.import_staff", _l("Import staff"), ("admin",), order=35, section="organisation")
@@ -48,12 +46,9 @@ def import_staff():
         return _upload_page(form, status=422 if request.method == "POST" else 200)
     upload = form.file.data
     data = upload.read()
-    batch, parsed, plan = staff_import.stage_upload(current_user, upload.filename or "", data)
+    batch, parsed, plan = staff_import.stage_upload(request_actor(), upload.filename or "", data)
     if batch is None:
-        # Nothing is kept: the person fixes the file and uploads it again.
-        # Kept although the answer is a refusal: written in a transaction of its own.
-        audit.record_apart("import.staff.refused", actor=request_actor(), target_type="staff_import",
-                           filename=(upload.filename or "")[:100], errors=len(plan.errors))
+        # Nothing is kept (the refusal is recorded): the person fixes the file and uploads it again.
         flash(_("Nothing was imported. Correct the lines listed and upload the whole file again."), "error")
         return _upload_page(form, parsed=parsed, plan=plan, filename=upload.filename or "", status=422)
     return redirect(url_for(".preview_import", batch_id=batch.id))
@@ -62,7 +57,7 @@ def import_staff():
 @bp.get("/staff/import/<batch_id>")
 @role_required("admin")
 def preview_import(batch_id: str):
-    batch = staff_import.load_batch(current_user, batch_id)
+    batch = staff_import.load_batch(request_actor(), batch_id)
     if batch.state != "pending":
         return redirect(url_for(".import_progress", batch_id=batch.id))
     plan = staff_import.batch_plan(batch)
@@ -84,11 +79,11 @@ def confirm_import(batch_id: str):
     if not form.validate_on_submit() or form.batch.data != batch_id:
         flash(_("The confirmation could not be read. Check the preview and confirm again."), "error")
         return redirect(url_for(".preview_import", batch_id=batch_id))
-    batch = staff_import.load_batch(current_user, batch_id)
+    batch = staff_import.load_batch(request_actor(), batch_id)
     if batch.state != "pending":  # a second click, or the back button: show the running import
         return redirect(url_for(".import_progress", batch_id=batch.id))
     try:
-        runner = import_jobs.start(current_user, batch, form.digest.data)
+        runner = import_jobs.start(request_actor(), batch, form.digest.data)
     except DomainError as error:
         refused(error)
         if error.code == "invalid_import":
@@ -96,9 +91,6 @@ def confirm_import(batch_id: str):
         if error.code == "import_started":
             return redirect(url_for(".import_progress", batch_id=batch_id))
         return redirect(url_for(".preview_import", batch_id=batch_id))
-    db.session.refresh(batch)
-    record("import.staff.started", target_type="staff_import", filename=batch.filename[:100],
-           sha256=batch.content_digest, lines=batch.total)
     # The job reads the batch from its own connection: it starts once this request has committed.
     app = current_app._get_current_object()
     after_commit(lambda: import_jobs.launch(app, batch_id, runner))
@@ -107,7 +99,8 @@ def confirm_import(batch_id: str):
 
 def _progress_message(progress: import_jobs.Progress) -> str:
     # Thousands grouped as in the bar's "n of N lines": 50,000, not 50000.
-    counts = dict(created=f"{progress.created:,}", updated=f"{progress.updated:,}", unchanged=f"{progress.unchanged:,}")
+    counts = {"created": f"{progress.created:,}", "updated": f"{progress.updated:,}",
+              "unchanged": f"{progress.unchanged:,}"}
     if progress.state == "done":
         return _("The import is finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
                  **counts)
@@ -135,7 +128,7 @@ def _progress_message(progress: import_jobs.Progress) -> str:
 @bp.get("/staff/import/<batch_id>/progress")
 @role_required("admin")
 def import_progress(batch_id: str):
-    batch = staff_import.load_batch(current_user, batch_id)
+    batch = staff_import.load_batch(request_actor(), batch_id)
     if batch.state == "pending":
         return redirect(url_for(".preview_import", batch_id=batch.id))
     progress = import_jobs.progress(batch)
@@ -146,7 +139,7 @@ def import_progress(batch_id: str):
 @bp.get("/staff/import/<batch_id>/progress.json")
 @role_required("admin")
 def import_progress_json(batch_id: str):
-    batch = staff_import.load_batch(current_user, batch_id)
+    batch = staff_import.load_batch(request_actor(), batch_id)
     progress = import_jobs.progress(batch)
     response = jsonify(
         state=progress.state, total=progress.total, applied=progress.applied, percent=progress.percent,
@@ -166,10 +159,10 @@ def import_progress_json(batch_id: str):
 @role_required("admin")
 def discard_import(batch_id: str):
     if ConfirmForm().validate_on_submit():
-        batch = staff_import.load_batch(current_user, batch_id)
+        batch = staff_import.load_batch(request_actor(), batch_id)
         if batch.state != "pending":  # started: it is no longer an upload to throw away
             return redirect(url_for(".import_progress", batch_id=batch.id))
-        db.session.delete(batch)
+        staff_import.discard(request_actor(), batch)
         flash(_("The upload was discarded; nothing was imported."), "success")
     return redirect(url_for(".import_staff"))
 

@@ -57,6 +57,9 @@ def list_staff():
 @role_required("admin")
 def export_staff():
     """The filtered list in the import format (UTF-8 with BOM for Excel), cells safe from formulas."""
+    from ..services import exports
+    from ..web import request_actor
+
     _form, filters = _filters()
     query = directory.staff_query(current_user, filters).options(joinedload(Staff.unit)).order_by(Staff.staff_number)
     buffer = io.StringIO()
@@ -66,8 +69,8 @@ def export_staff():
     for row in staff_import.export_rows(db.session.scalars(query)):
         writer.writerow(row)
         count += 1
-    record("export.staff", target_type="staff", rows=count - 1, q=filters.q or None, unit_id=filters.unit_id,
-           crew=filters.crew or None, card_status=filters.card_status or None)
+    exports.staff_exported(request_actor(), rows=count - 1, q=filters.q or None, unit_id=filters.unit_id,
+                           crew=filters.crew or None, card_status=filters.card_status or None)
     return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=staff.csv",
                              "Cache-Control": "no-store"})

@@ -12,11 +12,10 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
-from ..extensions import db
 from ..localtime import utcnow
 from ..services import (
-    audit,
     card_status,
+    exports,
     report_files,
     reports,
     snapshots,
@@ -24,6 +23,7 @@ from ..services import (
 )
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
+from ..web import request_actor
 from . import bp, charts
 from .forms import ConfirmImportForm, SnapshotForm, StatusImportForm
 
@@ -87,8 +87,7 @@ def status_file(fmt: str):
         abort(404)
     as_of = _as_of()
     statuses = reports.unit_status(as_of, visible_unit_ids(current_user))
-    audit.record("report.status", user=current_user, remote_addr=request.remote_addr or "",
-                 format=fmt, as_of=as_of.isoformat())
+    exports.status_exported(request_actor(), as_of, fmt=fmt)
     if fmt == "csv":
         return _download(report_files.status_csv(statuses), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
     body = report_files.status_xlsx(statuses, reports.total(statuses, _("Total")), as_of=as_of,
@@ -112,9 +111,7 @@ def take_snapshot():
     form = SnapshotForm()
     if not form.validate_on_submit():
         abort(400)
-    result = snapshots.take()
-    audit.record("report.snapshot", user=current_user, remote_addr=request.remote_addr or "",
-                 month=result.month.isoformat(), created=result.created)
+    result = snapshots.take(request_actor())
     if result.already_taken:
         flash(_("The snapshot of %(month)s was already taken (as of %(day)s); it is kept as it was.",
                 month=_month_label(result.month), day=result.as_of.isoformat()), "success")
@@ -140,12 +137,10 @@ def status_import_page():
     try:
         result = status_import.preview(data, upload.filename or "", survey_date=form.survey_date.data)
     except DomainError as error:
-        db.session.rollback()
         for name, message in (error.fields or {}).items():
             form[name].errors = [message]
         return render_template("reports/status_import.html", form=form, message=error.message,
                                errors=error.extra.get("errors", [])), 422
-    db.session.rollback()  # a preview changes nothing
     confirm = ConfirmImportForm(formdata=None)
     confirm.payload.data = base64.b64encode(data).decode()
     confirm.filename.data = upload.filename or ""
@@ -166,13 +161,10 @@ def confirm_status_import():
     except (binascii.Error, ValueError):
         abort(400)
     try:
-        result = status_import.apply(data, form.filename.data or "", survey_date=survey_date, user=current_user)
-    except DomainError as error:
-        db.session.rollback()
+        result = status_import.apply(request_actor(), data, form.filename.data or "", survey_date=survey_date)
+    except DomainError as error:  # answered 422: the request's transaction is rolled back
         return render_template("reports/status_import.html", form=StatusImportForm(formdata=None),
                                message=error.message, errors=error.extra.get("errors", [])), 422
-    audit.record("card_status.import", user=current_user, remote_addr=request.remote_addr or "",
-                 changed=len(result.changes), unchanged=result.unchanged, survey_date=survey_date.isoformat())
     flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
             n=len(result.changes), m=result.unchanged), "success")
     return redirect(url_for(".dashboard"))
@@ -209,8 +201,7 @@ def upward():
     forms = [(day, reports.total(reports.unit_status(day, rows=rows))) for day in days]
     fmt = request.args.get("format", "html")
     if fmt in ("csv", "xlsx"):
-        audit.record("report.upward", user=current_user, remote_addr=request.remote_addr or "", format=fmt,
-                     as_of=[d.isoformat() for d in days])
+        exports.upward_exported(request_actor(), days, fmt=fmt)
         stem = "report-" + "_".join(d.isoformat() for d in days)
         if fmt == "csv":
             return _download(report_files.upward_csv(department, forms), CSV_MIMETYPE, f"{stem}.csv")

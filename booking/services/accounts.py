@@ -1,5 +1,9 @@
-"""Office accounts and their API tokens."""
+"""Office accounts: signing in and out, the API token of a request, roles.
+
+The acts on accounts (create, change, reset, tokens) are in services.users."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -7,14 +11,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, ApiToken, User
-from . import tokens
+from . import audit, tokens
 from .actor import Actor
 from .errors import DomainError
 from .organisation import invalid, unit_by_code
 
 
 def ensure_user(username: str, role: str, *, unit_code: str | None = None, password: str | None = None) -> User:
-    """The office user, created when missing and brought to the given role and unit."""
+    """The office user, created when missing and brought to the given role and unit.
+
+    For setting up the demo and tests only: it checks no account rule and writes no audit
+    event. Office acts on accounts (the pages and the command line) go through services.users.
+    """
     if role not in ROLES:
         raise invalid(role=_l("Use admin, chief or clerk."))
     unit = None
@@ -36,6 +44,16 @@ def ensure_user(username: str, role: str, *, unit_code: str | None = None, passw
     return user
 
 
+def signed_in(actor: Actor, user: User) -> None:
+    """Record a sign-in on the pages (the actor is the request's, before the user was known)."""
+    audit.record("login", actor=replace(actor, user=user), target_type="user", target_id=user.id)
+
+
+def signed_out(actor: Actor) -> None:
+    """Record a sign-out, before the session forgets who signed out."""
+    audit.record("logout", actor=actor, target_type="user", target_id=actor.user.id if actor.user else "")
+
+
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active or not user.password_hash:
@@ -51,24 +69,6 @@ def issue_api_token(user: User) -> str:
     db.session.add(ApiToken(user=user, token_hash=tokens.digest(token)))
     db.session.flush()
     return token
-
-
-def revoke_api_tokens(*, username: str | None = None, token: str | None = None) -> int:
-    """Revoke one token (given the token itself) or every live token of a user; returns how many."""
-    from ..localtime import utcnow
-
-    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
-    if token:
-        query = query.where(ApiToken.token_hash == tokens.digest(token))
-    elif username:
-        query = query.join(ApiToken.user).where(User.username == username)
-    else:
-        raise invalid(token=_l("Name the token or the user whose tokens to revoke."))
-    rows = list(db.session.scalars(query))
-    for row in rows:
-        row.revoked_at = utcnow()
-    db.session.flush()
-    return len(rows)
 
 
 def user_for_api_token(token: str) -> User | None:

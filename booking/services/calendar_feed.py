@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vText
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -19,7 +20,9 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..localtime import TOKYO, at_tokyo, utcnow
 from ..models import CalendarFeed, Campaign, DeskSession, User, Venue
-from . import reports, tokens
+from . import audit, reports, tokens
+from .actor import Actor
+from .errors import DomainError
 
 
 def _token(feed: CalendarFeed) -> str:
@@ -38,6 +41,15 @@ def feed_for(user: User, *, rotate: bool = False) -> CalendarFeed:
         feed.token_hash = tokens.digest(_token(feed))
         feed.created_at = utcnow()
     db.session.flush()
+    return feed
+
+
+def rotate(actor: Actor) -> CalendarFeed:
+    """A new URL for the acting user's feed; the old one stops working at once."""
+    if actor.user is None:
+        raise DomainError("forbidden", _l("Your account may not do this."))
+    feed = feed_for(actor.user, rotate=True)
+    audit.record("calendar_feed.rotate", actor=actor, target_type="user", target_id=actor.user.id)
     return feed
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,6 +36,9 @@ from ..models import (
     Staff,
     User,
 )
+from . import audit
+from .accounts import require_role
+from .actor import Actor
 from .errors import DomainError
 from .guard import refuse_individual_numbers
 
@@ -143,7 +147,8 @@ def _events_for_many(people: list[Person]) -> dict[tuple[str, int], list[CardSta
                 select(CardStatusEvent).where(column.in_(ids[start:start + 500]))
                 .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
             ):
-                found[(kind, event.staff_id if kind == "staff" else event.dependent_id)].append(event)
+                person_id = event.staff_id if kind == "staff" else event.dependent_id
+                found[(kind, person_id or 0)].append(event)  # never 0: the query matched an id
     return found
 
 
@@ -261,6 +266,17 @@ def _correct_latest_date(person: Person, events: list[CardStatusEvent], status: 
     person.card_status_on = on
 
 
+def edit_status(actor: Actor, person: Person, to_status: str, *, on: date | None = None) -> CardStatusEvent | None:
+    """A chief's or admin's correction of a person's card status (the unit page); one event
+    whether or not the history changed (``changed``)."""
+    require_role(actor, "chief", "admin")
+    event = record_change(person, to_status, on=on, source="edit", user=actor.user)
+    kind, person_id = person_key(person)
+    audit.record("card_status.edit", actor=actor, target_type=kind, target_id=person_id, status=to_status,
+                 on=(on or today()).isoformat(), changed=event is not None)
+    return event
+
+
 # --- reasons for not applying --------------------------------------------------------------
 
 
@@ -290,7 +306,14 @@ def set_reason(staff: Staff, reason: str | None, note: str = "", *, user: User |
     db.session.flush()
 
 
-def reasons_for(staff_ids) -> dict[int, NonApplicationReason]:
+def edit_reason(actor: Actor, staff: Staff, reason: str | None, note: str = "") -> None:
+    """A chief's or admin's record of why a staff member has not applied (or, with none, its removal)."""
+    require_role(actor, "chief", "admin")
+    set_reason(staff, reason, note, user=actor.user)
+    audit.record("reason.edit", actor=actor, target_type="staff", target_id=staff.id, reason=reason or "")
+
+
+def reasons_for(staff_ids: Iterable[int]) -> dict[int, NonApplicationReason]:
     ids = list(staff_ids)
     if not ids:
         return {}
@@ -327,7 +350,7 @@ def all_timelines(unit_ids: set[int] | None = None) -> list[PersonRow]:
         .order_by(CardStatusEvent.effective_on, CardStatusEvent.id)
     )
     for staff_id, dependent_id, from_status, to_status, effective_on in events:
-        key = ("staff", staff_id) if staff_id is not None else ("dependent", dependent_id)
+        key = ("staff", staff_id) if staff_id is not None else ("dependent", dependent_id or 0)
         row = people.get(key)
         if row is not None:
             row.timeline.add(effective_on, from_status, to_status)

@@ -4,7 +4,7 @@
 chief's reason note, every reservation with its people, check-ins, photo
 details and duty approval, and the audit events about any of these, with dates
 and times as objects (the print view writes them in Tokyo time, labelled in the
-reader's language); ``gather`` and ``to_json`` give the same as JSON-ready data
+reader's language); ``plain`` and ``to_json`` give the same as JSON-ready data
 with ISO 8601 strings (the machine-readable copy); ``export`` records that it
 was disclosed. ``erase`` deletes it all: booked reservations are cancelled
 through services.reservations (so their seats are freed at once), used ones
@@ -38,11 +38,11 @@ from ..models import (
     ReservationPerson,
     Slot,
     Staff,
-    User,
 )
 from . import approvals, audit, card_status, retention
 from . import reservations as reservation_service
 from .accounts import require_role
+from .actor import Actor
 from .errors import DomainError
 
 FORMAT_VERSION = 1
@@ -88,11 +88,6 @@ def _reservations(staff: Staff) -> list[Reservation]:
         .where(Reservation.staff_id == staff.id)
         .order_by(Reservation.created_at, Reservation.id)
     ).unique())
-
-
-def gather(staff: Staff) -> dict[str, Any]:
-    """Everything held about the staff member and their dependents, as plain JSON-ready data."""
-    return plain(held(staff))
 
 
 def held(staff: Staff) -> dict[str, Any]:
@@ -173,7 +168,7 @@ def held(staff: Staff) -> dict[str, Any]:
             for d in staff.dependents
         ],
         "card_status_history": [
-            {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id)),
+            {"person": names.get(("staff", e.staff_id)) if e.staff_id else names.get(("dependent", e.dependent_id or 0)),
              "from_status": e.from_status, "to_status": e.to_status, "effective_on": e.effective_on,
              "source": e.source, "recorded_at": e.recorded_at}
             for e in events
@@ -209,12 +204,12 @@ def held(staff: Staff) -> dict[str, Any]:
     }
 
 
-def export(staff: Staff, *, admin: User, form: str, remote_addr: str = "") -> dict[str, Any]:
+def export(actor: Actor, staff: Staff, *, form: str) -> dict[str, Any]:
     """The disclosure (``held`` data), recorded in the audit log (``form``: json or print)."""
-    require_role(admin, "admin")
+    require_role(actor, "admin")
     data = held(staff)
-    audit.record("personal_data.export", user=admin, target_type="staff", target_id=staff.id,
-                 remote_addr=remote_addr, staff_number=staff.staff_number, form=form,
+    audit.record("personal_data.export", actor=actor, target_type="staff", target_id=staff.id,
+                 staff_number=staff.staff_number, form=form,
                  reservations=len(data["reservations"]), dependents=len(data["dependents"]))
     return data
 
@@ -227,10 +222,9 @@ class Erased:
     removed: retention.Removed
 
 
-def erase(staff: Staff, *, admin: User, confirm: str, remote_addr: str = "",
-          now: datetime | None = None) -> Erased:
+def erase(actor: Actor, staff: Staff, *, confirm: str, now: datetime | None = None) -> Erased:
     """Delete everything held about the staff member and their dependents; ``confirm`` is their number."""
-    require_role(admin, "admin")
+    require_role(actor, "admin")
     now = now or utcnow()
     if (confirm or "").strip() != staff.staff_number:
         raise DomainError("invalid", _l("Check the highlighted fields."),
@@ -246,11 +240,11 @@ def erase(staff: Staff, *, admin: User, confirm: str, remote_addr: str = "",
             cancelled += 1
     ids = list(db.session.scalars(select(Reservation.id).where(Reservation.staff_id == staff_id)))
     removed = retention.tally_and_delete(ids, reason="erasure", now=now)
-    staff = db.session.get(Staff, staff_id)
-    db.session.delete(staff)  # dependents, card status events and the reason note go with it
+    # Dependents, card status events and the reason note go with the staff member.
+    db.session.delete(db.session.get_one(Staff, staff_id))
     db.session.flush()
-    audit.record("personal_data.erase", user=admin, target_type="staff", target_id=staff_id,
-                 remote_addr=remote_addr, staff_number=staff_number, dependents=dependents,
+    audit.record("personal_data.erase", actor=actor, target_type="staff", target_id=staff_id,
+                 staff_number=staff_number, dependents=dependents,
                  cancelled=cancelled, reservations=removed.reservations, check_ins=removed.check_ins,
                  photos=removed.photos)
     return Erased(staff_number, dependents, cancelled, removed)

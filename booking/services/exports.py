@@ -13,6 +13,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from . import audit
+from .actor import Actor
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,14 +70,14 @@ class XlsxFile:
         self._font = font
         self._formats: dict[tuple, object] = {}
 
-    def format(self, **properties):
+    def format(self, **properties: object) -> Format:
         """A cell format in the file's font; the same properties give the same format object."""
         key = tuple(sorted(properties.items()))
         if key not in self._formats:
             self._formats[key] = self.book.add_format({"font_name": self._font, **properties})
         return self._formats[key]
 
-    def write_row(self, sheet, row: int, values: Sequence[object], cell_format=None,
+    def write_row(self, sheet: Worksheet, row: int, values: Sequence[object], cell_format: Format | None = None,
                   formats: dict[int, object] | None = None) -> None:
         """One row of cells from column A; ``formats`` overrides the format of some columns."""
         for column, value in enumerate(values):
@@ -90,7 +95,7 @@ class XlsxFile:
         return self._buffer.getvalue()
 
 
-def set_a4(sheet, *, landscape: bool = False, title_rows: tuple[int, int] | None = None) -> None:
+def set_a4(sheet: Worksheet, *, landscape: bool = False, title_rows: tuple[int, int] | None = None) -> None:
     """A4 print setup, fit to one page wide, with the given rows repeated on every printed page."""
     sheet.set_paper(9)
     if landscape:
@@ -105,6 +110,35 @@ def set_a4(sheet, *, landscape: bool = False, title_rows: tuple[int, int] | None
     sheet.set_footer("&C&P / &N")
 
 
-def set_widths(sheet, widths: Sequence[float]) -> None:
+def set_widths(sheet: Worksheet, widths: Sequence[float]) -> None:
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
+
+
+# --- personal data leaving the system: one audit event per file or print ------------------
+# The files are read-only acts, but they take personal data out of the system, so each is
+# recorded (the audit page's "export" group) whichever way it was asked for.
+
+
+def roster_exported(actor: Actor, session_ids: Sequence[int], *, fmt: str, rows: int) -> None:
+    audit.record("roster.export", actor=actor, target_type="desk_session",
+                 target_id=",".join(str(session_id) for session_id in session_ids), format=fmt, rows=rows)
+
+
+def status_exported(actor: Actor, as_of: date, *, fmt: str) -> None:
+    audit.record("report.status", actor=actor, format=fmt, as_of=as_of.isoformat())
+
+
+def upward_exported(actor: Actor, days: Sequence[date], *, fmt: str) -> None:
+    audit.record("report.upward", actor=actor, format=fmt, as_of=[day.isoformat() for day in days])
+
+
+def staff_exported(actor: Actor, *, rows: int, q: str | None = None, unit_id: int | None = None,
+                   crew: str | None = None, card_status: str | None = None) -> None:
+    """The staff list's file, with the filters it was made with."""
+    audit.record("export.staff", actor=actor, target_type="staff", rows=rows, q=q, unit_id=unit_id, crew=crew,
+                 card_status=card_status)
+
+
+def slips_printed(actor: Actor, staff_ids: Sequence[int]) -> None:
+    audit.record("invitation.slips", actor=actor, count=len(staff_ids), staff_ids=list(staff_ids)[:200])

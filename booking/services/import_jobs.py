@@ -1,4 +1,4 @@
-"""Applying a confirmed staff import in the background, in chunks, resumably (issue 7).
+"""Applying a confirmed staff import in the background, in chunks, resumably.
 
 The office confirms a previewed upload (``start``): the whole file is planned
 again and must match the preview's fingerprint, and only then does the batch
@@ -29,16 +29,18 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Update, delete, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import StaffImportBatch, StaffImportRows, User
 from . import audit, staff_import
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError
 
@@ -63,17 +65,22 @@ def _token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _updated(statement: Update) -> int:
+    """Run a conditional UPDATE; how many rows it changed (0 when its condition no longer held)."""
+    return cast(CursorResult, db.session.execute(statement)).rowcount
+
+
 # --- starting -------------------------------------------------------------------------------
 
 
-def start(user: User, batch: StaffImportBatch, previewed_digest: str, *, now: datetime | None = None) -> str:
+def start(actor: Actor, batch: StaffImportBatch, previewed_digest: str, *, now: datetime | None = None) -> str:
     """Check the whole file once more and mark the batch running; returns the job's runner token.
 
     Refuses (nothing written) when a line no longer fits (invalid_import) or the
     plan differs from the preview (import_changed). The caller commits and then
     calls ``launch``.
     """
-    staff_import._require_admin(user)
+    staff_import._require_admin(actor)
     if batch.state != "pending":
         raise DomainError("import_started", _l("This import has already been started."))
     rows = staff_import.batch_rows(batch)
@@ -91,15 +98,17 @@ def start(user: User, batch: StaffImportBatch, previewed_digest: str, *, now: da
     runner = _token()
     begin_write()
     # Conditional: two confirm clicks (or two tabs) start one job.
-    result = db.session.execute(
+    changed = _updated(
         update(StaffImportBatch)
         .where(StaffImportBatch.id == batch.id, StaffImportBatch.state == "pending")
         .values(state="running", total=len(rows), applied=0, created_count=0, updated_count=0,
                 unchanged_count=0, runner=runner, heartbeat_at=now, started_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise DomainError("import_started", _l("This import has already been started."))
+    audit.record("import.staff.started", actor=actor, target_type="staff_import", filename=batch.filename[:100],
+                 sha256=batch.content_digest, lines=len(rows))
     return runner
 
 
@@ -181,13 +190,13 @@ def run_chunk(batch_id: str, runner: str, rows: list[tuple[int, dict]], *, now: 
     applied, total = state.applied, state.total
     # Own the chunk: moves the heartbeat only if nobody else owns the job or has applied this chunk
     # meanwhile. On PostgreSQL the row stays locked until this transaction ends.
-    owned = db.session.execute(
+    owned = _updated(
         update(StaffImportBatch)
         .where(StaffImportBatch.id == batch_id, StaffImportBatch.runner == runner,
                StaffImportBatch.applied == applied, StaffImportBatch.state == "running")
         .values(heartbeat_at=now or utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if owned != 1:
         db.session.rollback()
         return "lost"
@@ -237,13 +246,13 @@ def _fail(batch_id: str, runner: str, applied: int | None, *, code: str, line: i
     if applied is not None:
         conditions.append(StaffImportBatch.applied == applied)
     now = utcnow()
-    result = db.session.execute(
+    changed = _updated(
         update(StaffImportBatch).where(*conditions)
         .values(state="failed", runner=None, heartbeat_at=now, finished_at=now, error_code=code,
                 error_line=line, error_detail=(detail or "")[:500])
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if changed == 1:
         _audit(batch_id, "import.staff.failed")
     db.session.commit()
 
@@ -255,9 +264,10 @@ def _audit(batch_id: str, action: str) -> None:
                StaffImportBatch.updated_count, StaffImportBatch.unchanged_count, StaffImportBatch.error_line,
                StaffImportBatch.error_detail)
         .where(StaffImportBatch.id == batch_id)
-    ).first()
-    user = db.session.get(User, batch.user_id)
-    audit.record(action, user=user, target_type="staff_import", filename=batch.filename[:100],
+    ).one()
+    # The job carries out the act of the admin who confirmed it on the import page.
+    actor = Actor("page", user=db.session.get(User, batch.user_id))
+    audit.record(action, actor=actor, target_type="staff_import", filename=batch.filename[:100],
                  sha256=batch.content_digest, lines=batch.total, applied=batch.applied,
                  created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
                  error_line=batch.error_line, error=batch.error_detail)
@@ -275,7 +285,7 @@ def claim_if_stale(batch_id: str, *, now: datetime | None = None) -> str | None:
     now = now or utcnow()
     runner = _token()
     begin_write()
-    result = db.session.execute(
+    changed = _updated(
         update(StaffImportBatch)
         .where(StaffImportBatch.id == batch_id, StaffImportBatch.state == "running",
                StaffImportBatch.heartbeat_at < now - stale_after())
@@ -283,7 +293,7 @@ def claim_if_stale(batch_id: str, *, now: datetime | None = None) -> str | None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if result.rowcount == 1:
+    if changed == 1:
         log.warning("staff import %s: stale job taken over", batch_id[:8])
         return runner
     return None
@@ -318,7 +328,7 @@ def progress(batch: StaffImportBatch, *, app: Flask | None = None, now: datetime
             and batch.heartbeat_at < (now or utcnow()) - stale_after():
         runner = claim_if_stale(batch.id, now=now)
         if runner is not None:
-            launch(app or current_app._get_current_object(), batch.id, runner)
+            launch(app or current_app._get_current_object(), batch.id, runner)  # type: ignore[attr-defined]
             resumed = True
         db.session.refresh(batch)
     return Progress(batch.state, batch.total, batch.applied, batch.created_count, batch.updated_count,

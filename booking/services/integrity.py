@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,9 @@ class Report:
     def ok(self) -> bool:
         return not self.violations
 
-    def by_kind(self, kind: str) -> list[Violation]:
-        return [v for v in self.violations if v.kind == kind]
+
+#: Where each check adds the violations it finds.
+Add = Callable[[Violation], None]
 
 
 def check(photo_dir: str | os.PathLike | None = None, *, stray_grace_seconds: float = 600) -> Report:
@@ -89,7 +91,7 @@ def check(photo_dir: str | os.PathLike | None = None, *, stray_grace_seconds: fl
     return report
 
 
-def _seats(add) -> None:
+def _seats(add: Add) -> None:
     held = (
         select(Reservation.slot_id, func.sum(Reservation.seats).label("seats"))
         .where(Reservation.status.in_(SEAT_HOLDING_STATUSES))
@@ -120,7 +122,7 @@ def _seats(add) -> None:
                           f"slot {slot_id} (session {session_id}) has {taken} seats taken of capacity {capacity}"))
 
 
-def _active_duplicates(add) -> None:
+def _active_duplicates(add: Add) -> None:
     rows = db.session.execute(
         select(Reservation.staff_id, Reservation.campaign_id, func.count(Reservation.id))
         .where(Reservation.status.in_(ACTIVE_STATUSES))
@@ -133,7 +135,7 @@ def _active_duplicates(add) -> None:
                       f"staff {staff_id} holds {count} active reservations in campaign {campaign_id}"))
 
 
-def _reservation_people(add) -> None:
+def _reservation_people(add: Add) -> None:
     people = (
         select(ReservationPerson.reservation_id, func.count(ReservationPerson.id).label("n"))
         .group_by(ReservationPerson.reservation_id)
@@ -160,7 +162,7 @@ def _reservation_people(add) -> None:
                       f"reservation {reservation_id} lists the staff member {n} times"))
 
 
-def _reservation_campaigns(add) -> None:
+def _reservation_campaigns(add: Add) -> None:
     rows = db.session.execute(
         select(Reservation.id, Reservation.campaign_id, DeskSession.campaign_id)
         .join(Slot, Slot.id == Reservation.slot_id)
@@ -173,7 +175,7 @@ def _reservation_campaigns(add) -> None:
                       f"reservation {reservation_id} says campaign {own} but its slot belongs to campaign {actual}"))
 
 
-def _check_ins(add) -> None:
+def _check_ins(add: Add) -> None:
     # services.checkin moves a reservation to checked_in in the same transaction
     # that writes its first check-in, and nothing moves it out again (cancel and
     # reschedule refuse anything not booked), so a check-in on any other status is damage.
@@ -189,7 +191,7 @@ def _check_ins(add) -> None:
                       f"check-in {check_in_id} belongs to reservation {reservation_id}, which is {status}"))
 
 
-def _photos(folder: Path, grace: float, add) -> None:
+def _photos(folder: Path, grace: float, add: Add) -> None:
     names = dict(db.session.execute(select(Photo.storage_name, Photo.id)).all())
     on_disk: dict[str, float] = {}
     if folder.is_dir():

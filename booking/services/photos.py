@@ -42,6 +42,8 @@ from ..models import (
     User,
 )
 from . import audit
+from .accounts import require_role
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError, NotFound
 from .slots import session_bounds
@@ -302,8 +304,9 @@ def read_photo(check_in_id: int, *, user: User, remote_addr: str = "", download:
 # --- retention -----------------------------------------------------------------------
 
 
-def set_retention(campaign: Campaign, days: int, *, admin: User) -> int:
+def set_retention(actor: Actor, campaign: Campaign, days: int) -> int:
     """Change a campaign's retention; the deadlines of photos already taken move with it."""
+    require_role(actor, "admin")
     low, high = RETENTION_RANGE
     if not isinstance(days, int) or not low <= days <= high:
         raise DomainError("invalid", _l("Check the highlighted fields."),
@@ -320,7 +323,7 @@ def set_retention(campaign: Campaign, days: int, *, admin: User) -> int:
     for photo, desk_session in photos:
         photo.delete_after = retention_deadline(desk_session, days)
     db.session.flush()
-    audit.record("photo.retention", user=admin, target_type="campaign", target_id=campaign.id,
+    audit.record("photo.retention", actor=actor, target_type="campaign", target_id=campaign.id,
                  previous_days=previous, days=days, photos=len(photos))
     return len(photos)
 
@@ -331,7 +334,8 @@ class PurgeResult:
     orphan_files: int
 
 
-def purge_expired(*, now: datetime | None = None, orphan_age: timedelta = timedelta(hours=6)) -> PurgeResult:
+def purge_expired(actor: Actor, *, now: datetime | None = None,
+                  orphan_age: timedelta = timedelta(hours=6)) -> PurgeResult:
     """Delete photos past their retention deadline, files first, then rows.
 
     Safe to run again and from cron: a file already gone is fine, and a row
@@ -347,7 +351,7 @@ def purge_expired(*, now: datetime | None = None, orphan_age: timedelta = timede
         db.session.delete(photo)
     db.session.flush()
     if expired:
-        audit.record("photo.purge", actor="cli", target_type="photo", photos=len(expired))
+        audit.record("photo.purge", actor=actor, target_type="photo", photos=len(expired))
 
     known = set(db.session.scalars(select(Photo.storage_name)))
     cutoff = now.timestamp() - orphan_age.total_seconds()

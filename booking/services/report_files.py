@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
+from xlsxwriter.worksheet import Worksheet
 
 from ..localtime import TOKYO
 from .exports import XlsxFile, csv_bytes, safe_cell, set_a4, set_widths
@@ -29,7 +31,7 @@ _DAY = "yyyy-mm-dd"
 _RATE = "0.0"
 
 
-def _table(xlsx: XlsxFile, sheet, header: Sequence[str], rows: Sequence[Sequence[object]], *,
+def _table(xlsx: XlsxFile, sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[object]], *,
            widths: Sequence[float], title: str, subtitle: str, landscape: bool = False,
            number_formats: dict[int, str] | None = None, bold_last_row: bool = False) -> None:
     """Title rows 1-2, header on row 4 (frozen, filtered, repeated when printed), then the rows."""
@@ -87,7 +89,7 @@ def roster_xlsx(rows: list[RosterRow], *, title: str, subtitle: str) -> bytes:
 # --- unit status ----------------------------------------------------------------------------
 
 
-def _rate(value) -> str:
+def _rate(value: float | Decimal) -> str:
     return f"{value:.1f}"
 
 

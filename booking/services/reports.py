@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Exists, Select, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -199,7 +199,7 @@ def monthly(today: date, *, months: int = 12, unit_ids: set[int] | None = None) 
             if rows is None:
                 rows = card_status.all_timelines(unit_ids)
             point = MonthPoint(month, as_of, False)
-            point.units = {s.unit_id: s for s in unit_status(as_of, unit_ids, rows=rows)}
+            point.units = {s.unit_id: s for s in unit_status(as_of, unit_ids, rows=rows) if s.unit_id is not None}
         points.append(point)
         month = add_months(month, 1)
     return points
@@ -323,11 +323,11 @@ def session_lines(unit_ids: set[int] | None = None, *, since: date | None = None
     ids = [s.id for s in sessions]
     if not ids:
         return []
-    fill = dict(
-        (sid, (cap, taken)) for sid, cap, taken in db.session.execute(
+    fill = {
+        sid: (cap, taken) for sid, cap, taken in db.session.execute(
             select(Slot.desk_session_id, func.sum(Slot.capacity), func.sum(Slot.seats_taken))
             .where(Slot.desk_session_id.in_(ids)).group_by(Slot.desk_session_id))
-    )
+    }
     people_q = (
         select(Slot.desk_session_id, Reservation.status, func.sum(Reservation.seats))
         .join(Reservation, Reservation.slot_id == Slot.id)
@@ -341,7 +341,7 @@ def session_lines(unit_ids: set[int] | None = None, *, since: date | None = None
     for sid, status, seats in db.session.execute(people_q):
         by_status.setdefault(sid, {})[status] = int(seats or 0)
     from .retention import (
-        session_tallies,  # issue 7: purged or erased bookings still count, as numbers
+        session_tallies,  # purged or erased bookings still count, as numbers
     )
 
     for sid, counts in session_tallies(ids, unit_ids).items():
@@ -377,11 +377,11 @@ class StaffLine:
     dependents: list[Dependent]
 
 
-def _active_reservation_exists():
+def _active_reservation_exists() -> Exists:
     return exists().where(Reservation.staff_id == Staff.id, Reservation.status.in_(ACTIVE_STATUSES))
 
 
-def staff_query(unit_ids: set[int] | None, filter_name: str = "all"):
+def staff_query(unit_ids: set[int] | None, filter_name: str = "all") -> Select[tuple[Staff]]:
     """Staff of the units, filtered as the chief asked; the query, for paging and for slips."""
     from ..models import NonApplicationReason
 
@@ -402,7 +402,7 @@ def staff_query(unit_ids: set[int] | None, filter_name: str = "all"):
     return query.order_by(Unit.code, Staff.crew, Staff.family_name_kana, Staff.given_name_kana, Staff.id)
 
 
-def count_staff(query) -> int:
+def count_staff(query: Select[tuple[Staff]]) -> int:
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
@@ -440,7 +440,9 @@ def staff_lines(staff: list[Staff]) -> list[StaffLine]:
 
 def station_unit_ids(unit: Unit) -> list[int]:
     """A unit and its parents: a branch office's staff go to their station's venue."""
-    ids, current, seen = [], unit, set()
+    ids: list[int] = []
+    current: Unit | None = unit
+    seen: set[int] = set()
     while current is not None and current.id not in seen:
         seen.add(current.id)
         ids.append(current.id)
@@ -461,7 +463,8 @@ def upcoming_sessions_by_unit(today: date) -> dict[int, list[DeskSession]]:
     ).unique()
     result: dict[int, list[DeskSession]] = {}
     for session in sessions:
-        result.setdefault(session.venue.unit_id, []).append(session)
+        if session.venue.unit_id is not None:  # a venue in no unit's building is no station's
+            result.setdefault(session.venue.unit_id, []).append(session)
     return result
 
 

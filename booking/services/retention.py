@@ -1,4 +1,4 @@
-"""Personal-data retention (issue 7): a campaign's bookings become counts once it is long over.
+"""Personal-data retention: a campaign's bookings become counts once it is long over.
 
 Photos already go 30 days after their session (services.photos). This goes
 further: N days after a campaign's last session ends (the admin's setting per
@@ -34,9 +34,10 @@ from ..models import (
     ReservationPerson,
     RosterTally,
     Staff,
-    User,
 )
 from . import audit
+from .accounts import require_role
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError
 from .photos import _REPLACED_FILES, photo_dir
@@ -162,7 +163,9 @@ def due_at(campaign: Campaign) -> datetime | None:
     return end + timedelta(days=days_for(campaign)) if end else None
 
 
-def set_days(campaign: Campaign, days: int, *, admin: User, remote_addr: str = "") -> CampaignRetention:
+def set_days(actor: Actor, campaign: Campaign, days: int) -> CampaignRetention:
+    """Keep the campaign's bookings this many days after it ends (an admin's act)."""
+    require_role(actor, "admin")
     low, high = RETENTION_RANGE
     if not isinstance(days, int) or isinstance(days, bool) or not low <= days <= high:
         raise DomainError("invalid", _l("Check the highlighted fields."),
@@ -175,8 +178,8 @@ def set_days(campaign: Campaign, days: int, *, admin: User, remote_addr: str = "
     row.days = days
     row.updated_at = utcnow()
     db.session.flush()
-    audit.record("retention.set", user=admin, target_type="campaign", target_id=campaign.id,
-                 remote_addr=remote_addr, previous_days=previous, days=days)
+    audit.record("retention.set", actor=actor, target_type="campaign", target_id=campaign.id,
+                 previous_days=previous, days=days)
     return row
 
 
@@ -212,9 +215,8 @@ def overview() -> list[CampaignLine]:
 # --- the purge ----------------------------------------------------------------------
 
 
-def purge_campaign(campaign: Campaign, *, now: datetime | None = None, user: User | None = None) -> Removed:
+def _purge_campaign(campaign: Campaign, *, now: datetime) -> Removed:
     """Turn one campaign's bookings into counts (whether or not it is due: the caller decides)."""
-    now = now or utcnow()
     ids = list(db.session.scalars(select(Reservation.id).where(Reservation.campaign_id == campaign.id)))
     removed = tally_and_delete(ids, reason="retention", now=now)
     row = setting(campaign)
@@ -223,21 +225,32 @@ def purge_campaign(campaign: Campaign, *, now: datetime | None = None, user: Use
         db.session.add(row)
     row.purged_at = now
     db.session.flush()
-    audit.record("retention.purge", user=user, actor="" if user else "cli", target_type="campaign",
-                 target_id=campaign.id, reservations=removed.reservations, people=removed.people,
-                 check_ins=removed.check_ins, photos=removed.photos)
     return removed
+
+
+def purge(actor: Actor, campaigns: list[Campaign], *, now: datetime | None = None) -> list[tuple[int, Removed]]:
+    """Turn the bookings of the campaigns into counts; one event names them all with the totals.
+
+    Returns (campaign id, what was removed) per campaign. The operator (cron) or an admin decides
+    which campaigns: ``due_campaigns`` lists those past their retention.
+    """
+    if not (actor.channel == "cli" and actor.user is None):
+        require_role(actor, "admin")
+    now = now or utcnow()
+    purged = [(campaign.id, _purge_campaign(campaign, now=now)) for campaign in campaigns]
+    if purged:
+        audit.record("retention.purge", actor=actor, target_type="campaign",
+                     target_id=",".join(str(campaign_id) for campaign_id, _removed in purged),
+                     reservations=sum(r.reservations for _c, r in purged),
+                     people=sum(r.people for _c, r in purged),
+                     check_ins=sum(r.check_ins for _c, r in purged),
+                     photos=sum(r.photos for _c, r in purged))
+    return purged
 
 
 def due_campaigns(now: datetime | None = None) -> list[Campaign]:
     now = now or utcnow()
     return [line.campaign for line in overview() if line.is_due(now)]
-
-
-def purge_due(*, now: datetime | None = None) -> list[tuple[Campaign, Removed]]:
-    """For cron: purge every campaign past its retention. Safe to run daily."""
-    now = now or utcnow()
-    return [(campaign, purge_campaign(campaign, now=now)) for campaign in due_campaigns(now)]
 
 
 def session_tallies(session_ids: list[int], unit_ids: set[int] | None = None) -> dict[int, dict[str, int]]:

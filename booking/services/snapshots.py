@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import StatusSnapshot
-from . import card_status, reports
+from . import audit, card_status, reports
+from .actor import Actor
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,12 @@ class SnapshotResult:
     already_taken: bool
 
 
-def take(as_of: date | None = None) -> SnapshotResult:
-    """Freeze every unit's counts as of the day for that day's month, unless that month has them."""
+def take(actor: Actor, as_of: date | None = None) -> SnapshotResult:
+    """Freeze every unit's counts as of the day for that day's month, unless that month has them.
+
+    Recorded (``report.snapshot``) when it freezes a month; a run for a month already taken
+    changes nothing and records nothing, so cron may run it daily.
+    """
     as_of = as_of or card_status.today()
     month = as_of.replace(day=1)
     existing = db.session.scalar(select(StatusSnapshot).where(StatusSnapshot.month == month).limit(1))
@@ -44,6 +49,8 @@ def take(as_of: date | None = None) -> SnapshotResult:
                 ))
     except IntegrityError:
         return SnapshotResult(month, as_of, 0, True)
+    audit.record("report.snapshot", actor=actor, month=month.isoformat(), as_of=as_of.isoformat(),
+                 created=len(statuses))
     return SnapshotResult(month, as_of, len(statuses), False)
 
 

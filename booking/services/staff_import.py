@@ -1,7 +1,7 @@
 """Importing the staff list: every line checked before anything is written (rule 9).
 
 Two callers share this module. The JSON API (``POST /api/v1/staff/import``)
-sends CSV text and calls ``import_staff()`` in one go, one transaction: all of
+sends CSV text and calls ``import_upload()`` in one go, one transaction: all of
 it or nothing. The office page works in steps: ``stage_upload()`` reads a CSV
 or XLSX file, plans the changes and keeps the parsed rows in a
 ``StaffImportBatch``; the person reads the preview; confirming checks the
@@ -9,8 +9,8 @@ whole file again, refuses if the plan would now differ from what was
 previewed (someone else changed the staff list in between), and then applies
 exactly those rows in the background, a chunk per transaction
 (services/import_jobs.py): an interrupted import resumes where it stopped.
-``confirm_batch()`` still applies a batch in one transaction (the command
-line and tests).
+Both write the same events: ``import.staff`` when the list was imported and
+``import.staff.refused`` when a file was refused for its lines.
 """
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
@@ -37,11 +39,11 @@ from ..models import (
     Staff,
     StaffImportBatch,
     Unit,
-    User,
     kana_key,
     katakana,
 )
-from . import card_status, invitations, tokens
+from . import audit, card_status, invitations, tokens
+from .actor import Actor
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
@@ -256,9 +258,11 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
     # what they have (a personnel list without e-mail addresses must not erase them) and
     # new staff get the default. A column that is there but empty is "" and clears it.
     present = [c for c in COLUMNS if c in positions]
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[int, dict]] = []
+    errors: list[LineError] = []
+    seen: dict[str, int] = {}
     for line, cells in records:
-        def cell(column: str) -> str:
+        def cell(column: str, cells: Sequence[str] = cells) -> str:
             position = positions[column]
             raw = cells[position - 1] if position <= len(cells) else ""
             return _NEUTRALISED.sub("", unicodedata.normalize("NFKC", raw or "").strip())
@@ -267,16 +271,16 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         values.update((c, cell(c)) for c in present)
         if not any(values[c] for c in REQUIRED):
             continue  # blank line
-        values["staff_number"] = normalise_staff_number(values["staff_number"])
+        values["staff_number"] = normalise_staff_number(values["staff_number"] or "")
         # Kana arrive as hiragana, half-width or full-width katakana; the directory keeps katakana.
-        values["family_name_kana"] = katakana(values["family_name_kana"])
-        values["given_name_kana"] = katakana(values["given_name_kana"])
+        values["family_name_kana"] = katakana(values["family_name_kana"] or "")
+        values["given_name_kana"] = katakana(values["given_name_kana"] or "")
         if values["card_status"] is not None:
             # Empty means none; an unknown word is kept as written, to be refused below.
             written = values["card_status"]
             values["card_status"] = card_status.status_from_word(written) or written.lower() or "none"
 
-        def problem(column: str, message) -> None:
+        def problem(column: str, message: str | LazyString, line: int = line) -> None:
             errors.append(LineError(line, column, message, positions.get(column)))
 
         for column in REQUIRED:
@@ -428,7 +432,7 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
     by_number = {v["staff_number"]: v for _, v in rows}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     existing = _existing_staff([c.staff_number for c in plan.updated])
-    status_changes = []
+    status_changes: list[tuple[card_status.Person, str, date | None]] = []
     for change in plan.updated:
         staff, values = existing[change.staff_number], by_number[change.staff_number]
         staff.unit = units[values["unit_code"]]
@@ -436,7 +440,7 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
             if values[column] is None:
                 continue  # not in the file: kept
             if column == "card_status":
-                # A dated card status event, so rates as of past days stay right (issue 5).
+                # A dated card status event, so rates as of past days stay right.
                 status_changes.append((staff, values[column], None))
                 continue
             setattr(staff, column, values[column])
@@ -459,7 +463,7 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
          "created_at": now}
         for c in plan.created
     ])
-    invites = []
+    invites: list[dict[str, object]] = []
     # The rows just inserted are the only ones without a nonce: every other path
     # (organisation.add_staff) gives one before its transaction commits.
     fresh_rows = select(Staff.id).where(Staff.invitation_nonce == "")
@@ -468,14 +472,19 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
         # than scanning a staff table that grows with every chunk.
         fresh_rows = fresh_rows.where(Staff.staff_number.in_([c.staff_number for c in plan.created]))
     for staff_id in db.session.scalars(fresh_rows):
-        fresh = SimpleNamespace(id=staff_id, invitation_nonce=tokens.new_nonce())
+        # link_token reads only the id and the nonce of the staff member.
+        fresh = cast(Staff, SimpleNamespace(id=staff_id, invitation_nonce=tokens.new_nonce()))
         invites.append({"id": staff_id, "invitation_nonce": fresh.invitation_nonce,
                         "invitation_link_hash": tokens.digest(invitations.link_token(fresh))})
     db.session.execute(update(Staff), invites)
 
 
 def import_staff(text: str, *, dry_run: bool = False) -> ImportResult:
-    """Create or update staff from CSV text; raise invalid_import with every line error."""
+    """Create or update staff from CSV text; raise invalid_import with every line error.
+
+    Unrecorded: for setting up tests and the demo. The office's and the API's imports are
+    ``stage_upload`` + ``import_jobs.start`` and ``import_upload``, which record who imported.
+    """
     rows, errors = parse_rows(text)
     plan = plan_import(rows, errors)
     if plan.errors:
@@ -488,28 +497,60 @@ def import_staff(text: str, *, dry_run: bool = False) -> ImportResult:
 # --- the office's two steps -----------------------------------------------------------------
 
 
-def _require_admin(user: User) -> None:
-    if user is None or user.role != "admin":
+def _require_admin(actor: Actor) -> None:
+    if actor.user is None or actor.user.role != "admin":
         raise DomainError("forbidden", _l("Only the My Number section (admin) may import the staff list."))
 
 
-def stage_upload(user: User, filename: str, data: bytes, *, now: datetime | None = None
+def _record_refusal(actor: Actor, filename: str, errors: list[LineError]) -> None:
+    # Kept although the answer is a refusal: written in a transaction of its own.
+    audit.record_apart("import.staff.refused", actor=actor, target_type="staff_import",
+                       filename=(filename or "")[:100], errors=len(errors))
+
+
+def import_upload(actor: Actor, data: bytes, *, filename: str = "") -> ImportResult:
+    """The API's import: the whole CSV file checked, then applied in this transaction, or nothing."""
+    _require_admin(actor)
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        raise DomainError(
+            "invalid_import",
+            _l("The file could not be read. Save it as CSV in UTF-8 or Shift_JIS and try again."),
+            errors=[{"line": 1, "field": "", "message": str(_l("Unreadable text encoding."))}],
+        ) from None
+    rows, errors = parse_rows(text)
+    plan = plan_import(rows, errors)
+    if plan.errors:
+        _record_refusal(actor, filename, plan.errors)
+        raise _refuse(plan.errors)
+    result = _apply(plan, rows)
+    audit.record("import.staff", actor=actor, target_type="staff_import", filename=(filename or "")[:100] or None,
+                 sha256=hashlib.sha256(data).hexdigest(), lines=len(rows), created=result.created,
+                 updated=result.updated, unchanged=result.unchanged)
+    return result
+
+
+def stage_upload(actor: Actor, filename: str, data: bytes, *, now: datetime | None = None
                  ) -> tuple[StaffImportBatch | None, Parsed, ImportPlan]:
     """Read and plan an upload; keep the rows for confirmation when there is no error.
 
-    Returns the batch (None when the file has errors), what was read and the plan.
+    Returns the batch (None when the file has errors, which is recorded), what was read and
+    the plan.
     """
-    _require_admin(user)
+    _require_admin(actor)
+    assert actor.user is not None
     now = now or utcnow()
     db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
     parsed = parse_upload(filename, data)
     plan = plan_import(parsed.rows, parsed.errors, parsed.positions)
     if plan.errors:
+        _record_refusal(actor, filename, plan.errors)
         return None, parsed, plan
     batch = StaffImportBatch(
         state="pending",
         id=secrets.token_urlsafe(32),
-        user_id=user.id,
+        user_id=actor.user.id,
         filename=(filename or "")[:255],
         content_digest=hashlib.sha256(data).hexdigest(),
         rows=[[line, values] for line, values in parsed.rows],
@@ -521,14 +562,26 @@ def stage_upload(user: User, filename: str, data: bytes, *, now: datetime | None
     return batch, parsed, plan
 
 
-def load_batch(user: User, batch_id: str, *, now: datetime | None = None) -> StaffImportBatch:
+def load_batch(actor: Actor, batch_id: str, *, now: datetime | None = None) -> StaffImportBatch:
     """The user's own pending upload; anyone else's, or a stale one, is not found."""
-    _require_admin(user)
+    _require_admin(actor)
+    assert actor.user is not None
     now = now or utcnow()
     batch = db.session.get(StaffImportBatch, batch_id) if batch_id else None
-    if batch is None or batch.user_id != user.id or batch.created_at < now - BATCH_LIFETIME:
+    if batch is None or batch.user_id != actor.user.id or batch.created_at < now - BATCH_LIFETIME:
         raise NotFound(_l("This upload is no longer waiting for confirmation. Upload the file again."))
     return batch
+
+
+def discard(actor: Actor, batch: StaffImportBatch) -> None:
+    """Throw away an upload not yet started: nothing of it is imported."""
+    _require_admin(actor)
+    if batch.state != "pending":
+        raise DomainError("import_started", _l("This import has already been started."))
+    audit.record("import.staff.discarded", actor=actor, target_type="staff_import",
+                 filename=batch.filename[:100], sha256=batch.content_digest)
+    db.session.delete(batch)
+    db.session.flush()
 
 
 def batch_rows(batch: StaffImportBatch) -> list[tuple[int, dict]]:
@@ -537,30 +590,6 @@ def batch_rows(batch: StaffImportBatch) -> list[tuple[int, dict]]:
 
 def batch_plan(batch: StaffImportBatch) -> ImportPlan:
     return plan_import(batch_rows(batch))
-
-
-def confirm_batch(user: User, batch: StaffImportBatch, previewed_digest: str) -> ImportResult:
-    """Import exactly what was previewed, all of it or nothing.
-
-    The rows come from the stored batch, never from a new upload; the plan is
-    computed again and must match the preview's fingerprint, so a staff list
-    changed by someone else in between is refused rather than silently merged.
-    """
-    _require_admin(user)
-    rows = batch_rows(batch)
-    plan = plan_import(rows)
-    if plan.errors:
-        raise _refuse(plan.errors)
-    if not secrets.compare_digest(previewed_digest or "", batch.plan_digest) or plan.digest() != batch.plan_digest:
-        raise DomainError(
-            "import_changed",
-            _l("The staff list changed since this preview, so nothing was imported. "
-               "Check the new preview and confirm again."),
-        )
-    result = _apply(plan, rows)
-    db.session.delete(batch)
-    db.session.flush()
-    return result
 
 
 # --- files we hand out ----------------------------------------------------------------------

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Dependent, Staff, User
-from . import card_status
+from ..models import Dependent, Staff
+from . import audit, card_status
+from .accounts import require_role
+from .actor import Actor
 from .errors import DomainError
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
@@ -171,7 +173,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
                 person = None
             else:
                 person = matches[0]
-        if len(result.errors) > errors_before or person is None or status is None:
+        if len(result.errors) > errors_before or person is None or staff is None or status is None:
             continue
         key = card_status.person_key(person)
         if key in seen:
@@ -194,8 +196,12 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
     return result
 
 
-def apply(data: bytes, filename: str, *, survey_date: date, user: User | None = None) -> Preview:
+def apply(actor: Actor, data: bytes, filename: str, *, survey_date: date) -> Preview:
     """Check the whole file again (it may have changed since the preview) and record every change."""
+    require_role(actor, "admin")
     result = preview(data, filename, survey_date=survey_date)
-    card_status.record_changes([(c.person, c.after, c.on) for c in result.changes], source="import", user=user)
+    card_status.record_changes([(c.person, c.after, c.on) for c in result.changes], source="import",
+                               user=actor.user)
+    audit.record("card_status.import", actor=actor, filename=(filename or "")[:100], changed=len(result.changes),
+                 unchanged=result.unchanged, survey_date=survey_date.isoformat())
     return result

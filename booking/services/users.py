@@ -1,7 +1,8 @@
-"""Office accounts managed by an admin in the browser: create, change role or unit, disable, reset.
+"""Office accounts: create, change role or unit, disable, reset a password, and API tokens.
 
-Every function takes the acting user and refuses anyone but an admin, so the
-rule holds whichever page, command or test calls it.
+Every act takes the Actor and refuses anyone but an admin (or the operator on the command
+line), and keeps the same rules whichever page, command or test calls it: the password
+length, the username format, a chief's unit and at least one active admin.
 """
 from __future__ import annotations
 
@@ -12,27 +13,41 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, Unit, User
-from .accounts import require_role
+from ..localtime import utcnow
+from ..models import ROLES, ApiToken, Unit, User
+from . import audit, tokens
+from .accounts import issue_api_token, require_role
+from .actor import Actor
 from .errors import DomainError, NotFound
 from .guard import refuse_individual_numbers
-from .organisation import invalid
+from .organisation import invalid, unit_by_code
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{3,80}$")
 
 
-def list_users(actor: User) -> list[User]:
+def require_admin(actor: Actor) -> None:
+    """An admin, or the operator at the server's command line (who could edit the database anyway)."""
+    if actor.channel == "cli" and actor.user is None:
+        return
     require_role(actor, "admin")
+
+
+def list_users(actor: Actor) -> list[User]:
+    require_admin(actor)
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.username)))
 
 
-def get_user(actor: User, user_id: int) -> User:
-    require_role(actor, "admin")
+def get_user(actor: Actor, user_id: int) -> User:
+    require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_l("No such user."))
     return user
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
 
 
 def check_password(password: str, *, field: str = "password") -> None:
@@ -52,22 +67,44 @@ def _unit(role: str, unit_id: int | None) -> Unit | None:
     return unit if role == "chief" else None
 
 
-def create_user(actor: User, *, username: str, display_name: str, role: str,
-                unit_id: int | None, password: str) -> User:
-    require_role(actor, "admin")
+def _unit_id_for_code(unit_code: str | None) -> int | None:
+    """The unit named by its code (the command line's --unit), refused when no unit has it."""
+    if not unit_code:
+        return None
+    unit = unit_by_code(unit_code)
+    if unit is None:
+        raise invalid(unit_id=_l("No unit has the code %(code)s.", code=unit_code))
+    return unit.id
+
+
+def _new_user(*, username: str, display_name: str, role: str, unit_id: int | None,
+              password: str | None) -> User:
+    """Check and add a user; without a password (an API-only account) it cannot sign in on pages."""
     username = (username or "").strip()
     refuse_individual_numbers({"username": username, "display_name": display_name})
     if not _USERNAME.match(username):
         raise invalid(username=_l("Use 3 to 80 letters, digits and . _ - @ only."))
-    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+    if user_by_username(username) is not None:
         raise DomainError("duplicate", _l("The username %(name)s is taken. Choose another.", name=username),
                           fields={"username": _l("This username is taken.")})
     unit = _unit(role, unit_id)
-    check_password(password)
+    if password is not None:
+        check_password(password)
     user = User(username=username, display_name=(display_name or "").strip(), role=role, unit=unit,
-                password_hash=generate_password_hash(password), is_active=True)
+                password_hash=generate_password_hash(password) if password is not None else None,
+                is_active=True)
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def create_user(actor: Actor, *, username: str, display_name: str, role: str,
+                unit_id: int | None, password: str) -> User:
+    require_admin(actor)
+    user = _new_user(username=username, display_name=display_name, role=role, unit_id=unit_id,
+                     password=password)
+    audit.record("user.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
+                 role=user.role)
     return user
 
 
@@ -77,10 +114,9 @@ def _other_active_admins(user: User) -> int:
     ) or 0
 
 
-def update_user(actor: User, user: User, *, display_name: str, role: str, unit_id: int | None,
-                is_active: bool) -> list[str]:
-    """Change a user's name, role, unit or whether they may sign in; returns the fields changed."""
-    require_role(actor, "admin")
+def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: int | None,
+            is_active: bool) -> list[str]:
+    """Apply the rules of a change and the change itself; the names of the fields changed."""
     refuse_individual_numbers({"display_name": display_name})
     unit = _unit(role, unit_id)
     losing_admin = user.role == "admin" and user.is_active and (role != "admin" or not is_active)
@@ -89,7 +125,7 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, unit_i
         raise DomainError("last_admin", _l(
             "This is the last active admin. Make another user admin first."),
             fields={"role": _l("Keep at least one active admin.")})
-    if user.id == actor.id and not is_active:
+    if actor.user is not None and user.id == actor.user.id and not is_active:
         raise invalid(is_active=_l("You cannot disable your own account."))
     changed = []
     new = {"display_name": (display_name or "").strip(), "role": role,
@@ -102,9 +138,90 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, unit_i
     return changed
 
 
-def reset_password(actor: User, user: User, password: str) -> None:
+def update_user(actor: Actor, user: User, *, display_name: str, role: str, unit_id: int | None,
+                is_active: bool) -> list[str]:
+    """Change a user's name, role, unit or whether they may sign in; returns the fields changed."""
+    require_admin(actor)
+    changed = _change(actor, user, display_name=display_name, role=role, unit_id=unit_id, is_active=is_active)
+    if changed:
+        audit.record("user.update", actor=actor, target_type="user", target_id=user.id, username=user.username,
+                     changed=changed, role=user.role, is_active=user.is_active)
+    return changed
+
+
+def reset_password(actor: Actor, user: User, password: str) -> None:
     """Set a new password that the admin hands over; the old one stops working at once."""
-    require_role(actor, "admin")
+    require_admin(actor)
     check_password(password)
     user.password_hash = generate_password_hash(password)
     db.session.flush()
+    audit.record("user.password_reset", actor=actor, target_type="user", target_id=user.id,
+                 username=user.username)
+
+
+def _bring_to(actor: Actor, *, username: str, role: str, unit_code: str | None,
+              password: str | None) -> tuple[User, list[str]]:
+    """The user created when missing, else brought to the role and unit (and password, if given).
+
+    The rules are the office page's: username format, password length, a chief's unit and the
+    last active admin. Returns the user and what changed ("created" for a new one).
+    """
+    unit_id = _unit_id_for_code(unit_code)
+    user = user_by_username(username)
+    if user is None:
+        return _new_user(username=username, display_name="", role=role, unit_id=unit_id,
+                         password=password), ["created"]
+    changed = _change(actor, user, display_name=user.display_name or "", role=role, unit_id=unit_id,
+                      is_active=user.is_active)
+    if password is not None:
+        check_password(password)
+        user.password_hash = generate_password_hash(password)
+        changed.append("password")
+        db.session.flush()
+    return user, changed
+
+
+def ensure_user(actor: Actor, *, username: str, role: str, unit_code: str | None = None,
+                password: str | None = None) -> User:
+    """The operator's create-user: create the user, or bring an existing one to the role, unit and
+    password given. One event: ``user.create`` as on the page, or ``user.update`` naming the changes."""
+    require_admin(actor)
+    user, changed = _bring_to(actor, username=username, role=role, unit_code=unit_code, password=password)
+    if changed == ["created"]:
+        audit.record("user.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
+                     role=user.role)
+    else:
+        audit.record("user.update", actor=actor, target_type="user", target_id=user.id, username=user.username,
+                     changed=changed, role=user.role, is_active=user.is_active)
+    return user
+
+
+def create_api_token(actor: Actor, *, username: str, role: str, unit_code: str | None = None) -> tuple[User, str]:
+    """A new API token for the user, who is created (with no password) or brought to the role and unit
+    given; returns the user and the token, of which only the hash is kept. One event."""
+    require_admin(actor)
+    user, changed = _bring_to(actor, username=username, role=role, unit_code=unit_code, password=None)
+    token = issue_api_token(user)
+    audit.record("api_token.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
+                 role=user.role, changed=changed)
+    return user, token
+
+
+def revoke_api_tokens(actor: Actor, *, username: str | None = None, token: str | None = None) -> int:
+    """Revoke one token (given the token itself) or every live token of a user; returns how many."""
+    require_admin(actor)
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if token:
+        query = query.where(ApiToken.token_hash == tokens.digest(token))
+    elif username:
+        query = query.join(ApiToken.user).where(User.username == username)
+    else:
+        raise invalid(token=_l("Name the token or the user whose tokens to revoke."))
+    rows = list(db.session.scalars(query))
+    for row in rows:
+        row.revoked_at = utcnow()
+    db.session.flush()
+    audit.record("api_token.revoke", actor=actor, target_type="user",
+                 target_id=",".join(sorted({str(row.user_id) for row in rows})),
+                 username=username or "", count=len(rows))
+    return len(rows)

@@ -251,5 +251,6 @@ def test_office_pages_are_japanese_by_default(app):
 
 def test_create_user_on_the_command_line_is_audited(app, runner):
     runner.invoke(args=["create-user", "--username", "ops", "--role", "clerk", "--password", "x" * 12])
-    [event] = _events(app, "user.cli")
-    assert (event.actor, event.details["username"], event.details["role"]) == ("cli", "ops", "clerk")
+    [event] = _events(app, "user.create")  # the same action as the page's
+    assert (event.actor, event.channel, event.details["username"], event.details["role"]) == (
+        "cli", "cli", "ops", "clerk")

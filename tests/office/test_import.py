@@ -284,7 +284,7 @@ def test_an_import_through_the_api_is_audited_too(app, client, office, admin_hea
     client.post("/api/v1/staff/import", data=csv_bytes(GOOD), headers={**admin_headers, "Content-Type": "text/csv"})
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.staff"))
-        assert (event.details["via"], event.details["created"], event.actor) == ("api", 3, "admin-user")
+        assert (event.channel, event.details["created"], event.actor) == ("api", 3, "admin-user")
 
 
 def test_a_list_without_the_optional_columns_keeps_what_existing_staff_have(app, admin):

@@ -1,0 +1,60 @@
+"""Office accounts on the command line: create-user, create-api-token, revoke-api-token.
+
+The same service and rules as the admin's user pages (services/users.py): the password
+length, the username format, a chief's unit and the last active admin.
+"""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from ..models import ROLES
+from ..services import users
+from ..services.actor import Actor
+from .common import one_transaction
+
+
+@click.command("create-api-token")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
+@with_appcontext
+def create_api_token(username: str, role: str, unit_code: str | None) -> None:
+    """Create the office user if missing and print a new API token on the last line."""
+    with one_transaction():
+        _user, token = users.create_api_token(Actor.command_line(), username=username, role=role,
+                                              unit_code=unit_code)
+    click.echo(f"API token for {username} ({role}):")
+    click.echo(token)
+
+
+@click.command("revoke-api-token")
+@click.option("--username", help="Revoke every live token of this user.")
+@click.option("--token", "token", help="Revoke this one token (read from standard input with -).")
+@with_appcontext
+def revoke_api_token(username: str | None, token: str | None) -> None:
+    """Revoke API tokens at once: one token, or all of a user's. Calls with them then get 401."""
+    if token == "-":
+        token = click.get_text_stream("stdin").readline().strip()
+    with one_transaction():
+        count = users.revoke_api_tokens(Actor.command_line(), username=username, token=token)
+    click.echo(f"Revoked {count} API token(s).")
+    if count == 0:
+        raise SystemExit(1)
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_code", help="Unit code a chief is bound to.")
+@click.password_option(help="The password; given here, the command runs without a prompt (scripts, CI).")
+@with_appcontext
+def create_user(username: str, role: str, unit_code: str | None, password: str) -> None:
+    """Create or update an office user who logs in with a password."""
+    with one_transaction():
+        users.ensure_user(Actor.command_line(), username=username, role=role, unit_code=unit_code,
+                          password=password)
+    click.echo(f"User {username} ({role}) is ready.")
+
+
+COMMANDS = (create_api_token, revoke_api_token, create_user)
