@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from ..services import checkin, photos
+from ..services.actor import Actor
 
 
 @click.command("purge-photos")
@@ -23,7 +24,7 @@ def purge_photos() -> None:
 @with_appcontext
 def mark_no_shows() -> None:
     """Turn the reservations still 'booked' in every ended session into no-shows; safe to run from cron."""
-    done = checkin.close_ended_sessions()
+    done = checkin.close_ended_sessions(Actor.command_line())
     db.session.commit()
     total = sum(done.values())
     click.echo(f"Marked {total} reservations as no-shows in {len(done)} ended sessions.")

@@ -42,6 +42,8 @@ from ..models import (
     User,
 )
 from . import audit
+from .accounts import require_role
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError, NotFound
 from .slots import session_bounds
@@ -240,8 +242,15 @@ def _session_of(check_in: CheckIn) -> DeskSession:
     return check_in.person.reservation.slot.desk_session
 
 
-def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datetime | None = None) -> Photo:
-    """Process an upload and store it as the person's photo; a retake replaces the earlier one."""
+#: Only the desk and the My Number section take and see photos (rule 7).
+PHOTO_ROLES = ("clerk", "admin")
+
+
+def attach_photo(actor: Actor, check_in: CheckIn, stream: BinaryIO, *, now: datetime | None = None) -> Photo:
+    """Process an upload and store it as the person's photo; a retake replaces the earlier one.
+
+    One audit event: ``photo.take``, or ``photo.retake`` for a retake."""
+    require_role(actor, *PHOTO_ROLES)
     now = now or utcnow()
     processed = process(stream)
     begin_write()
@@ -273,7 +282,7 @@ def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datet
     photo.taken_at = now
     photo.delete_after = retention_deadline(desk_session, days)
     db.session.flush()
-    audit.record(action, user=clerk, target_type="check_in", target_id=check_in.id,
+    audit.record(action, actor=actor, target_type="check_in", target_id=check_in.id,
                  width=processed.width, height=processed.height, bytes=len(processed.data))
     return photo
 
@@ -285,17 +294,17 @@ def photo_of(check_in_id: int) -> Photo:
     return photo
 
 
-def read_photo(check_in_id: int, *, user: User, remote_addr: str = "", download: bool = False) -> tuple[Photo, bytes]:
+def read_photo(actor: Actor, check_in_id: int, *, download: bool = False) -> tuple[Photo, bytes]:
     """The stored JPEG, for a clerk or admin; every view and download is audited (rule 7)."""
-    if user.role not in ("clerk", "admin"):
+    if actor.user is None or actor.user.role not in PHOTO_ROLES:
         raise DomainError("forbidden", _l("Only desk clerks and the My Number section may see photos."))
     photo = photo_of(check_in_id)
     try:
         data = path_of(photo).read_bytes()
     except FileNotFoundError:
         raise NotFound(_l("The photo file is missing. Take the photo again.")) from None
-    audit.record("photo.download" if download else "photo.view", user=user, target_type="check_in",
-                 target_id=check_in_id, remote_addr=remote_addr)
+    audit.record("photo.download" if download else "photo.view", actor=actor, target_type="check_in",
+                 target_id=check_in_id)
     return photo, data
 
 

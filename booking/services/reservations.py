@@ -1,4 +1,11 @@
-"""Reserving, cancelling and moving: the rules about seats, windows and duplicates."""
+"""Reserving, cancelling and moving: the rules about seats, windows and duplicates.
+
+These are the pieces the acts are made of; pages, the API and the CLI call the acts in
+services.bookings (and the desk's in services.checkin), which check who acts, ask the
+chief's approval where needed and write the audit event. A cascade of another act (a
+session cancelled, a chief's decline, a person's data erased) uses ``cancel`` directly and
+its own act records what it did.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -77,15 +84,10 @@ def reserve(
         if existing is not None:
             raise _already_reserved(existing) from None
         raise
-    reservation = insert_reservation(
+    return insert_reservation(
         slot, staff, dependents, channel=channel, booked_by=booked_by, now=now,
         duplicate_error=_already_reserved,
     )
-    # Issue 8: a booking in duty hours may wait for the chief's approval.
-    from . import approvals
-
-    approvals.hold_if_needed(reservation, now=now)
-    return reservation
 
 
 def insert_reservation(
@@ -194,7 +196,8 @@ def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservat
 def reschedule(
     reservation: Reservation, slot_id: int, *, now: datetime | None = None
 ) -> Reservation:
-    """Move a booking to another slot of the same campaign.
+    """Move a booking to another slot of the same campaign (services.bookings.move has the
+    chief look at the new time again).
 
     The new seats are taken before the old ones are freed, in one transaction:
     if the new slot is full the caller's rollback leaves the booking as it was.
@@ -224,9 +227,6 @@ def reschedule(
     reservation.updated_at = now
     db.session.flush()
     db.session.expire(reservation, ["slot"])
-    from . import approvals  # issue 8: a decision was for the old time
-
-    approvals.review_after_move(reservation, now=now)
     return reservation
 
 
