@@ -100,7 +100,7 @@ ACTION_LABELS = {
     "venue.create": _l("Venue added"),
     "venue.update": _l("Venue changed"),
     # One action per act whoever booked and however: the channel and the actor say how and who.
-    "reservation.book": _l("Booked"),
+    "reservation.book": _l("Booking made"),
     "reservation.move": _l("Booking moved"),
     "reservation.cancel": _l("Booking cancelled"),
     # Events recorded before bookings through the API were "reservation.book" too.
