@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -63,7 +64,8 @@ def move(actor: Actor, reservation: Reservation, slot_id: int, *, now: datetime 
     """
     now = now or utcnow()
     _may_act_for(actor, reservation.staff_id)
-    old_slot_id, old_start = reservation.slot_id, reservation.slot.starts_at
+    old_slot_id = reservation.slot_id
+    moved_from: dict[str, Any] = {"from": reservation.slot.starts_at.isoformat()}
     reservation = reservations.reschedule(reservation, slot_id, now=now)
     if reservation.slot_id == old_slot_id:
         return reservation
@@ -71,7 +73,7 @@ def move(actor: Actor, reservation: Reservation, slot_id: int, *, now: datetime 
     audit.record(
         "reservation.move", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=reservation.staff.staff_number, slot_id=reservation.slot_id,
-        **{"from": old_start.isoformat()},
+        **moved_from,
     )
     return reservation
 

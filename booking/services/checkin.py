@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import CursorResult, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -197,12 +198,12 @@ def _check_in_first(
         if rebooked is not None:
             raise rebooked
     try:
-        result = db.session.execute(
+        result = cast("CursorResult[Any]", db.session.execute(
             update(Reservation)
             .where(Reservation.id == reservation.id, Reservation.status.in_(CHECKABLE_STATUSES))
             .values(status="checked_in", updated_at=now)
             .execution_options(synchronize_session=False)
-        )
+        ))
     except IntegrityError:
         # The new booking was made between the look above and this update.
         db.session.rollback()
@@ -403,7 +404,7 @@ def walk_in(
         if capacity.try_take(slot.id, seats):
             chosen = slot
             break
-    over_capacity: dict[str, object] = {}
+    over_capacity: dict[str, Any] = {}
     if chosen is None:
         if not reason:
             raise DomainError(
@@ -466,12 +467,12 @@ def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | No
             "This session has not started yet. The desk can be closed once it has begun."))
     begin_write()
     slot_ids = select(Slot.id).where(Slot.desk_session_id == desk_session.id)
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(
         update(Reservation)
         .where(Reservation.slot_id.in_(slot_ids), Reservation.status == "booked")
         .values(status="no_show", updated_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     count = result.rowcount or 0
     audit.record("no_show.mark", actor=actor, target_type="desk_session", target_id=desk_session.id,
                  reservations=count)

@@ -21,13 +21,13 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
 from ..localtime import utcnow
@@ -66,7 +66,7 @@ class ProcessedPhoto:
     height: int
 
 
-def _invalid(message) -> DomainError:
+def _invalid(message: Any) -> DomainError:
     return DomainError("invalid_photo", message, fields={"photo": message})
 
 
@@ -88,7 +88,7 @@ def process(stream: BinaryIO) -> ProcessedPhoto:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=ACCEPTED_FORMATS)
+            image: Image.Image = Image.open(stream, formats=ACCEPTED_FORMATS)
             if image.width * image.height > MAX_PIXELS:
                 raise _invalid(_l("This photo has too many pixels to process. Take it again with the camera."))
             image.load()
@@ -190,7 +190,7 @@ def _commit_files(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _undo_files(session: Session, transaction) -> None:
+def _undo_files(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:
         return
     # Anything still listed was written by a transaction that did not commit.
