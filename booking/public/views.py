@@ -148,8 +148,7 @@ def cancel(token: str):
     try:
         bookings.cancel(request_actor(staff=reservation.staff), reservation)
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash(str(error.message), "error")  # refused before anything changed
     else:
         flash(_("Your reservation has been cancelled. The seat is free for someone else."), "success")
     return redirect(url_for(".manage", token=token))
