@@ -1,4 +1,4 @@
-"""Booker views: load, check, call one service, commit, redirect or render."""
+"""Booker views: load, check, call one act of services.bookings as the booker, redirect or render."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
