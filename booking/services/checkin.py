@@ -152,12 +152,12 @@ def check_in(
             _l("Check the highlighted fields."),
             fields={"people": _l("Only people on this reservation can be checked in.")},
         )
-    if reservation.status == "checked_in":
-        rows = _check_in_late_arrivals(reservation, actor.user, people, wanted, now)
-        action = "checkin.late"
-    else:
-        rows = _check_in_first(reservation, actor.user, people, wanted, now)
-        action = "checkin"
+    first = None
+    if reservation.status != "checked_in":
+        first = _check_in_first(reservation, actor.user, people, wanted, now)
+    # Checked in already, or by another desk a moment ago: these are late arrivals.
+    rows = first if first is not None else _check_in_late_arrivals(reservation, actor.user, people, wanted, now)
+    action = "checkin" if first is not None else "checkin.late"
     audit.record(
         action, actor=actor, target_type="reservation", target_id=reservation.id,
         people=len(rows), absent=len(people) - len(rows) if action == "checkin" else None,
@@ -176,8 +176,8 @@ def _nobody_ticked() -> DomainError:
 def _check_in_first(
     reservation: Reservation, clerk: User, people: list[ReservationPerson], wanted: set[int] | None,
     now: datetime,
-) -> list[CheckIn]:
-    """The reservation's first check-in.
+) -> list[CheckIn] | None:
+    """The reservation's first check-in; None when another desk has just made it.
 
     Two desks scanning the same QR at the same moment: the conditional update
     below lets exactly one of them move the reservation out of ``booked``; the
@@ -209,10 +209,16 @@ def _check_in_first(
         db.session.rollback()
         raise _booked_again(reservation) or _refusal(reservation.id) from None
     if result.rowcount != 1:
+        if _status_now(reservation.id) == "checked_in":
+            return None
         raise _refusal(reservation.id)
     rows = _add_check_ins(reservation, clerk, chosen, now)
     db.session.expire(reservation, ["status", "updated_at"])
     return rows
+
+
+def _status_now(reservation_id: int) -> str:
+    return db.session.scalars(select(Reservation.status).where(Reservation.id == reservation_id)).one()
 
 
 def _check_in_late_arrivals(
@@ -428,6 +434,7 @@ def walk_in(
         duplicate_error=_already_booked,
     )
     rows = _check_in_first(reservation, actor.user, list(reservation.people), None, now)
+    assert rows is not None  # a reservation made just now cannot have been checked in elsewhere
     audit.record("walk_in.over_capacity" if over_capacity else "walk_in", actor=actor,
                  target_type="reservation", target_id=reservation.id, code=reservation.code,
                  staff_number=staff.staff_number, slot_id=chosen.id, seats=seats, people=len(rows),
