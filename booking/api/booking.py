@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload
 from .. import ratelimits
 from ..extensions import db
 from ..models import Campaign, DeskSession, Slot
-from ..services import audit, invitations, organisation, reservations, slots
+from ..services import bookings, invitations, organisation, reservations, slots
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp, serialize
 from .common import api_user, body
 from .schemas import RescheduleIn, ReservationIn
@@ -60,21 +61,17 @@ def create_reservation():
                 "invalid_invitation",
                 _("The staff number or invitation code is wrong. Check your invitation and try again."),
             )
-        channel, booked_by = "web", None
+        actor = request_actor(staff=staff)
     elif user is not None and user.role == "admin":
+        # A booking taken over the phone, as on the office's phone page.
         staff = organisation.staff_by_number(data.staff_number)
-        channel, booked_by = "phone", user
+        actor = request_actor()
     else:
         raise DomainError(
             "invalid_invitation",
             _("Enter the invitation code from your invitation to book."),
         )
-    reservation = reservations.reserve(
-        data.slot_id, staff, dependent_ids=data.dependent_ids, channel=channel, booked_by=booked_by
-    )
-    if booked_by is not None:
-        audit.record("reservation.create", user=booked_by, target_type="reservation", target_id=reservation.id,
-                     staff_number=staff.staff_number, channel=channel)
+    reservation = bookings.book(actor, data.slot_id, staff, dependent_ids=data.dependent_ids)
     # Serialised before the commit, which would expire every loaded record and
     # make the answer reload them one query at a time.
     answer = serialize.reservation(reservation)
@@ -90,7 +87,8 @@ def show_reservation(token: str):
 @bp.post("/reservations/<token>/cancel")
 @ratelimits.secret_links
 def cancel_reservation(token: str):
-    reservation = reservations.cancel(reservations.by_manage_token(token))
+    reservation = reservations.by_manage_token(token)
+    reservation = bookings.cancel(request_actor(staff=reservation.staff), reservation)
     return jsonify(serialize.reservation(reservation))
 
 
@@ -99,5 +97,5 @@ def cancel_reservation(token: str):
 def reschedule_reservation(token: str):
     reservation = reservations.by_manage_token(token)
     data = body(RescheduleIn)
-    reservation = reservations.reschedule(reservation, data.slot_id)
+    reservation = bookings.move(request_actor(staff=reservation.staff), reservation, data.slot_id)
     return jsonify(serialize.reservation(reservation))

@@ -8,8 +8,9 @@ from ..extensions import db
 from ..models import CheckIn, Reservation
 from ..services import checkin, photos
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp, serialize
-from .common import api_user, body, office
+from .common import body, office
 from .schemas import CheckInIn
 
 DESK = ("clerk", "admin")
@@ -37,7 +38,8 @@ def _reservation_out(reservation: Reservation) -> dict:
 def create_check_in():
     data = body(CheckInIn)
     reservation = checkin.find_reservation(qr=data.qr, code=data.code)
-    rows = checkin.check_in(reservation, clerk=api_user(), present=data.people)
+    # A first check-in or, once the reservation is checked in, late arrivals: the same answer.
+    rows = checkin.check_in(request_actor(), reservation, present=data.people)
     first = rows[0]
     return jsonify(
         id=first.id,
@@ -69,7 +71,7 @@ def upload_check_in_photo(check_in_id: int):
             _("Send the photo as the multipart/form-data field 'photo'."),
             fields={"photo": _("Missing.")},
         )
-    photo = photos.attach_photo(record, upload.stream, clerk=api_user())
+    photo = photos.attach_photo(request_actor(), record, upload.stream)
     return jsonify(width=photo.width, height=photo.height), 201
 
 
@@ -77,8 +79,7 @@ def upload_check_in_photo(check_in_id: int):
 @office(*DESK)
 def download_check_in_photo(check_in_id: int):
     _check_in_or_404(check_in_id)
-    _photo, data = photos.read_photo(check_in_id, user=api_user(), remote_addr=request.remote_addr or "",
-                                     download=True)
+    _photo, data = photos.read_photo(request_actor(), check_in_id, download=True)
     return current_app.response_class(
         data, mimetype="image/jpeg",
         headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="photo-{check_in_id}.jpg"'},
@@ -89,7 +90,7 @@ def download_check_in_photo(check_in_id: int):
 @office(*DESK)
 def check_in_application(check_in_id: int):
     record = _check_in_or_404(check_in_id)
-    checkin.mark_application_submitted(record, clerk=api_user())
+    checkin.mark_application_submitted(request_actor(), record)
     person = record.person
     holder = person.dependent if person.dependent is not None else person.reservation.staff
     return jsonify(

@@ -1,16 +1,17 @@
-"""The chief's answer to bookings made during duty hours (職務専念義務の免除, issue 8)."""
+"""The chief's answer to bookings made during duty hours (職務専念義務の免除)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
-from ..extensions import db
-from ..services import approvals, audit
-from ..services.errors import DomainError, status_for
+from ..office.common import refused
+from ..services import approvals
+from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
 
 navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "admin"), order=42, section="units")
@@ -34,17 +35,13 @@ def duty_approvals():
 @role_required("chief")
 def decide_duty_approval(approval_id: int, answer: str):
     try:
-        approval = approvals.decide(current_user, approval_id, approve=answer == "approve")
+        approval = approvals.decide(request_actor(), approval_id, approve=answer == "approve")
     except DomainError as error:
-        db.session.rollback()
         if error.code in ("forbidden", "not_found"):
-            return render_template("errors/error.html", error=_http(error)), status_for(error.code)
-        flash(str(error.message), "error")
+            raise  # the app's refusal page (403, 404)
+        refused(error)  # e.g. already answered: back to the list, which shows the answer
         return redirect(url_for(".duty_approvals"))
     reservation = approval.reservation
-    audit.record(f"reservation.duty_{approval.status}", user=current_user, target_type="reservation",
-                 target_id=reservation.id, remote_addr=request.remote_addr or "", code=reservation.code,
-                 approval_id=approval.id)
     if approval.status == "withdrawn":
         flash(_("%(name)s had already cancelled this booking; nothing was changed.",
                 name=reservation.staff.name), "info")
@@ -55,8 +52,3 @@ def decide_duty_approval(approval_id: int, answer: str):
                 name=reservation.staff.name), "success")
     return redirect(url_for(".duty_approvals"))
 
-
-def _http(error: DomainError):
-    from werkzeug.exceptions import Forbidden, NotFound
-
-    return (Forbidden if error.code == "forbidden" else NotFound)(description=str(error.message))

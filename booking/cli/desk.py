@@ -25,7 +25,7 @@ def purge_photos() -> None:
 def mark_no_shows() -> None:
     """Turn the reservations still 'booked' in every ended session into no-shows; safe to run from cron."""
     with one_transaction():
-        done = checkin.close_ended_sessions()
+        done = checkin.close_ended_sessions(Actor.command_line())
     total = sum(done.values())
     click.echo(f"Marked {total} reservations as no-shows in {len(done)} ended sessions.")
 

@@ -1,4 +1,4 @@
-"""Desk views: load or 404, check the role, validate, call one service, commit, redirect or render."""
+"""Desk views: load or 404, check the role, validate, call one service, redirect or render."""
 from __future__ import annotations
 
 from flask import (
@@ -21,9 +21,11 @@ from ..auth import role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import TOKYO, utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
+from ..office.common import refused
 from ..services import approvals, checkin, photos
 from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
+from ..web import request_actor
 from . import bp
 from .board import STATUS_LABELS, board
 from .forms import (
@@ -124,7 +126,6 @@ def find(session_id: int):
         try:
             reservation = checkin.find_reservation(qr=form.qr.data or None, code=form.code.data or None)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
             return render_template("desk/scan.html", desk_session=desk_session, form=form,
                                    board=board(desk_session, utcnow())), status_for(error.code)
@@ -140,10 +141,9 @@ def mark_no_shows(session_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        count = checkin.mark_no_shows(desk_session, clerk=current_user)
+        count = checkin.mark_no_shows(request_actor(), desk_session)
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        refused(error)
         return redirect(url_for(".session_board", session_id=desk_session.id))
     flash(_("%(n)s reservations still waiting were marked as no-shows.", n=count), "success")
     return redirect(url_for(".session_board", session_id=desk_session.id))
@@ -214,13 +214,10 @@ def check_in(reservation_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        if reservation.status == "checked_in" and request.form.get("late") == "1":
-            rows = checkin.check_in_late_arrivals(reservation, clerk=current_user, present=form.people.data or [])
-        else:
-            rows = checkin.check_in(reservation, clerk=current_user, present=form.people.data or [])
+        # First check-in or a late arrival: the service tells them apart.
+        rows = checkin.check_in(request_actor(), reservation, present=form.people.data or [])
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        refused(error)
         return redirect(back)
     flash(_("Checked in: %(names)s.", names=", ".join(r.person.name for r in rows)), "success")
     return redirect(back)
@@ -232,7 +229,7 @@ def application_submitted(check_in_id: int):
     record = db.get_or_404(CheckIn, check_in_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    checkin.mark_application_submitted(record, clerk=current_user)
+    checkin.mark_application_submitted(request_actor(), record)
     flash(_("Application submitted: %(name)s. The card status is now \u201capplied\u201d.",
             name=record.person.name), "success")
     reservation = record.person.reservation
@@ -256,12 +253,11 @@ def upload_photo(check_in_id: int):
     try:
         if upload is None or not upload.filename:
             raise DomainError("invalid_photo", _l("Take a photo or choose a photo file first."))
-        photo = photos.attach_photo(record, upload.stream, clerk=current_user)
+        photo = photos.attach_photo(request_actor(), record, upload.stream)
     except DomainError as error:
-        db.session.rollback()
         if _wants_json():
             return _error_json(error)
-        flash(str(error.message), "error")
+        refused(error)
         return redirect(back)
     if _wants_json():
         return jsonify(
@@ -278,8 +274,7 @@ def upload_photo(check_in_id: int):
 def show_photo(check_in_id: int):
     download = request.args.get("download") == "1"
     try:
-        photo, data = photos.read_photo(check_in_id, user=current_user, remote_addr=request.remote_addr or "",
-                                        download=download)
+        _photo, data = photos.read_photo(request_actor(), check_in_id, download=download)
     except DomainError as error:
         abort(status_for(error.code))
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -309,16 +304,11 @@ def walk_in(session_id: int):
         if form.validate_on_submit():
             try:
                 result = checkin.walk_in(
-                    desk_session, chosen, clerk=current_user, dependent_ids=form.dependent_ids.data or [],
+                    request_actor(), desk_session, chosen, dependent_ids=form.dependent_ids.data or [],
                     override_reason=form.override_reason.data if form.over_capacity.data else None,
                 )
             except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-                for name, message in error.fields.items():
-                    if name in form:
-                        form[name].errors = [str(message)]
-                status = status_for(error.code)
+                status = refused(error, form)
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:

@@ -27,6 +27,7 @@ from ..localtime import local, utcnow
 from ..services import approvals, coverage, directory, duty
 from ..services.campaigns import get_campaign
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
 from .common import record, refused
 from .forms import opts
@@ -154,9 +155,7 @@ def set_duty_approval(campaign_id: int):
     form = DutyApprovalSettingForm()
     if form.validate_on_submit():
         wanted = bool(form.requires_duty_approval.data)
-        if approvals.set_requirement(current_user, campaign, wanted):
-            record("campaign.update", target_type="campaign", target_id=campaign.id,
-                   changed=["requires_duty_approval"], requires_duty_approval=wanted)
+        approvals.set_requirement(request_actor(), campaign, wanted)
         flash(_("Bookings during duty hours now need the chief's approval.") if wanted
               else _("Bookings during duty hours no longer need the chief's approval."), "success")
     return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))

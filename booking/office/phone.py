@@ -1,8 +1,8 @@
 """Bookings taken by phone: find the caller, see their booking, book, move or cancel it for them.
 
-Every change goes through services.reservations (channel "phone"), the same
-functions the booker's own pages use, so capacity, window and duplicate rules
-cannot differ between the two paths.
+Every change goes through services.bookings (channel "phone"), the same acts the
+booker's own pages and the API use, so capacity, window and duplicate rules and the
+audit event cannot differ between the paths.
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from ..auth import role_required
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation
-from ..services import browse, directory, reservations
+from ..services import bookings, browse, directory, reservations
 from ..services.errors import DomainError
 from ..services.tokens import format_code
+from ..web import request_actor
 from . import bp
-from .common import record, refused
+from .common import refused
 from .forms import ConfirmForm, PhoneBookForm, PhoneSearchForm, opts
 
 navigation.register("office.phone", _l("Phone bookings"), ("admin", "clerk"), order=20, section="bookings")
@@ -81,23 +82,18 @@ def phone_book(staff_id: int, session_id: int):
     form.dependent_ids.choices = opts([(d.id, d.name) for d in staff.dependents])
     status = 200
     if form.validate_on_submit():
+        actor = request_actor()
         try:
             if moving is not None:
-                old_start = moving.slot.starts_at
-                reservation = reservations.reschedule(moving, form.slot_id.data, now=now)
-                action, details = "reservation.move", {"from": old_start.isoformat()}
+                reservation = bookings.move(actor, moving, form.slot_id.data, now=now)
             else:
-                reservation = reservations.reserve(form.slot_id.data, staff,
-                                                   dependent_ids=form.dependent_ids.data or [],
-                                                   channel="phone", booked_by=current_user, now=now)
-                action, details = "reservation.book", {}
+                reservation = bookings.book(actor, form.slot_id.data, staff,
+                                            dependent_ids=form.dependent_ids.data or [], now=now)
         except DomainError as error:
             status = refused(error)
             session = db.session.get(DeskSession, session_id)
             choices = browse.slot_choices(session, now)
         else:
-            record(action, target_type="reservation", target_id=reservation.id, code=reservation.code,
-                   staff_number=staff.staff_number, channel="phone", slot_id=reservation.slot_id, **details)
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
                                     done="moved" if moving is not None else "booked"))
     elif request.method == "POST":
@@ -124,12 +120,10 @@ def phone_cancel(staff_id: int, reservation_id: int):
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".phone_staff", staff_id=staff.id))
     try:
-        reservations.cancel(reservation)
+        bookings.cancel(request_actor(), reservation)
     except DomainError as error:
         refused(error)
     else:
-        record("reservation.cancel", target_type="reservation", target_id=reservation.id, code=reservation.code,
-               staff_number=staff.staff_number, channel="phone")
         flash(_("Reservation %(code)s was cancelled. Tell the caller the seat has been freed.",
                 code=format_code(reservation.code)), "success")
     return redirect(url_for(".phone_staff", staff_id=staff.id))

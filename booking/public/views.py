@@ -1,4 +1,4 @@
-"""Booker views: load, check, call one service, commit, redirect or render."""
+"""Booker views: load, check, call one act of services.bookings as the booker, redirect or render."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,9 +11,16 @@ from .. import ratelimits
 from ..extensions import db, limiter
 from ..localtime import utcnow
 from ..models import DeskSession, Slot, Staff
-from ..services import approvals, browse, confirmations, invitations, reservations
+from ..services import (
+    approvals,
+    bookings,
+    browse,
+    confirmations,
+    invitations,
+    reservations,
+)
 from ..services.errors import DomainError, status_for
-from ..web import clock
+from ..web import clock, request_actor
 from . import bp
 from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
 
@@ -84,9 +91,10 @@ def choose_slot(token: str, session_id: int):
     status, seats = 200, 1
     if form.validate_on_submit():
         try:
-            reservation = reservations.reserve(form.slot_id.data, staff, dependent_ids=form.dependent_ids.data or [])
+            reservation = bookings.book(request_actor(staff=staff), form.slot_id.data, staff,
+                                        dependent_ids=form.dependent_ids.data or [])
         except DomainError as error:
-            db.session.rollback()
+            db.session.rollback()  # undo the refused act before the form is shown again with fresh seats
             seats = 1 + len(form.dependent_ids.data or [])
             flash(_refusal_message(error, form.slot_id.data, seats), "error")
             status = status_for(error.code)
@@ -138,10 +146,9 @@ def cancel(token: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        reservations.cancel(reservation)
+        bookings.cancel(request_actor(staff=reservation.staff), reservation)
     except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash(str(error.message), "error")  # refused before anything changed
     else:
         flash(_("Your reservation has been cancelled. The seat is free for someone else."), "success")
     return redirect(url_for(".manage", token=token))
@@ -171,9 +178,9 @@ def move_to_slot(token: str, session_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            reservations.reschedule(reservation, form.slot_id.data)
+            bookings.move(request_actor(staff=reservation.staff), reservation, form.slot_id.data)
         except DomainError as error:
-            db.session.rollback()
+            db.session.rollback()  # undo the refused act before the form is shown again with fresh seats
             reservation = _reservation_or_404(token)
             flash(_refusal_message(error, form.slot_id.data, reservation.seats), "error")
             status = status_for(error.code)

@@ -22,9 +22,10 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import DeskSession, DutyApproval, Reservation, Slot, Staff, User
-from . import duty
+from ..models import Campaign, DeskSession, DutyApproval, Reservation, Slot, Staff, User
+from . import audit, duty, reservations
 from .accounts import require_role
+from .actor import Actor
 from .database import begin_write
 from .errors import DomainError, NotFound
 from .organisation import units_under
@@ -143,37 +144,40 @@ def pending_count(user: User) -> int:
     return len(lines_for(user)[0])
 
 
-def decide(actor: User, approval_id: int, *, approve: bool, now: datetime | None = None) -> DutyApproval:
+def decide(actor: Actor, approval_id: int, *, approve: bool, now: datetime | None = None) -> DutyApproval:
     """The chief approves or declines a held booking; declining cancels it and frees its seats.
 
-    Returns the approval; its status is "withdrawn" when the booker cancelled first.
+    Returns the approval; its status is "withdrawn" when the booker cancelled first. One
+    audit event, ``reservation.duty_<status>``, about the reservation.
     """
-    from . import reservations as reservation_service
-
     require_role(actor, "chief")
+    assert actor.user is not None  # require_role refuses an actor without an office account
     now = now or utcnow()
     begin_write()
     approval = db.session.get(DutyApproval, approval_id)
     if approval is None:
         raise NotFound(_l("No such approval request."))
-    if approval.unit_id not in set(_scope(actor) or []):
+    if approval.unit_id not in set(_scope(actor.user) or []):
         raise DomainError("forbidden", _l("This booking is not in your units."))
     # Its slot and the reservation row first, as cancel and move take them (see the module docstring).
-    reservation = reservation_service.lock_for_change(db.session.get(Reservation, approval.reservation_id))
-    approval = approval_for(reservation, lock=True)
+    reservation = reservations.lock_for_change(db.session.get_one(Reservation, approval.reservation_id))
+    locked = approval_for(reservation, lock=True)
+    assert locked is not None  # an approval row is never deleted while its reservation exists
+    approval = locked
     if approval.status != "pending":
         raise DomainError("already_decided", _l(
             "This request has already been answered (%(status)s). Reload the page to see it.",
             status=STATUS_LABELS.get(approval.status, approval.status)))
     if reservation.status != "booked":
         approval.status, approval.decided_at = "withdrawn", now
-        db.session.flush()
-        return approval
-    if not approve:
-        reservation_service.cancel(reservation, now=now)
-    approval.status = "approved" if approve else "declined"
-    approval.decided_at, approval.decided_by_id = now, actor.id
+    else:
+        if not approve:
+            reservations.cancel(reservation, now=now)
+        approval.status = "approved" if approve else "declined"
+        approval.decided_at, approval.decided_by_id = now, actor.user.id
     db.session.flush()
+    audit.record(f"reservation.duty_{approval.status}", actor=actor, target_type="reservation",
+                 target_id=reservation.id, code=reservation.code, approval_id=approval.id)
     return approval
 
 
@@ -185,8 +189,9 @@ STATUS_LABELS = {
 }
 
 
-def set_requirement(actor: User, campaign, required: bool) -> bool:
-    """Turn the chief's approval of bookings in duty hours on or off; True when it changed.
+def set_requirement(actor: Actor, campaign: Campaign, required: bool) -> bool:
+    """Turn the chief's approval of bookings in duty hours on or off; True when it changed
+    (and then one ``campaign.update`` event is recorded).
 
     Bookings made before the change keep their state: only new bookings and moves are held.
     """
@@ -195,4 +200,6 @@ def set_requirement(actor: User, campaign, required: bool) -> bool:
         return False
     campaign.requires_duty_approval = bool(required)
     db.session.flush()
+    audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
+                 changed=["requires_duty_approval"], requires_duty_approval=bool(required))
     return True

@@ -101,9 +101,11 @@ ACTION_LABELS = {
     "unit.duty_calendar": _l("Duty calendar changed"),
     "venue.create": _l("Venue added"),
     "venue.update": _l("Venue changed"),
-    "reservation.book": _l("Booked by phone"),
-    "reservation.move": _l("Booking moved by phone"),
-    "reservation.cancel": _l("Booking cancelled by phone"),
+    # One action per act whoever booked and however: the channel and the actor say how and who.
+    "reservation.book": _l("Booking made"),
+    "reservation.move": _l("Booking moved"),
+    "reservation.cancel": _l("Booking cancelled"),
+    # Events recorded before bookings through the API were "reservation.book" too.
     "reservation.create": _l("Booked through the API"),
     "reservation.duty_approved": _l("Booking in duty hours approved"),
     "reservation.duty_declined": _l("Booking in duty hours declined"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import BindParameter, Update, bindparam, case, select, update
 
 from ..extensions import db
 from ..models import Slot
@@ -57,8 +57,8 @@ def force(slot_id: int, seats: int) -> Forced:
 # Built once per process: the booking rush runs these thousands of times a minute.
 
 @cache
-def _take_statement():
-    seats = bindparam("seats")
+def _take_statement() -> Update:
+    seats: BindParameter[int] = bindparam("seats")
     return (
         update(_slots)
         .where(_slots.c.id == bindparam("slot_id"), _slots.c.seats_taken + seats <= _slots.c.capacity)
@@ -67,7 +67,7 @@ def _take_statement():
 
 
 @cache
-def _release_statement():
+def _release_statement() -> Update:
     return (
         update(_slots)
         .where(_slots.c.id == bindparam("slot_id"))
@@ -76,8 +76,8 @@ def _release_statement():
 
 
 @cache
-def _force_statement():
-    seats = bindparam("seats")
+def _force_statement() -> Update:
+    seats: BindParameter[int] = bindparam("seats")
     return (
         update(_slots)
         .where(_slots.c.id == bindparam("slot_id"))

@@ -1,16 +1,18 @@
 """The desk: checking people in, "application submitted", walk-ins and no-shows.
 
-Every function takes its actor (the clerk) and ``now`` explicitly, flushes and
-never commits; the page, the JSON API and the CLI call the same functions.
+Every act takes its actor first (the clerk, or the command line for the cron that closes
+ended sessions) and ``now`` explicitly, checks its rules, writes one audit event, flushes
+and never commits; the page, the JSON API and the CLI call the same functions.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import CursorResult, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -29,6 +31,8 @@ from ..models import (
 )
 from ..models.office import kana_key
 from . import audit, capacity, tokens
+from .accounts import require_role
+from .actor import Actor
 from .confirmations import token_from_qr
 from .database import begin_write
 from .errors import DomainError, NotFound
@@ -45,6 +49,8 @@ from .slots import session_bounds
 #: A reservation in these states can still be checked in; a no-show who turns up
 #: late (after the clerk closed the desk) is welcome all the same.
 CHECKABLE_STATUSES = ("booked", "no_show")
+#: Who works the desk.
+DESK_ROLES = ("clerk", "admin")
 
 
 def clerk_label(user: User | None) -> str:
@@ -117,24 +123,61 @@ def check_ins_of(reservation: Reservation) -> dict[int, CheckIn]:
     return {row.reservation_person_id: row for row in rows}
 
 
-def check_in_by_id(check_in_id: int) -> CheckIn:
-    check_in = db.session.get(CheckIn, check_in_id)
-    if check_in is None:
-        raise NotFound(_l("No such check-in."))
-    return check_in
-
-
 # --- checking in -----------------------------------------------------------------
 
 
 def check_in(
+    actor: Actor,
     reservation: Reservation,
     *,
-    clerk: User,
     present: Iterable[int] | None = None,
     now: datetime | None = None,
 ) -> list[CheckIn]:
     """Check in the people of a reservation who are here (all of them unless ``present`` says who).
+
+    The first check-in of a reservation moves it to ``checked_in`` (audited as ``checkin``);
+    once it is checked in, people of it not checked in yet are late arrivals
+    (``checkin.late``). Only people already checked in are refused (``already_checked_in``,
+    saying when and by whom).
+    """
+    require_role(actor, *DESK_ROLES)
+    assert actor.user is not None  # require_role refuses an actor without an office account
+    now = now or utcnow()
+    begin_write()
+    people = list(reservation.people)
+    wanted = None if present is None else set(present)
+    if wanted is not None and wanted - {p.id for p in people}:
+        raise DomainError(
+            "invalid",
+            _l("Check the highlighted fields."),
+            fields={"people": _l("Only people on this reservation can be checked in.")},
+        )
+    first = None
+    if reservation.status != "checked_in":
+        first = _check_in_first(reservation, actor.user, people, wanted, now)
+    # Checked in already, or by another desk a moment ago: these are late arrivals.
+    rows = first if first is not None else _check_in_late_arrivals(reservation, actor.user, people, wanted, now)
+    action = "checkin" if first is not None else "checkin.late"
+    audit.record(
+        action, actor=actor, target_type="reservation", target_id=reservation.id,
+        people=len(rows), absent=len(people) - len(rows) if action == "checkin" else None,
+    )
+    return rows
+
+
+def _nobody_ticked() -> DomainError:
+    return DomainError(
+        "invalid",
+        _l("Tick at least one person who is here."),
+        fields={"people": _l("Tick at least one person who is here.")},
+    )
+
+
+def _check_in_first(
+    reservation: Reservation, clerk: User, people: list[ReservationPerson], wanted: set[int] | None,
+    now: datetime,
+) -> list[CheckIn] | None:
+    """The reservation's first check-in; None when another desk has just made it.
 
     Two desks scanning the same QR at the same moment: the conditional update
     below lets exactly one of them move the reservation out of ``booked``; the
@@ -144,27 +187,9 @@ def check_in(
     no longer booked. The unique check-in per reservation person is the
     backstop.
     """
-    now = now or utcnow()
-    begin_write()
-    people = list(reservation.people)
-    if present is None:
-        chosen = people
-    else:
-        wanted = set(present)
-        unknown = wanted - {p.id for p in people}
-        if unknown:
-            raise DomainError(
-                "invalid",
-                _l("Check the highlighted fields."),
-                fields={"people": _l("Only people on this reservation can be checked in.")},
-            )
-        chosen = [p for p in people if p.id in wanted]
+    chosen = people if wanted is None else [p for p in people if p.id in wanted]
     if not chosen:
-        raise DomainError(
-            "invalid",
-            _l("Tick at least one person who is here."),
-            fields={"people": _l("Tick at least one person who is here.")},
-        )
+        raise _nobody_ticked()
 
     if reservation.status == "no_show":
         # A no-show frees the person to book again; if they did, that booking is the one
@@ -173,50 +198,46 @@ def check_in(
         if rebooked is not None:
             raise rebooked
     try:
-        result = db.session.execute(
+        result = cast("CursorResult[Any]", db.session.execute(
             update(Reservation)
             .where(Reservation.id == reservation.id, Reservation.status.in_(CHECKABLE_STATUSES))
             .values(status="checked_in", updated_at=now)
             .execution_options(synchronize_session=False)
-        )
+        ))
     except IntegrityError:
         # The new booking was made between the look above and this update.
         db.session.rollback()
         raise _booked_again(reservation) or _refusal(reservation.id) from None
     if result.rowcount != 1:
+        if _status_now(reservation.id) == "checked_in":
+            return None
         raise _refusal(reservation.id)
-
-    rows = [
-        CheckIn(reservation_person_id=p.id, clerk_id=clerk.id, checked_in_at=now) for p in chosen
-    ]
-    db.session.add_all(rows)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _refusal(reservation.id) from None
+    rows = _add_check_ins(reservation, clerk, chosen, now)
     db.session.expire(reservation, ["status", "updated_at"])
-    audit.record(
-        "checkin", user=clerk, target_type="reservation", target_id=reservation.id,
-        people=len(rows), absent=len(people) - len(rows),
-    )
     return rows
 
 
-def check_in_late_arrivals(
-    reservation: Reservation, *, clerk: User, present: Iterable[int], now: datetime | None = None
+def _status_now(reservation_id: int) -> str:
+    return db.session.scalars(select(Reservation.status).where(Reservation.id == reservation_id)).one()
+
+
+def _check_in_late_arrivals(
+    reservation: Reservation, clerk: User, people: list[ReservationPerson], wanted: set[int] | None,
+    now: datetime,
 ) -> list[CheckIn]:
-    """Check in people of an already checked-in reservation who arrived after the others."""
-    now = now or utcnow()
-    begin_write()
-    if reservation.status != "checked_in":
-        raise DomainError("invalid", _l("Check the reservation in first."))
+    """People of a checked-in reservation who arrived after the others."""
+    if wanted is not None and not wanted:
+        raise _nobody_ticked()
     done = check_ins_of(reservation)
-    wanted = set(present)
-    chosen = [p for p in reservation.people if p.id in wanted and p.id not in done]
+    chosen = [p for p in people if (wanted is None or p.id in wanted) and p.id not in done]
     if not chosen:
-        raise DomainError("invalid", _l("Tick at least one person who is here."),
-                          fields={"people": _l("Tick at least one person who is here.")})
+        raise _refusal(reservation.id)  # everyone asked for is already checked in
+    return _add_check_ins(reservation, clerk, chosen, now)
+
+
+def _add_check_ins(
+    reservation: Reservation, clerk: User, chosen: list[ReservationPerson], now: datetime
+) -> list[CheckIn]:
     rows = [CheckIn(reservation_person_id=p.id, clerk_id=clerk.id, checked_in_at=now) for p in chosen]
     db.session.add_all(rows)
     try:
@@ -225,8 +246,6 @@ def check_in_late_arrivals(
         # Another desk checked the same person in a moment ago.
         db.session.rollback()
         raise _refusal(reservation.id) from None
-    audit.record("checkin.late", user=clerk, target_type="reservation", target_id=reservation.id,
-                 people=len(rows))
     return rows
 
 
@@ -274,9 +293,7 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(TOKYO).date()
 
 
-def mark_application_submitted(
-    check_in: CheckIn, *, clerk: User, today: date | None = None
-) -> CheckIn:
+def mark_application_submitted(actor: Actor, check_in: CheckIn, *, today: date | None = None) -> CheckIn:
     """The person handed in the card application at the desk: their card status becomes applied.
 
     The one place where the desk changes a card status; the change goes into the
@@ -285,15 +302,16 @@ def mark_application_submitted(
     """
     from .card_status import record_application
 
+    require_role(actor, *DESK_ROLES)
     today = today or local_today()
     person = check_in.person
     holder: Staff | Dependent = person.dependent if person.dependent is not None else person.reservation.staff
     previous = holder.card_status
-    record_application(holder, on=today, source="desk", user=clerk)
+    record_application(holder, on=today, source="desk", user=actor.user)
     check_in.is_application_submitted = True
     db.session.flush()
     audit.record(
-        "application.submitted", user=clerk,
+        "application.submitted", actor=actor,
         target_type="dependent" if person.dependent is not None else "staff", target_id=holder.id,
         check_in_id=check_in.id, previous_status=previous, status=holder.card_status, on=today.isoformat(),
     )
@@ -345,10 +363,10 @@ class WalkInResult:
 
 
 def walk_in(
+    actor: Actor,
     desk_session: DeskSession,
     staff: Staff,
     *,
-    clerk: User,
     dependent_ids: Iterable[int] = (),
     override_reason: str | None = None,
     now: datetime | None = None,
@@ -358,8 +376,11 @@ def walk_in(
     They get the current slot, or the next one that has room (channel
     ``walk_in``). When no slot has room the clerk may seat them over capacity
     with a reason: the slot's capacity is raised by exactly the missing seats
-    (so ``seats_taken <= capacity`` still holds) and the override is audited.
+    (so ``seats_taken <= capacity`` still holds). One audit event: ``walk_in``, or
+    ``walk_in.over_capacity`` with the capacity before and the reason.
     """
+    require_role(actor, *DESK_ROLES)
+    assert actor.user is not None  # require_role refuses an actor without an office account
     now = now or utcnow()
     reason = (override_reason or "").strip()
     if reason:
@@ -389,7 +410,7 @@ def walk_in(
         if capacity.try_take(slot.id, seats):
             chosen = slot
             break
-    is_override = False
+    over_capacity: dict[str, Any] = {}
     if chosen is None:
         if not reason:
             raise DomainError(
@@ -400,24 +421,25 @@ def walk_in(
             )
         chosen = candidates[0]
         forced = capacity.force(chosen.id, seats)
-        is_override = True
-        audit.record(
-            "walk_in.over_capacity", user=clerk, target_type="slot", target_id=chosen.id,
-            capacity_before=forced.capacity_before, seats_taken_before=forced.seats_taken_before, seats=seats,
-            added_capacity=forced.added_capacity, reason=reason,
-        )
+        over_capacity = {
+            "capacity_before": forced.capacity_before, "seats_taken_before": forced.seats_taken_before,
+            "added_capacity": forced.added_capacity, "reason": reason,
+        }
     db.session.expire(chosen, ["capacity", "seats_taken"])
 
     # Another desk may have seated the same person a moment ago: the partial
     # unique index refuses the second, reported like any duplicate.
     reservation = insert_reservation(
-        chosen, staff, dependents, channel="walk_in", booked_by=clerk, now=now,
+        chosen, staff, dependents, channel="walk_in", booked_by=actor.user, now=now,
         duplicate_error=_already_booked,
     )
-    audit.record("walk_in", user=clerk, target_type="reservation", target_id=reservation.id,
-                 staff_number=staff.staff_number, slot_id=chosen.id, over_capacity=is_override or None)
-    rows = check_in(reservation, clerk=clerk, now=now)
-    return WalkInResult(reservation, rows, is_override)
+    rows = _check_in_first(reservation, actor.user, list(reservation.people), None, now)
+    assert rows is not None  # a reservation made just now cannot have been checked in elsewhere
+    audit.record("walk_in.over_capacity" if over_capacity else "walk_in", actor=actor,
+                 target_type="reservation", target_id=reservation.id, code=reservation.code,
+                 staff_number=staff.staff_number, slot_id=chosen.id, seats=seats, people=len(rows),
+                 over_capacity=True if over_capacity else None, **over_capacity)
+    return WalkInResult(reservation, rows, bool(over_capacity))
 
 
 def _already_booked(existing: Reservation) -> DomainError:
@@ -435,9 +457,7 @@ def _already_booked(existing: Reservation) -> DomainError:
 # --- no-shows --------------------------------------------------------------------
 
 
-def mark_no_shows(
-    desk_session: DeskSession, *, clerk: User | None = None, now: datetime | None = None
-) -> int:
+def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | None = None) -> int:
     """Close the desk: every reservation of the session still ``booked`` becomes ``no_show``.
 
     Seats stay taken (the time has passed); a no-show who turns up later can
@@ -445,6 +465,8 @@ def mark_no_shows(
     checked in at the same moment alone. Refused before the session starts: a
     click a week ahead would take every booker's booking from them.
     """
+    if actor.channel not in ("cli", "system"):  # the cron closing ended sessions has no account
+        require_role(actor, *DESK_ROLES)
     now = now or utcnow()
     start, _end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
     if now < start:
@@ -452,21 +474,23 @@ def mark_no_shows(
             "This session has not started yet. The desk can be closed once it has begun."))
     begin_write()
     slot_ids = select(Slot.id).where(Slot.desk_session_id == desk_session.id)
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(
         update(Reservation)
         .where(Reservation.slot_id.in_(slot_ids), Reservation.status == "booked")
         .values(status="no_show", updated_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     count = result.rowcount or 0
-    audit.record("no_show.mark", user=clerk, actor="" if clerk else "cli",
-                 target_type="desk_session", target_id=desk_session.id, reservations=count)
+    audit.record("no_show.mark", actor=actor, target_type="desk_session", target_id=desk_session.id,
+                 reservations=count)
     db.session.expire_all()
     return count
 
 
-def close_ended_sessions(*, now: datetime | None = None) -> dict[int, int]:
-    """For cron: mark the no-shows of every session that has ended. Returns {session_id: count}."""
+def close_ended_sessions(actor: Actor, *, now: datetime | None = None) -> dict[int, int]:
+    """For cron: mark the no-shows of every session that has ended. Returns {session_id: count}.
+
+    Each session closed is its own act, as when a clerk closes it (one event each)."""
     now = now or utcnow()
     candidates = db.session.scalars(
         select(DeskSession)
@@ -479,7 +503,7 @@ def close_ended_sessions(*, now: datetime | None = None) -> dict[int, int]:
     for desk_session in candidates:
         _start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
         if end <= now:
-            count = mark_no_shows(desk_session, now=now)
+            count = mark_no_shows(actor, desk_session, now=now)
             if count:
                 done[desk_session.id] = count
     return done

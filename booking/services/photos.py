@@ -21,13 +21,13 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
 from ..localtime import utcnow
@@ -66,7 +66,7 @@ class ProcessedPhoto:
     height: int
 
 
-def _invalid(message) -> DomainError:
+def _invalid(message: Any) -> DomainError:
     return DomainError("invalid_photo", message, fields={"photo": message})
 
 
@@ -88,7 +88,7 @@ def process(stream: BinaryIO) -> ProcessedPhoto:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=ACCEPTED_FORMATS)
+            image: Image.Image = Image.open(stream, formats=ACCEPTED_FORMATS)
             if image.width * image.height > MAX_PIXELS:
                 raise _invalid(_l("This photo has too many pixels to process. Take it again with the camera."))
             image.load()
@@ -190,7 +190,7 @@ def _commit_files(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _undo_files(session: Session, transaction) -> None:
+def _undo_files(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:
         return
     # Anything still listed was written by a transaction that did not commit.
@@ -242,8 +242,15 @@ def _session_of(check_in: CheckIn) -> DeskSession:
     return check_in.person.reservation.slot.desk_session
 
 
-def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datetime | None = None) -> Photo:
-    """Process an upload and store it as the person's photo; a retake replaces the earlier one."""
+#: Only the desk and the My Number section take and see photos (rule 7).
+PHOTO_ROLES = ("clerk", "admin")
+
+
+def attach_photo(actor: Actor, check_in: CheckIn, stream: BinaryIO, *, now: datetime | None = None) -> Photo:
+    """Process an upload and store it as the person's photo; a retake replaces the earlier one.
+
+    One audit event: ``photo.take``, or ``photo.retake`` for a retake."""
+    require_role(actor, *PHOTO_ROLES)
     now = now or utcnow()
     processed = process(stream)
     begin_write()
@@ -275,7 +282,7 @@ def attach_photo(check_in: CheckIn, stream: BinaryIO, *, clerk: User, now: datet
     photo.taken_at = now
     photo.delete_after = retention_deadline(desk_session, days)
     db.session.flush()
-    audit.record(action, user=clerk, target_type="check_in", target_id=check_in.id,
+    audit.record(action, actor=actor, target_type="check_in", target_id=check_in.id,
                  width=processed.width, height=processed.height, bytes=len(processed.data))
     return photo
 
@@ -287,17 +294,17 @@ def photo_of(check_in_id: int) -> Photo:
     return photo
 
 
-def read_photo(check_in_id: int, *, user: User, remote_addr: str = "", download: bool = False) -> tuple[Photo, bytes]:
+def read_photo(actor: Actor, check_in_id: int, *, download: bool = False) -> tuple[Photo, bytes]:
     """The stored JPEG, for a clerk or admin; every view and download is audited (rule 7)."""
-    if user.role not in ("clerk", "admin"):
+    if actor.user is None or actor.user.role not in PHOTO_ROLES:
         raise DomainError("forbidden", _l("Only desk clerks and the My Number section may see photos."))
     photo = photo_of(check_in_id)
     try:
         data = path_of(photo).read_bytes()
     except FileNotFoundError:
         raise NotFound(_l("The photo file is missing. Take the photo again.")) from None
-    audit.record("photo.download" if download else "photo.view", user=user, target_type="check_in",
-                 target_id=check_in_id, remote_addr=remote_addr)
+    audit.record("photo.download" if download else "photo.view", actor=actor, target_type="check_in",
+                 target_id=check_in_id)
     return photo, data
 
 

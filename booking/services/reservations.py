@@ -1,12 +1,30 @@
-"""Reserving, cancelling and moving: the rules about seats, windows and duplicates."""
+"""Reserving, cancelling and moving: the rules about seats, windows and duplicates.
+
+These are the pieces the acts are made of; pages, the API and the CLI call the acts in
+services.bookings (and the desk's in services.checkin), which check who acts, ask the
+chief's approval where needed and write the audit event. A cascade of another act (a
+session cancelled, a chief's decline, a person's data erased) uses ``cancel`` directly and
+its own act records what it did.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    Select,
+    Update,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -77,15 +95,10 @@ def reserve(
         if existing is not None:
             raise _already_reserved(existing) from None
         raise
-    reservation = insert_reservation(
+    return insert_reservation(
         slot, staff, dependents, channel=channel, booked_by=booked_by, now=now,
         duplicate_error=_already_reserved,
     )
-    # Issue 8: a booking in duty hours may wait for the chief's approval.
-    from . import approvals
-
-    approvals.hold_if_needed(reservation, now=now)
-    return reservation
 
 
 def insert_reservation(
@@ -153,9 +166,9 @@ def insert_reservation(
     # bookings to cancel, so either it waited for this booking (and will cancel it) or this
     # sees the cancellation (a fresh statement, so a fresh snapshot on PostgreSQL).
     token_hash = tokens.digest(manage_token(reservation))
-    kept = db.session.execute(_set_manage_token_hash(), {
+    kept = cast("CursorResult[Any]", db.session.execute(_set_manage_token_hash(), {
         "reservation_id": reservation.id, "token_hash": token_hash, "session_id": slot.desk_session_id,
-    }).rowcount
+    })).rowcount
     if kept != 1:
         raise DomainError("booking_closed", _l(
             "This session has just been cancelled. Choose a time in another session."))
@@ -194,7 +207,8 @@ def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservat
 def reschedule(
     reservation: Reservation, slot_id: int, *, now: datetime | None = None
 ) -> Reservation:
-    """Move a booking to another slot of the same campaign.
+    """Move a booking to another slot of the same campaign (services.bookings.move has the
+    chief look at the new time again).
 
     The new seats are taken before the old ones are freed, in one transaction:
     if the new slot is full the caller's rollback leaves the booking as it was.
@@ -224,9 +238,6 @@ def reschedule(
     reservation.updated_at = now
     db.session.flush()
     db.session.expire(reservation, ["slot"])
-    from . import approvals  # issue 8: a decision was for the old time
-
-    approvals.review_after_move(reservation, now=now)
     return reservation
 
 
@@ -322,7 +333,7 @@ def lock_for_change(reservation: Reservation, *other_slot_ids: int) -> Reservati
     for _attempt in range(5):
         # The slot it is in now, read from the database: the object may be older than another
         # request's move (and the refresh below would rewrite it in place, hiding the change).
-        current_slot_id = db.session.scalar(select(Reservation.slot_id).where(Reservation.id == reservation.id))
+        current_slot_id = db.session.scalars(select(Reservation.slot_id).where(Reservation.id == reservation.id)).one()
         # In a savepoint: if the booking moved while this waited for the slot, rolling back to
         # it lets go of these locks (PostgreSQL releases locks taken after a savepoint), and
         # the next round locks the slot it is in now, still before the row.
@@ -373,8 +384,11 @@ def _check_targeted(campaign: Campaign, staff: Staff) -> None:
     targets = set(connection.execute(_campaign_targets_query(), {"campaign_id": campaign.id}).scalars())
     if not targets:
         return
-    parents = dict(connection.execute(select(Unit.__table__.c.id, Unit.__table__.c.parent_id)).all())
-    unit_id, seen = staff.unit_id, set()
+    parents: dict[int, int | None] = {
+        row.id: row.parent_id for row in connection.execute(select(Unit.__table__.c.id, Unit.__table__.c.parent_id))
+    }
+    unit_id: int | None = staff.unit_id
+    seen: set[int] = set()
     while unit_id is not None and unit_id not in seen:
         if unit_id in targets:
             return
@@ -418,7 +432,7 @@ _reservations = Reservation.__table__
 
 
 @cache
-def _slot_with_session_query():
+def _slot_with_session_query() -> Select[Slot, bool]:
     # Whether the campaign names its units, in the same statement: most campaigns
     # are for every unit, and then the booking needs no query about targets.
     targets_some_units = exists().where(campaign_units.c.campaign_id == DeskSession.campaign_id)
@@ -434,28 +448,29 @@ def _slot_with_session_query():
 
 
 @cache
-def _insert_reservation_statement(dialect: str):
+def _insert_reservation_statement(dialect: str) -> Executable:
     # Both databases spell the upsert the same way, through their own construct.
-    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return (
-        dialect_insert(Reservation)
-        .on_conflict_do_nothing(index_elements=[Reservation.code])
-        .returning(Reservation)
-    )
+    if dialect == "postgresql":
+        return postgresql.insert(Reservation).on_conflict_do_nothing(index_elements=[Reservation.code]).returning(
+            Reservation)
+    if dialect == "sqlite":
+        return sqlite.insert(Reservation).on_conflict_do_nothing(index_elements=[Reservation.code]).returning(
+            Reservation)
+    raise KeyError(dialect)
 
 
 @cache
-def _insert_people_statement():
+def _insert_people_statement() -> Executable:
     return insert(ReservationPerson).returning(ReservationPerson, sort_by_parameter_order=True)
 
 
 @cache
-def _campaign_targets_query():
+def _campaign_targets_query() -> Select[int]:
     return select(campaign_units.c.unit_id).where(campaign_units.c.campaign_id == bindparam("campaign_id"))
 
 
 @cache
-def _set_manage_token_hash():
+def _set_manage_token_hash() -> Update:
     sessions = DeskSession.__table__
     session_cancelled = exists().where(sessions.c.id == bindparam("session_id"), sessions.c.is_cancelled.is_(True))
     return (

@@ -10,6 +10,7 @@ from booking.extensions import db
 from booking.localtime import at_tokyo
 from booking.models import AuditEvent, DeskSession, Reservation, Slot, Staff
 from booking.services import accounts, checkin
+from booking.services.actor import Actor
 from booking.services.errors import DomainError
 
 
@@ -20,6 +21,7 @@ def desk(app, ctx, world):
     class Desk:
         session = db.session.get(DeskSession, world.session_id)
         clerk = accounts.ensure_user("walk-in-clerk", "clerk")
+        actor = Actor("page", user=clerk)
         slots = list(db.session.get(DeskSession, world.session_id).slots)
 
         @staticmethod
@@ -43,7 +45,7 @@ def seats(slot_id: int) -> tuple[int, int]:
 
 def test_a_walk_in_gets_the_current_slot_and_is_checked_in(desk, world):
     staff = desk.staff(world.staff_number)
-    result = checkin.walk_in(desk.session, staff, clerk=desk.clerk, dependent_ids=[world.dependent_id],
+    result = checkin.walk_in(desk.actor, desk.session, staff, dependent_ids=[world.dependent_id],
                              now=desk.at(15, 12))
     db.session.commit()
 
@@ -59,7 +61,7 @@ def test_a_walk_in_goes_to_the_next_slot_with_room_when_the_current_one_is_full(
     world.add_staff(3)
     book_for("2000", slot_index=1)
     book_for("2001", slot_index=1)  # 15:10 is full
-    result = checkin.walk_in(desk.session, desk.staff("2002"), clerk=desk.clerk, now=desk.at(15, 12))
+    result = checkin.walk_in(desk.actor, desk.session, desk.staff("2002"), now=desk.at(15, 12))
     assert result.reservation.slot_id == desk.slots[2].id
 
 
@@ -70,11 +72,11 @@ def test_a_walk_in_needs_an_override_when_no_slot_has_room(desk, world, book_for
     late_comer = desk.staff(pairs[12][0])
 
     with pytest.raises(DomainError) as refused:
-        checkin.walk_in(desk.session, late_comer, clerk=desk.clerk, now=desk.at(15, 25))
+        checkin.walk_in(desk.actor, desk.session, late_comer, now=desk.at(15, 25))
     assert refused.value.code == "slot_full"
     db.session.rollback()
 
-    result = checkin.walk_in(desk.session, late_comer, clerk=desk.clerk, now=desk.at(15, 25),
+    result = checkin.walk_in(desk.actor, desk.session, late_comer, now=desk.at(15, 25),
                              override_reason="Crew leaves for a drill at 16:00")
     db.session.commit()
 
@@ -88,21 +90,21 @@ def test_a_walk_in_needs_an_override_when_no_slot_has_room(desk, world, book_for
 
 def test_an_override_reason_holding_an_individual_number_is_refused(desk, world):
     with pytest.raises(DomainError) as refused:
-        checkin.walk_in(desk.session, desk.staff(world.staff_number), clerk=desk.clerk, now=desk.at(15),
+        checkin.walk_in(desk.actor, desk.session, desk.staff(world.staff_number), now=desk.at(15),
                         override_reason="番号 1234 5678 9018")
     assert refused.value.code == "individual_number_refused"
 
 
 def test_a_walk_in_who_already_booked_is_sent_to_their_reservation(desk, world, booked):
     with pytest.raises(DomainError) as refused:
-        checkin.walk_in(desk.session, desk.staff(world.staff_number), clerk=desk.clerk, now=desk.at(15))
+        checkin.walk_in(desk.actor, desk.session, desk.staff(world.staff_number), now=desk.at(15))
     assert refused.value.code == "already_reserved"
     assert refused.value.extra["reservation_id"] == booked.id
 
 
 def test_no_walk_in_after_the_session_has_ended(desk, world):
     with pytest.raises(DomainError) as refused:
-        checkin.walk_in(desk.session, desk.staff(world.staff_number), clerk=desk.clerk, now=desk.at(16, 1))
+        checkin.walk_in(desk.actor, desk.session, desk.staff(world.staff_number), now=desk.at(16, 1))
     assert refused.value.code == "session_over"
 
 
@@ -132,10 +134,10 @@ def test_the_no_show_button_turns_the_remaining_bookings_into_no_shows(desk, wor
     world.add_staff(2)
     came = book_for()
     stayed_away = book_for("2000", slot_index=2)
-    checkin.check_in(db.session.get(Reservation, came.id), clerk=desk.clerk, now=desk.at(15, 1))
+    checkin.check_in(desk.actor, db.session.get(Reservation, came.id), now=desk.at(15, 1))
     db.session.commit()
 
-    count = checkin.mark_no_shows(desk.session, clerk=desk.clerk, now=desk.at(16, 5))
+    count = checkin.mark_no_shows(desk.actor, desk.session, now=desk.at(16, 5))
     db.session.commit()
 
     assert count == 1
@@ -145,16 +147,16 @@ def test_the_no_show_button_turns_the_remaining_bookings_into_no_shows(desk, wor
 
 def test_no_shows_cannot_be_marked_before_the_session_starts(desk, booked):
     with pytest.raises(DomainError) as refused:
-        checkin.mark_no_shows(desk.session, now=desk.at(14, 59))
+        checkin.mark_no_shows(desk.actor, desk.session, now=desk.at(14, 59))
     assert refused.value.code == "not_started"
     db.session.rollback()
     assert db.session.get(Reservation, booked.id).status == "booked"
 
 
 def test_a_no_show_who_turns_up_late_can_still_be_checked_in(desk, booked):
-    checkin.mark_no_shows(desk.session, now=desk.at(16, 5))
+    checkin.mark_no_shows(desk.actor, desk.session, now=desk.at(16, 5))
     db.session.commit()
-    rows = checkin.check_in(db.session.get(Reservation, booked.id), clerk=desk.clerk, now=desk.at(16, 10))
+    rows = checkin.check_in(desk.actor, db.session.get(Reservation, booked.id), now=desk.at(16, 10))
     assert len(rows) == 2
 
 
@@ -162,7 +164,7 @@ def test_a_no_show_who_booked_again_is_sent_to_the_new_booking_not_a_500(app, cl
                                                                          clerk_headers):
     """A no-show frees the person to book again; the old QR at the desk then points the clerk at the
     new booking instead of breaking the one-active-booking rule (it was a 500)."""
-    checkin.mark_no_shows(desk.session, now=desk.at(16, 5))
+    checkin.mark_no_shows(desk.actor, desk.session, now=desk.at(16, 5))
     db.session.commit()
     again = book_for(slot_index=3)
     response = client.post("/api/v1/checkins", json={"code": booked.code}, headers=clerk_headers)
@@ -200,7 +202,7 @@ def test_no_shows_are_listed_by_unit_and_a_chief_sees_only_their_units(app, logi
     book_for(hq_staff[0][0], slot_index=1)
     book_for(station_staff[0][0], slot_index=2)
     with app.app_context():
-        checkin.mark_no_shows(db.session.get(DeskSession, world.session_id),
+        checkin.mark_no_shows(Actor.command_line(), db.session.get(DeskSession, world.session_id),
                               now=at_tokyo(world.session_day + timedelta(days=1), time(9)))
         db.session.commit()
 
@@ -215,8 +217,8 @@ def test_no_shows_are_listed_by_unit_and_a_chief_sees_only_their_units(app, logi
 def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, world, booked):
     from booking.models import CardStatusEvent
 
-    rows = checkin.check_in(db.session.get(Reservation, booked.id), clerk=desk.clerk, now=desk.at(15))
-    checkin.mark_application_submitted(rows[0], clerk=desk.clerk)
+    rows = checkin.check_in(desk.actor, db.session.get(Reservation, booked.id), now=desk.at(15))
+    checkin.mark_application_submitted(desk.actor, rows[0])
     db.session.commit()
 
     staff = desk.staff(world.staff_number)
@@ -230,8 +232,8 @@ def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, 
 def test_a_card_already_received_stays_received(desk, world, booked):
     staff = desk.staff(world.staff_number)
     staff.card_status = "received"
-    rows = checkin.check_in(db.session.get(Reservation, booked.id), clerk=desk.clerk, now=desk.at(15))
-    checkin.mark_application_submitted(rows[0], clerk=desk.clerk)
+    rows = checkin.check_in(desk.actor, db.session.get(Reservation, booked.id), now=desk.at(15))
+    checkin.mark_application_submitted(desk.actor, rows[0])
     db.session.commit()
     assert desk.staff(world.staff_number).card_status == "received"
     assert rows[0].is_application_submitted

@@ -281,7 +281,8 @@ def test_an_admin_moving_the_session_to_another_day_reviews_the_duty_approvals(a
     """The chief's decision was for the old time, as when the booker moves it: the 1部 member, on duty
     on the first day, no longer needs approval on the next; the 2部 member now does."""
     from booking.models import DeskSession
-    from booking.services import accounts, approvals, campaigns, reservations
+    from booking.services import accounts, approvals, bookings, campaigns
+    from booking.services.actor import Actor
 
     unit = organisation.unit_by_code("A")
     duty.store_plan(unit, duty.check_plan("two_crew", time(8, 30), [
@@ -292,8 +293,8 @@ def test_an_admin_moving_the_session_to_another_day_reviews_the_duty_approvals(a
     second_crew = organisation.add_staff(staff_number="2222", family_name="田中", given_name="亮",
                                          family_name_kana="タナカ", given_name_kana="リョウ", unit=unit, crew="2部")
     db.session.commit()
-    on_duty = reservations.reserve(world.slot_ids[0], first_crew)
-    off_duty = reservations.reserve(world.slot_ids[1], second_crew)
+    on_duty = bookings.book(Actor("page", staff=first_crew), world.slot_ids[0], first_crew)
+    off_duty = bookings.book(Actor("page", staff=second_crew), world.slot_ids[1], second_crew)
     db.session.commit()
     assert approvals.approval_for(on_duty).status == "pending" and approvals.approval_for(off_duty) is None
 

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from booking.extensions import db
 from booking.services import accounts, checkin, organisation, photos, reservations
+from booking.services.actor import Actor
 
 
 def photo_bytes(seed: int = 3) -> bytes:
@@ -42,10 +43,10 @@ def populate(app, world) -> Populated:
         staff = organisation.staff_by_number(world.staff_number)
         first = reservations.reserve(world.slot_ids[0], staff, dependent_ids=[world.dependent_id])
         db.session.commit()
-        rows = checkin.check_in(first, clerk=clerk)
+        rows = checkin.check_in(Actor("page", user=clerk), first)
         db.session.commit()
-        checkin.mark_application_submitted(rows[0], clerk=clerk)
-        photo = photos.attach_photo(rows[0], io.BytesIO(photo_bytes()), clerk=clerk)
+        checkin.mark_application_submitted(Actor("page", user=clerk), rows[0])
+        photo = photos.attach_photo(Actor("page", user=clerk), rows[0], io.BytesIO(photo_bytes()))
         db.session.commit()
         booked = []
         for number in ("3000", "3001"):

@@ -30,7 +30,7 @@ def rows(page) -> int:
 def test_the_log_lists_sign_ins_failures_bookings_changes_and_exports(activity):
     page = activity.get("/office/audit").get_data(as_text=True)
     for action, label in (("login", "Signed in"), ("login.failed", "Sign-in failed"),
-                          ("reservation.book", "Booked by phone"), ("invitation.reissue", "Invitation reissued"),
+                          ("reservation.book", "Booking made"), ("invitation.reissue", "Invitation reissued"),
                           ("export.staff", "Staff list exported")):
         assert f'<td title="{action}">{label}</td>' in page
     assert "127.0.0.1" in page

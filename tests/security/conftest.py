@@ -53,12 +53,13 @@ def build(app) -> Secured:
             sec.tokens[role] = accounts.issue_api_token(user)
         # A checked-in reservation in the branch office under A (chief_a sees it, chief_b does not).
         from booking.services import checkin
+        from booking.services.actor import Actor
 
         staff_a1 = db.session.get(Staff, office.ids["staff_a1"])
         booked = reservations.reserve(office.ids["slots"][2], staff_a1)
         db.session.flush()
         sec.ids["reservation_staff_a1"] = booked.id
-        sec.ids["check_in"] = checkin.check_in(booked, clerk=users["clerk"])[0].id
+        sec.ids["check_in"] = checkin.check_in(Actor("page", user=users["clerk"]), booked)[0].id
         # Someone of unit B with no booking (walk-ins).
         from booking.services import organisation
 

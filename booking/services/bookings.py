@@ -1,0 +1,104 @@
+"""Booking, moving and cancelling: the acts, whoever does them and however they arrive.
+
+The booker on their own pages or through the API with their invitation code or manage
+token, and the office taking a call (the phone page or the API with an admin token), all
+come here. Each act checks who may do it, changes the booking through the pieces in
+services.reservations (seats, windows, duplicates), asks services.approvals whether the
+chief must look at it, and writes one audit event: ``reservation.book``,
+``reservation.move`` or ``reservation.cancel``, whose actor and channel say who and how.
+
+The booking rush goes through ``book``: besides the reservation itself it costs one
+INSERT (the audit event) and no SELECT.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from ..localtime import utcnow
+from ..models import Reservation, Staff
+from . import approvals, audit, reservations
+from .accounts import require_role
+from .actor import Actor
+from .errors import DomainError
+
+#: Office roles that take bookings, moves and cancellations over the phone.
+OFFICE_ROLES = ("admin", "clerk")
+
+
+def book(
+    actor: Actor,
+    slot_id: int,
+    staff: Staff,
+    *,
+    dependent_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> Reservation:
+    """Book a slot for a staff member and the dependents who come along.
+
+    By the booker themselves (channel ``web``) or by the office for a caller (``phone``,
+    booked by the office user). A booking in duty hours may wait for the chief.
+    """
+    now = now or utcnow()
+    _may_act_for(actor, staff.id)
+    channel = "web" if actor.staff is not None else "phone"
+    reservation = reservations.reserve(
+        slot_id, staff, dependent_ids=dependent_ids, channel=channel, booked_by=actor.user, now=now,
+    )
+    approvals.hold_if_needed(reservation, now=now)
+    audit.record(
+        "reservation.book", actor=actor, target_type="reservation", target_id=reservation.id,
+        code=reservation.code, staff_number=staff.staff_number, channel=channel, slot_id=slot_id,
+        seats=reservation.seats,
+    )
+    return reservation
+
+
+def move(actor: Actor, reservation: Reservation, slot_id: int, *, now: datetime | None = None) -> Reservation:
+    """Move a booking to another slot of its campaign; the chief looks again at a time in duty hours.
+
+    Moving to the slot it is already in changes nothing and records nothing.
+    """
+    now = now or utcnow()
+    _may_act_for(actor, reservation.staff_id)
+    old_slot_id = reservation.slot_id
+    moved_from: dict[str, Any] = {"from": reservation.slot.starts_at.isoformat()}
+    reservation = reservations.reschedule(reservation, slot_id, now=now)
+    if reservation.slot_id == old_slot_id:
+        return reservation
+    approvals.review_after_move(reservation, now=now)
+    audit.record(
+        "reservation.move", actor=actor, target_type="reservation", target_id=reservation.id,
+        code=reservation.code, staff_number=reservation.staff.staff_number, slot_id=reservation.slot_id,
+        **moved_from,
+    )
+    return reservation
+
+
+def cancel(actor: Actor, reservation: Reservation, *, now: datetime | None = None) -> Reservation:
+    """Cancel a booking and free its seats at once (rule 4).
+
+    A booking already cancelled stays as it is and nothing is recorded.
+    """
+    now = now or utcnow()
+    _may_act_for(actor, reservation.staff_id)
+    reservation = reservations.cancel(reservation, now=now)
+    if reservation.cancelled_at != now:
+        return reservation  # it had been cancelled before
+    audit.record(
+        "reservation.cancel", actor=actor, target_type="reservation", target_id=reservation.id,
+        code=reservation.code, staff_number=reservation.staff.staff_number,
+    )
+    return reservation
+
+
+def _may_act_for(actor: Actor, staff_id: int) -> None:
+    """A booker acts only on their own bookings; otherwise the office (admin or clerk) acts."""
+    if actor.staff is not None:
+        if actor.staff.id != staff_id:
+            raise DomainError("forbidden", _l("This reservation is not yours."))
+        return
+    require_role(actor, *OFFICE_ROLES)
