@@ -13,7 +13,7 @@ import pytest
 
 from booking.extensions import db
 from booking.models import DeskSession, Reservation, Slot, User
-from booking.services import accounts, campaigns, organisation, reservations
+from booking.services import accounts, campaigns, capacity, organisation, reservations
 from booking.services.errors import DomainError
 from tests.conftest import requires_postgres
 
@@ -79,7 +79,7 @@ def test_a_cancel_and_a_session_edit_at_the_same_moment_wait_for_each_other(app,
         reservation_id = reservations.reserve(world.slot_ids[0], staff).id
         db.session.commit()
     cancel_started = threading.Event()
-    release_seats = reservations._release_seats
+    release_seats = capacity.release
     failures: dict[str, str] = {}
 
     def release_slowly(slot_id: int, seats: int) -> None:
@@ -89,7 +89,7 @@ def test_a_cancel_and_a_session_edit_at_the_same_moment_wait_for_each_other(app,
             clock.sleep(1.0)
         release_seats(slot_id, seats)
 
-    monkeypatch.setattr(reservations, "_release_seats", release_slowly)
+    monkeypatch.setattr(capacity, "release", release_slowly)
 
     def cancel() -> None:
         with app.app_context():
@@ -132,7 +132,7 @@ def test_a_move_made_with_a_booking_another_tab_has_just_moved_does_not_deadlock
         theirs = reservations.reserve(s2, organisation.staff_by_number(other_number)).id
         db.session.commit()
     failures: dict[str, str] = {}
-    release_seats = reservations._release_seats
+    release_seats = capacity.release
 
     def release_slowly(slot_id: int, seats: int) -> None:
         if threading.current_thread().name == "stale" and slot_id == s2:
@@ -160,7 +160,7 @@ def test_a_move_made_with_a_booking_another_tab_has_just_moved_does_not_deadlock
     other = threading.Thread(target=move, args=("other", theirs, s3), name="other")
     stale = threading.Thread(target=move, args=("stale", mine, s3, other_tab_moves_it), name="stale")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reservations, "_release_seats", release_slowly)
+        patch.setattr(capacity, "release", release_slowly)
         stale.start()
         stale.join(30)
         other.join(30)

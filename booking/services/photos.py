@@ -39,7 +39,6 @@ from ..models import (
     Reservation,
     ReservationPerson,
     Slot,
-    User,
 )
 from . import audit
 from .accounts import require_role
