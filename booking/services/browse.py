@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Campaign, DeskSession, Slot, Staff
+from ..models import Campaign, DeskSession, Slot, Staff, Unit
 from . import duty
 from .reservations import booking_deadline
 
@@ -62,7 +62,8 @@ def open_campaigns(staff: Staff, now: datetime) -> list[Campaign]:
 def _targets(campaign: Campaign, staff: Staff) -> bool:
     if not campaign.target_units:
         return True
-    unit, targets = staff.unit, {u.id for u in campaign.target_units}
+    targets = {u.id for u in campaign.target_units}
+    unit: Unit | None = staff.unit
     while unit is not None:
         if unit.id in targets:
             return True
@@ -137,7 +138,8 @@ def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]
 
 def _own_units(staff: Staff) -> set[int]:
     """The staff member's unit and its parents: a branch office's staff go to their station."""
-    ids, unit = set(), staff.unit
+    ids: set[int] = set()
+    unit: Unit | None = staff.unit
     while unit is not None:
         ids.add(unit.id)
         unit = unit.parent
