@@ -20,7 +20,7 @@ def desk(app, ctx, world):
     class Desk:
         session = db.session.get(DeskSession, world.session_id)
         clerk = accounts.ensure_user("walk-in-clerk", "clerk")
-        slots = list(db.session.get(DeskSession, world.session_id).slots)
+        slots = tuple(db.session.get(DeskSession, world.session_id).slots)
 
         @staticmethod
         def at(hour: int, minute: int = 0):

@@ -104,7 +104,7 @@ def _url(template: str, office) -> str:
 def test_every_office_page_answers_each_role_as_the_matrix_says(app, client, office, role):
     if role != "anonymous":
         assert sign_in(client, role).status_code == 302
-    for endpoint, template, allowed in PAGES:
+    for _endpoint, template, allowed in PAGES:
         url = _url(template, office)
         response = client.get(url)
         if role == "anonymous":
@@ -119,7 +119,7 @@ def test_every_office_page_answers_each_role_as_the_matrix_says(app, client, off
 def test_every_office_change_is_refused_to_roles_outside_the_matrix(app, client, office, role):
     if role != "anonymous":
         sign_in(client, role)
-    for endpoint, template, allowed in ACTIONS:
+    for _endpoint, template, allowed in ACTIONS:
         if role in allowed:
             continue
         url = _url(template, office)
