@@ -174,7 +174,7 @@ def document() -> dict:
             "The person handed in the card application: card status becomes applied today",
             {"200": {"description": "The new card status"}, "404": _error("No such check-in")},
             secured=True, params=[CHECK_IN_ID], tag="desk")},
-        # Rosters and reports (issue 5): CSV, UTF-8 with BOM; a chief's rows stop at their units.
+        # Rosters and reports: CSV, UTF-8 with BOM; a chief's rows stop at their units.
         "/api/v1/sessions/{session_id}/roster.csv": {"get": _op(
             "A session's roster: one row per person in time order (time, code, staff_number, name, kana, "
             "unit, crew, kind, status)",

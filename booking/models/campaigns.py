@@ -62,7 +62,7 @@ class Campaign(Model):
     #: Rule 7: application photos are deleted this many days after their session ends
     #: (an admin setting; services.photos keeps it within 1..3650).
     photo_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    #: Issue 8 (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
+    #: Duty-hours approval (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
     #: chief's approval (services.approvals); set on the campaign's coverage page.
     requires_duty_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from .types import UTCDateTime
 
 
 class CampaignRetention(Model):
-    """The admin's retention setting for one campaign (issue 7, 個人情報の保有期間).
+    """The admin's retention setting for one campaign (個人情報の保有期間).
 
     No row means the default (config PERSONAL_DATA_RETENTION_DAYS). Kept beside
     the campaign rather than on it so that the campaign table stays as it is.

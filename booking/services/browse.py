@@ -121,7 +121,7 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
             needs_approval=campaign.requires_duty_approval and placed.in_duty_hours,
         )
         days.setdefault(session.date, []).append(choice)
-    # Best options first (issue 8): the dates holding the booker's best sessions lead, in
+    # Best options first for the booker's duty: the dates holding the booker's best sessions lead, in
     # date order within each rank, and on each date the best session and the own venue lead.
     ordered = [
         DayChoices(day, sorted(choices, key=lambda c: (c.rank, not c.is_own_venue, c.session.start_time)))

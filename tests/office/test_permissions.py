@@ -52,10 +52,10 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
-    # Shift-aware planning (issue 8)
+    # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
-    # Personal data (issue 7)
+    # Personal data
     ("office.personal_data", "/office/personal-data", ADMIN),
     ("office.disclosure_print", "/office/personal-data/staff/{staff_a}", ADMIN),
     ("office.disclosure_json", "/office/personal-data/staff/{staff_a}.json", ADMIN),
@@ -86,7 +86,7 @@ ACTIONS = [
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.add_coverage_session", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
     ("office.set_duty_approval", "/office/campaigns/{campaign}/coverage/approval", ADMIN),
-    # Personal data (issue 7)
+    # Personal data
     ("office.disclosure_erase", "/office/personal-data/staff/{staff_a}/erase", ADMIN),
     ("office.retention_days", "/office/personal-data/retention/{campaign}", ADMIN),
 ]
