@@ -7,7 +7,9 @@ does not allow it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -16,14 +18,17 @@ from .extensions import db
 from .models import Unit, User
 from .services.organisation import units_under
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def role_required(*roles: str):
+
+def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Only signed-in office users with one of the roles; others get 403."""
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -46,10 +47,10 @@ def from_environment(instance_path: Path) -> dict:
     }
 
 
-def import_job_settings(environ) -> dict:
+def import_job_settings(environ: Mapping[str, str]) -> dict[str, int | float]:
     """Staff imports (services/import_jobs.py): lines per transaction, and the seconds without
     progress after which a running import counts as dead and the progress page resumes it."""
-    settings = {}
+    settings: dict[str, int | float] = {}
     if environ.get("STAFF_IMPORT_CHUNK_LINES"):
         settings["STAFF_IMPORT_CHUNK_LINES"] = int(environ["STAFF_IMPORT_CHUNK_LINES"])
     if environ.get("STAFF_IMPORT_STALE_SECONDS"):
@@ -91,8 +92,8 @@ def engine_options(database_url: str) -> dict:
     # a failover) before a request uses them; recycle renews them every 30 min.
     return {
         "pool_pre_ping": True,
-        "pool_size": int(os.environ.get("DB_POOL_SIZE", 5)),
-        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", 5)),
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "5")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "5")),
         "pool_timeout": 10,
         "pool_recycle": 1800,
     }

@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in the app factory."""
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,6 +26,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        """What db.Model is at run time, spelled so that a type checker can take it as a base class."""
+
+else:
+    #: The models' base class: Base with Flask-SQLAlchemy's session binding and table naming.
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

@@ -21,7 +21,6 @@ def at_tokyo(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=TOKYO)
 
 
-def parse_instant(value: str) -> datetime:
-    """An ISO 8601 datetime; a naive value means Asia/Tokyo (API.md)."""
-    dt = datetime.fromisoformat(value)
+def naive_as_tokyo(dt: datetime) -> datetime:
+    """The instant a datetime sent in stands for: a naive one is on the Tokyo clock (API.md)."""
     return dt if dt.tzinfo else dt.replace(tzinfo=TOKYO)

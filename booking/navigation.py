@@ -33,7 +33,7 @@ class NavItem:
 _ITEMS: list[NavItem] = []
 
 
-def register(endpoint: str, label, roles: tuple[str, ...], order: int = 50, *, section: str,
+def register(endpoint: str, label: object, roles: tuple[str, ...], order: int = 50, *, section: str,
              also: tuple[str, ...] = ()) -> None:
     """Add a menu entry; called once at import time by the blueprint that owns the page."""
     if section not in SECTIONS:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from .extensions import limiter
 
 
-def _wrong_invitation(response) -> bool:
+def _wrong_invitation(response: Response) -> bool:
     """A wrong staff number or invitation code: the form's 403, or the API's invalid_invitation."""
     if response.status_code != 403:
         return False
@@ -23,7 +23,7 @@ def _wrong_invitation(response) -> bool:
     return True
 
 
-def _unknown_link(response) -> bool:
+def _unknown_link(response: Response) -> bool:
     """A manage token or invitation link that matches nothing (tampered, revoked or guessed)."""
     return response.status_code == 404
 

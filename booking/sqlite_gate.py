@@ -24,6 +24,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+from typing import Any
 
 #: How long a thread waits for its own process's gate before giving up (the busy timeout).
 GATE_TIMEOUT_S = 15.0
@@ -70,7 +71,7 @@ def _gate_for(database: str) -> _Gate | None:
 
 
 class GatedConnection(sqlite3.Connection):
-    def __init__(self, database, *args, **kwargs):
+    def __init__(self, database: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
         self._gate = _gate_for(os.fspath(database)) if isinstance(database, (str, os.PathLike)) else None
         self._holding = False
@@ -89,7 +90,7 @@ class GatedConnection(sqlite3.Connection):
             raise
 
     def _open_gate(self) -> None:
-        if self._holding:
+        if self._holding and self._gate is not None:
             self._holding = False
             self._gate.release()
 

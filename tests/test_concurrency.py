@@ -45,7 +45,7 @@ def concurrently(calls: list[Call]) -> list[tuple[int, dict]]:
             call.connection.connect()
             barrier.wait(timeout=60)
             results[index] = call()
-        except BaseException as error:  # re-raised in the test's thread below
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread below
             errors.append(error)
             barrier.abort()
 

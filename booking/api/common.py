@@ -1,16 +1,23 @@
 """What every API view needs: the caller, the parsed body, serialised records."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import abort, current_app, g, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..models import User
 from ..services.accounts import user_for_api_token
 from ..services.errors import DomainError
 from ..services.guard import refuse_individual_numbers
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def api_user() -> User | None:
@@ -28,12 +35,12 @@ def api_user() -> User | None:
     return g.api_user
 
 
-def office(*roles: str):
+def office(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a bearer token whose user has one of the roles."""
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             user = api_user()
             if user is None:
                 abort(401)
@@ -46,7 +53,7 @@ def office(*roles: str):
     return decorator
 
 
-def _strings(value, prefix=""):
+def _strings(value: object, prefix: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield prefix or "body", value
     elif isinstance(value, dict):
@@ -57,7 +64,7 @@ def _strings(value, prefix=""):
             yield from _strings(item, f"{prefix}[{index}]")
 
 
-def body(model: type[BaseModel]) -> BaseModel:
+def body(model: type[Body]) -> Body:
     """The JSON body validated against a schema; refusals name the fields (API.md)."""
     limit = current_app.config["API_MAX_JSON_BYTES"]
     if (request.content_length or 0) > limit:
@@ -84,14 +91,14 @@ def body(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fields = {}
+        fields: dict[str, str] = {}
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"]) or "body"
             fields.setdefault(name, field_message(problem))
         raise DomainError("invalid", _("Check the fields listed."), fields=fields) from None
 
 
-def field_message(problem: dict) -> str:
+def field_message(problem: ErrorDetails) -> str:
     """A pydantic problem as a sentence in the caller's language (pydantic's own are English only)."""
     kind, ctx = problem["type"], problem.get("ctx") or {}
     if kind == "missing":

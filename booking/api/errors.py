@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -13,8 +15,9 @@ from ..services.errors import status_for
 from . import bp
 
 
-def error_response(code: str, message, status: int | None = None, *, fields=None, **extra):
-    body = {"error": code, "message": str(message)}
+def error_response(code: str, message: object, status: int | None = None, *,
+                   fields: Mapping[str, object] | None = None, **extra: object) -> Response:
+    body: dict[str, object] = {"error": code, "message": str(message)}
     if fields:
         body["fields"] = {name: str(text) for name, text in fields.items()}
     body.update(extra)
@@ -24,9 +27,9 @@ def error_response(code: str, message, status: int | None = None, *, fields=None
 
 
 @bp.errorhandler(HTTPException)
-def http_error(error: HTTPException):
+def http_error(error: HTTPException) -> Response:
     db.session.rollback()
-    messages = {
+    messages: dict[int | None, tuple[str, str]] = {
         400: ("bad_request", _("The request could not be read. Send JSON as API.md describes.")),
         401: ("unauthorized", _("Send a valid API token as 'Authorization: Bearer <token>'.")),
         403: ("forbidden", _("Your account may not do this.")),
@@ -37,7 +40,7 @@ def http_error(error: HTTPException):
         429: ("too_many_attempts", _("Too many attempts. Wait a few minutes and try again.")),
     }
     code, message = messages.get(error.code, ("error", error.description or ""))
-    extra = {}
+    extra: dict[str, Any] = {}
     retry = None
     if error.code == 429:
         from ..ratelimits import retry_at
@@ -52,6 +55,7 @@ def http_error(error: HTTPException):
     response = error_response(code, message, error.code, **extra)
     if error.code == 429:
         response.headers["Retry-After"] = str(retry or getattr(error, "retry_after", None) or 900)
-    if error.code == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)
+    valid_methods = getattr(error, "valid_methods", None)
+    if error.code == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
     return response

@@ -1,9 +1,10 @@
 """GET /api/v1/openapi.json: the OpenAPI 3.1 document, built from the schemas in schemas.py."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
-from flask import jsonify
+from flask import Response, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -17,7 +18,7 @@ def _ref(model: type[BaseModel]) -> dict:
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _json(model_or_schema) -> dict:
+def _json(model_or_schema: type[BaseModel] | dict) -> dict:
     schema = _ref(model_or_schema) if isinstance(model_or_schema, type) else model_or_schema
     return {"content": {"application/json": {"schema": schema}}}
 
@@ -26,8 +27,9 @@ def _error(description: str, model: type[BaseModel] = s.Error) -> dict:
     return {"description": description, **_json(model)}
 
 
-def _op(summary: str, responses: dict, *, body=None, secured=False, params=(), tag="booking") -> dict:
-    op = {"summary": summary, "tags": [tag], "responses": responses}
+def _op(summary: str, responses: dict, *, body: type[BaseModel] | dict | None = None, secured: bool = False,
+        params: Iterable[dict] = (), tag: str = "booking") -> dict:
+    op: dict[str, object] = {"summary": summary, "tags": [tag], "responses": responses}
     if body is not None:
         op["requestBody"] = {"required": True, **(_json(body) if isinstance(body, type) else body)}
         responses.setdefault("422", _error("Invalid fields or individual number refused"))
@@ -54,7 +56,7 @@ CSV_BODY = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 @cache
 def document() -> dict:
-    models = [
+    models: list[type[BaseModel]] = [
         s.UnitIn, s.DependentIn, s.VenueIn, s.CampaignIn, s.SessionIn, s.ReservationIn, s.RescheduleIn,
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
         s.CampaignOut, s.SessionOut, s.ReservationOut, s.AlreadyReservedOut,
@@ -172,7 +174,7 @@ def document() -> dict:
             "The person handed in the card application: card status becomes applied today",
             {"200": {"description": "The new card status"}, "404": _error("No such check-in")},
             secured=True, params=[CHECK_IN_ID], tag="desk")},
-        # Rosters and reports (issue 5): CSV, UTF-8 with BOM; a chief's rows stop at their units.
+        # Rosters and reports: CSV, UTF-8 with BOM; a chief's rows stop at their units.
         "/api/v1/sessions/{session_id}/roster.csv": {"get": _op(
             "A session's roster: one row per person in time order (time, code, staff_number, name, kana, "
             "unit, crew, kind, status)",
@@ -206,5 +208,5 @@ def document() -> dict:
 
 
 @bp.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> Response:
     return jsonify(document())

@@ -3,7 +3,7 @@ document is generated from the same classes, so the two cannot drift apart."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -17,12 +17,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 CardStatus = Literal["none", "applied", "received"]
+Day = TypeVar("Day", bound=dt.date)
 
 
 def _iso_text(kind: str) -> BeforeValidator:
     """Dates and times come as ISO 8601 text; pydantic would read a number as a Unix time."""
 
-    def check(value):
+    def check(value: object) -> str:
         if not isinstance(value, str):
             raise PydanticCustomError(f"{kind}_type", "Input should be ISO 8601 text")
         return value
@@ -30,7 +31,7 @@ def _iso_text(kind: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _in_our_years(value):
+def _in_our_years(value: Day) -> Day:
     """Years 2000-2099 only: a desk is never booked outside them, and dates before 1888 would come
     back in Tokyo's local mean time (+09:18:59), which is not a valid ISO 8601 offset."""
     if not 2000 <= value.year <= 2099:

@@ -1,6 +1,9 @@
 """Records as the API's JSON objects."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from flask import url_for
 
 from ..localtime import TOKYO
@@ -9,7 +12,17 @@ from ..services.confirmations import manage_url
 from ..services.reservations import manage_token
 
 
-def instant(value) -> str:
+class SlotColumns(Protocol):
+    """A row of a query that selected a slot's columns rather than the Slot."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+
+
+def instant(value: datetime) -> str:
     """ISO 8601 with the Tokyo offset, as bookers and clerks read it."""
     return value.astimezone(TOKYO).isoformat()
 
@@ -60,7 +73,7 @@ def slot(s: Slot) -> dict:
     }
 
 
-def slot_row(row) -> dict:
+def slot_row(row: SlotColumns) -> dict:
     """slot() from a row of (id, starts_at, ends_at, capacity, seats_taken) columns."""
     return {
         "id": row.id,

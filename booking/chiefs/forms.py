@@ -1,6 +1,8 @@
 """Forms of the chiefs' pages: shape only; the rules live in services.card_status."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
@@ -10,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..services.card_status import REASON_LABELS, STATUS_LABELS
 
 
-def _choices(pairs) -> list[SelectChoice]:
+def _choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 

@@ -17,7 +17,7 @@ class CheckboxList(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
-    def pre_validate(self, form):
+    def pre_validate(self, form: object) -> None:
         # Which ids are valid is the service's call (it names the field when one is not).
         pass
 

@@ -1,6 +1,8 @@
 """The models, one module per aggregate."""
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
+from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
+from .office import StaffImportBatch, StaffImportRows, kana_key, katakana
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User
 from .reservations import (
     ACTIVE_STATUSES,
@@ -10,7 +12,8 @@ from .reservations import (
     Reservation,
     ReservationPerson,
 )
-from .status import (  # noqa: E402
+from .retention import CampaignRetention, RosterTally
+from .status import (
     NON_APPLICATION_REASONS,
     STATUS_SOURCES,
     CalendarFeed,
@@ -18,24 +21,14 @@ from .status import (  # noqa: E402
     NonApplicationReason,
     StatusSnapshot,
 )
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 __all__ = [
-    "ACTIVE_STATUSES", "CARD_STATUSES", "CHANNELS", "ROLES",
-    "ApiToken", "AuditEvent", "Campaign", "CheckIn", "Dependent", "DeskSession", "Photo",
-    "Reservation", "ReservationPerson", "Slot", "Staff", "UTCDateTime", "Unit", "User",
-    "Venue", "campaign_units", "utcnow",
+    "ACTIVE_STATUSES", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DUTY_SYSTEMS",
+    "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
+    "ApiToken", "AuditEvent", "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent",
+    "CheckIn", "Dependent", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew",
+    "NonApplicationReason", "Photo", "Reservation", "ReservationPerson", "RosterTally", "Slot",
+    "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User",
+    "Venue", "campaign_units", "kana_key", "katakana",
 ]
-__all__ += [
-    "NON_APPLICATION_REASONS", "STATUS_SOURCES", "CalendarFeed", "CardStatusEvent",
-    "NonApplicationReason", "StatusSnapshot",
-]
-from .office import StaffImportBatch, StaffImportRows, kana_key, katakana  # noqa: E402
-
-__all__ += ["StaffImportBatch", "StaffImportRows", "kana_key", "katakana"]
-from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew  # noqa: E402
-
-__all__ += ["APPROVAL_STATUSES", "DUTY_SYSTEMS", "DutyApproval", "DutyCalendar", "DutyCrew"]
-from .retention import CampaignRetention, RosterTally  # noqa: E402
-
-__all__ += ["CampaignRetention", "RosterTally"]

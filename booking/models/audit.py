@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .organisation import User
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One recorded action; names and numbers only, never photos or free text in full."""
 
     __tablename__ = "audit_events"

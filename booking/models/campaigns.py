@@ -15,12 +15,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
+from ..localtime import utcnow
 from .organisation import Unit
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 
-class Venue(db.Model):
+class Venue(Model):
     """Where a desk is set up, usually a unit's building (会場)."""
 
     __tablename__ = "venues"
@@ -44,7 +45,7 @@ campaign_units = Table(
 )
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A plan of desk sessions with one booking window (実施計画)."""
 
     __tablename__ = "campaigns"
@@ -61,7 +62,7 @@ class Campaign(db.Model):
     #: Rule 7: application photos are deleted this many days after their session ends
     #: (an admin setting; services.photos keeps it within 1..3650).
     photo_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    #: Issue 8 (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
+    #: Duty-hours approval (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
     #: chief's approval (services.approvals); set on the campaign's coverage page.
     requires_duty_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -73,7 +74,7 @@ class Campaign(db.Model):
     )
 
 
-class DeskSession(db.Model):
+class DeskSession(Model):
     """A campaign's desk at one venue on one date (実施日程); named so to avoid db.session."""
 
     __tablename__ = "desk_sessions"
@@ -101,7 +102,7 @@ class DeskSession(db.Model):
     )
 
 
-class Slot(db.Model):
+class Slot(Model):
     """A bookable time within a session; seats_taken is the capacity counter."""
 
     __tablename__ = "slots"

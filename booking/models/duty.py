@@ -6,10 +6,11 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .organisation import Unit, User
 from .reservations import Reservation
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 #: two_crew 二部制 (two crews alternate 24-hour shifts), three_crew 三部制 (当務 → 非番 → 週休),
 #: day_only 日勤 (weekdays 8:30–17:15 except public holidays and 12/29–1/3).
@@ -17,7 +18,7 @@ DUTY_SYSTEMS = ("two_crew", "three_crew", "day_only")
 APPROVAL_STATUSES = ("pending", "approved", "declined", "withdrawn")
 
 
-class DutyCalendar(db.Model):
+class DutyCalendar(Model):
     """A unit's duty system; a unit without one follows its parent's (a branch office its station's)."""
 
     __tablename__ = "duty_calendars"
@@ -38,7 +39,7 @@ class DutyCalendar(db.Model):
     )
 
 
-class DutyCrew(db.Model):
+class DutyCrew(Model):
     """One shift crew (1部, 2係, A…) and a date on which its 24-hour shift starts."""
 
     __tablename__ = "duty_crews"
@@ -55,7 +56,7 @@ class DutyCrew(db.Model):
     calendar: Mapped[DutyCalendar] = relationship(back_populates="crews")
 
 
-class DutyApproval(db.Model):
+class DutyApproval(Model):
     """A booking that falls in the booker's duty hours, held for the unit chief's decision
     (職務専念義務の免除). Kept beside the reservation so its status CHECK stays as it is:
     a declined booking is simply cancelled, which frees its seats."""

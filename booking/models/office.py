@@ -4,13 +4,14 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, CheckConstraint, Connection, ForeignKey, Integer, String, Text, event
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .organisation import Staff, User
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 # Hiragana U+3041..U+3096 sit exactly 0x60 below their katakana.
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
@@ -33,13 +34,13 @@ def kana_key(text: str) -> str:
 
 @event.listens_for(Staff, "before_insert")
 @event.listens_for(Staff, "before_update")
-def _keep_search_kana(mapper, connection, staff: Staff) -> None:
+def _keep_search_kana(mapper: Mapper[Staff], connection: Connection, staff: Staff) -> None:
     # Kept here rather than in each service so that every path that writes a
     # staff member (API, import, office edit, demo) leaves a searchable row.
     staff.search_kana = kana_key(f"{staff.family_name_kana}{staff.given_name_kana}")[:100]
 
 
-class StaffImportBatch(db.Model):
+class StaffImportBatch(Model):
     """An uploaded staff list: the rows exactly as previewed, then the import's progress.
 
     Kept in the database rather than on one host's disk so that the confirm
@@ -93,7 +94,7 @@ class StaffImportBatch(db.Model):
     rows = association_proxy("content", "rows", creator=lambda rows: StaffImportRows(rows=rows))
 
 
-class StaffImportRows(db.Model):
+class StaffImportRows(Model):
     """The rows of an uploaded staff list (see StaffImportBatch.rows); deleted when it is imported."""
 
     __tablename__ = "staff_import_rows"

@@ -6,14 +6,15 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from ..extensions import Model
+from ..localtime import utcnow
+from .types import UTCDateTime
 
 CARD_STATUSES = ("none", "applied", "received")
 ROLES = ("admin", "chief", "clerk")
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A headquarters, station or branch office (所属)."""
 
     __tablename__ = "units"
@@ -28,7 +29,7 @@ class Unit(db.Model):
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
 
-class Staff(db.Model):
+class Staff(Model):
     """A member of staff (職員) who may book for themselves and their dependents."""
 
     __tablename__ = "staff"
@@ -72,7 +73,7 @@ class Staff(db.Model):
         return f"{self.family_name_kana} {self.given_name_kana}"
 
 
-class Dependent(db.Model):
+class Dependent(Model):
     """A dependent (被扶養者) who can come along in the staff member's reservation."""
 
     __tablename__ = "dependents"
@@ -102,7 +103,7 @@ class Dependent(db.Model):
         return f"{self.family_name_kana} {self.given_name_kana}"
 
 
-class User(db.Model):
+class User(Model):
     """An office account: the My Number section (admin), a station chief or a desk clerk."""
 
     __tablename__ = "users"
@@ -133,7 +134,7 @@ class User(db.Model):
         return str(self.id)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only its hash is stored."""
 
     __tablename__ = "api_tokens"

@@ -14,16 +14,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .campaigns import Campaign, Slot
 from .organisation import Dependent, Staff, User
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 ACTIVE_STATUSES = ("booked", "checked_in")
 CHANNELS = ("web", "phone", "walk_in")
 
 
-class Reservation(db.Model):
+class Reservation(Model):
     """A staff member's booking of one slot, for themselves and any dependents (予約)."""
 
     __tablename__ = "reservations"
@@ -84,7 +85,7 @@ class Reservation(db.Model):
         return self.status in ACTIVE_STATUSES
 
 
-class ReservationPerson(db.Model):
+class ReservationPerson(Model):
     """One seat of a reservation: the staff member or one dependent."""
 
     __tablename__ = "reservation_people"
@@ -116,7 +117,7 @@ class ReservationPerson(db.Model):
         return self.dependent.kana if self.dependent else self.reservation.staff.kana
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """A person's arrival at the desk (受付記録); at most one per reservation seat."""
 
     __tablename__ = "check_ins"
@@ -136,7 +137,7 @@ class CheckIn(db.Model):
     clerk: Mapped[User | None] = relationship()
 
 
-class Photo(db.Model):
+class Photo(Model):
     """An application photo taken at the desk; the JPEG lives outside static/ on disk."""
 
     __tablename__ = "photos"

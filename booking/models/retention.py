@@ -6,13 +6,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .campaigns import Campaign
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 
-class CampaignRetention(db.Model):
-    """The admin's retention setting for one campaign (issue 7, 個人情報の保有期間).
+class CampaignRetention(Model):
+    """The admin's retention setting for one campaign (個人情報の保有期間).
 
     No row means the default (config PERSONAL_DATA_RETENTION_DAYS). Kept beside
     the campaign rather than on it so that the campaign table stays as it is.
@@ -31,7 +32,7 @@ class CampaignRetention(db.Model):
     campaign: Mapped[Campaign] = relationship()
 
 
-class RosterTally(db.Model):
+class RosterTally(Model):
     """Anonymous counts left in place of purged or erased reservations of one slot.
 
     One row per slot, booker's unit and reservation status at the time of the

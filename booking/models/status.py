@@ -6,9 +6,10 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..localtime import utcnow
 from .organisation import Dependent, Staff, Unit, User
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 #: Where a card status change came from.
 STATUS_SOURCES = ("import", "desk", "edit")
@@ -24,7 +25,7 @@ NON_APPLICATION_REASONS = (
 )
 
 
-class CardStatusEvent(db.Model):
+class CardStatusEvent(Model):
     """One dated change of a person's card status (none → applied → received, or a correction)."""
 
     __tablename__ = "card_status_events"
@@ -59,7 +60,7 @@ class CardStatusEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class NonApplicationReason(db.Model):
+class NonApplicationReason(Model):
     """Why a staff member has not applied, as their chief recorded it; one per staff member."""
 
     __tablename__ = "non_application_reasons"
@@ -82,7 +83,7 @@ class NonApplicationReason(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
-class StatusSnapshot(db.Model):
+class StatusSnapshot(Model):
     """A unit's counts frozen once a month, so the trend survives later corrections."""
 
     __tablename__ = "status_snapshots"
@@ -105,7 +106,7 @@ class StatusSnapshot(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A chief's (or admin's) secret calendar subscription; rotating the nonce revokes the URL."""
 
     __tablename__ = "calendar_feeds"

@@ -1,6 +1,8 @@
 """Office forms: Flask-WTF checks the shape (and CSRF); rules that need the database live in services."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -38,13 +40,13 @@ ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one
 CARD_LABELS = {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")}
 
 
-def opts(pairs) -> list[SelectChoice]:
+def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3 wants select choices."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+def _optional_int(value: str | int | None) -> int | None:
+    return None if value is None or value in ("", "None") else int(value)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -19,6 +19,11 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _svg_start(width: int, height: int, title: str) -> str:
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')
+
+
 def trend(points: Sequence[Point], *, title: str, width: int = 720, height: int = 260) -> Markup:
     """Application (solid red) and acquisition (dashed green) rates month by month, 0–100 %."""
     left, right, top, bottom = 44, 16, 14, 34
@@ -32,8 +37,7 @@ def trend(points: Sequence[Point], *, title: str, width: int = 720, height: int 
     def y(rate: Decimal) -> float:
         return top + plot_h * (1 - float(rate) / 100)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    parts = [_svg_start(width, height, title)]
     for tick in range(0, 101, 20):
         ty = _fmt(y(Decimal(tick)))
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{ty}" y2="{ty}"/>')
@@ -66,8 +70,7 @@ def bars(rows: Sequence[tuple[str, Decimal, Decimal]], *, title: str, width: int
     label_w, right, top, row_h = 170, 56, 22, 24
     plot_w = width - label_w - right
     height = top + row_h * max(len(rows), 1) + 8
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    parts = [_svg_start(width, height, title)]
     for tick in range(0, 101, 25):
         tx = _fmt(label_w + plot_w * tick / 100)
         parts.append(f'<line class="grid" x1="{tx}" x2="{tx}" y1="{top - 4}" y2="{height - 8}"/>')

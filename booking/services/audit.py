@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,10 @@ def record(
     """Add an audit event to the current transaction; it commits or rolls back with the act."""
     if not isinstance(actor, Actor):  # TRANSITIONAL: callers not yet given an Actor
         actor = Actor("cli" if actor == "cli" else "system", user=user, address=remote_addr, name=actor)
+    return _add(action, actor, target_type, target_id, details)
+
+
+def _add(action: str, actor: Actor, target_type: str, target_id: object, details: Mapping[str, object]) -> AuditEvent:
     event = AuditEvent(
         user_id=actor.user.id if actor.user is not None else None,
         actor=actor.label,
@@ -50,7 +55,7 @@ def record_apart(action: str, *, actor: Actor, target_type: str = "", target_id:
     refused act leaves nothing else behind.
     """
     db.session.rollback()
-    event = record(action, actor=actor, target_type=target_type, target_id=target_id, **details)
+    event = _add(action, actor, target_type, target_id, details)
     db.session.commit()
     return event
 

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Campaign, DeskSession, Slot, Staff
+from ..models import Campaign, DeskSession, Slot, Staff, Unit
 from . import duty
 from .reservations import booking_deadline
 
@@ -62,7 +62,8 @@ def open_campaigns(staff: Staff, now: datetime) -> list[Campaign]:
 def _targets(campaign: Campaign, staff: Staff) -> bool:
     if not campaign.target_units:
         return True
-    unit, targets = staff.unit, {u.id for u in campaign.target_units}
+    targets = {u.id for u in campaign.target_units}
+    unit: Unit | None = staff.unit
     while unit is not None:
         if unit.id in targets:
             return True
@@ -120,7 +121,7 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
             needs_approval=campaign.requires_duty_approval and placed.in_duty_hours,
         )
         days.setdefault(session.date, []).append(choice)
-    # Best options first (issue 8): the dates holding the booker's best sessions lead, in
+    # Best options first for the booker's duty: the dates holding the booker's best sessions lead, in
     # date order within each rank, and on each date the best session and the own venue lead.
     ordered = [
         DayChoices(day, sorted(choices, key=lambda c: (c.rank, not c.is_own_venue, c.session.start_time)))
@@ -137,7 +138,8 @@ def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]
 
 def _own_units(staff: Staff) -> set[int]:
     """The staff member's unit and its parents: a branch office's staff go to their station."""
-    ids, unit = set(), staff.unit
+    ids: set[int] = set()
+    unit: Unit | None = staff.unit
     while unit is not None:
         ids.add(unit.id)
         unit = unit.parent

@@ -199,11 +199,11 @@ def coverage(campaign: Campaign, *, now: datetime | None = None) -> Coverage:
         for (unit_id, crew), (staff, no_card) in counts.items():
             if unit_id != unit.id:
                 continue
-            group = plan.group_of(crew) if plan else None
-            if group is None:
+            group_name = plan.group_of(crew) if plan else None
+            if group_name is None:
                 unplaced.append(Unplaced(unit, crew, staff, no_card, plan is not None))
                 continue
-            entry = by_group.setdefault(group, [0, 0])
+            entry = by_group.setdefault(group_name, [0, 0])
             entry[0] += staff
             entry[1] += no_card
         if plan is None:
@@ -281,8 +281,8 @@ def _suggest(group: Group, result: Coverage, venue_by_id: dict[int, Venue], now:
         venue = template.venue
         shape = (template.start_time, template.end_time, template.slot_minutes, template.desks)
     elif result.sessions:
-        first = result.sessions[0]
-        shape = (first.start_time, first.end_time, first.slot_minutes, first.desks)
+        earliest = result.sessions[0]
+        shape = (earliest.start_time, earliest.end_time, earliest.slot_minutes, earliest.desks)
     else:
         shape = FALLBACK_SHAPE
     start, end, minutes, desks = shape

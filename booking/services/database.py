@@ -1,7 +1,10 @@
 """Transaction helpers that differ between SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import sqlite3
+
 from ..extensions import db
+from ..sqlite_gate import GatedConnection
 
 
 def begin_write() -> None:
@@ -17,8 +20,10 @@ def begin_write() -> None:
     if connection.dialect.name != "sqlite":
         return
     dbapi = connection.connection.dbapi_connection
+    if not isinstance(dbapi, sqlite3.Connection):  # the app's SQLite driver is Python's sqlite3
+        return
     if not dbapi.in_transaction:
-        if hasattr(dbapi, "begin_immediate"):
+        if isinstance(dbapi, GatedConnection):
             # booking.sqlite_gate: wait in a queue rather than in SQLite's sleeping busy handler.
             dbapi.begin_immediate()
         else:

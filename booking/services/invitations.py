@@ -5,7 +5,7 @@ import unicodedata
 from functools import cache
 
 from flask import url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from ..extensions import db
 from ..models import Staff
@@ -51,6 +51,6 @@ def normalise_staff_number(text: str) -> str:
 
 
 @cache
-def _staff_by_number():
+def _staff_by_number() -> Select[Staff]:
     # Built once: every booking of a rush runs it (see services/reservations.py).
     return select(Staff).where(Staff.staff_number == bindparam("number"))

@@ -98,7 +98,7 @@ def test_a_dependent_comes_along_and_takes_a_seat(client, world, book, seats):
 
 
 def test_someone_elses_dependent_cannot_come_along(client, world, book, admin_headers):
-    [(number, code)] = world.add_staff(1)
+    [(number, _code)] = world.add_staff(1)
     other = client.post(f"/api/v1/staff/{number}/dependents", json={
         "family_name": "田中", "given_name": "花", "family_name_kana": "タナカ", "given_name_kana": "ハナ",
         "relation": "妻"}, headers=admin_headers).get_json()

@@ -20,7 +20,7 @@ from tests.browser.conftest import DESKTOP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "faults"))
 
-from fault_world import populate  # noqa: E402
+from fault_world import populate
 
 pytestmark = pytest.mark.browser
 

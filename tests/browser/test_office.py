@@ -58,9 +58,10 @@ def test_an_admin_imports_a_csv_sees_the_bad_line_fixes_it_and_imports(app, offi
     screenshot(page, "office-1-overview")
     assert_no_horizontal_scroll(page)
     open_menu_entry(page, "/office/staff/import")
-    bad = "\r\n".join([HEADER, "3001,山田,太郎,ヤマダ,タロウ,A,1部,,,none",
-                       "３００２,山田,花子,やまだ,はなこ,Z9,2部,,,none",
-                       "3003,伊藤,誠,ｲﾄｳ,ﾏｺﾄ,B,日勤,,,"]) + "\r\n"
+    bad_lines = [HEADER, "3001,山田,太郎,ヤマダ,タロウ,A,1部,,,none",
+                 "３００２,山田,花子,やまだ,はなこ,Z9,2部,,,none",
+                 "3003,伊藤,誠,ｲﾄｳ,ﾏｺﾄ,B,日勤,,,"]
+    bad = "\r\n".join(bad_lines) + "\r\n"
     page.set_input_files("input[name=file]", files=[
         {"name": "職員名簿.csv", "mimeType": "text/csv", "buffer": bad.encode("cp932")}])
     page.click("form[enctype] button[type=submit]")

@@ -162,7 +162,7 @@ def test_formula_like_names_are_neutralised_in_roster_files(app, client, dept, l
         db.session.commit()
     login("admin")
     rows = _csv(client.get(f"/chiefs/sessions/{dept.world.session_id}/roster?format=csv"))
-    takahashi = [r for r in rows if r[2] == "2001"][0]
+    takahashi = next(r for r in rows if r[2] == "2001")
     assert takahashi[3].startswith("'=HYPERLINK")
     assert takahashi[6] == "'+1部"
     sheet = load_workbook(io.BytesIO(client.get(

@@ -138,7 +138,7 @@ def test_a_reason_outside_the_fixed_list_is_refused(app, client, dept, login):
 
 
 def test_invitation_slips_carry_name_qr_link_code_and_sessions(app, client, dept, login):
-    [(number, code)] = dept.world.add_staff(1, unit="A1", start=2600)
+    [(_number, code)] = dept.world.add_staff(1, unit="A1", start=2600)
     login("chief", "A")
     html = client.get("/chiefs/slips?filter=no_card_no_reservation").get_data(as_text=True)
     assert html.count('class="slip"') == 1

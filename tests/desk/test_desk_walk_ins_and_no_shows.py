@@ -22,7 +22,7 @@ def desk(app, ctx, world):
         session = db.session.get(DeskSession, world.session_id)
         clerk = accounts.ensure_user("walk-in-clerk", "clerk")
         actor = Actor("page", user=clerk)
-        slots = list(db.session.get(DeskSession, world.session_id).slots)
+        slots = tuple(db.session.get(DeskSession, world.session_id).slots)
 
         @staticmethod
         def at(hour: int, minute: int = 0):

@@ -171,7 +171,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
             t.start()
         for _ in range(STAFF // 4):
             done.acquire(timeout=20)
-        victim = sorted(workers_of(server.pid))[0]
+        victim = min(workers_of(server.pid))
         os.kill(victim, signal.SIGKILL)  # mid-rush: a quarter of the bookings are in
         for t in threads:
             t.join(timeout=60)
@@ -184,7 +184,8 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
         stop_server(server, log)
 
     checked = subprocess.run([str(VENV_BIN / "flask"), "--app", "booking", "check"], cwd=ROOT,
-                             env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)
+                             env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60,
+                             check=False)
     print(results)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "OK: no violations" in checked.stdout

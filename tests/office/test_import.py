@@ -291,7 +291,7 @@ def test_a_list_without_the_optional_columns_keeps_what_existing_staff_have(app,
     """A personnel list with only the required columns and the crew: e-mail, phone and card status
     are not in the file, so existing staff keep theirs, and new staff get the defaults. An optional
     column that is there but empty does clear the value."""
-    upload_and_confirm = lambda data: confirm(admin, upload(admin, data).headers["Location"])  # noqa: E731
+    upload_and_confirm = lambda data: confirm(admin, upload(admin, data).headers["Location"])
     upload_and_confirm(csv_bytes(["3001,山田,太郎,ヤマダ,タロウ,A,1部,taro@example.jp,090-1111-2222,received"]))
     short = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew"
     response = upload(admin, csv_bytes(["3001,山田,太郎,ヤマダ,タロウ,A,2部", "3004,木村,拓也,キムラ,タクヤ,B,1部"],

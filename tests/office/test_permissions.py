@@ -52,10 +52,10 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
-    # Shift-aware planning (issue 8)
+    # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
-    # Personal data (issue 7)
+    # Personal data
     ("office.personal_data", "/office/personal-data", ADMIN),
     ("office.disclosure_print", "/office/personal-data/staff/{staff_a}", ADMIN),
     ("office.disclosure_json", "/office/personal-data/staff/{staff_a}.json", ADMIN),
@@ -86,7 +86,7 @@ ACTIONS = [
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.add_coverage_session", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
     ("office.set_duty_approval", "/office/campaigns/{campaign}/coverage/approval", ADMIN),
-    # Personal data (issue 7)
+    # Personal data
     ("office.disclosure_erase", "/office/personal-data/staff/{staff_a}/erase", ADMIN),
     ("office.retention_days", "/office/personal-data/retention/{campaign}", ADMIN),
 ]
@@ -104,7 +104,7 @@ def _url(template: str, office) -> str:
 def test_every_office_page_answers_each_role_as_the_matrix_says(app, client, office, role):
     if role != "anonymous":
         assert sign_in(client, role).status_code == 302
-    for endpoint, template, allowed in PAGES:
+    for _endpoint, template, allowed in PAGES:
         url = _url(template, office)
         response = client.get(url)
         if role == "anonymous":
@@ -119,7 +119,7 @@ def test_every_office_page_answers_each_role_as_the_matrix_says(app, client, off
 def test_every_office_change_is_refused_to_roles_outside_the_matrix(app, client, office, role):
     if role != "anonymous":
         sign_in(client, role)
-    for endpoint, template, allowed in ACTIONS:
+    for _endpoint, template, allowed in ACTIONS:
         if role in allowed:
             continue
         url = _url(template, office)

@@ -8,10 +8,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "faults"))
 
-from fault_world import populate  # noqa: E402
+from fault_world import populate
 
-from booking.extensions import db  # noqa: E402
-from booking.services import accounts  # noqa: E402
+from booking.extensions import db
+from booking.services import accounts
 
 
 @pytest.fixture

@@ -4,4 +4,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "chiefs"))
 
-from dept_world import bearer, dept, login  # noqa: E402,F401
+from dept_world import bearer, dept, login  # noqa: F401

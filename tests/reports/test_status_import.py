@@ -146,7 +146,7 @@ def test_a_large_survey_is_read_and_written_in_a_few_statements_whatever_its_len
     fields = _payload(_upload(client, text.encode(), "survey.csv", today).get_data(as_text=True))
 
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: statements.append(args[2])
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", listener)
     try:

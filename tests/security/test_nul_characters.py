@@ -51,8 +51,8 @@ def test_a_form_field_with_nul_is_refused_before_any_view(client, world):
 
 def test_a_staff_csv_with_nul_names_the_line_and_imports_nothing(app, client, world, admin_headers):
     before = count(app, Staff)
-    data = "\n".join([HEADER, "5001,鈴木,花子,スズキ,ハナコ,A,2部,,,none",
-                      "5002,田\x00中,一郎,タナカ,イチロウ,A,2部,,,none"]) + "\n"
+    lines = [HEADER, "5001,鈴木,花子,スズキ,ハナコ,A,2部,,,none", "5002,田\x00中,一郎,タナカ,イチロウ,A,2部,,,none"]
+    data = "\n".join(lines) + "\n"
     response = client.post("/api/v1/staff/import", data=data.encode(), content_type="text/csv",
                            headers={**admin_headers, **EN})
     assert response.status_code == 422

@@ -55,7 +55,7 @@ def test_the_form_lockout_page_says_when_to_try_again(en, sec):
 
 
 def test_right_codes_are_never_counted(en, sec):
-    link, code, number = sec.invitation["staff_b"]
+    _link, code, number = sec.invitation["staff_b"]
     for _ in range(LIMIT + 5):
         assert en.post("/", data={"staff_number": number, "invitation_code": code}).status_code == 302
 

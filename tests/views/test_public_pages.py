@@ -429,7 +429,7 @@ def test_every_booker_string_has_a_japanese_translation():
 def test_the_committed_mo_file_matches_the_po_file():
     """The app runs from a fresh clone without compiling, so the .mo must be compiled from the .po."""
     def pairs(catalog):
-        as_tuple = lambda value: tuple(value) if isinstance(value, (list, tuple)) else value  # noqa: E731
+        as_tuple = lambda value: tuple(value) if isinstance(value, (list, tuple)) else value
         return {as_tuple(m.id): as_tuple(m.string) for m in catalog
                 if m.id and m.string and not m.fuzzy and any(as_tuple(m.string))}
 
