@@ -5,6 +5,8 @@ length, the username format, a chief's unit and the last active admin.
 """
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -35,7 +37,7 @@ def create_api_token(username: str, role: str, unit_code: str | None) -> None:
 def revoke_api_token(username: str | None, token: str | None) -> None:
     """Revoke API tokens at once: one token, or all of a user's. Calls with them then get 401."""
     if token == "-":
-        token = click.get_text_stream("stdin").readline().strip()
+        token = sys.stdin.readline().strip()
     with one_transaction():
         count = users.revoke_api_tokens(Actor.command_line(), username=username, token=token)
     click.echo(f"Revoked {count} API token(s).")
