@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from .. import ratelimits
 from ..extensions import db
 from ..models import Campaign, DeskSession, Slot
-from ..services import audit, invitations, organisation, reservations, slots
+from ..services import audit, directory, invitations, reservations, slots
 from ..services.errors import DomainError
 from . import bp, serialize
 from .common import api_user, body
@@ -62,7 +62,7 @@ def create_reservation():
             )
         channel, booked_by = "web", None
     elif user is not None and user.role == "admin":
-        staff = organisation.staff_by_number(data.staff_number)
+        staff = directory.staff_by_number(data.staff_number)
         channel, booked_by = "phone", user
     else:
         raise DomainError(

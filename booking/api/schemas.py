@@ -52,7 +52,8 @@ class Body(BaseModel):
 
 
 class UnitIn(Body):
-    code: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+    # The code's form (letters, digits, hyphens; full-width folded) is the unit service's rule.
+    code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=100)
     parent_code: str | None = Field(default=None, max_length=32)
 
@@ -79,7 +80,8 @@ class CampaignIn(Body):
     booking_closes_at: DateTimeText
     published: StrictBool = False
     what_to_bring: str = Field(default="", max_length=2000)
-    cutoff_minutes: StrictInt = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Its range (0 to 7 days) is the campaign service's rule.
+    cutoff_minutes: StrictInt = 60
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
 
 

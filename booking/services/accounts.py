@@ -9,8 +9,7 @@ from ..extensions import db
 from ..models import ROLES, ApiToken, User
 from . import tokens
 from .actor import Actor
-from .errors import DomainError
-from .organisation import invalid, unit_by_code
+from .errors import DomainError, invalid
 
 
 def ensure_user(username: str, role: str, *, unit_code: str | None = None, password: str | None = None) -> User:
@@ -19,6 +18,8 @@ def ensure_user(username: str, role: str, *, unit_code: str | None = None, passw
         raise invalid(role=_l("Use admin, chief or clerk."))
     unit = None
     if unit_code:
+        from .directory import unit_by_code  # directory checks roles with this module
+
         unit = unit_by_code(unit_code)
         if unit is None:
             raise invalid(unit=_l("No unit has the code %(code)s.", code=unit_code))

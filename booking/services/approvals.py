@@ -26,8 +26,8 @@ from ..models import DeskSession, DutyApproval, Reservation, Slot, Staff, User
 from . import duty
 from .accounts import require_role
 from .database import begin_write
+from .directory import units_under
 from .errors import DomainError, NotFound
-from .organisation import units_under
 
 
 def in_duty_hours(reservation: Reservation) -> bool:
@@ -183,16 +183,3 @@ STATUS_LABELS = {
     "declined": _l("declined"),
     "withdrawn": _l("withdrawn"),
 }
-
-
-def set_requirement(actor: User, campaign, required: bool) -> bool:
-    """Turn the chief's approval of bookings in duty hours on or off; True when it changed.
-
-    Bookings made before the change keep their state: only new bookings and moves are held.
-    """
-    require_role(actor, "admin")
-    if campaign.requires_duty_approval == bool(required):
-        return False
-    campaign.requires_duty_approval = bool(required)
-    db.session.flush()
-    return True

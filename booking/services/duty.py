@@ -23,8 +23,10 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..localtime import at_tokyo, local
-from ..models import DUTY_SYSTEMS, DutyCalendar, DutyCrew, Staff, Unit, User
-from .accounts import require_role
+from ..models import DUTY_SYSTEMS, DutyCalendar, DutyCrew, Staff, Unit
+from . import audit
+from .actor import Actor
+from .directory import require_admin
 from .errors import DomainError
 from .guard import refuse_individual_numbers
 
@@ -286,11 +288,15 @@ def station_venue_ids(unit_id: int, venues_by_unit: dict[int, list[int]], units:
 # --- editing --------------------------------------------------------------------------
 
 
-def save_calendar(actor: User, unit: Unit, *, system: str, shift_start: time | None,
+def save_calendar(actor: Actor, unit: Unit, *, system: str, shift_start: time | None,
                   crews: list[tuple[str, date | None]]) -> DutyCalendar:
     """Give a unit its own duty calendar (replacing the crews it had)."""
-    require_role(actor, "admin")
-    return store_plan(unit, check_plan(system, shift_start, crews))
+    require_admin(actor)
+    calendar = store_plan(unit, check_plan(system, shift_start, crews))
+    audit.record("unit.duty_calendar", actor=actor, target_type="unit", target_id=unit.id, code=unit.code,
+                 system=calendar.system, shift_start=calendar.shift_start.strftime("%H:%M"),
+                 crews=[[c.name, c.anchor_date.isoformat()] for c in calendar.crews])
+    return calendar
 
 
 def store_plan(unit: Unit, plan: DutyPlan) -> DutyCalendar:
@@ -309,14 +315,16 @@ def store_plan(unit: Unit, plan: DutyPlan) -> DutyCalendar:
     return calendar
 
 
-def clear_calendar(actor: User, unit: Unit) -> bool:
-    """Let the unit follow its parent's calendar again; False when it had none of its own."""
-    require_role(actor, "admin")
+def clear_calendar(actor: Actor, unit: Unit) -> bool:
+    """Let the unit follow its parent's calendar again; False (and no event) when it had none of its own."""
+    require_admin(actor)
     calendar = own_calendar(unit)
     if calendar is None:
         return False
     db.session.delete(calendar)
     db.session.flush()
+    audit.record("unit.duty_calendar", actor=actor, target_type="unit", target_id=unit.id, code=unit.code,
+                 system="inherit")
     return True
 
 

@@ -14,9 +14,8 @@ from werkzeug.security import generate_password_hash
 from ..extensions import db
 from ..models import ROLES, Unit, User
 from .accounts import require_role
-from .errors import DomainError, NotFound
+from .errors import DomainError, NotFound, invalid
 from .guard import refuse_individual_numbers
-from .organisation import invalid
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{3,80}$")
