@@ -435,8 +435,10 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
     db.session.flush()
     db.session.expire(session, ["slots"])
     if change.changed or change.moved or change.cancelled:
+        details = change.audit_details()
         change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
-                                    campaign_id=session.campaign_id, **change.audit_details())
+                                    campaign_id=session.campaign_id, changed=details["changed"],
+                                    moved=details["moved"], cancelled=details["cancelled"])
     return change
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -279,14 +279,14 @@ def search_terms(q: str) -> tuple[str, str]:
     return (number if is_number else "", key if not is_number else "")
 
 
-def _prefix(column, prefix: str):
+def _prefix(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
     # A range the column's index can serve, plus LIKE so that a collation that
     # orders differently from code points cannot add wrong rows.
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(escaped + "%", escape="\\") & (column >= prefix) & (column < prefix + "\U0010ffff")
 
 
-def staff_query(user: User, filters: StaffFilter):
+def staff_query(user: User, filters: StaffFilter) -> Select[Staff]:
     """The SELECT of staff a user may see, filtered; ordered by staff number for paging."""
     query = select(Staff)
     allowed = reach(user)
