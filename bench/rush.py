@@ -170,14 +170,17 @@ class Data:
             db.engine.dispose()
 
     def organisation(self, stations: int = 10) -> None:
-        from booking.services import accounts, organisation
+        from booking.services import accounts, directory
+        from booking.services.actor import Actor
 
         with self.ctx() as db:
-            organisation.create_unit("HQ", "消防本部")
+            setup = Actor.system()
+            directory.create_unit(setup, code="HQ", name="消防本部")
             for n in range(1, stations + 1):
-                organisation.create_unit(f"S{n:02d}", f"第{n}消防署", "HQ")
+                directory.create_unit(setup, code=f"S{n:02d}", name=f"第{n}消防署", parent_code="HQ")
             for n in range(1, 6):
-                organisation.create_venue(f"第{n}消防署 会議室", f"福島市{n}-1-1", unit_code=f"S{n:02d}")
+                directory.create_venue(setup, name=f"第{n}消防署 会議室", address=f"福島市{n}-1-1",
+                                       unit_code=f"S{n:02d}")
             accounts.ensure_user(ADMIN_USER, "admin", password=ADMIN_PASSWORD)
             self.api_token = accounts.issue_api_token(accounts.ensure_user(ADMIN_USER, "admin"))
             db.session.commit()
@@ -220,7 +223,8 @@ class Data:
 
     def campaign(self, title: str, sessions: int, desks: int, *, past: bool = False) -> dict:
         """A published campaign of `sessions` sessions of 24 ten-minute slots with `desks` seats each."""
-        from booking.services import organisation, slots
+        from booking.services import campaigns
+        from booking.services.actor import Actor
 
         now = datetime.now(UTC)
         self.campaigns += 1
@@ -231,14 +235,16 @@ class Data:
         else:
             opens, closes = now - timedelta(days=1), datetime.combine(self.day0 + timedelta(days=30), clock_time(0), TOKYO)
         with self.ctx() as db:
-            campaign = organisation.create_campaign(title, opens, closes, published=True,
-                                                    what_to_bring="本人確認書類")
+            campaign = campaigns.create_campaign(Actor.system(), title=title, booking_opens_at=opens,
+                                                 booking_closes_at=closes, published=True,
+                                                 what_to_bring="本人確認書類")
             made = []
             for n in range(sessions):
                 day = first_day + timedelta(days=n // len(self.venues))
                 venue = self.venues[n % len(self.venues)]
-                made.append(slots.create_session(campaign, venue, day, clock_time(15), clock_time(19),
-                                                 SLOT_MINUTES, desks))
+                made.append(campaigns.create_session(Actor.system(), campaign, venue_id=venue, day=day,
+                                                     start=clock_time(15), end=clock_time(19),
+                                                     slot_minutes=SLOT_MINUTES, desks=desks))
             db.session.commit()
             return {"id": campaign.id, "sessions": [s.id for s in made],
                     "slots": [[x.id for x in s.slots] for s in made]}

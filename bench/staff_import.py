@@ -2,13 +2,13 @@
 """Where a 50,000-line staff import spends its time, and what bookings wait meanwhile (issue 7).
 
     python bench/staff_import.py phases [DATABASE_URL]   # stage, confirm, chunked apply, slowest chunk
-    python bench/staff_import.py bookings before|after   # SQLite: booking latency during the apply
+    python bench/staff_import.py bookings                # SQLite: booking latency during the apply
 
 ``phases`` builds the schema in the database given (a temporary SQLite file by
 default; a PostgreSQL URL is wiped: give a scratch database). ``bookings``
 books through the JSON API from a thread, every 20 ms, while the import is
-applied in one transaction (before: ``confirm_batch``) or in chunks (after:
-``import_jobs``), and prints the latencies. Run it under ``nice -n 19`` on a
+applied in chunks (``import_jobs``; the one-transaction apply it replaced is
+gone, its figures stay in docs/operations.md), and prints the latencies. Run it under ``nice -n 19`` on a
 shared machine; the figures are in docs/operations.md's staff import section.
 """
 from __future__ import annotations
@@ -27,7 +27,8 @@ from booking.config import engine_options
 from booking.extensions import db
 from booking.localtime import TOKYO
 from booking.models import StaffImportRows
-from booking.services import accounts, import_jobs, organisation, slots, staff_import
+from booking.services import accounts, campaigns, directory, import_jobs, staff_import
+from booking.services.actor import Actor
 
 LINES = 50_000
 HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,card_status"
@@ -56,9 +57,9 @@ def phases(url: str) -> None:
     app = make_app(url)
     with app.test_request_context():
         fresh_schema(url)
-        organisation.create_unit("A", "a")
-        organisation.create_unit("B", "b")
-        admin = accounts.ensure_user("admin", "admin")
+        directory.create_unit(Actor.system(), code="A", name="a")
+        directory.create_unit(Actor.system(), code="B", name="b")
+        admin = Actor("page", user=accounts.ensure_user("admin", "admin"))
         db.session.commit()
         started = time.perf_counter()
         batch, _parsed, _plan = staff_import.stage_upload(admin, "staff.csv", staff_file())
@@ -96,18 +97,22 @@ def bookings(mode: str) -> None:
     app = make_app(url)
     with app.test_request_context():
         db.create_all()
-        unit = organisation.create_unit("A", "a")
-        organisation.create_unit("B", "b")
-        venue = organisation.create_venue("v", "x", unit_code="A")
+        setup = Actor.system()
+        unit = directory.create_unit(setup, code="A", name="a")
+        directory.create_unit(setup, code="B", name="b")
+        venue = directory.create_venue(setup, name="v", address="x", unit_code="A")
         day = datetime.now(UTC).astimezone(TOKYO).date() + timedelta(days=5)
-        campaign = organisation.create_campaign("c", datetime.now(UTC) - timedelta(hours=1),
-                                                datetime.combine(day, clock(23), tzinfo=TOKYO), published=True)
-        session = slots.create_session(campaign, venue.id, day, clock(8), clock(20), 10, 10)
+        campaign = campaigns.create_campaign(setup, title="c", booking_opens_at=datetime.now(UTC) - timedelta(hours=1),
+                                             booking_closes_at=datetime.combine(day, clock(23), tzinfo=TOKYO),
+                                             published=True)
+        session = campaigns.create_session(setup, campaign, venue_id=venue.id, day=day, start=clock(8), end=clock(20),
+                                           slot_minutes=10, desks=10)
         for n in range(300):
-            organisation.add_staff(staff_number=str(10000 + n), family_name="田中", given_name=str(n),
+            directory.add_staff(staff_number=str(10000 + n), family_name="田中", given_name=str(n),
                                    family_name_kana="タナカ", given_name_kana="タロウ", unit=unit, crew="1部")
-        admin = accounts.ensure_user("admin", "admin")
-        token = accounts.issue_api_token(admin)
+        user = accounts.ensure_user("admin", "admin")
+        token = accounts.issue_api_token(user)
+        admin = Actor("page", user=user)
         db.session.commit()
         slot_ids = [s.id for s in session.slots]
         batch, _parsed, _plan = staff_import.stage_upload(admin, "staff.csv", staff_file())
@@ -130,18 +135,14 @@ def bookings(mode: str) -> None:
 
     thread = threading.Thread(target=booker)
     with app.test_request_context():
-        admin = accounts.ensure_user("admin", "admin")
+        admin = Actor("page", user=accounts.ensure_user("admin", "admin"))
         batch = staff_import.load_batch(admin, batch_id)
         thread.start()
         time.sleep(0.3)
         started = time.perf_counter()
-        if mode == "before":
-            staff_import.confirm_batch(admin, batch, batch.plan_digest)
-            db.session.commit()
-        else:
-            runner = import_jobs.start(admin, batch, batch.plan_digest)
-            db.session.commit()
-            import_jobs.run(app, batch_id, runner)
+        runner = import_jobs.start(admin, batch, batch.plan_digest)
+        db.session.commit()
+        import_jobs.run(app, batch_id, runner)
         took = time.perf_counter() - started
     stop.set()
     thread.join()
@@ -154,7 +155,7 @@ def bookings(mode: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "phases":
         phases(sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
-    elif len(sys.argv) == 3 and sys.argv[1] == "bookings" and sys.argv[2] in ("before", "after"):
-        bookings(sys.argv[2])
+    elif len(sys.argv) == 2 and sys.argv[1] == "bookings":
+        bookings("chunked")
     else:
         sys.exit(__doc__)

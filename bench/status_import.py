@@ -20,14 +20,15 @@ from staff_import import fresh_schema, make_app
 
 from booking.extensions import db
 from booking.models import Staff
-from booking.services import card_status, organisation, status_import
+from booking.services import card_status, directory, status_import
+from booking.services.actor import Actor
 
 
 def main(lines: int, url: str) -> None:
     app = make_app(url)
     with app.test_request_context():
         fresh_schema(url)
-        unit = organisation.create_unit("A", "a")
+        unit = directory.create_unit(Actor.system(), code="A", name="a")
         today = card_status.today()
         for n in range(lines):
             db.session.add(Staff(staff_number=str(100000 + n), family_name="山田", given_name=str(n),
@@ -51,7 +52,7 @@ def main(lines: int, url: str) -> None:
         db.session.rollback()
         statements.clear()
         started = time.perf_counter()
-        status_import.apply(data, "survey.csv", survey_date=survey_day)
+        status_import.apply(Actor.system(), data, "survey.csv", survey_date=survey_day)
         db.session.commit()
         print(f"confirm (checked again, then recorded): {time.perf_counter() - started:.2f} s, "
               f"{sum(statements.values())} statements: {dict(statements)}")

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from .extensions import db
 from .models import Unit, User
-from .services.organisation import units_under
+from .services.directory import units_under
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from .extensions import db
 from .localtime import at_tokyo, utcnow
 from .models import Staff, Unit
-from .services import accounts, duty, invitations, organisation, slots
+from .services import accounts, campaigns, directory, duty, invitations
+from .services.actor import Actor
 
 FAMILY_NAMES = [
     ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("渡辺", "ワタナベ"),
@@ -54,26 +55,29 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
     rng = random.Random(rng_seed)
     today = today or utcnow().date()
 
+    actor = Actor.command_line()
     units, venues = {}, {}
     for code, name, parent, _share, venue in UNITS:
-        units[code] = organisation.create_unit(code, name, parent)
+        units[code] = directory.create_unit(actor, code=code, name=name, parent_code=parent)
         if venue:
-            venues[code] = organisation.create_venue(venue[0], venue[1], unit_code=code, notes=venue[2])
+            venues[code] = directory.create_venue(actor, name=venue[0], address=venue[1], unit_code=code,
+                                                  notes=venue[2])
 
     number = 1000
     for code, _name, _parent, share, _venue in UNITS:
         for _ in range(round(staff_count * share)):
             number += 1
-            _make_staff(rng, number, units[code])
+            _make_staff(actor, rng, number, units[code])
 
     first = today + timedelta(days=14)
     # Fukushima's pattern: HQ and the central station on three days (15:00–19:00),
     # then each other station on two evenings (18:00–19:00), so every shift crew
     # is on duty on at least one of them.
-    campaign = organisation.create_campaign(
-        "令和8年度 消防職員マイナンバーカード出張申請",
-        at_tokyo(today - timedelta(days=1), time(8, 30)),
-        at_tokyo(first + timedelta(days=16), time(17, 0)),
+    campaign = campaigns.create_campaign(
+        actor,
+        title="令和8年度 消防職員マイナンバーカード出張申請",
+        booking_opens_at=at_tokyo(today - timedelta(days=1), time(8, 30)),
+        booking_closes_at=at_tokyo(first + timedelta(days=16), time(17, 0)),
         published=True,
         what_to_bring="本人確認書類（運転免許証など）、通知カードまたは個人番号通知書（お持ちの方）、"
         "交付申請書（お持ちの方）。写真は会場で撮影します。",
@@ -85,7 +89,8 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
         ("C", 13, time(18), time(19)), ("C", 14, time(18), time(19)),
     ]
     for venue_code, offset, start, end in plan:
-        slots.create_session(campaign, venues[venue_code].id, first + timedelta(days=offset), start, end, 10, 2)
+        campaigns.create_session(actor, campaign, venue_id=venues[venue_code].id, day=first + timedelta(days=offset),
+                                 start=start, end=end, slot_minutes=10, desks=2)
 
     password = secrets.token_urlsafe(9)
     accounts.ensure_user("admin", "admin", password=password)
@@ -119,13 +124,13 @@ def _duty_calendars(units: dict[str, Unit], first: date) -> None:
             "two_crew", time(8, 30), [("1部", on), ("2部", on + timedelta(days=1))]))
 
 
-def _make_staff(rng: random.Random, number: int, unit: Unit) -> Staff:
+def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit) -> Staff:
     family, family_kana = rng.choice(FAMILY_NAMES)
     female = rng.random() < 0.12
     given, given_kana = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
     crew = "日勤" if unit.code == "HQ" or rng.random() < 0.1 else rng.choice(["1部", "2部"])
     status = rng.choices(["none", "applied", "received"], weights=[45, 15, 40])[0]
-    staff = organisation.add_staff(
+    staff = directory.add_staff(
         staff_number=str(number),
         family_name=family,
         given_name=given,
@@ -137,14 +142,14 @@ def _make_staff(rng: random.Random, number: int, unit: Unit) -> Staff:
     )
     if rng.random() < 0.35:
         spouse, spouse_kana = rng.choice(MALE_NAMES if female else FEMALE_NAMES)
-        organisation.add_dependent(staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
-                                   given_name_kana=spouse_kana, relation="夫" if female else "妻",
-                                   card_status=rng.choice(["none", "none", "received"]))
+        directory.add_dependent(actor, staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
+                                given_name_kana=spouse_kana, relation="夫" if female else "妻",
+                                card_status=rng.choice(["none", "none", "received"]))
         for i in range(rng.choice([0, 1, 1, 2])):
             child, child_kana = rng.choice(CHILD_NAMES)
-            organisation.add_dependent(staff, family_name=family, given_name=child, family_name_kana=family_kana,
-                                       given_name_kana=child_kana, relation=["長子", "次子"][i],
-                                       card_status="none")
+            directory.add_dependent(actor, staff, family_name=family, given_name=child,
+                                    family_name_kana=family_kana, given_name_kana=child_kana,
+                                    relation=["長子", "次子"][i], card_status="none")
     return staff
 
 

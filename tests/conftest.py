@@ -16,7 +16,8 @@ from werkzeug.serving import make_server
 from booking import create_app
 from booking.extensions import db
 from booking.localtime import TOKYO
-from booking.services import accounts, invitations, organisation, slots
+from booking.services import accounts, campaigns, directory, invitations
+from booking.services.actor import Actor
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 requires_postgres = pytest.mark.skipif(
@@ -158,22 +159,23 @@ class World:
         today = datetime.now(UTC).astimezone(TOKYO).date()
         self.session_day = today + timedelta(days=7)
         with app.test_request_context(base_url="http://localhost"):
-            hq = organisation.create_unit("HQ", "消防本部")
-            station = organisation.create_unit("A", "中央消防署", "HQ")
-            venue = organisation.create_venue("中央消防署 会議室", "福島市天神町11-28", unit_code="A")
-            campaign = organisation.create_campaign(
-                "出張申請",
-                datetime.now(UTC) - timedelta(days=1),
-                tokyo(self.session_day, 23),
+            hq = directory.create_unit(Actor.system(), code="HQ", name="消防本部")
+            station = directory.create_unit(Actor.system(), code="A", name="中央消防署", parent_code="HQ")
+            venue = directory.create_venue(Actor.system(), name="中央消防署 会議室", address="福島市天神町11-28", unit_code="A")
+            campaign = campaigns.create_campaign(
+                Actor.system(),
+                title="出張申請",
+                booking_opens_at=datetime.now(UTC) - timedelta(days=1),
+                booking_closes_at=tokyo(self.session_day, 23),
                 published=True,
                 what_to_bring="本人確認書類",
             )
-            session = slots.create_session(campaign, venue.id, self.session_day, time(15), time(16), 10, 2)
-            staff = organisation.add_staff(
+            session = campaigns.create_session(Actor.system(), campaign, venue_id=venue.id, day=self.session_day, start=time(15), end=time(16), slot_minutes=10, desks=2)
+            staff = directory.add_staff(
                 staff_number="1001", family_name="佐藤", given_name="翔太", family_name_kana="サトウ",
                 given_name_kana="ショウタ", unit=station, crew="1部",
             )
-            spouse = organisation.add_dependent(
+            spouse = directory.add_dependent(Actor.system(),
                 staff, family_name="佐藤", given_name="陽子", family_name_kana="サトウ",
                 given_name_kana="ヨウコ", relation="妻",
             )
@@ -193,9 +195,9 @@ class World:
         """More staff; returns (staff_number, invitation_code) pairs."""
         pairs = []
         with self.app.test_request_context(base_url="http://localhost"):
-            unit_obj = organisation.unit_by_code(unit)
+            unit_obj = directory.unit_by_code(unit)
             for n in range(start, start + count):
-                staff = organisation.add_staff(
+                staff = directory.add_staff(
                     staff_number=str(n), family_name="田中", given_name=f"{n}", family_name_kana="タナカ",
                     given_name_kana="タロウ", unit=unit_obj, crew="2部",
                 )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import AuditEvent, CheckIn, DeskSession, Slot, Staff
-from booking.services import accounts, invitations, organisation
+from booking.services import accounts, directory, invitations
 
 PASSWORD = "pass-word-1"
 
@@ -86,7 +86,7 @@ def photo_jpeg() -> bytes:
 
 def link_token(app, staff_number: str) -> str:
     with app.test_request_context(base_url="http://localhost"):
-        return invitations.link_token(organisation.staff_by_number(staff_number))
+        return invitations.link_token(directory.staff_by_number(staff_number))
 
 
 # --- booking, moving, cancelling ------------------------------------------------------------------

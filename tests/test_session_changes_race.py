@@ -13,7 +13,8 @@ import pytest
 
 from booking.extensions import db
 from booking.models import DeskSession, Reservation, Slot, User
-from booking.services import accounts, campaigns, capacity, organisation, reservations
+from booking.services import accounts, campaigns, capacity, directory, reservations
+from booking.services.actor import Actor
 from booking.services.errors import DomainError
 from tests.conftest import requires_postgres
 
@@ -21,7 +22,7 @@ from tests.conftest import requires_postgres
 def _cancel_session(app, session_id: int, admin_id: int, done: threading.Event | None = None) -> None:
     with app.app_context():  # a context of its own, so a session and connection of its own
         session = db.session.get(DeskSession, session_id)
-        campaigns.cancel_session(db.session.get(User, admin_id), session)
+        campaigns.cancel_session(Actor("system", user=db.session.get(User, admin_id)), session)
         db.session.commit()
     if done is not None:
         done.set()
@@ -37,7 +38,7 @@ def admin_id(app, world) -> int:
 
 def test_a_cancellation_between_the_checks_and_the_seats_refuses_the_booking(app, ctx, world, admin_id,
                                                                              monkeypatch):
-    staff = organisation.staff_by_number(world.staff_number)
+    staff = directory.staff_by_number(world.staff_number)
     real_begin_write = reservations.begin_write
 
     def cancelled_meanwhile():
@@ -56,7 +57,7 @@ def test_a_cancellation_between_the_checks_and_the_seats_refuses_the_booking(app
 
 def test_a_cancellation_that_starts_after_the_seats_were_taken_waits_and_cancels_the_booking(app, ctx, world,
                                                                                               admin_id):
-    staff = organisation.staff_by_number(world.staff_number)
+    staff = directory.staff_by_number(world.staff_number)
     reservation = reservations.reserve(world.slot_ids[0], staff)  # seats taken, not yet committed
     done = threading.Event()
     canceller = threading.Thread(target=_cancel_session, args=(app, world.session_id, admin_id, done))
@@ -75,7 +76,7 @@ def test_a_cancellation_that_starts_after_the_seats_were_taken_waits_and_cancels
 @requires_postgres
 def test_a_cancel_and_a_session_edit_at_the_same_moment_wait_for_each_other(app, world, admin_id, monkeypatch):
     with app.app_context():
-        staff = organisation.staff_by_number(world.staff_number)
+        staff = directory.staff_by_number(world.staff_number)
         reservation_id = reservations.reserve(world.slot_ids[0], staff).id
         db.session.commit()
     cancel_started = threading.Event()
@@ -104,7 +105,7 @@ def test_a_cancel_and_a_session_edit_at_the_same_moment_wait_for_each_other(app,
         with app.app_context():
             try:
                 session = db.session.get(DeskSession, world.session_id)
-                campaigns.update_session(db.session.get(User, admin_id), session, venue_id=session.venue_id,
+                campaigns.update_session(Actor("system", user=db.session.get(User, admin_id)), session, venue_id=session.venue_id,
                                          day=session.date, start=time(15), end=time(16), slot_minutes=10, desks=3)
                 db.session.commit()
             except Exception as error:  # noqa: BLE001
@@ -128,8 +129,8 @@ def test_a_move_made_with_a_booking_another_tab_has_just_moved_does_not_deadlock
     s0, _s1, s2, s3 = world.slot_ids[:4]
     (other_number, _code), = world.add_staff(1)
     with app.app_context():
-        mine = reservations.reserve(s0, organisation.staff_by_number(world.staff_number)).id
-        theirs = reservations.reserve(s2, organisation.staff_by_number(other_number)).id
+        mine = reservations.reserve(s0, directory.staff_by_number(world.staff_number)).id
+        theirs = reservations.reserve(s2, directory.staff_by_number(other_number)).id
         db.session.commit()
     failures: dict[str, str] = {}
     release_seats = capacity.release

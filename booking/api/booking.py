@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from .. import ratelimits
 from ..extensions import db
 from ..models import Campaign, DeskSession, Slot
-from ..services import bookings, invitations, organisation, reservations, slots
+from ..services import bookings, directory, invitations, reservations, slots
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp, serialize
@@ -64,7 +64,7 @@ def create_reservation():
         actor = request_actor(staff=staff)
     elif user is not None and user.role == "admin":
         # A booking taken over the phone, as on the office's phone page.
-        staff = organisation.staff_by_number(data.staff_number)
+        staff = directory.staff_by_number(data.staff_number)
         actor = request_actor()
     else:
         raise DomainError(

@@ -53,7 +53,9 @@ class Body(BaseModel):
 
 
 class UnitIn(Body):
-    code: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+    # The code's form is the unit service's rule (checked there for pages and API alike).
+    code: str = Field(min_length=1, max_length=32, description=(
+        "Letters, digits and hyphens, no spaces; full-width characters are folded (Ｈ-１ is H-1)."))
     name: str = Field(min_length=1, max_length=100)
     parent_code: str | None = Field(default=None, max_length=32)
 
@@ -80,7 +82,8 @@ class CampaignIn(Body):
     booking_closes_at: DateTimeText
     published: StrictBool = False
     what_to_bring: str = Field(default="", max_length=2000)
-    cutoff_minutes: StrictInt = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
+    cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
 
 

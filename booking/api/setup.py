@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 
 from ..localtime import TOKYO
-from ..services import invitations, organisation, slots, staff_import
+from ..services import campaigns, directory, invitations, staff_import
 from ..web import request_actor
 from . import bp, serialize
 from .common import body, office
@@ -15,7 +15,7 @@ from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
 @office("admin")
 def create_unit():
     data = body(UnitIn)
-    unit = organisation.create_unit(data.code, data.name, data.parent_code)
+    unit = directory.create_unit(request_actor(), code=data.code, name=data.name, parent_code=data.parent_code)
     return jsonify(serialize.unit(unit)), 201
 
 
@@ -39,16 +39,16 @@ def import_staff():
 @bp.get("/staff/<staff_number>/invitation")
 @office("admin")
 def staff_invitation(staff_number: str):
-    staff = organisation.staff_by_number(staff_number)
+    staff = directory.staff_by_number(staff_number)
     return jsonify(code=invitations.code(staff), url=invitations.link_url(staff))
 
 
 @bp.post("/staff/<staff_number>/dependents")
 @office("admin")
 def add_dependent(staff_number: str):
-    staff = organisation.staff_by_number(staff_number)
+    staff = directory.staff_by_number(staff_number)
     data = body(DependentIn)
-    dependent = organisation.add_dependent(staff, **data.model_dump())
+    dependent = directory.add_dependent(request_actor(), staff, **data.model_dump())
     return jsonify(serialize.dependent(dependent)), 201
 
 
@@ -56,7 +56,8 @@ def add_dependent(staff_number: str):
 @office("admin")
 def create_venue():
     data = body(VenueIn)
-    venue = organisation.create_venue(data.name, data.address, unit_code=data.unit_code, notes=data.notes)
+    venue = directory.create_venue(request_actor(), name=data.name, address=data.address,
+                                   unit_code=data.unit_code, notes=data.notes)
     return jsonify(serialize.venue(venue)), 201
 
 
@@ -64,10 +65,11 @@ def create_venue():
 @office("admin")
 def create_campaign():
     data = body(CampaignIn)
-    campaign = organisation.create_campaign(
-        data.title,
-        _aware(data.booking_opens_at),
-        _aware(data.booking_closes_at),
+    campaign = campaigns.create_campaign(
+        request_actor(),
+        title=data.title,
+        booking_opens_at=_aware(data.booking_opens_at),
+        booking_closes_at=_aware(data.booking_closes_at),
         published=data.published,
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
@@ -79,10 +81,11 @@ def create_campaign():
 @bp.post("/campaigns/<int:campaign_id>/sessions")
 @office("admin")
 def create_session(campaign_id: int):
-    campaign = slots.get_campaign(campaign_id)
+    campaign = campaigns.get_campaign(campaign_id)
     data = body(SessionIn)
-    session = slots.create_session(
-        campaign, data.venue_id, data.date, data.start_time, data.end_time, data.slot_minutes, data.desks
+    session = campaigns.create_session(
+        request_actor(), campaign, venue_id=data.venue_id, day=data.date, start=data.start_time,
+        end=data.end_time, slot_minutes=data.slot_minutes, desks=data.desks,
     )
     return jsonify(serialize.session(session)), 201
 

@@ -169,7 +169,7 @@ def _selected_units() -> tuple[set[int] | None, int | None]:
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         abort(404)
-    from ..services.organisation import units_under
+    from ..services.directory import units_under
 
     return set(units_under(unit)), unit_id
 

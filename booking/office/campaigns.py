@@ -17,8 +17,9 @@ from ..localtime import TOKYO, local, utcnow
 from ..models import Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
-from .common import record, refused
+from .common import refused
 from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm, opts
 from .units import unit_choices
 
@@ -58,27 +59,29 @@ def edit_campaign(campaign_id: int | None = None):
     campaign = campaigns.get_campaign(campaign_id) if campaign_id else None
     form = CampaignForm(obj=campaign)
     form.target_unit_ids.choices = opts(unit_choices())
-    if request.method == "GET":
-        if campaign is not None:
-            form.booking_opens_at.data = _naive_local(campaign.booking_opens_at)
-            form.booking_closes_at.data = _naive_local(campaign.booking_closes_at)
-            form.target_unit_ids.data = [u.id for u in campaign.target_units]
+    if request.method == "GET" and campaign is not None:
+        form.booking_opens_at.data = _naive_local(campaign.booking_opens_at)
+        form.booking_closes_at.data = _naive_local(campaign.booking_closes_at)
+        form.target_unit_ids.data = [u.id for u in campaign.target_units]
     status = 200
     if form.validate_on_submit():
+        values = {
+            "title": form.title.data,
+            "booking_opens_at": _minute_or_kept(form.booking_opens_at.data, campaign and campaign.booking_opens_at),
+            "booking_closes_at": _minute_or_kept(form.booking_closes_at.data,
+                                                 campaign and campaign.booking_closes_at),
+            "published": form.is_published.data, "what_to_bring": form.what_to_bring.data or "",
+            "cutoff_minutes": form.cutoff_minutes.data, "target_unit_ids": form.target_unit_ids.data or [],
+        }
         try:
-            saved, changed = campaigns.save_campaign(
-                current_user, campaign, title=form.title.data,
-                booking_opens_at=_minute_or_kept(form.booking_opens_at.data, campaign and campaign.booking_opens_at),
-                booking_closes_at=_minute_or_kept(form.booking_closes_at.data,
-                                                  campaign and campaign.booking_closes_at),
-                published=form.is_published.data, what_to_bring=form.what_to_bring.data or "",
-                cutoff_minutes=form.cutoff_minutes.data, target_unit_ids=form.target_unit_ids.data or [])
+            if campaign is None:
+                saved = campaigns.create_campaign(request_actor(), **values)
+            else:
+                campaigns.update_campaign(request_actor(), campaign, **values)
+                saved = campaign
         except DomainError as error:
             status = refused(error, form)
         else:
-            if changed:
-                record("campaign.create" if campaign is None else "campaign.update", target_type="campaign",
-                       target_id=saved.id, changed=changed)
             flash(_("Campaign %(title)s was saved.", title=saved.title), "success")
             return redirect(url_for(".show_campaign", campaign_id=saved.id))
     elif request.method == "POST":
@@ -136,12 +139,10 @@ def create_session(campaign_id: int):
         preview = _preview_of(form)
         if request.form.get("action") != "preview":
             try:
-                session = campaigns.create_session(current_user, campaign, **_session_values(form))
+                session = campaigns.create_session(request_actor(), campaign, **_session_values(form))
             except DomainError as error:
                 status = refused(error, form)
             else:
-                record("session.create", target_type="session", target_id=session.id, campaign_id=campaign.id,
-                       date=session.date.isoformat(), slots=len(session.slots))
                 flash(_("The session was saved with %(n)s slots.", n=len(session.slots)), "success")
                 return redirect(url_for(".show_campaign", campaign_id=campaign.id) + f"#session-{session.id}")
     elif request.method == "POST":
@@ -196,7 +197,7 @@ def edit_session(session_id: int):
         if action != "preview":
             resolution = action if action in campaigns.RESOLUTIONS else None
             try:
-                change = campaigns.update_session(current_user, session, resolution=resolution,
+                change = campaigns.update_session(request_actor(), session, resolution=resolution,
                                                   **_session_values(form))
             except DomainError as error:
                 affected_ids = error.extra.get("affected", [])
@@ -204,13 +205,9 @@ def edit_session(session_id: int):
                 session = campaigns.get_session(session_id)
                 affected = _affected_rows(affected_ids) if affected_ids else None
             else:
-                event = None
-                if change.changed or change.moved or change.cancelled:
-                    event = record("session.update", target_type="session", target_id=session.id,
-                                   campaign_id=session.campaign_id, **change.audit_details())
-                if change.moved or change.cancelled:
+                if change.event is not None and (change.moved or change.cancelled):
                     flash(_("The session was changed. Contact the people listed below."), "success")
-                    return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))
+                    return redirect(url_for(".session_contacts", session_id=session.id, event_id=change.event.id))
                 flash(_("The session was saved."), "success")
                 return redirect(url_for(".show_campaign", campaign_id=session.campaign_id)
                                 + f"#session-{session.id}")
@@ -230,13 +227,11 @@ def copy_session(session_id: int):
     if form.validate_on_submit():
         days = [d for d in form.dates.data if d]
         try:
-            copies = campaigns.copy_session(current_user, session, days)
+            copies = campaigns.copy_session(request_actor(), session, days)
         except DomainError as error:
             status = refused(error)
             errors = [str(m) for m in error.fields.values()]
         else:
-            record("session.copy", target_type="session", target_id=session.id, campaign_id=session.campaign_id,
-                   copies=[c.id for c in copies], dates=[c.date.isoformat() for c in copies])
             flash(_("The session was copied to %(n)s dates.", n=len(copies)), "success")
             return redirect(url_for(".show_campaign", campaign_id=session.campaign_id))
     elif request.method == "POST":
@@ -252,14 +247,10 @@ def cancel_session(session_id: int):
     session = campaigns.get_session(session_id)
     form = ConfirmForm()
     if form.validate_on_submit() and not session.is_cancelled:
-        cancelled = campaigns.cancel_session(current_user, session)
-        event = record("session.cancel", target_type="session", target_id=session.id,
-                       campaign_id=session.campaign_id,
-                       cancelled=[{"reservation_id": r.id, "code": r.code, "from": old.isoformat()}
-                                  for r, old in cancelled])
+        change = campaigns.cancel_session(request_actor(), session)
         flash(_("The session was cancelled with %(n)s reservations. Contact the people listed below.",
-                n=len(cancelled)), "success")
-        return redirect(url_for(".session_contacts", session_id=session.id, event_id=event.id))
+                n=len(change.cancelled)), "success")
+        return redirect(url_for(".session_contacts", session_id=session.id, event_id=change.event.id))
     booked = _affected_rows([r.id for r in db.session.scalars(
         select(Reservation).join(Slot).where(Slot.desk_session_id == session.id, Reservation.status == "booked"))])
     return render_template("office/session_cancel.html", session=session, form=form, booked=booked)

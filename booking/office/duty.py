@@ -1,4 +1,4 @@
-"""Shift-aware planning (issue 8): a unit's duty calendar and a campaign's coverage by crew."""
+"""Shift-aware planning: a unit's duty calendar and a campaign's coverage by crew."""
 from __future__ import annotations
 
 from datetime import date
@@ -24,12 +24,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
 from ..localtime import local, utcnow
-from ..services import approvals, coverage, directory, duty
+from ..services import campaigns, coverage, directory, duty
 from ..services.campaigns import get_campaign
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
-from .common import record, refused
+from .common import refused
 from .forms import opts
 
 INHERIT = "inherit"
@@ -85,22 +85,16 @@ def edit_duty_calendar(unit_id: int):
     if form.validate_on_submit():
         try:
             if form.system.data == INHERIT:
-                changed = duty.clear_calendar(current_user, unit)
-                details = {"system": INHERIT}
+                duty.clear_calendar(request_actor(), unit)
             else:
-                calendar = duty.save_calendar(
-                    current_user, unit, system=form.system.data, shift_start=form.shift_start.data,
+                duty.save_calendar(
+                    request_actor(), unit, system=form.system.data, shift_start=form.shift_start.data,
                     crews=[(e.form.name.data or "", e.form.anchor_date.data) for e in form.crews.entries])
-                changed = True
-                details = {"system": calendar.system, "shift_start": calendar.shift_start.strftime("%H:%M"),
-                           "crews": [[c.name, c.anchor_date.isoformat()] for c in calendar.crews]}
         except DomainError as error:
             status = refused(error, form)
             if "crews" in error.fields:
                 form.crews.errors = [str(error.fields["crews"])]
         else:
-            if changed:
-                record("unit.duty_calendar", target_type="unit", target_id=unit.id, code=unit.code, **details)
             flash(_("The duty calendar of %(name)s was saved.", name=unit.name), "success")
             return redirect(url_for(".edit_duty_calendar", unit_id=unit.id))
     elif request.method == "POST":
@@ -134,14 +128,11 @@ def add_coverage_session(campaign_id: int):
         flash(_("Choose a date from the suggestions."), "error")
         return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
     try:
-        session = coverage.add_suggested_session(current_user, campaign, form.unit_id.data, form.group.data,
+        session = coverage.add_suggested_session(request_actor(), campaign, form.unit_id.data, form.group.data,
                                                  form.day.data)
     except DomainError as error:
         refused(error)
         return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
-    record("session.create", target_type="session", target_id=session.id, campaign_id=campaign.id,
-           date=session.date.isoformat(), slots=len(session.slots), suggested_for={
-               "unit_id": form.unit_id.data, "group": form.group.data})
     flash(_("A session was added on %(date)s %(start)s–%(end)s at %(venue)s.", date=session.date.isoformat(),
             start=session.start_time.strftime("%H:%M"), end=session.end_time.strftime("%H:%M"),
             venue=session.venue.name), "success")
@@ -155,7 +146,7 @@ def set_duty_approval(campaign_id: int):
     form = DutyApprovalSettingForm()
     if form.validate_on_submit():
         wanted = bool(form.requires_duty_approval.data)
-        approvals.set_requirement(request_actor(), campaign, wanted)
+        campaigns.set_duty_approval(request_actor(), campaign, wanted)
         flash(_("Bookings during duty hours now need the chief's approval.") if wanted
               else _("Bookings during duty hours no longer need the chief's approval."), "success")
     return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))

@@ -162,7 +162,7 @@ class CampaignForm(FlaskForm):
     booking_closes_at = DateTimeLocalField(_l("Booking closes"), format="%Y-%m-%dT%H:%M",
                                            validators=[InputRequired(message=_l("Give a date and time."))])
     cutoff_minutes = IntegerField(_l("Booking closes this many minutes before each slot"), default=60,
-                                  validators=[InputRequired(), NumberRange(min=0, max=20160)])
+                                  validators=[InputRequired()])
     target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=int,
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

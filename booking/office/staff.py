@@ -16,8 +16,9 @@ from ..extensions import db
 from ..models import Staff
 from ..services import directory, invitations, reservations, staff_import
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
-from .common import int_arg, record, refused
+from .common import int_arg, refused
 from .forms import (
     CARD_LABELS,
     ConfirmForm,
@@ -111,8 +112,8 @@ def update_staff(staff_id: int):
     if not form.validate_on_submit():
         return _staff_page(staff, form, status=422)
     try:
-        changed = directory.update_staff(
-            current_user, staff, family_name=form.family_name.data, given_name=form.given_name.data,
+        directory.update_staff(
+            request_actor(), staff, family_name=form.family_name.data, given_name=form.given_name.data,
             family_name_kana=form.family_name_kana.data, given_name_kana=form.given_name_kana.data,
             unit_id=form.unit_id.data, crew=form.crew.data or "", email=form.email.data or "",
             phone=form.phone.data or "", card_status=form.card_status.data,
@@ -120,9 +121,6 @@ def update_staff(staff_id: int):
     except DomainError as error:
         status = refused(error, form)
         return _staff_page(directory.get_staff(current_user, staff_id), form, status=status)
-    if changed:
-        record("staff.update", target_type="staff", target_id=staff.id, staff_number=staff.staff_number,
-               changed=changed)
     flash(_("The record of %(name)s was saved.", name=staff.name), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id))
 
@@ -133,8 +131,7 @@ def reissue_invitation(staff_id: int):
     staff = directory.get_staff(current_user, staff_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".show_staff", staff_id=staff.id))
-    directory.reissue_invitation(current_user, staff)
-    record("invitation.reissue", target_type="staff", target_id=staff.id, staff_number=staff.staff_number)
+    directory.reissue_invitation(request_actor(), staff)
     flash(_("The old invitation link and code no longer work. Hand over the new invitation below."), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#invitation")
 
@@ -151,16 +148,17 @@ def save_dependent(staff_id: int, dependent_id: int | None = None):
         flash(_("Check the dependent's fields."), "error")
         return _staff_page(staff, dependent_form=form if dependent is None else None, status=422)
     try:
-        saved = directory.save_dependent(
-            current_user, staff, dependent, family_name=form.family_name.data, given_name=form.given_name.data,
-            family_name_kana=form.family_name_kana.data, given_name_kana=form.given_name_kana.data,
-            relation=form.relation.data, card_status=form.card_status.data)
+        values = {"family_name": form.family_name.data, "given_name": form.given_name.data,
+                  "family_name_kana": form.family_name_kana.data, "given_name_kana": form.given_name_kana.data,
+                  "relation": form.relation.data, "card_status": form.card_status.data}
+        if dependent is None:
+            saved = directory.add_dependent(request_actor(), staff, **values)
+        else:
+            saved = directory.update_dependent(request_actor(), dependent, **values)
     except DomainError as error:
         status = refused(error, form)
         return _staff_page(directory.get_staff(current_user, staff_id),
                            dependent_form=form if dependent is None else None, status=status)
-    record("dependent.create" if dependent is None else "dependent.update", target_type="dependent",
-           target_id=saved.id, staff_number=staff.staff_number)
     flash(_("Dependent %(name)s was saved.", name=saved.name), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")
 
@@ -173,10 +171,9 @@ def delete_dependent(staff_id: int, dependent_id: int):
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".show_staff", staff_id=staff.id))
     try:
-        directory.remove_dependent(current_user, dependent)
+        directory.remove_dependent(request_actor(), dependent)
     except DomainError as error:
         refused(error)
     else:
-        record("dependent.delete", target_type="dependent", target_id=dependent_id, staff_number=staff.staff_number)
         flash(_("The dependent was removed."), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")

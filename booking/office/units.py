@@ -10,8 +10,9 @@ from .. import navigation
 from ..auth import role_required
 from ..services import directory
 from ..services.errors import DomainError
+from ..web import request_actor
 from . import bp
-from .common import record, refused
+from .common import refused
 from .forms import UnitForm, VenueForm, opts
 
 navigation.register("office.list_units", _l("Units"), ("admin", "chief"), order=40, section="organisation")
@@ -43,13 +44,15 @@ def edit_unit(unit_id: int | None = None):
     status = 200
     if form.validate_on_submit():
         try:
-            saved = directory.save_unit(current_user, unit, code=form.code.data, name=form.name.data,
-                                        parent_id=form.parent_id.data)
+            if unit is None:
+                saved = directory.create_unit(request_actor(), code=form.code.data, name=form.name.data,
+                                              parent_id=form.parent_id.data)
+            else:
+                saved = directory.update_unit(request_actor(), unit, code=form.code.data, name=form.name.data,
+                                              parent_id=form.parent_id.data)
         except DomainError as error:
             status = refused(error, form)
         else:
-            record("unit.create" if unit is None else "unit.update", target_type="unit", target_id=saved.id,
-                   code=saved.code)
             flash(_("Unit %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".list_units"))
     elif request.method == "POST":
@@ -73,12 +76,16 @@ def edit_venue(venue_id: int | None = None):
     status = 200
     if form.validate_on_submit():
         try:
-            saved = directory.save_venue(current_user, venue, name=form.name.data, address=form.address.data,
-                                         unit_id=form.unit_id.data, notes=form.notes.data or "")
+            if venue is None:
+                saved = directory.create_venue(request_actor(), name=form.name.data, address=form.address.data,
+                                               unit_id=form.unit_id.data, notes=form.notes.data or "")
+            else:
+                saved = directory.update_venue(request_actor(), venue, name=form.name.data,
+                                               address=form.address.data, unit_id=form.unit_id.data,
+                                               notes=form.notes.data or "")
         except DomainError as error:
             status = refused(error, form)
         else:
-            record("venue.create" if venue is None else "venue.update", target_type="venue", target_id=saved.id)
             flash(_("Venue %(name)s was saved.", name=saved.name), "success")
             return redirect(url_for(".list_venues"))
     elif request.method == "POST":

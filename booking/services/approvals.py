@@ -22,13 +22,13 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import Campaign, DeskSession, DutyApproval, Reservation, Slot, Staff, User
+from ..models import DeskSession, DutyApproval, Reservation, Slot, Staff, User
 from . import audit, duty, reservations
 from .accounts import require_role
 from .actor import Actor
 from .database import begin_write
+from .directory import units_under
 from .errors import DomainError, NotFound
-from .organisation import units_under
 
 
 def in_duty_hours(reservation: Reservation) -> bool:
@@ -187,19 +187,3 @@ STATUS_LABELS = {
     "declined": _l("declined"),
     "withdrawn": _l("withdrawn"),
 }
-
-
-def set_requirement(actor: Actor, campaign: Campaign, required: bool) -> bool:
-    """Turn the chief's approval of bookings in duty hours on or off; True when it changed
-    (and then one ``campaign.update`` event is recorded).
-
-    Bookings made before the change keep their state: only new bookings and moves are held.
-    """
-    require_role(actor, "admin")
-    if campaign.requires_duty_approval == bool(required):
-        return False
-    campaign.requires_duty_approval = bool(required)
-    db.session.flush()
-    audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
-                 changed=["requires_duty_approval"], requires_duty_approval=bool(required))
-    return True

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..localtime import TOKYO, utcnow
 from ..models import (
     ACTIVE_STATUSES,
+    AuditEvent,
     Campaign,
     DeskSession,
     Reservation,
@@ -29,20 +30,20 @@ from ..models import (
     Slot,
     Staff,
     Unit,
-    User,
     Venue,
 )
-from . import approvals, capacity, tokens
+from . import approvals, audit, capacity, directory, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
-from .accounts import require_role
+from .actor import Actor
 from .database import begin_write
-from .errors import DomainError, NotFound
+from .errors import DomainError, NotFound, invalid
 from .guard import refuse_individual_numbers
-from .organisation import invalid
 
 RESOLUTIONS = ("move", "cancel")
 MAX_COPIES = 31
+#: Booking closes at most this long before a slot (7 days).
+MAX_CUTOFF_MINUTES = 7 * 24 * 60
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -55,23 +56,17 @@ def get_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-def save_campaign(actor: User, campaign: Campaign | None, *, title: str, booking_opens_at: datetime,
-                  booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
-                  target_unit_ids: list[int]) -> tuple[Campaign, list[str]]:
-    """Create a campaign (campaign None) or change one; returns it and the fields that changed."""
-    require_role(actor, "admin")
+def _campaign_values(title: str, booking_opens_at: datetime, booking_closes_at: datetime, published: bool,
+                    what_to_bring: str, cutoff_minutes: int) -> dict[str, object]:
     title = (title or "").strip()
     refuse_individual_numbers({"title": title, "what_to_bring": what_to_bring})
     if not title:
         raise invalid(title=_l("Give the campaign a title."))
     if booking_closes_at <= booking_opens_at:
         raise invalid(booking_closes_at=_l("Booking must close after it opens."))
-    if not 0 <= cutoff_minutes <= 14 * 24 * 60:
-        raise invalid(cutoff_minutes=_l("Use 0 to 20160 minutes (14 days)."))
-    targets = list(db.session.scalars(select(Unit).where(Unit.id.in_(target_unit_ids or [])).order_by(Unit.code)))
-    if len(targets) != len(set(target_unit_ids or [])):
-        raise invalid(target_unit_ids=_l("No such unit."))
-    values = {
+    if not 0 <= cutoff_minutes <= MAX_CUTOFF_MINUTES:
+        raise invalid(cutoff_minutes=_l("Use 0 to %(max)s minutes (7 days).", max=MAX_CUTOFF_MINUTES))
+    return {
         "title": title,
         "booking_opens_at": booking_opens_at,
         "booking_closes_at": booking_closes_at,
@@ -79,11 +74,49 @@ def save_campaign(actor: User, campaign: Campaign | None, *, title: str, booking
         "what_to_bring": what_to_bring or "",
         "cutoff_minutes": cutoff_minutes,
     }
-    if campaign is None:
-        campaign = Campaign(target_units=targets, **values)
-        db.session.add(campaign)
-        db.session.flush()
-        return campaign, ["created"]
+
+
+def _target_units(ids: list[int] | None, codes: list[str] | None) -> list[Unit]:
+    """The units named by id (pages) or by code (API); either list refused whole for one unknown unit."""
+    if codes:
+        units = []
+        for code in codes:
+            unit = directory.unit_by_code(code)
+            if unit is None:
+                raise invalid(target_unit_codes=_l("No unit has the code %(code)s.", code=code))
+            units.append(unit)
+        return sorted(set(units), key=lambda u: u.code)
+    wanted = set(ids or [])
+    units = list(db.session.scalars(select(Unit).where(Unit.id.in_(wanted)).order_by(Unit.code)))
+    if len(units) != len(wanted):
+        raise invalid(target_unit_ids=_l("No such unit."))
+    return units
+
+
+def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, booking_closes_at: datetime,
+                    published: bool = False, what_to_bring: str = "", cutoff_minutes: int = 60,
+                    target_unit_ids: list[int] | None = None,
+                    target_unit_codes: list[str] | None = None) -> Campaign:
+    """A new campaign; no target units means every unit's staff may book."""
+    directory.require_admin(actor)
+    values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
+                              cutoff_minutes)
+    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes), **values)
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record("campaign.create", actor=actor, target_type="campaign", target_id=campaign.id,
+                 changed=["created"])
+    return campaign
+
+
+def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_opens_at: datetime,
+                    booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
+                    target_unit_ids: list[int]) -> list[str]:
+    """Change a campaign; returns the fields that changed (audited only when some did)."""
+    directory.require_admin(actor)
+    values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
+                              cutoff_minutes)
+    targets = _target_units(target_unit_ids, None)
     changed = [name for name, value in values.items() if getattr(campaign, name) != value]
     for name in changed:
         setattr(campaign, name, values[name])
@@ -91,7 +124,25 @@ def save_campaign(actor: User, campaign: Campaign | None, *, title: str, booking
         campaign.target_units = targets
         changed.append("target_units")
     db.session.flush()
-    return campaign, changed
+    if changed:
+        audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
+                     changed=changed)
+    return changed
+
+
+def set_duty_approval(actor: Actor, campaign: Campaign, required: bool) -> bool:
+    """Turn the chief's approval of bookings in duty hours on or off; True when it changed.
+
+    Bookings made before the change keep their state: only new bookings and moves are held.
+    """
+    directory.require_admin(actor)
+    if campaign.requires_duty_approval == bool(required):
+        return False
+    campaign.requires_duty_approval = bool(required)
+    db.session.flush()
+    audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
+                 changed=["requires_duty_approval"], requires_duty_approval=bool(required))
+    return True
 
 
 # --- the slot preview -------------------------------------------------------------------
@@ -142,17 +193,22 @@ def get_session(session_id: int) -> DeskSession:
     return session
 
 
-def create_session(actor: User, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
-                   slot_minutes: int, desks: int) -> DeskSession:
-    require_role(actor, "admin")
+def create_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
+                   slot_minutes: int, desks: int, suggested_for: dict[str, object] | None = None) -> DeskSession:
+    """Add a session and its slots to a campaign (``suggested_for``: the coverage gap it closes)."""
+    directory.require_admin(actor)
     _check_numbers(slot_minutes, desks)
-    return slot_service.create_session(campaign, venue_id, day, start, end, slot_minutes, desks)
+    session = slot_service.create_session(campaign, venue_id, day, start, end, slot_minutes, desks)
+    audit.record("session.create", actor=actor, target_type="session", target_id=session.id,
+                 campaign_id=campaign.id, date=session.date.isoformat(), slots=len(session.slots),
+                 suggested_for=suggested_for)
+    return session
 
 
-def copy_session(actor: User, session: DeskSession, days: list[date]) -> list[DeskSession]:
-    """The same venue, hours, slot length and desks on other dates, all in one step."""
-    require_role(actor, "admin")
-    wanted = sorted(set(d for d in days if d))
+def copy_session(actor: Actor, session: DeskSession, days: list[date]) -> list[DeskSession]:
+    """The same venue, hours, slot length and desks on other dates, all in one step (one event)."""
+    directory.require_admin(actor)
+    wanted = sorted({d for d in days if d})
     if not wanted:
         raise invalid(dates=_l("Give at least one date."))
     if len(wanted) > MAX_COPIES:
@@ -171,11 +227,15 @@ def copy_session(actor: User, session: DeskSession, days: list[date]) -> list[De
         raise invalid(dates=_l(
             "This venue already has this session on %(dates)s.",
             dates=", ".join(d.isoformat() for d in clashes)))
-    return [
+    copies = [
         slot_service.create_session(session.campaign, session.venue_id, d, session.start_time, session.end_time,
                                     session.slot_minutes, session.desks)
         for d in wanted
     ]
+    audit.record("session.copy", actor=actor, target_type="session", target_id=session.id,
+                 campaign_id=session.campaign_id, copies=[c.id for c in copies],
+                 dates=[c.date.isoformat() for c in copies])
+    return copies
 
 
 @dataclass
@@ -195,8 +255,10 @@ class SessionChange:
     moved: list[tuple[Reservation, datetime, datetime]] = field(default_factory=list)
     #: (reservation, old start)
     cancelled: list[tuple[Reservation, datetime]] = field(default_factory=list)
+    #: The audit event of the change (None when nothing changed): the contact list is built from it.
+    event: AuditEvent | None = None
 
-    def audit_details(self) -> dict:
+    def audit_details(self) -> dict[str, object]:
         """Numbers only: which reservations went where (the contact list is built from them)."""
         return {
             "changed": self.changed,
@@ -269,7 +331,7 @@ def affected_by(session: DeskSession, *, venue_id: int, day: date, start: time, 
     return affected
 
 
-def update_session(actor: User, session: DeskSession, *, venue_id: int, day: date, start: time, end: time,
+def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: date, start: time, end: time,
                    slot_minutes: int, desks: int, resolution: str | None = None,
                    now: datetime | None = None) -> SessionChange:
     """Change a session's venue, date, hours, slot length or desks, keeping every booking accounted for.
@@ -278,7 +340,7 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
     listing them), "move" (each affected booking goes to the nearest time with room in
     the new plan; refused with ``no_room`` when one does not fit) or "cancel".
     """
-    require_role(actor, "admin")
+    directory.require_admin(actor)
     now = now or utcnow()
     if resolution not in (None, *RESOLUTIONS):
         raise invalid(resolution=_l("Choose to move or to cancel the affected reservations."))
@@ -360,7 +422,7 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
                 error.extra["affected"] = [a.reservation.id for a in affected]
                 raise
             change.moved.append((reservation, old_start, new_start))
-            # Issue 8: a chief's decision was for the old time, as when the booker moves it.
+            # A chief's decision was for the old time, as when the booker moves it.
             approvals.review_after_move(reservation, now=now)
 
     if kept_ids:
@@ -372,6 +434,11 @@ def update_session(actor: User, session: DeskSession, *, venue_id: int, day: dat
         _retire_slots(removed, targets)
     db.session.flush()
     db.session.expire(session, ["slots"])
+    if change.changed or change.moved or change.cancelled:
+        details = change.audit_details()
+        change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
+                                    campaign_id=session.campaign_id, changed=details["changed"],
+                                    moved=details["moved"], cancelled=details["cancelled"])
     return change
 
 
@@ -418,27 +485,32 @@ def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
     )
 
 
-def cancel_session(actor: User, session: DeskSession, *, now: datetime | None = None
-                   ) -> list[tuple[Reservation, datetime]]:
-    """Cancel a session and every booking in it; returns the bookings to tell people about."""
-    require_role(actor, "admin")
+def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None = None) -> SessionChange:
+    """Cancel a session and every booking in it; its ``cancelled`` are the bookings to tell people about.
+
+    A session already cancelled is left as it is (no event).
+    """
+    directory.require_admin(actor)
     now = now or utcnow()
+    change = SessionChange()
     if session.is_cancelled:
-        return []
+        return change
     begin_write()
     # The slots first: a booking that has taken its seats finishes before this
     # reads the bookings to cancel, and one that has not yet finds the session
     # cancelled (reservations.insert_reservation checks it last).
-    cancelled = []
     for reservation in _active_in([s.id for s in _fresh_slots(session)]):
         if reservation.status != "booked":
             continue  # already served at the desk: nothing to cancel
         old_start = reservation.slot.starts_at
         reservation_service.cancel(reservation, now=now)
-        cancelled.append((reservation, old_start))
+        change.cancelled.append((reservation, old_start))
     session.is_cancelled = True
+    change.changed = ["is_cancelled"]
     db.session.flush()
-    return cancelled
+    change.event = audit.record("session.cancel", actor=actor, target_type="session", target_id=session.id,
+                                campaign_id=session.campaign_id, cancelled=change.audit_details()["cancelled"])
+    return change
 
 
 # --- who to contact ---------------------------------------------------------------------

@@ -20,9 +20,11 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..localtime import at_tokyo, local, utcnow
-from ..models import Campaign, DeskSession, Staff, Unit, User, Venue
+from ..models import Campaign, DeskSession, Staff, Unit, Venue
+from . import campaigns
 from . import slots as slot_service
-from .accounts import require_role
+from .actor import Actor
+from .directory import require_admin
 from .duty import DAY_CREW, DAY_END, DAY_START, DutyBook, DutyPlan, station_venue_ids
 from .errors import DomainError
 
@@ -306,14 +308,14 @@ def _suggest(group: Group, result: Coverage, venue_by_id: dict[int, Venue], now:
     return Suggestion(group, venue, dates, start, end, minutes, desks, template)
 
 
-def add_suggested_session(actor: User, campaign: Campaign, unit_id: int, group_name: str, day: date,
+def add_suggested_session(actor: Actor, campaign: Campaign, unit_id: int, group_name: str, day: date,
                           *, now: datetime | None = None) -> DeskSession:
     """Add the session a suggestion offers for a flagged group on one of its dates.
 
     The times are worked out again here from the current plan, never taken from the
     form, so a stale page cannot add a session its group cannot attend on duty.
     """
-    require_role(actor, "admin")
+    require_admin(actor)
     result = coverage(campaign, now=now)
     suggestion = next((s for s in result.suggestions
                        if s.group.unit.id == unit_id and s.group.name == group_name), None)
@@ -323,5 +325,7 @@ def add_suggested_session(actor: User, campaign: Campaign, unit_id: int, group_n
     if day not in suggestion.dates or suggestion.venue is None:
         raise DomainError("session_conflict", _l(
             "A session cannot be suggested for this group on this date any more. Choose another date."))
-    return slot_service.create_session(campaign, suggestion.venue.id, day, suggestion.start, suggestion.end,
-                                       suggestion.slot_minutes, suggestion.desks)
+    return campaigns.create_session(actor, campaign, venue_id=suggestion.venue.id, day=day,
+                                    start=suggestion.start, end=suggestion.end,
+                                    slot_minutes=suggestion.slot_minutes, desks=suggestion.desks,
+                                    suggested_for={"unit_id": unit_id, "group": group_name})

@@ -7,13 +7,14 @@ with ``forbidden``.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -27,15 +28,23 @@ from ..models import (
     kana_key,
     katakana,
 )
-from . import invitations
+from . import audit, invitations
 from .accounts import require_role
-from .errors import DomainError, NotFound
+from .actor import Actor
+from .card_status import record_change
+from .errors import DomainError, NotFound, invalid
 from .guard import refuse_individual_numbers
 from .invitations import normalise_staff_number
-from .organisation import invalid, units_under
 
 PAGE_SIZE = 50
+#: A unit code after folding: letters, digits and hyphens, no spaces.
+UNIT_CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
 _FORBIDDEN = _l("This record belongs to a unit outside yours.")
+
+
+def require_admin(actor: Actor, *roles: str) -> None:
+    """Refuse unless an admin (or one of the other roles given) acts (or the command line)."""
+    require_role(actor, "admin", *roles)
 
 
 # --- reach ------------------------------------------------------------------------------
@@ -101,29 +110,91 @@ def get_unit(user: User, unit_id: int) -> Unit:
     return unit
 
 
-def save_unit(actor: User, unit: Unit | None, *, code: str, name: str, parent_id: int | None) -> Unit:
-    """Create a unit (unit None) or change one; a unit cannot move under itself."""
-    require_role(actor, "admin")
-    code = unicodedata.normalize("NFKC", code or "").strip()
-    name = (name or "").strip()
-    refuse_individual_numbers({"code": code, "name": name})
-    if not code or len(code) > 32:
-        raise invalid(code=_l("Give a code of 1 to 32 characters."))
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == fold_unit_code(code)))
+
+
+def units_under(unit: Unit) -> list[int]:
+    """The ids of a unit and everything below it (a chief's reach)."""
+    ids, stack = [], [unit]
+    while stack:
+        current = stack.pop()
+        ids.append(current.id)
+        stack.extend(current.children)
+    return ids
+
+
+def fold_unit_code(code: str | None) -> str:
+    """A unit code as stored: full-width letters and digits folded (NFKC), outer spaces dropped."""
+    return unicodedata.normalize("NFKC", code or "").strip()
+
+
+def _checked_unit_code(code: str) -> str:
+    if not UNIT_CODE.fullmatch(code):
+        raise invalid(code=_l("Use 1 to 32 letters, digits and hyphens, without spaces."))
+    return code
+
+
+def _unit_named(field: str, *, unit_id: int | None = None, unit_code: str | None = None) -> Unit | None:
+    """The unit a form names by id or an API body by code; None when neither is given."""
+    if unit_id:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            raise invalid(**{field: _l("No such unit.")})
+        return unit
+    if unit_code:
+        unit = unit_by_code(unit_code)
+        if unit is None:
+            raise invalid(**{field: _l("No unit has this code.")})
+        return unit
+    return None
+
+
+def _refuse_taken_code(code: str, unit: Unit | None) -> None:
     clash = db.session.scalar(select(Unit).where(Unit.code == code))
     if clash is not None and clash is not unit:
         raise DomainError("duplicate", _l("A unit with code %(code)s already exists.", code=code),
                           fields={"code": _l("This code is taken.")})
-    parent = db.session.get(Unit, parent_id) if parent_id else None
-    if parent_id and parent is None:
-        raise invalid(parent_id=_l("No such unit."))
-    if unit is not None and parent is not None and parent.id in units_under(unit):
-        raise invalid(parent_id=_l("A unit cannot be placed under itself or one of its own units."))
-    if unit is None:
-        unit = Unit(code=code, name=name, parent=parent)
-        db.session.add(unit)
-    else:
-        unit.code, unit.name, unit.parent = code, name, parent
+
+
+def create_unit(actor: Actor, *, code: str, name: str, parent_id: int | None = None,
+                parent_code: str | None = None) -> Unit:
+    """Add a unit, at the top or under the unit given by id (pages) or code (API)."""
+    require_admin(actor)
+    code, name = fold_unit_code(code), (name or "").strip()
+    refuse_individual_numbers({"code": code, "name": name})
+    _checked_unit_code(code)
+    if not name:
+        raise invalid(name=_l("Give the unit a name."))
+    _refuse_taken_code(code, None)
+    parent = _unit_named("parent_code" if parent_code else "parent_id", unit_id=parent_id, unit_code=parent_code)
+    unit = Unit(code=code, name=name, parent=parent)
+    db.session.add(unit)
     db.session.flush()
+    audit.record("unit.create", actor=actor, target_type="unit", target_id=unit.id, code=unit.code)
+    return unit
+
+
+def update_unit(actor: Actor, unit: Unit, *, code: str, name: str, parent_id: int | None) -> Unit:
+    """Change a unit's code, name or place in the tree; a unit cannot move under itself.
+
+    A code kept as it was is not checked again, so a unit made before the code rule
+    can still be renamed.
+    """
+    require_admin(actor)
+    code, name = fold_unit_code(code), (name or "").strip()
+    refuse_individual_numbers({"code": code, "name": name})
+    if code != unit.code:
+        _checked_unit_code(code)
+    if not name:
+        raise invalid(name=_l("Give the unit a name."))
+    _refuse_taken_code(code, unit)
+    parent = _unit_named("parent_id", unit_id=parent_id)
+    if parent is not None and parent.id in units_under(unit):
+        raise invalid(parent_id=_l("A unit cannot be placed under itself or one of its own units."))
+    unit.code, unit.name, unit.parent = code, name, parent
+    db.session.flush()
+    audit.record("unit.update", actor=actor, target_type="unit", target_id=unit.id, code=unit.code)
     return unit
 
 
@@ -141,19 +212,37 @@ def get_venue(venue_id: int) -> Venue:
     return venue
 
 
-def save_venue(actor: User, venue: Venue | None, *, name: str, address: str, unit_id: int | None,
-               notes: str) -> Venue:
-    require_role(actor, "admin")
-    refuse_individual_numbers({"name": name, "address": address, "notes": notes})
-    unit = db.session.get(Unit, unit_id) if unit_id else None
-    if unit_id and unit is None:
-        raise invalid(unit_id=_l("No such unit."))
-    if venue is None:
-        venue = Venue(name=name.strip(), address=address.strip(), unit=unit, notes=notes or "")
-        db.session.add(venue)
-    else:
-        venue.name, venue.address, venue.unit, venue.notes = name.strip(), address.strip(), unit, notes or ""
+def _venue_values(name: str, address: str, notes: str) -> dict[str, str]:
+    values = {"name": (name or "").strip(), "address": (address or "").strip(), "notes": notes or ""}
+    refuse_individual_numbers(values)
+    if not values["name"]:
+        raise invalid(name=_l("Give the venue a name."))
+    if not values["address"]:
+        raise invalid(address=_l("Give the venue's address."))
+    return values
+
+
+def create_venue(actor: Actor, *, name: str, address: str, unit_id: int | None = None,
+                 unit_code: str | None = None, notes: str = "") -> Venue:
+    """Add a venue, optionally belonging to the unit given by id (pages) or code (API)."""
+    require_admin(actor)
+    values = _venue_values(name, address, notes)
+    unit = _unit_named("unit_code" if unit_code else "unit_id", unit_id=unit_id, unit_code=unit_code)
+    venue = Venue(unit=unit, **values)
+    db.session.add(venue)
     db.session.flush()
+    audit.record("venue.create", actor=actor, target_type="venue", target_id=venue.id)
+    return venue
+
+
+def update_venue(actor: Actor, venue: Venue, *, name: str, address: str, unit_id: int | None,
+                 notes: str) -> Venue:
+    require_admin(actor)
+    values = _venue_values(name, address, notes)
+    unit = _unit_named("unit_id", unit_id=unit_id)
+    venue.name, venue.address, venue.notes, venue.unit = values["name"], values["address"], values["notes"], unit
+    db.session.flush()
+    audit.record("venue.update", actor=actor, target_type="venue", target_id=venue.id)
     return venue
 
 
@@ -187,14 +276,14 @@ def search_terms(q: str) -> tuple[str, str]:
     return (number if is_number else "", key if not is_number else "")
 
 
-def _prefix(column, prefix: str):
+def _prefix(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
     # A range the column's index can serve, plus LIKE so that a collation that
     # orders differently from code points cannot add wrong rows.
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(escaped + "%", escape="\\") & (column >= prefix) & (column < prefix + "\U0010ffff")
 
 
-def staff_query(user: User, filters: StaffFilter):
+def staff_query(user: User, filters: StaffFilter) -> Select[Staff]:
     """The SELECT of staff a user may see, filtered; ordered by staff number for paging."""
     query = select(Staff)
     allowed = reach(user)
@@ -266,12 +355,58 @@ def get_staff(user: User, staff_id: int) -> Staff:
     return staff
 
 
-def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
+def staff_by_number(staff_number: str) -> Staff:
+    staff = db.session.scalar(select(Staff).where(Staff.staff_number == normalise_staff_number(staff_number)))
+    if staff is None:
+        raise NotFound(_l("No staff member has this staff number."))
+    return staff
+
+
+def add_staff(
+    *,
+    staff_number: str,
+    family_name: str,
+    given_name: str,
+    family_name_kana: str,
+    given_name_kana: str,
+    unit: Unit,
+    crew: str = "",
+    email: str = "",
+    phone: str = "",
+    card_status: str = "none",
+    card_status_on: date | None = None,
+) -> Staff:
+    """A staff member with a fresh invitation, for the demo and tests.
+
+    Staff reach the system through the staff import, which audits the import as a whole.
+    """
+    staff = Staff(
+        staff_number=normalise_staff_number(staff_number),
+        family_name=family_name,
+        given_name=given_name,
+        family_name_kana=family_name_kana,
+        given_name_kana=given_name_kana,
+        unit=unit,
+        crew=crew,
+        email=email,
+        phone=phone,
+        card_status=card_status,
+        card_status_on=card_status_on,
+        invitation_nonce="",
+        invitation_link_hash=invitations.tokens.new_nonce(),  # replaced by issue() below
+    )
+    db.session.add(staff)
+    db.session.flush()
+    invitations.issue(staff)
+    return staff
+
+
+def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
                  given_name_kana: str, unit_id: int, crew: str, email: str, phone: str, card_status: str,
                  card_status_on: date | None) -> list[str]:
     """Change a staff member's record; returns the names of the fields that changed."""
-    require_role(actor, "admin")
-    values = {
+    require_admin(actor)
+    values: dict[str, object] = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
         "family_name_kana": katakana(family_name_kana), "given_name_kana": katakana(given_name_kana),
         "crew": crew.strip(), "email": email.strip(), "phone": phone.strip(),
@@ -282,15 +417,12 @@ def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str
         raise invalid(unit_id=_l("No such unit."))
     if card_status not in CARD_STATUSES:
         raise invalid(card_status=_l("Use none, applied or received."))
-    values.update(unit_id=unit.id, card_status=card_status,
-                  card_status_on=card_status_on if card_status != "none" else None)
+    values["unit_id"] = unit.id
+    new_on = card_status_on if card_status != "none" else None
     changed = []
-    new_status, new_on = values.pop("card_status"), values.pop("card_status_on")
-    if (staff.card_status, staff.card_status_on) != (new_status, new_on):
-        # A dated card status event, so rates as of past days stay right (issue 5).
-        from .card_status import record_change
-
-        record_change(staff, new_status, on=new_on, source="edit", user=actor)
+    if (staff.card_status, staff.card_status_on) != (card_status, new_on):
+        # A dated card status event, so rates as of past days stay right.
+        record_change(staff, card_status, on=new_on, source="edit", user=actor.user)
         staff.card_status_on = new_on
         changed.append("card_status")
     for name, value in values.items():
@@ -298,15 +430,21 @@ def update_staff(actor: User, staff: Staff, *, family_name: str, given_name: str
             changed.append(name)
             setattr(staff, name, value)
     db.session.flush()
+    if changed:
+        audit.record("staff.update", actor=actor, target_type="staff", target_id=staff.id,
+                     staff_number=staff.staff_number, changed=changed)
     return changed
 
 
-def reissue_invitation(actor: User, staff: Staff) -> None:
+def reissue_invitation(actor: Actor, staff: Staff) -> None:
     """Revoke the staff member's invitation link and code and give them new ones."""
-    require_role(actor, "admin", "chief")
-    require_reach(actor, staff.unit_id)
+    require_admin(actor, "chief")
+    if actor.user is not None:
+        require_reach(actor.user, staff.unit_id)
     invitations.issue(staff)
     db.session.flush()
+    audit.record("invitation.reissue", actor=actor, target_type="staff", target_id=staff.id,
+                 staff_number=staff.staff_number)
 
 
 # --- dependents -------------------------------------------------------------------------
@@ -319,9 +457,8 @@ def get_dependent(user: User, staff: Staff, dependent_id: int) -> Dependent:
     return dependent
 
 
-def save_dependent(actor: User, staff: Staff, dependent: Dependent | None, *, family_name: str, given_name: str,
-                   family_name_kana: str, given_name_kana: str, relation: str, card_status: str) -> Dependent:
-    require_role(actor, "admin")
+def _dependent_values(family_name: str, given_name: str, family_name_kana: str, given_name_kana: str,
+                      relation: str, card_status: str) -> dict[str, str]:
     values = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
         "family_name_kana": katakana(family_name_kana), "given_name_kana": katakana(given_name_kana),
@@ -330,28 +467,46 @@ def save_dependent(actor: User, staff: Staff, dependent: Dependent | None, *, fa
     refuse_individual_numbers(values)
     if card_status not in CARD_STATUSES:
         raise invalid(card_status=_l("Use none, applied or received."))
-    if dependent is None:
-        dependent = Dependent(staff=staff, card_status=card_status, **values)
-        db.session.add(dependent)
-    else:
-        for name, value in values.items():
-            setattr(dependent, name, value)
-        if dependent.card_status != card_status:
-            # A dated card status event, so rates as of past days stay right (issue 5).
-            from .card_status import record_change
+    return values
 
-            record_change(dependent, card_status, source="edit", user=actor)
+
+def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
+                  given_name_kana: str, relation: str, card_status: str = "none") -> Dependent:
+    require_admin(actor)
+    values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
+    dependent = Dependent(staff=staff, card_status=card_status, **values)
+    db.session.add(dependent)
     db.session.flush()
+    audit.record("dependent.create", actor=actor, target_type="dependent", target_id=dependent.id,
+                 staff_number=staff.staff_number)
     return dependent
 
 
-def remove_dependent(actor: User, dependent: Dependent) -> None:
+def update_dependent(actor: Actor, dependent: Dependent, *, family_name: str, given_name: str,
+                     family_name_kana: str, given_name_kana: str, relation: str, card_status: str) -> Dependent:
+    require_admin(actor)
+    values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
+    for name, value in values.items():
+        setattr(dependent, name, value)
+    if dependent.card_status != card_status:
+        # A dated card status event, so rates as of past days stay right.
+        record_change(dependent, card_status, source="edit", user=actor.user)
+    db.session.flush()
+    audit.record("dependent.update", actor=actor, target_type="dependent", target_id=dependent.id,
+                 staff_number=dependent.staff.staff_number)
+    return dependent
+
+
+def remove_dependent(actor: Actor, dependent: Dependent) -> None:
     """Delete a dependent who has never been on a reservation; otherwise refuse."""
-    require_role(actor, "admin")
+    require_admin(actor)
     used = db.session.scalar(select(ReservationPerson.id).where(ReservationPerson.dependent_id == dependent.id).limit(1))
     if used is not None:
         raise DomainError("in_use", _l(
             "This dependent appears on a reservation (perhaps a cancelled one) and is kept "
             "for its history. Leave the record in place."))
+    dependent_id, staff_number = dependent.id, dependent.staff.staff_number
     db.session.delete(dependent)
     db.session.flush()
+    audit.record("dependent.delete", actor=actor, target_type="dependent", target_id=dependent_id,
+                 staff_number=staff_number)

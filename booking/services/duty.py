@@ -23,9 +23,11 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..localtime import at_tokyo, local
-from ..models import DUTY_SYSTEMS, DutyCalendar, DutyCrew, Staff, Unit, User
-from .accounts import require_role
-from .errors import DomainError
+from ..models import DUTY_SYSTEMS, DeskSession, DutyCalendar, DutyCrew, Staff, Unit
+from . import audit
+from .actor import Actor
+from .directory import require_admin
+from .errors import invalid
 from .guard import refuse_individual_numbers
 
 #: The crew name staff on weekday day work carry, in any unit (Staff.crew).
@@ -158,34 +160,31 @@ class DutyPlan:
 def check_plan(system: str, shift_start: time | None, crews: list[tuple[str, date | None]]) -> DutyPlan:
     """A valid plan from what the editor sent, or DomainError("invalid") with the fields to fix."""
     if system not in DUTY_SYSTEMS:
-        raise _invalid(system=_l("Choose a duty system."))
+        raise invalid(system=_l("Choose a duty system."))
     wanted = CREW_COUNT[system]
     given = [(name.strip(), anchor) for name, anchor in crews if (name or "").strip() or anchor]
     refuse_individual_numbers({f"crew_{i}": name for i, (name, _a) in enumerate(given)})
     if system == "day_only":
         return DutyPlan("day_only", shift_start or DEFAULT_SHIFT_START, ())
     if len(given) != wanted:
-        raise _invalid(crews=_l("This system needs exactly %(n)s crews, each with a name and a start date.",
+        raise invalid(crews=_l("This system needs exactly %(n)s crews, each with a name and a start date.",
                                 n=wanted))
     names = [name for name, _anchor in given]
     if not all(names) or any(a is None for _n, a in given):
-        raise _invalid(crews=_l("Give every crew a name and a date on which it is on duty."))
+        raise invalid(crews=_l("Give every crew a name and a date on which it is on duty."))
     if DAY_CREW in names:
-        raise _invalid(crews=_l("%(name)s is for day workers; give the shift crews other names.", name=DAY_CREW))
+        raise invalid(crews=_l("%(name)s is for day workers; give the shift crews other names.", name=DAY_CREW))
     if any(len(n) > 20 for n in names):
-        raise _invalid(crews=_l("Crew names have at most 20 characters."))
+        raise invalid(crews=_l("Crew names have at most 20 characters."))
     if len(set(names)) != len(names):
-        raise _invalid(crews=_l("Give each crew its own name."))
-    residues = {a.toordinal() % wanted for _n, a in given}
+        raise invalid(crews=_l("Give each crew its own name."))
+    dated = [(n, a) for n, a in given if a is not None]  # every one, as checked above
+    residues = {a.toordinal() % wanted for _n, a in dated}
     if len(residues) != wanted:
         # Two crews on duty on the same day (and none on another) is never a rotation.
-        raise _invalid(crews=_l("Two crews would be on duty on the same day. Give each crew a start date "
+        raise invalid(crews=_l("Two crews would be on duty on the same day. Give each crew a start date "
                                 "on a different day of the %(n)s-day rotation.", n=wanted))
-    return DutyPlan(system, shift_start or DEFAULT_SHIFT_START, tuple(Crew(n, a) for n, a in given))
-
-
-def _invalid(**fields) -> DomainError:
-    return DomainError("invalid", _l("Check the highlighted fields."), fields=fields)
+    return DutyPlan(system, shift_start or DEFAULT_SHIFT_START, tuple(Crew(n, a) for n, a in dated))
 
 
 # --- plans from the database ----------------------------------------------------------
@@ -219,7 +218,8 @@ class DutyBook:
 
     def for_unit(self, unit_id: int) -> UnitDuty:
         unit = self.units[unit_id]
-        current, seen = unit, set()
+        current: Unit | None = unit
+        seen: set[int] = set()
         while current is not None and current.id not in seen:
             seen.add(current.id)
             if current.id in self._own:
@@ -234,7 +234,8 @@ class DutyBook:
 
 def unit_duty(unit: Unit) -> UnitDuty:
     """The unit's own calendar or the nearest parent's."""
-    current, seen = unit, set()
+    current: Unit | None = unit
+    seen: set[int] = set()
     while current is not None and current.id not in seen:
         seen.add(current.id)
         calendar = own_calendar(current)
@@ -286,11 +287,15 @@ def station_venue_ids(unit_id: int, venues_by_unit: dict[int, list[int]], units:
 # --- editing --------------------------------------------------------------------------
 
 
-def save_calendar(actor: User, unit: Unit, *, system: str, shift_start: time | None,
+def save_calendar(actor: Actor, unit: Unit, *, system: str, shift_start: time | None,
                   crews: list[tuple[str, date | None]]) -> DutyCalendar:
     """Give a unit its own duty calendar (replacing the crews it had)."""
-    require_role(actor, "admin")
-    return store_plan(unit, check_plan(system, shift_start, crews))
+    require_admin(actor)
+    calendar = store_plan(unit, check_plan(system, shift_start, crews))
+    audit.record("unit.duty_calendar", actor=actor, target_type="unit", target_id=unit.id, code=unit.code,
+                 system=calendar.system, shift_start=calendar.shift_start.strftime("%H:%M"),
+                 crews=[[c.name, c.anchor_date.isoformat()] for c in calendar.crews])
+    return calendar
 
 
 def store_plan(unit: Unit, plan: DutyPlan) -> DutyCalendar:
@@ -309,14 +314,16 @@ def store_plan(unit: Unit, plan: DutyPlan) -> DutyCalendar:
     return calendar
 
 
-def clear_calendar(actor: User, unit: Unit) -> bool:
-    """Let the unit follow its parent's calendar again; False when it had none of its own."""
-    require_role(actor, "admin")
+def clear_calendar(actor: Actor, unit: Unit) -> bool:
+    """Let the unit follow its parent's calendar again; False (and no event) when it had none of its own."""
+    require_admin(actor)
     calendar = own_calendar(unit)
     if calendar is None:
         return False
     db.session.delete(calendar)
     db.session.flush()
+    audit.record("unit.duty_calendar", actor=actor, target_type="unit", target_id=unit.id, code=unit.code,
+                 system="inherit")
     return True
 
 
@@ -365,7 +372,7 @@ class BookerFit:
     group: str | None
     station: frozenset[int]
 
-    def place(self, session) -> Placement:
+    def place(self, session: DeskSession) -> Placement:
         if self.plan is None or self.group is None:
             return UNKNOWN
         from .slots import session_bounds
@@ -393,13 +400,15 @@ def booker_fit(staff: Staff) -> BookerFit:
     plan, group = staff_group(staff)
     if plan is None or group is None:
         return BookerFit(plan, group, frozenset())
-    chain, current = [], staff.unit
+    chain: list[Unit] = []
+    current: Unit | None = staff.unit
     while current is not None and current.id not in {u.id for u in chain}:
         chain.append(current)
         current = current.parent
     rows = db.session.execute(select(Venue.id, Venue.unit_id).where(Venue.unit_id.in_([u.id for u in chain])))
     by_unit: dict[int, list[int]] = {}
     for venue_id, unit_id in rows:
-        by_unit.setdefault(unit_id, []).append(venue_id)
+        if unit_id is not None:
+            by_unit.setdefault(unit_id, []).append(venue_id)
     units = {u.id: u for u in chain}
     return BookerFit(plan, group, frozenset(station_venue_ids(staff.unit_id, by_unit, units)))

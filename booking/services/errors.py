@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     """A rule of the domain refused the action.
@@ -21,6 +23,11 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+def invalid(**fields: Any) -> DomainError:
+    """The refusal of a form or body whose named fields break a rule (422, each field's message)."""
+    return DomainError("invalid", _l("Check the highlighted fields."), fields=fields)
 
 
 class NotFound(DomainError):

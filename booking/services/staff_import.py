@@ -465,7 +465,7 @@ def _create(plan: ImportPlan, by_number: dict[str, dict], units: dict[str, Unit]
     ])
     invites: list[dict[str, object]] = []
     # The rows just inserted are the only ones without a nonce: every other path
-    # (organisation.add_staff) gives one before its transaction commits.
+    # (directory.add_staff) gives one before its transaction commits.
     fresh_rows = select(Staff.id).where(Staff.invitation_nonce == "")
     if len(plan.created) <= _CHUNK:
         # A chunk of a background import: look the new rows up by the staff number index rather

@@ -18,9 +18,9 @@ from ..models import ROLES, ApiToken, Unit, User
 from . import audit, tokens
 from .accounts import issue_api_token, require_role
 from .actor import Actor
-from .errors import DomainError, NotFound
+from .directory import unit_by_code
+from .errors import DomainError, NotFound, invalid
 from .guard import refuse_individual_numbers
-from .organisation import invalid, unit_by_code
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{3,80}$")

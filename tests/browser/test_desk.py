@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import CheckIn, Photo, Reservation
-from booking.services import accounts, confirmations, organisation, reservations
+from booking.services import accounts, confirmations, directory, reservations
 
 pytestmark = pytest.mark.browser
 # Not imported from conftest: with several conftest.py on sys.path the name is ambiguous.
@@ -103,10 +103,10 @@ def desk_world(app, world, live_server):
     """A booked reservation with a spouse, its QR text as the live server prints it, and a clerk."""
     world.add_staff(3)
     with app.test_request_context(base_url=live_server):
-        staff = organisation.staff_by_number(world.staff_number)
+        staff = directory.staff_by_number(world.staff_number)
         reservation = reservations.reserve(world.slot_ids[1], staff, dependent_ids=[world.dependent_id])
         for n, slot in zip(("2000", "2001", "2002"), (0, 3, 4)):
-            reservations.reserve(world.slot_ids[slot], organisation.staff_by_number(n))
+            reservations.reserve(world.slot_ids[slot], directory.staff_by_number(n))
         user = accounts.ensure_user("clerk-desk", "clerk", password=PASSWORD)
         user.display_name = "受付 一郎"
         db.session.commit()

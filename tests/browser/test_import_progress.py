@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Unit
-from booking.services import organisation
+from booking.services import directory
+from booking.services.actor import Actor
 from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
 from tests.office.conftest import PASSWORD, Office
 from tests.office.import_steps import Gate
@@ -103,7 +104,7 @@ def test_the_progress_bar_moves_by_itself_and_ends_with_the_counts(app, admin_pa
 
 def test_a_stopped_import_says_where_and_what_to_do_on_a_phone(app, admin_page, live_server, screenshot, monkeypatch):
     with app.test_request_context():
-        organisation.create_unit("C", "南消防署", "HQ")
+        directory.create_unit(Actor.system(), code="C", name="南消防署", parent_code="HQ")
         db.session.commit()
     gate = Gate(monkeypatch, after=1)
     page = admin_page(PHONE)

@@ -17,7 +17,8 @@ import pytest
 
 from booking.extensions import db
 from booking.models import DeskSession
-from booking.services import accounts, organisation, reservations, slots
+from booking.services import accounts, directory, reservations, slots
+from booking.services.actor import Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "chiefs"))
 
@@ -42,10 +43,10 @@ def big_roster(app, world):
         big = slots.create_session(session.campaign, session.venue_id, session.date, time(9), time(13), 10, 3)
         free = [slot.capacity for slot in big.slots]
         for index, (number, _code) in enumerate(pairs):
-            staff = organisation.staff_by_number(number)
+            staff = directory.staff_by_number(number)
             dependents = []
             if index % 6 == 0:
-                dependents = [organisation.add_dependent(
+                dependents = [directory.add_dependent(Actor.system(),
                     staff, family_name="田中", given_name="美咲", family_name_kana="タナカ",
                     given_name_kana="ミサキ", relation="妻").id]
             at = next(i for i, seats in enumerate(free) if seats >= 1 + len(dependents))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from booking.extensions import db
-from booking.services import accounts, organisation, reservations
+from booking.services import accounts, directory, reservations
+from booking.services.actor import Actor
 
 
 @dataclass
@@ -29,10 +30,10 @@ class Dept:
 def build_dept(app, world) -> Dept:
     dept = Dept(world)
     with app.test_request_context(base_url="http://localhost"):
-        a1 = organisation.create_unit("A1", "東出張所", "A")
-        b = organisation.create_unit("B", "北消防署", "HQ")
-        venue_b = organisation.create_venue("北消防署 講堂", "福島市本内字北原3-1", unit_code="B")
-        units = {"A": organisation.unit_by_code("A"), "A1": a1, "B": b}
+        a1 = directory.create_unit(Actor.system(), code="A1", name="東出張所", parent_code="A")
+        b = directory.create_unit(Actor.system(), code="B", name="北消防署", parent_code="HQ")
+        venue_b = directory.create_venue(Actor.system(), name="北消防署 講堂", address="福島市本内字北原3-1", unit_code="B")
+        units = {"A": directory.unit_by_code("A"), "A1": a1, "B": b}
         people = {
             "1001": None,
             "2001": ("高橋", "大輔", "タカハシ", "ダイスケ", "A", "1部"),
@@ -41,10 +42,10 @@ def build_dept(app, world) -> Dept:
         }
         for number, spec in people.items():
             if spec is None:
-                staff = organisation.staff_by_number(number)
+                staff = directory.staff_by_number(number)
             else:
                 family, given, family_kana, given_kana, unit, crew = spec
-                staff = organisation.add_staff(
+                staff = directory.add_staff(
                     staff_number=number, family_name=family, given_name=given, family_name_kana=family_kana,
                     given_name_kana=given_kana, unit=units[unit], crew=crew)
             dept.staff_ids[number] = staff.id
@@ -52,7 +53,7 @@ def build_dept(app, world) -> Dept:
         slots = world.slot_ids
         plan = [("1001", 0, [world.dependent_id]), ("3001", 1, []), ("4001", 1, []), ("2001", 2, [])]
         for number, slot_index, dependents in plan:
-            staff = organisation.staff_by_number(number)
+            staff = directory.staff_by_number(number)
             reservation = reservations.reserve(slots[slot_index], staff, dependent_ids=dependents)
             dept.reservation_ids[number] = reservation.id
         db.session.commit()

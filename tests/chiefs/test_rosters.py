@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from booking.extensions import db
 from booking.models import Reservation
 from booking.services import reports, reservations
+from booking.services.actor import Actor
 
 API_COLUMNS = ["time", "code", "staff_number", "name", "kana", "unit", "crew", "kind", "status"]
 
@@ -114,13 +115,13 @@ def test_print_view_cuts_rows_into_numbered_a4_pages(app, client, dept, login):
     from datetime import time
 
     from booking.models import DeskSession
-    from booking.services import organisation, slots
+    from booking.services import campaigns, directory
 
     with app.test_request_context(base_url="http://localhost"):
         session = db.session.get(DeskSession, dept.world.session_id)
-        big = slots.create_session(session.campaign, session.venue_id, session.date, time(9), time(12), 10, 3)
+        big = campaigns.create_session(Actor.system(), session.campaign, venue_id=session.venue_id, day=session.date, start=time(9), end=time(12), slot_minutes=10, desks=3)
         for index, (number, _code) in enumerate(pairs):
-            reservations.reserve(big.slots[index // 3].id, organisation.staff_by_number(number))
+            reservations.reserve(big.slots[index // 3].id, directory.staff_by_number(number))
         db.session.commit()
         big_id = big.id
     login("admin")
@@ -136,13 +137,13 @@ def test_day_roster_holds_every_session_at_the_venue_that_day(app, client, dept,
     from datetime import time
 
     from booking.models import DeskSession
-    from booking.services import organisation, slots
+    from booking.services import campaigns, directory
 
     [(number, _code)] = dept.world.add_staff(1, unit="B", start=4100)
     with app.test_request_context(base_url="http://localhost"):
         session = db.session.get(DeskSession, dept.world.session_id)
-        evening = slots.create_session(session.campaign, session.venue_id, session.date, time(18), time(19), 10, 1)
-        reservations.reserve(evening.slots[0].id, organisation.staff_by_number(number))
+        evening = campaigns.create_session(Actor.system(), session.campaign, venue_id=session.venue_id, day=session.date, start=time(18), end=time(19), slot_minutes=10, desks=1)
+        reservations.reserve(evening.slots[0].id, directory.staff_by_number(number))
         db.session.commit()
         venue_id, day = session.venue_id, session.date.isoformat()
     login("chief", "B")

@@ -24,10 +24,10 @@ def book_for(app, world):
     """Book a slot for a staff member (the world's booker and spouse by default) and return its handles."""
 
     def make(staff_number: str | None = None, *, slot_index: int = 0, with_spouse: bool = True) -> Booked:
-        from booking.services import organisation
+        from booking.services import directory
 
         with app.test_request_context(base_url="http://localhost"):
-            staff = organisation.staff_by_number(staff_number or world.staff_number)
+            staff = directory.staff_by_number(staff_number or world.staff_number)
             dependents = [world.dependent_id] if with_spouse and staff.id == world.staff_id else []
             reservation = reservations.reserve(world.slot_ids[slot_index], staff, dependent_ids=dependents)
             db.session.commit()

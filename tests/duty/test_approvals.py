@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Campaign, DutyApproval, Reservation, Slot
-from booking.services import duty, invitations, organisation
+from booking.services import directory, duty, invitations
+from booking.services.actor import Actor
 from tests.duty.conftest import PASSWORD, make_user, sign_in
 from tests.test_concurrency import seats_in_step
 
@@ -22,10 +23,10 @@ from tests.test_concurrency import seats_in_step
 def held(app, world):
     """World's station A on 二部制 with 1部 on duty on the session day; the campaign asks for approval."""
     with app.test_request_context(base_url="http://localhost"):
-        a = organisation.unit_by_code("A")
+        a = directory.unit_by_code("A")
         duty.store_plan(a, duty.check_plan("two_crew", time(8, 30), [
             ("1部", world.session_day), ("2部", world.session_day + timedelta(days=1))]))
-        organisation.create_unit("B", "北消防署", "HQ")
+        directory.create_unit(Actor.system(), code="B", name="北消防署", parent_code="HQ")
         db.session.get(Campaign, world.campaign_id).requires_duty_approval = True
         db.session.commit()
     make_user(app, "chief_a", "chief", unit_code="A")
@@ -62,8 +63,8 @@ def test_a_booking_in_duty_hours_is_held_for_the_chief_and_the_booker_is_told(ap
 
 def test_a_booking_off_duty_or_in_a_campaign_without_the_setting_is_not_held(app, client, held):
     with app.test_request_context():
-        staff = organisation.add_staff(staff_number="2222", family_name="田中", given_name="亮", family_name_kana="タナカ",
-                                       given_name_kana="リョウ", unit=organisation.unit_by_code("A"), crew="2部")
+        staff = directory.add_staff(staff_number="2222", family_name="田中", given_name="亮", family_name_kana="タナカ",
+                                       given_name_kana="リョウ", unit=directory.unit_by_code("A"), crew="2部")
         db.session.commit()
         code = invitations.code(staff)
     body = book(client, held, 1, "2222", code)
@@ -209,10 +210,10 @@ def run_together(calls: list[FormCall]) -> list[int]:
 
 def many_held(app, client, world, count: int) -> list[dict]:
     with app.test_request_context():
-        unit = organisation.unit_by_code("A")
+        unit = directory.unit_by_code("A")
         people = []
         for n in range(count):
-            staff = organisation.add_staff(staff_number=f"5{n:03d}", family_name="田中", given_name=f"{n}",
+            staff = directory.add_staff(staff_number=f"5{n:03d}", family_name="田中", given_name=f"{n}",
                                            family_name_kana="タナカ", given_name_kana="タロウ", unit=unit, crew="1部")
             people.append((staff.staff_number, invitations.code(staff)))
         db.session.commit()
@@ -284,13 +285,13 @@ def test_an_admin_moving_the_session_to_another_day_reviews_the_duty_approvals(a
     from booking.services import accounts, approvals, bookings, campaigns
     from booking.services.actor import Actor
 
-    unit = organisation.unit_by_code("A")
+    unit = directory.unit_by_code("A")
     duty.store_plan(unit, duty.check_plan("two_crew", time(8, 30), [
         ("1部", world.session_day), ("2部", world.session_day + timedelta(days=1))]))
     db.session.get(Campaign, world.campaign_id).requires_duty_approval = True
     admin = accounts.ensure_user("move-admin", "admin")
-    first_crew = organisation.staff_by_number(world.staff_number)
-    second_crew = organisation.add_staff(staff_number="2222", family_name="田中", given_name="亮",
+    first_crew = directory.staff_by_number(world.staff_number)
+    second_crew = directory.add_staff(staff_number="2222", family_name="田中", given_name="亮",
                                          family_name_kana="タナカ", given_name_kana="リョウ", unit=unit, crew="2部")
     db.session.commit()
     on_duty = bookings.book(Actor("page", staff=first_crew), world.slot_ids[0], first_crew)
@@ -299,7 +300,7 @@ def test_an_admin_moving_the_session_to_another_day_reviews_the_duty_approvals(a
     assert approvals.approval_for(on_duty).status == "pending" and approvals.approval_for(off_duty) is None
 
     session = db.session.get(DeskSession, world.session_id)
-    campaigns.update_session(admin, session, venue_id=session.venue_id, day=world.session_day + timedelta(days=1),
+    campaigns.update_session(Actor("system", user=admin), session, venue_id=session.venue_id, day=world.session_day + timedelta(days=1),
                              start=time(15), end=time(16), slot_minutes=10, desks=2, resolution="move")
     db.session.commit()
     db.session.expire_all()

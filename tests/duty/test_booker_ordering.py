@@ -10,7 +10,8 @@ import pytest
 from booking.extensions import db
 from booking.localtime import local, utcnow
 from booking.models import Campaign, Unit
-from booking.services import duty, organisation, slots
+from booking.services import campaigns, directory, duty
+from booking.services.actor import Actor
 from booking.services.browse import session_choices
 
 
@@ -29,21 +30,21 @@ def plan(app, world):
         day0 = next_weekday(local(utcnow()).date() + timedelta(days=14), 0)  # a Monday two weeks on
         if duty.public_holiday(day0):
             day0 += timedelta(days=7)
-        a = organisation.unit_by_code("A")
-        hq = organisation.unit_by_code("HQ")
-        b = organisation.create_unit("B", "北消防署", "HQ")
+        a = directory.unit_by_code("A")
+        hq = directory.unit_by_code("HQ")
+        b = directory.create_unit(Actor.system(), code="B", name="北消防署", parent_code="HQ")
         duty.store_plan(hq, duty.check_plan("day_only", None, []))
         for unit in (a, b):
             duty.store_plan(unit, duty.check_plan("two_crew", time(8, 30),
                                                   [("1部", day0), ("2部", day0 + timedelta(days=1))]))
-        venue_b = organisation.create_venue("北消防署 講堂", "福島市本内", unit_code="B")
+        venue_b = directory.create_venue(Actor.system(), name="北消防署 講堂", address="福島市本内", unit_code="B")
         campaign = db.session.get(Campaign, world.campaign_id)
         campaign.booking_closes_at = campaign.booking_closes_at + timedelta(days=60)
         ids = {
-            "elsewhere": slots.create_session(campaign, venue_b.id, day0 + timedelta(days=2), time(18), time(19), 10, 2).id,
-            "off": slots.create_session(campaign, world.venue_id, day0 + timedelta(days=1), time(18), time(19), 10, 2).id,
-            "best": slots.create_session(campaign, world.venue_id, day0, time(18), time(19), 10, 2).id,
-            "saturday": slots.create_session(campaign, world.venue_id, day0 + timedelta(days=5), time(10), time(11), 10, 2).id,
+            "elsewhere": campaigns.create_session(Actor.system(), campaign, venue_id=venue_b.id, day=day0 + timedelta(days=2), start=time(18), end=time(19), slot_minutes=10, desks=2).id,
+            "off": campaigns.create_session(Actor.system(), campaign, venue_id=world.venue_id, day=day0 + timedelta(days=1), start=time(18), end=time(19), slot_minutes=10, desks=2).id,
+            "best": campaigns.create_session(Actor.system(), campaign, venue_id=world.venue_id, day=day0, start=time(18), end=time(19), slot_minutes=10, desks=2).id,
+            "saturday": campaigns.create_session(Actor.system(), campaign, venue_id=world.venue_id, day=day0 + timedelta(days=5), start=time(10), end=time(11), slot_minutes=10, desks=2).id,
         }
         db.session.commit()
         return {"day0": day0, "sessions": ids, "b": b.id}
@@ -85,7 +86,7 @@ def test_the_invitation_page_marks_duty_at_own_station_and_days_off(app, client,
 
 def test_day_workers_see_weekday_sessions_first(app, world, plan):
     with app.test_request_context():
-        organisation.add_staff(staff_number="3001", family_name="鈴木", given_name="誠",
+        directory.add_staff(staff_number="3001", family_name="鈴木", given_name="誠",
                                        family_name_kana="スズキ", given_name_kana="マコト",
                                        unit=db.session.get(Unit, plan["b"]), crew="日勤")
         db.session.commit()

@@ -9,22 +9,23 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.localtime import at_tokyo
 from booking.models import AuditEvent, DutyCalendar, Staff, Unit
-from booking.services import duty, organisation
+from booking.services import directory, duty
+from booking.services.actor import Actor
 
 
 @pytest.fixture
 def units(app):
     with app.test_request_context():
-        organisation.create_unit("HQ", "消防本部")
-        organisation.create_unit("A", "中央消防署", "HQ")
-        organisation.create_unit("A1", "中央消防署 東出張所", "A")
+        directory.create_unit(Actor.system(), code="HQ", name="消防本部")
+        directory.create_unit(Actor.system(), code="A", name="中央消防署", parent_code="HQ")
+        directory.create_unit(Actor.system(), code="A1", name="中央消防署 東出張所", parent_code="A")
         db.session.commit()
         return {u.code: u.id for u in db.session.scalars(select(Unit))}
 
 
 def add_staff(number: str, unit_code: str, crew: str) -> Staff:
-    return organisation.add_staff(staff_number=number, family_name="佐藤", given_name="翔太", family_name_kana="サトウ",
-                                  given_name_kana="ショウタ", unit=organisation.unit_by_code(unit_code), crew=crew)
+    return directory.add_staff(staff_number=number, family_name="佐藤", given_name="翔太", family_name_kana="サトウ",
+                                  given_name_kana="ショウタ", unit=directory.unit_by_code(unit_code), crew=crew)
 
 
 def two_crews(client, unit_id: int, first: str = "2026-07-01", second: str = "2026-07-02", **extra):

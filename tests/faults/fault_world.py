@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from booking.extensions import db
-from booking.services import accounts, checkin, organisation, photos, reservations
+from booking.services import accounts, checkin, directory, photos, reservations
 from booking.services.actor import Actor
 
 
@@ -40,7 +40,7 @@ def populate(app, world) -> Populated:
     world.add_staff(3, start=3000)
     with app.test_request_context(base_url="http://localhost"):
         clerk = accounts.ensure_user("desk-clerk", "clerk")
-        staff = organisation.staff_by_number(world.staff_number)
+        staff = directory.staff_by_number(world.staff_number)
         first = reservations.reserve(world.slot_ids[0], staff, dependent_ids=[world.dependent_id])
         db.session.commit()
         rows = checkin.check_in(Actor("page", user=clerk), first)
@@ -50,8 +50,8 @@ def populate(app, world) -> Populated:
         db.session.commit()
         booked = []
         for number in ("3000", "3001"):
-            booked.append(reservations.reserve(world.slot_ids[1], organisation.staff_by_number(number)).id)
-        gone = reservations.reserve(world.slot_ids[2], organisation.staff_by_number("3002"))
+            booked.append(reservations.reserve(world.slot_ids[1], directory.staff_by_number(number)).id)
+        gone = reservations.reserve(world.slot_ids[2], directory.staff_by_number("3002"))
         db.session.commit()
         reservations.cancel(gone)
         db.session.commit()

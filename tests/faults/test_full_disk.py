@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Campaign, Reservation, Slot
-from booking.services import invitations, organisation, slots
+from booking.services import directory, invitations, slots
 
 #: Bookings tried before giving up on filling the database (it fills after a few dozen).
 MAX_BOOKINGS = 600
@@ -91,7 +91,7 @@ def test_a_booking_page_on_a_full_disk_is_a_calm_503_page(app, client, big_sessi
     disk_cap(True)
     booked, _refused = fill_with_bookings(app, client, big_session, admin_headers)
     with app.test_request_context(base_url="http://localhost"):
-        token = invitations.link_token(organisation.staff_by_number(str(5000 + booked)))
+        token = invitations.link_token(directory.staff_by_number(str(5000 + booked)))
     slot_id = big_session[booked % len(big_session)]
     session_id = _session_of(app, slot_id)
     response = client.post(f"/i/{token}/sessions/{session_id}?lang=en", data={"slot_id": slot_id})

@@ -62,22 +62,23 @@ def seed(url: str, photo_dir: str) -> tuple[str, list[str], list[int]]:
     from flask_migrate import upgrade
 
     from booking.models import Unit
-    from booking.services import accounts, organisation, slots
+    from booking.services import accounts, campaigns, directory, slots
+    from booking.services.actor import Actor
 
     sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app(app_config(sa_url, photo_dir))
     with app.app_context():
         upgrade()
         with app.test_request_context(base_url="http://localhost"):
-            unit = organisation.create_unit("R", "中央消防署")
-            venue = organisation.create_venue("会議室", "福島市", unit_code="R")
+            unit = directory.create_unit(Actor.system(), code="R", name="中央消防署")
+            venue = directory.create_venue(Actor.system(), name="会議室", address="福島市", unit_code="R")
             day = datetime.now(UTC).astimezone(TOKYO).date() + timedelta(days=5)
-            campaign = organisation.create_campaign(
-                "rush", datetime.now(UTC) - timedelta(hours=1),
-                datetime.combine(day, clock(23), tzinfo=TOKYO), published=True)
+            campaign = campaigns.create_campaign(
+                Actor.system(), title="rush", booking_opens_at=datetime.now(UTC) - timedelta(hours=1),
+                booking_closes_at=datetime.combine(day, clock(23), tzinfo=TOKYO), published=True)
             session = slots.create_session(campaign, venue.id, day, clock(15), clock(19), 10, 8)
             for n in range(STAFF):
-                organisation.add_staff(staff_number=str(10000 + n), family_name="田中", given_name=str(n),
+                directory.add_staff(staff_number=str(10000 + n), family_name="田中", given_name=str(n),
                                        family_name_kana="タナカ", given_name_kana="タロウ", unit=unit, crew="1部")
             token = accounts.issue_api_token(accounts.ensure_user("rush-admin", "admin"))
             db.session.commit()

@@ -43,14 +43,15 @@ HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,u
 def seed(url: str, photo_dir: str) -> None:
     from flask_migrate import upgrade
 
-    from booking.services import accounts, organisation
+    from booking.services import accounts, directory
+    from booking.services.actor import Actor
 
     app = create_app(app_config(url.replace("postgresql://", "postgresql+psycopg://", 1), photo_dir))
     with app.app_context():
         upgrade()
         with app.test_request_context(base_url="http://localhost"):
-            organisation.create_unit("A", "中央消防署")
-            organisation.create_unit("B", "北消防署")
+            directory.create_unit(Actor.system(), code="A", name="中央消防署")
+            directory.create_unit(Actor.system(), code="B", name="北消防署")
             accounts.ensure_user("admin", "admin", password=PASSWORD)
             db.session.commit()
         db.session.remove()

@@ -10,7 +10,8 @@ from werkzeug.security import generate_password_hash
 
 from booking.extensions import db
 from booking.localtime import TOKYO
-from booking.services import accounts, organisation, slots
+from booking.services import accounts, campaigns, directory
+from booking.services.actor import Actor
 
 PASSWORD = "correct horse battery"
 
@@ -33,27 +34,27 @@ class Office:
     def build(self) -> Office:
         self.session_day = self.today + timedelta(days=7)
         with self.app.test_request_context(base_url="http://localhost"):
-            hq = organisation.create_unit("HQ", "消防本部")
-            a = organisation.create_unit("A", "中央消防署", "HQ")
-            a1 = organisation.create_unit("A1", "中央消防署 東出張所", "A")
-            b = organisation.create_unit("B", "北消防署", "HQ")
-            venue = organisation.create_venue("中央消防署 会議室", "福島市天神町11-28", unit_code="A")
-            venue_b = organisation.create_venue("北消防署 講堂", "福島市本内", unit_code="B")
-            campaign = organisation.create_campaign(
-                "出張申請", datetime.now(UTC) - timedelta(days=1),
-                datetime.combine(self.session_day + timedelta(days=30), time(23), tzinfo=TOKYO),
+            hq = directory.create_unit(Actor.system(), code="HQ", name="消防本部")
+            a = directory.create_unit(Actor.system(), code="A", name="中央消防署", parent_code="HQ")
+            a1 = directory.create_unit(Actor.system(), code="A1", name="中央消防署 東出張所", parent_code="A")
+            b = directory.create_unit(Actor.system(), code="B", name="北消防署", parent_code="HQ")
+            venue = directory.create_venue(Actor.system(), name="中央消防署 会議室", address="福島市天神町11-28", unit_code="A")
+            venue_b = directory.create_venue(Actor.system(), name="北消防署 講堂", address="福島市本内", unit_code="B")
+            campaign = campaigns.create_campaign(
+                Actor.system(), title="出張申請", booking_opens_at=datetime.now(UTC) - timedelta(days=1),
+                booking_closes_at=datetime.combine(self.session_day + timedelta(days=30), time(23), tzinfo=TOKYO),
                 published=True, what_to_bring="本人確認書類")
-            session = slots.create_session(campaign, venue.id, self.session_day, time(15), time(16), 10, 2)
-            staff_a = organisation.add_staff(
+            session = campaigns.create_session(Actor.system(), campaign, venue_id=venue.id, day=self.session_day, start=time(15), end=time(16), slot_minutes=10, desks=2)
+            staff_a = directory.add_staff(
                 staff_number="1001", family_name="佐藤", given_name="翔太", family_name_kana="サトウ",
                 given_name_kana="ショウタ", unit=a, crew="1部", phone="090-1111-2222")
-            spouse = organisation.add_dependent(
+            spouse = directory.add_dependent(Actor.system(),
                 staff_a, family_name="佐藤", given_name="陽子", family_name_kana="サトウ",
                 given_name_kana="ヨウコ", relation="妻")
-            staff_a1 = organisation.add_staff(
+            staff_a1 = directory.add_staff(
                 staff_number="1002", family_name="鈴木", given_name="大輔", family_name_kana="スズキ",
                 given_name_kana="ダイスケ", unit=a1, crew="2部")
-            staff_b = organisation.add_staff(
+            staff_b = directory.add_staff(
                 staff_number="2001", family_name="高橋", given_name="健一", family_name_kana="タカハシ",
                 given_name_kana="ケンイチ", unit=b, crew="1部", card_status="applied")
             users = {

@@ -18,7 +18,8 @@ from booking.models import (
     Staff,
     User,
 )
-from booking.services import campaigns, organisation, reservations, slots
+from booking.services import campaigns, directory, reservations, slots
+from booking.services.actor import Actor
 from booking.services.errors import DomainError
 
 
@@ -32,8 +33,8 @@ def book(app, office, slot_index: int, staff_number: str, *, dependents: bool = 
     with app.test_request_context():
         staff = db.session.scalar(select(Staff).where(Staff.staff_number == staff_number))
         if staff is None:
-            unit = organisation.unit_by_code("A")
-            staff = organisation.add_staff(staff_number=staff_number, family_name="田中", given_name=staff_number,
+            unit = directory.unit_by_code("A")
+            staff = directory.add_staff(staff_number=staff_number, family_name="田中", given_name=staff_number,
                                            family_name_kana="タナカ", given_name_kana="タロウ", unit=unit,
                                            phone=f"090-0000-{staff_number}")
         ids = [d.id for d in staff.dependents] if dependents else []
@@ -276,7 +277,7 @@ def test_a_session_that_has_started_cannot_be_changed(ctx, office):
     admin_user = db.session.get(User, office.ids["user_admin"])
     later = datetime.combine(office.session_day, time(15, 5), tzinfo=TOKYO)
     with pytest.raises(DomainError) as refused:
-        campaigns.update_session(admin_user, session, venue_id=office.ids["venue"], day=office.session_day,
+        campaigns.update_session(Actor("system", user=admin_user), session, venue_id=office.ids["venue"], day=office.session_day,
                                  start=time(15), end=time(17), slot_minutes=10, desks=2, now=later)
     assert refused.value.code == "session_started"
 

@@ -18,7 +18,8 @@ from sqlalchemy import func, select, update
 from booking.extensions import db
 from booking.localtime import utcnow
 from booking.models import AuditEvent, Reservation, Staff, StaffImportBatch, Unit
-from booking.services import accounts, import_jobs, organisation
+from booking.services import accounts, directory, import_jobs
+from booking.services.actor import Actor
 from tests.office.conftest import PASSWORD, sign_in
 from tests.office.import_steps import Gate, poll, wait_for_import
 
@@ -279,7 +280,7 @@ def test_a_booking_goes_through_while_an_import_is_under_way(app, admin, small_c
 
 def test_a_chunk_that_no_longer_fits_stops_the_import_and_says_where(app, admin, small_chunks, monkeypatch):
     with app.test_request_context():
-        organisation.create_unit("C", "南消防署", "HQ")
+        directory.create_unit(Actor.system(), code="C", name="南消防署", parent_code="HQ")
         db.session.commit()
     # Lines 2..301 go to A, 302.. to the new unit C: the third chunk (lines 402..601) meets C.
     gate = Gate(monkeypatch, after=1)

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from booking.extensions import db
 from booking.models import CardStatusEvent, Dependent, Staff
-from booking.services import card_status, organisation
+from booking.services import card_status, directory
 
 
 def _upload(client, data: bytes, name: str, survey_date):
@@ -132,9 +132,9 @@ def test_a_large_survey_is_read_and_written_in_a_few_statements_whatever_its_len
     login("admin")
     today = card_status.today()
     with app.test_request_context():
-        unit = organisation.unit_by_code("B")
+        unit = directory.unit_by_code("B")
         for n in range(300):
-            staff = organisation.add_staff(staff_number=str(70000 + n), family_name="消防", given_name=str(n),
+            staff = directory.add_staff(staff_number=str(70000 + n), family_name="消防", given_name=str(n),
                                            family_name_kana="ショウボウ", given_name_kana="タロウ", unit=unit)
             if n % 3 == 0:  # a history that the import has to respect
                 db.session.flush()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import CardStatusEvent, Dependent, Staff, User
 from booking.services import accounts, card_status, directory, staff_import
+from booking.services.actor import Actor
 
 HEADER = "staff_number,family_name,given_name,family_name_kana,given_name_kana,unit_code,crew,email,phone,card_status"
 
@@ -26,7 +27,7 @@ def test_the_office_staff_edit_records_the_status_with_its_date(app, ctx, dept):
     staff = db.session.get(Staff, dept.staff_ids["2001"])
     day = card_status.today() - timedelta(days=5)
     changed = directory.update_staff(
-        admin, staff, family_name=staff.family_name, given_name=staff.given_name,
+        Actor("system", user=admin), staff, family_name=staff.family_name, given_name=staff.given_name,
         family_name_kana=staff.family_name_kana, given_name_kana=staff.given_name_kana, unit_id=staff.unit_id,
         crew=staff.crew, email="", phone="", card_status="applied", card_status_on=day)
     db.session.commit()
@@ -39,10 +40,10 @@ def test_the_office_staff_edit_records_the_status_with_its_date(app, ctx, dept):
 def test_the_office_dependent_edit_records_the_status(app, ctx, dept):
     admin = db.session.get(User, accounts.ensure_user("hq-admin", "admin").id)
     spouse = db.session.get(Dependent, dept.world.dependent_id)
-    directory.save_dependent(admin, spouse.staff, spouse, family_name=spouse.family_name,
-                             given_name=spouse.given_name, family_name_kana=spouse.family_name_kana,
-                             given_name_kana=spouse.given_name_kana, relation=spouse.relation,
-                             card_status="applied")
+    directory.update_dependent(Actor("system", user=admin), spouse, family_name=spouse.family_name,
+                               given_name=spouse.given_name, family_name_kana=spouse.family_name_kana,
+                               given_name_kana=spouse.given_name_kana, relation=spouse.relation,
+                               card_status="applied")
     db.session.commit()
     event = db.session.scalar(select(CardStatusEvent))
     assert (event.dependent_id, event.to_status) == (spouse.id, "applied")

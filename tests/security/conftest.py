@@ -61,11 +61,11 @@ def build(app) -> Secured:
         sec.ids["reservation_staff_a1"] = booked.id
         sec.ids["check_in"] = checkin.check_in(Actor("page", user=users["clerk"]), booked)[0].id
         # Someone of unit B with no booking (walk-ins).
-        from booking.services import organisation
+        from booking.services import directory
 
-        free = organisation.add_staff(
+        free = directory.add_staff(
             staff_number="2002", family_name="伊藤", given_name="誠", family_name_kana="イトウ",
-            given_name_kana="マコト", unit=organisation.unit_by_code("B"), crew="2部")
+            given_name_kana="マコト", unit=directory.unit_by_code("B"), crew="2部")
         db.session.flush()
         sec.ids["staff_free"] = free.id
         db.session.commit()

@@ -181,11 +181,13 @@ def test_a_manage_token_cannot_move_a_booking_into_another_campaigns_session(app
     from datetime import datetime, time, timedelta
 
     from booking.extensions import db
-    from booking.services import organisation, slots
+    from booking.services import campaigns, slots
+    from booking.services.actor import Actor
 
     with app.test_request_context():
-        other = organisation.create_campaign("別の", datetime.now(UTC) - timedelta(days=1),
-                                             datetime.now(UTC) + timedelta(days=30), published=True)
+        other = campaigns.create_campaign(Actor.system(), title="別の",
+                                          booking_opens_at=datetime.now(UTC) - timedelta(days=1),
+                                          booking_closes_at=datetime.now(UTC) + timedelta(days=30), published=True)
         session = slots.create_session(other, sec.ids["venue"], sec.office.session_day, time(10), time(11), 10, 1)
         db.session.commit()
         session_id, slot_id = session.id, session.slots[0].id

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from booking.extensions import db
 from booking.localtime import TOKYO
 from booking.models import Campaign, Reservation, Slot, Staff
-from booking.services import organisation, reservations, tokens
+from booking.services import directory, reservations, tokens
+from booking.services.actor import Actor
 from booking.services.errors import DomainError
 from booking.services.slots import plan_slots
 
@@ -179,5 +180,5 @@ def test_the_database_refuses_negative_seats(ctx, world):
 
 def test_a_unit_code_is_unique_in_the_database(ctx, world):
     with pytest.raises(DomainError) as caught:
-        organisation.create_unit("A", "again")
+        directory.create_unit(Actor.system(), code="A", name="again")
     assert caught.value.code == "duplicate"

@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 
 from booking.extensions import db
 from booking.models import Campaign, Reservation, Slot, Staff
-from booking.services import invitations, organisation, slots
+from booking.services import directory, invitations, slots
+from booking.services.actor import Actor
 from booking.services.tokens import CODE_ALPHABET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,8 +151,8 @@ def test_invitation_lists_sessions_by_date_with_venue_and_seats_left(client, wor
 
 def test_invitation_puts_the_own_units_venue_first_on_a_date(app, client, world):
     with app.test_request_context():
-        organisation.create_unit("B", "北消防署", "HQ")
-        north = organisation.create_venue("北消防署 講堂", "福島市北町1-1", unit_code="B")
+        directory.create_unit(Actor.system(), code="B", name="北消防署", parent_code="HQ")
+        north = directory.create_venue(Actor.system(), name="北消防署 講堂", address="福島市北町1-1", unit_code="B")
         campaign = db.session.get(Campaign, world.campaign_id)
         slots.create_session(campaign, north.id, world.session_day, time(13), time(14), 10, 2)
         db.session.commit()
