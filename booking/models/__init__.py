@@ -2,8 +2,8 @@
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
-from .office import StaffImportBatch, StaffImportRows, kana_key, katakana
-from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User
+from .imports import StaffImportBatch, StaffImportRows
+from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User, kana_key, katakana
 from .reservations import (
     ACTIVE_STATUSES,
     CHANNELS,

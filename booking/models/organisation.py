@@ -1,10 +1,11 @@
 """The fire department as the system knows it: units, staff, dependents, office users."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Connection, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from ..extensions import Model
 from ..localtime import utcnow
@@ -51,7 +52,7 @@ class Staff(Model):
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
     #: Family and given kana folded to full-width katakana without spaces, for prefix search;
-    #: set on every insert and update by a listener in models/office.py.
+    #: set on every insert and update by the listener at the end of this module.
     search_kana: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
     #: Changing this nonce revokes the invitation link and code derived from it.
     invitation_nonce: Mapped[str] = mapped_column(String(32))
@@ -146,3 +147,32 @@ class ApiToken(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+# --- kana, as stored and as searched ------------------------------------------------------
+
+# Hiragana U+3041..U+3096 sit exactly 0x60 below their katakana.
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+
+
+def katakana(text: str) -> str:
+    """Kana as shown and stored (フリガナ): full-width katakana, spaces kept as typed."""
+    return unicodedata.normalize("NFKC", text or "").translate(_HIRAGANA_TO_KATAKANA).strip()
+
+
+def kana_key(text: str) -> str:
+    """Kana folded for searching: half-width and hiragana become full-width katakana, no spaces.
+
+    Staff lists arrive with kana in every form (ｻﾄｳ, さとう, サトウ　ショウタ), and
+    people type whichever their keyboard gives; both sides are folded the same way.
+    """
+    folded = unicodedata.normalize("NFKC", text or "").translate(_HIRAGANA_TO_KATAKANA)
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "・･")
+
+
+@event.listens_for(Staff, "before_insert")
+@event.listens_for(Staff, "before_update")
+def _keep_search_kana(mapper: Mapper[Staff], connection: Connection, staff: Staff) -> None:
+    # Kept here rather than in each service so that every path that writes a
+    # staff member (API, import, office edit, demo) leaves a searchable row.
+    staff.search_kana = kana_key(f"{staff.family_name_kana}{staff.given_name_kana}")[:100]

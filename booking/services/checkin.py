@@ -28,8 +28,8 @@ from ..models import (
     Staff,
     Unit,
     User,
+    kana_key,
 )
-from ..models.office import kana_key
 from . import audit, capacity, tokens
 from .accounts import require_role
 from .actor import Actor

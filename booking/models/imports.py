@@ -1,43 +1,16 @@
-"""What the office pages keep besides the domain: pending staff imports and the kana search key."""
+"""Staff imports waiting for confirmation, then running: the rows exactly as previewed, and progress."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Connection, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from ..localtime import utcnow
-from .organisation import Staff, User
+from .organisation import User
 from .types import UTCDateTime
-
-# Hiragana U+3041..U+3096 sit exactly 0x60 below their katakana.
-_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
-
-
-def katakana(text: str) -> str:
-    """Kana as shown and stored (フリガナ): full-width katakana, spaces kept as typed."""
-    return unicodedata.normalize("NFKC", text or "").translate(_HIRAGANA_TO_KATAKANA).strip()
-
-
-def kana_key(text: str) -> str:
-    """Kana folded for searching: half-width and hiragana become full-width katakana, no spaces.
-
-    Staff lists arrive with kana in every form (ｻﾄｳ, さとう, サトウ　ショウタ), and
-    people type whichever their keyboard gives; both sides are folded the same way.
-    """
-    folded = unicodedata.normalize("NFKC", text or "").translate(_HIRAGANA_TO_KATAKANA)
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "・･")
-
-
-@event.listens_for(Staff, "before_insert")
-@event.listens_for(Staff, "before_update")
-def _keep_search_kana(mapper: Mapper[Staff], connection: Connection, staff: Staff) -> None:
-    # Kept here rather than in each service so that every path that writes a
-    # staff member (API, import, office edit, demo) leaves a searchable row.
-    staff.search_kana = kana_key(f"{staff.family_name_kana}{staff.given_name_kana}")[:100]
 
 
 class StaffImportBatch(Model):
