@@ -29,7 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     else:
         app.config.update(config_module.from_environment(Path(app.instance_path)))
-        app.config.from_pyfile("config.py", silent=True)
+        # The optional instance/config.py (a bare name would be read from the package: booking/config.py).
+        app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
         app.config.update(config or {})
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",

@@ -216,8 +216,9 @@ def test_the_board_refreshes_itself_without_a_reload(app, camera_browser, desk_w
     with app.test_request_context():
         reservation = db.session.get(Reservation, desk_world["reservation_id"])
         from booking.services import checkin
+        from booking.services.actor import Actor
 
-        checkin.check_in(reservation, clerk=accounts.ensure_user("clerk-desk", "clerk"))
+        checkin.check_in(Actor("page", user=accounts.ensure_user("clerk-desk", "clerk")), reservation)
         db.session.commit()
     page.clock.run_for(16000)
 
