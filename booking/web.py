@@ -1,6 +1,7 @@
 """Request-level wiring shared by every blueprint: locale, filters, headers, health."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from functools import wraps
 
@@ -257,14 +258,42 @@ def configure_outage(app: Flask) -> None:
     full"; the pool's pre-ping replaces dead connections, so the app recovers
     by itself once the database is back. IntegrityError and other programming
     errors are not outages and stay 500s.
+
+    Issue 17: SQLite opens a file it may not write *read-only* and keeps it so for the life of
+    the connection, even after the file is writable again; pooled, such connections failed
+    every write until the workers were restarted. A connection that met the database
+    read-only (or could not open it) is therefore treated as a dead one: SQLAlchemy drops it
+    and every connection pooled before it (``handle_error`` below), and a failure the driver
+    raised outside SQLAlchemy (``begin_write``) drops them in the 503 handler. The next request
+    opens fresh connections and is served as soon as the file can be written again.
     """
+    import sqlite3
+
+    from sqlalchemy import event
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "handle_error")
+        def read_only_is_a_dead_connection(context):
+            if _sqlite_cannot_write(context.original_exception):
+                context.is_disconnect = True  # invalidates this connection and the pool's older ones
+
+        @event.listens_for(engine, "do_connect")
+        def writable_companions(dialect, conn_rec, cargs, cparams):
+            _match_companion_modes(cargs[0] if cargs else cparams.get("database"))
 
     def database_unavailable(error: Exception):
         try:
             db.session.rollback()
-        except Exception:  # noqa: BLE001  (the connection may be gone; the pool discards it)
-            pass
+        except Exception:
+            current_app.logger.debug("rollback after a database failure failed", exc_info=True)
+        if _sqlite_error(error) is not None and not _sqlite_busy(error):
+            # Read-only, full, or the write gate's lock file unusable: the connections may have
+            # been opened read-only meanwhile; a busy database is no reason to drop them.
+            _drop_connections()
         current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=error)
         message = _("The service cannot reach its database at the moment. Nothing was saved. "
                     "Please try again in a minute.")
@@ -277,8 +306,69 @@ def configure_outage(app: Flask) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    import sqlite3
-
     # sqlite3's own error too: begin_write (services/database.py) calls the driver directly.
     for exception in (OperationalError, InterfaceError, DisconnectionError, sqlite3.OperationalError):
         app.register_error_handler(exception, database_unavailable)
+
+
+#: SQLite result codes after which a connection cannot write until it is reopened.
+_SQLITE_CANNOT_WRITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def _sqlite_error(error: BaseException | None):
+    import sqlite3
+
+    original = getattr(error, "orig", None) or error
+    return original if isinstance(original, sqlite3.Error) else None
+
+
+def _sqlite_cannot_write(error: BaseException | None) -> bool:
+    """The SQLite driver said the database is read-only, cannot be opened or failed at I/O."""
+    original = _sqlite_error(error)
+    if original is None:
+        return False
+    name = getattr(original, "sqlite_errorname", "") or ""
+    return name.startswith(_SQLITE_CANNOT_WRITE) or "readonly database" in str(original)
+
+
+def _sqlite_busy(error: BaseException | None) -> bool:
+    """Another writer holds the lock: the connection itself is fine and stays pooled."""
+    original = _sqlite_error(error)
+    name = getattr(original, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(original)
+
+
+def _match_companion_modes(database) -> None:
+    """Give the -wal and -shm files the database file's mode again before a connection opens it.
+
+    SQLite creates these files with the database file's mode, and gives an empty -wal that
+    mode whenever it opens one; a connection opened while the file was read-only leaves them
+    read-only (0444), and the next connection after ``chmod 644`` then opens read-only
+    through them, failing one more write per worker. This does what SQLite would do on that
+    open, a step earlier; a file this process does not own is left alone.
+    """
+    import stat
+
+    if not isinstance(database, str) or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(database).st_mode)
+    except OSError:
+        return
+    if not mode & stat.S_IWUSR:
+        return  # still read-only: nothing to match yet
+    for suffix in ("-wal", "-shm"):
+        try:
+            if stat.S_IMODE(os.stat(database + suffix).st_mode) != mode:
+                os.chmod(database + suffix, mode)
+        except OSError:
+            pass
+
+
+def _drop_connections() -> None:
+    """Close this request's connection and every pooled one: the next checkout opens anew."""
+    try:
+        db.session.close()
+        db.engine.dispose()
+    except Exception:  # closing a broken connection may fail too; it is gone either way
+        current_app.logger.warning("could not close the database connections", exc_info=True)
