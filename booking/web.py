@@ -104,6 +104,16 @@ def configure(app: Flask) -> None:
     def healthz():
         return jsonify(status="ok")
 
+    @app.get("/readyz")
+    def readyz():
+        """Whether this host can serve: 200, or 503 naming the checks that failed (API.md)."""
+        checks = {name: _run_check(check) for name, check in readiness_checks(app)}
+        failed = [name for name, outcome in checks.items() if outcome != "ok"]
+        response = jsonify(status="unavailable" if failed else "ready", failed=failed, checks=checks)
+        response.status_code = 503 if failed else 200
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.after_request
     def remember_language(response):
         chosen = request.args.get("lang")
@@ -149,6 +159,52 @@ def configure(app: Flask) -> None:
 
     configure_outage(app)
     app.register_error_handler(DomainError, domain_refusal)
+
+
+# --- readiness (/readyz) ----------------------------------------------------------------------
+
+
+def readiness_checks(app: Flask) -> list[tuple[str, object]]:
+    """What a host needs in order to serve, as (name, check) pairs; a check raises or returns a
+    reason when it fails. The database always; Redis when REDIS_URL is set. The mail queue's
+    age belongs here as "mail_queue" once the outbox exists (DESIGN: a worker sends mail from an
+    outbox table): fail when the oldest queued message waits far longer than the retry policy
+    allows. There is no outbox yet, so there is nothing to check and no check pretends to."""
+    checks: list[tuple[str, object]] = [("database", _database_ready)]
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
+        checks.append(("redis", _redis_ready))
+    checks.extend(app.extensions.get("readiness_checks", []))  # more seams: app.extensions[...]
+    return checks
+
+
+def _run_check(check) -> str:
+    try:
+        reason = check()
+    except Exception as error:  # any failure is "not ready", named, never a 500
+        current_app.logger.warning("readiness check failed", exc_info=error)
+        return f"failed: {error.__class__.__name__}"
+    return f"failed: {reason}" if reason else "ok"
+
+
+def _database_ready() -> str | None:
+    """A fresh round trip on a pooled connection, apart from the request's session; for SQLite
+    also whether the file may be written (a read-only file answers SELECT but refuses bookings)."""
+    from sqlalchemy import text
+
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as connection:
+        # SQLite: read the schema, so that the file itself is opened and read, not just the driver.
+        connection.execute(text("SELECT count(*) FROM sqlite_master" if sqlite else "SELECT 1")).scalar()
+    database = db.engine.url.database if sqlite else None
+    writable = not database or database == ":memory:" or database.startswith("file:") or os.access(database, os.W_OK)
+    return None if writable else "read-only"
+
+
+def _redis_ready() -> str | None:
+    """The rate-limit storage answers a ping (limits' own health check, 1 s socket timeout)."""
+    from .extensions import limiter
+
+    return None if limiter.storage.check() else "no answer"
 
 
 def request_actor(*, staff=None) -> Actor:
