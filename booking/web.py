@@ -1,8 +1,9 @@
 """Request-level wiring shared by every blueprint: locale, filters, headers, health."""
 from __future__ import annotations
 
+import math
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 
 from flask import (
@@ -120,6 +121,18 @@ def configure(app: Flask) -> None:
         if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                                 secure=request.is_secure)
+        return response
+
+    @app.after_request
+    def retry_after_on_pages(response):
+        """A rate limit's page says when to try again in words; say it in Retry-After too, as the
+        API does (api.errors), so that a 429 page and a 429 JSON answer carry the same time."""
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            from .ratelimits import retry_at
+
+            until = retry_at()
+            if until is not None:
+                response.headers["Retry-After"] = str(max(1, math.ceil((until - datetime.now(UTC)).total_seconds())))
         return response
 
     @app.after_request
