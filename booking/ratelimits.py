@@ -99,6 +99,15 @@ secret_links = limiter.shared_limit(
     deduct_when=_unknown_link,
 )
 
+#: Unknown chiefs' calendar feed addresses (/chiefs/calendar/<token>.ics). A bucket of its own,
+#: larger than the links': calendar services poll every subscribed feed from a few shared
+#: addresses, and a feed renewed by its chief keeps being polled at the old address for a while;
+#: those 404s must not soon hold up the other chiefs' feeds fetched from the same address.
+calendar_feeds = limiter.shared_limit(
+    lambda: current_app.config.get("CALENDAR_FEED_ATTEMPTS_LIMIT", "60 per 15 minutes"), scope="calendar-feed",
+    deduct_when=_unknown_link,
+)
+
 
 def retry_at() -> datetime | None:
     """When the limit just breached ends (for the messages that say when to try again)."""

@@ -382,7 +382,7 @@ def calendar():
 
 
 @bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
-@ratelimits.secret_links
+@ratelimits.calendar_feeds
 def calendar_feed_view(token: str):
     user = calendar_feed.user_for_token(token)
     if user is None:
