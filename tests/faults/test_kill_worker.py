@@ -172,7 +172,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
             t.start()
         for _ in range(STAFF // 4):
             done.acquire(timeout=20)
-        victim = sorted(workers_of(server.pid))[0]
+        victim = min(workers_of(server.pid))
         os.kill(victim, signal.SIGKILL)  # mid-rush: a quarter of the bookings are in
         for t in threads:
             t.join(timeout=60)
@@ -184,7 +184,7 @@ def test_kill_9_of_a_worker_mid_rush_leaves_every_slot_consistent(tmp_path):
     finally:
         stop_server(server, log)
 
-    checked = subprocess.run([str(VENV_BIN / "flask"), "--app", "booking", "check"], cwd=ROOT,
+    checked = subprocess.run([str(VENV_BIN / "flask"), "--app", "booking", "check"], check=False, cwd=ROOT,
                              env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)
     print(results)
     assert checked.returncode == 0, checked.stdout + checked.stderr
