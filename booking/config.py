@@ -6,6 +6,10 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+# Registers the "desk-sqlite" rate-limit storage scheme before Flask-Limiter reads the URI
+# (absolute: create_app's from_pyfile("config.py") also executes this file outside its package).
+from booking import ratelimit_storage
+
 
 def _instance_secret(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated into instance/ on first run.
@@ -39,7 +43,7 @@ def from_environment(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # Photos are personal data: kept outside static/ and never served as files.
         "PHOTO_DIR": os.environ.get("PHOTO_DIR", str(instance_path / "photos")),
-        **rate_limit_storage(os.environ.get("REDIS_URL", "")),
+        **rate_limit_storage(os.environ.get("REDIS_URL", ""), rate_limit_file(database_url, instance_path)),
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         # Number of proxies in front of the app whose X-Forwarded-* headers to trust.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
@@ -58,17 +62,36 @@ def import_job_settings(environ: Mapping[str, str]) -> dict[str, int | float]:
     return settings
 
 
-def rate_limit_storage(redis_url: str) -> dict:
-    """Where Flask-Limiter counts (wrong invitation codes, sign-ins…).
+def rate_limit_file(database_url: str, instance_path: Path) -> str:
+    """Where the workers of this host share their rate-limit counts without Redis: beside the
+    SQLite database (``outreach-desk.rate-limits.sqlite3``), or in instance/ on PostgreSQL."""
+    prefix = "sqlite:///"
+    database = database_url[len(prefix):].split("?")[0] if database_url.startswith(prefix) else ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        return str(path.with_name(f"{path.name.removesuffix('.sqlite3')}.rate-limits.sqlite3"))
+    return str(instance_path / "rate-limits.sqlite3")
 
-    With REDIS_URL every worker and host shares one count, so a guesser cannot
-    multiply the allowance by the number of processes. Without it each worker
-    counts in its own memory, which is right for one process. If Redis stops
-    answering, each worker falls back to counting in memory rather than failing
-    the request.
+
+def rate_limit_storage(redis_url: str, counts_file: str | None = None) -> dict:
+    """Where Flask-Limiter counts (wrong invitation codes, sign-ins, unknown links…).
+
+    With REDIS_URL every worker and host shares one count in Redis. Without it the workers of
+    this host share one count in a small SQLite file (booking/ratelimit_storage.py), so that a
+    guesser cannot multiply the allowance by the number of workers either way. If the storage
+    stops answering, each worker falls back to counting in memory rather than failing the
+    request, and goes back to the shared count once it answers again.
     """
     if not redis_url:
-        return {"RATELIMIT_STORAGE_URI": "memory://"}
+        if counts_file is None:
+            return {"RATELIMIT_STORAGE_URI": "memory://"}
+        return {
+            "RATELIMIT_STORAGE_URI": ratelimit_storage.uri_for(counts_file),
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            # A wrong code counted after the answer on a full or read-only disk: log it, never
+            # turn the answer into a 500 (the check before the view falls back to memory).
+            "RATELIMIT_SWALLOW_ERRORS": True,
+        }
     return {
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "outreach-desk"),
@@ -113,7 +136,12 @@ DEFAULTS = {
     # reads (two Redis round trips per booking when scaled out); a refusal still says
     # when to try again, in Retry-After and in its message.
     "RATELIMIT_HEADERS_ENABLED": False,
-    # Wrong invitation codes allowed per address before too_many_attempts.
+    # Wrong invitation codes allowed per staff number before that number's code attempts are
+    # refused with too_many_attempts (its invitation link keeps working).
     "INVITATION_ATTEMPTS_LIMIT": "10 per 15 minutes",
+    # Wrong invitation codes allowed per address, whatever the numbers: a station behind one
+    # NAT address is held up for two minutes at most by one person's typing, while a guesser
+    # trying many numbers from one address gets 60 an hour.
+    "INVITATION_ADDRESS_LIMIT": "10 per 2 minutes; 60 per hour",
     "WTF_CSRF_TIME_LIMIT": None,
 }

@@ -41,11 +41,25 @@ class _Gate:
             raise sqlite3.OperationalError("database is locked (write gate timeout)")
         try:
             if self.fd is None:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self.fd = self._open()
             fcntl.flock(self.fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        except OSError as error:
+            self.local.release()
+            # Not a programming error but a database that cannot be written: the 503 handlers
+            # (web.configure_outage) answer it as they answer SQLite's own refusals.
+            raise sqlite3.OperationalError(f"unable to use the write gate ({error.strerror})") from error
         except BaseException:
             self.local.release()
             raise
+
+    def _open(self) -> int:
+        """The lock file, opened for writing when allowed, else for reading: ``flock`` needs only
+        a descriptor, so a lock file made read-only (by hand, or a restore as another user) still
+        orders the writers instead of failing every write."""
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except PermissionError:
+            return os.open(self.path, os.O_RDONLY)
 
     def release(self) -> None:
         try:

@@ -1,7 +1,9 @@
 """Request-level wiring shared by every blueprint: locale, filters, headers, health."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import math
+import os
+from datetime import UTC, date, datetime
 from functools import wraps
 
 from flask import (
@@ -103,12 +105,34 @@ def configure(app: Flask) -> None:
     def healthz():
         return jsonify(status="ok")
 
+    @app.get("/readyz")
+    def readyz():
+        """Whether this host can serve: 200, or 503 naming the checks that failed (API.md)."""
+        checks = {name: _run_check(check) for name, check in readiness_checks(app)}
+        failed = [name for name, outcome in checks.items() if outcome != "ok"]
+        response = jsonify(status="unavailable" if failed else "ready", failed=failed, checks=checks)
+        response.status_code = 503 if failed else 200
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.after_request
     def remember_language(response):
         chosen = request.args.get("lang")
         if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                                 secure=request.is_secure)
+        return response
+
+    @app.after_request
+    def retry_after_on_pages(response):
+        """A rate limit's page says when to try again in words; say it in Retry-After too, as the
+        API does (api.errors), so that a 429 page and a 429 JSON answer carry the same time."""
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            from .ratelimits import retry_at
+
+            until = retry_at()
+            if until is not None:
+                response.headers["Retry-After"] = str(max(1, math.ceil((until - datetime.now(UTC)).total_seconds())))
         return response
 
     @app.after_request
@@ -148,6 +172,52 @@ def configure(app: Flask) -> None:
 
     configure_outage(app)
     app.register_error_handler(DomainError, domain_refusal)
+
+
+# --- readiness (/readyz) ----------------------------------------------------------------------
+
+
+def readiness_checks(app: Flask) -> list[tuple[str, object]]:
+    """What a host needs in order to serve, as (name, check) pairs; a check raises or returns a
+    reason when it fails. The database always; Redis when REDIS_URL is set. The mail queue's
+    age belongs here as "mail_queue" once the outbox exists (DESIGN: a worker sends mail from an
+    outbox table): fail when the oldest queued message waits far longer than the retry policy
+    allows. There is no outbox yet, so there is nothing to check and no check pretends to."""
+    checks: list[tuple[str, object]] = [("database", _database_ready)]
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
+        checks.append(("redis", _redis_ready))
+    checks.extend(app.extensions.get("readiness_checks", []))  # more seams: app.extensions[...]
+    return checks
+
+
+def _run_check(check) -> str:
+    try:
+        reason = check()
+    except Exception as error:  # any failure is "not ready", named, never a 500
+        current_app.logger.warning("readiness check failed", exc_info=error)
+        return f"failed: {error.__class__.__name__}"
+    return f"failed: {reason}" if reason else "ok"
+
+
+def _database_ready() -> str | None:
+    """A fresh round trip on a pooled connection, apart from the request's session; for SQLite
+    also whether the file may be written (a read-only file answers SELECT but refuses bookings)."""
+    from sqlalchemy import text
+
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as connection:
+        # SQLite: read the schema, so that the file itself is opened and read, not just the driver.
+        connection.execute(text("SELECT count(*) FROM sqlite_master" if sqlite else "SELECT 1")).scalar()
+    database = db.engine.url.database if sqlite else None
+    writable = not database or database == ":memory:" or database.startswith("file:") or os.access(database, os.W_OK)
+    return None if writable else "read-only"
+
+
+def _redis_ready() -> str | None:
+    """The rate-limit storage answers a ping (limits' own health check, 1 s socket timeout)."""
+    from .extensions import limiter
+
+    return None if limiter.storage.check() else "no answer"
 
 
 def request_actor(*, staff=None) -> Actor:
@@ -257,14 +327,42 @@ def configure_outage(app: Flask) -> None:
     full"; the pool's pre-ping replaces dead connections, so the app recovers
     by itself once the database is back. IntegrityError and other programming
     errors are not outages and stay 500s.
+
+    Issue 17: SQLite opens a file it may not write *read-only* and keeps it so for the life of
+    the connection, even after the file is writable again; pooled, such connections failed
+    every write until the workers were restarted. A connection that met the database
+    read-only (or could not open it) is therefore treated as a dead one: SQLAlchemy drops it
+    and every connection pooled before it (``handle_error`` below), and a failure the driver
+    raised outside SQLAlchemy (``begin_write``) drops them in the 503 handler. The next request
+    opens fresh connections and is served as soon as the file can be written again.
     """
+    import sqlite3
+
+    from sqlalchemy import event
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "handle_error")
+        def read_only_is_a_dead_connection(context):
+            if _sqlite_cannot_write(context.original_exception):
+                context.is_disconnect = True  # invalidates this connection and the pool's older ones
+
+        @event.listens_for(engine, "do_connect")
+        def writable_companions(dialect, conn_rec, cargs, cparams):
+            _match_companion_modes(cargs[0] if cargs else cparams.get("database"))
 
     def database_unavailable(error: Exception):
         try:
             db.session.rollback()
-        except Exception:  # noqa: BLE001  (the connection may be gone; the pool discards it)
-            pass
+        except Exception:
+            current_app.logger.debug("rollback after a database failure failed", exc_info=True)
+        if _sqlite_error(error) is not None and not _sqlite_busy(error):
+            # Read-only, full, or the write gate's lock file unusable: the connections may have
+            # been opened read-only meanwhile; a busy database is no reason to drop them.
+            _drop_connections()
         current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=error)
         message = _("The service cannot reach its database at the moment. Nothing was saved. "
                     "Please try again in a minute.")
@@ -277,8 +375,69 @@ def configure_outage(app: Flask) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    import sqlite3
-
     # sqlite3's own error too: begin_write (services/database.py) calls the driver directly.
     for exception in (OperationalError, InterfaceError, DisconnectionError, sqlite3.OperationalError):
         app.register_error_handler(exception, database_unavailable)
+
+
+#: SQLite result codes after which a connection cannot write until it is reopened.
+_SQLITE_CANNOT_WRITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def _sqlite_error(error: BaseException | None):
+    import sqlite3
+
+    original = getattr(error, "orig", None) or error
+    return original if isinstance(original, sqlite3.Error) else None
+
+
+def _sqlite_cannot_write(error: BaseException | None) -> bool:
+    """The SQLite driver said the database is read-only, cannot be opened or failed at I/O."""
+    original = _sqlite_error(error)
+    if original is None:
+        return False
+    name = getattr(original, "sqlite_errorname", "") or ""
+    return name.startswith(_SQLITE_CANNOT_WRITE) or "readonly database" in str(original)
+
+
+def _sqlite_busy(error: BaseException | None) -> bool:
+    """Another writer holds the lock: the connection itself is fine and stays pooled."""
+    original = _sqlite_error(error)
+    name = getattr(original, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(original)
+
+
+def _match_companion_modes(database) -> None:
+    """Give the -wal and -shm files the database file's mode again before a connection opens it.
+
+    SQLite creates these files with the database file's mode, and gives an empty -wal that
+    mode whenever it opens one; a connection opened while the file was read-only leaves them
+    read-only (0444), and the next connection after ``chmod 644`` then opens read-only
+    through them, failing one more write per worker. This does what SQLite would do on that
+    open, a step earlier; a file this process does not own is left alone.
+    """
+    import stat
+
+    if not isinstance(database, str) or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(database).st_mode)
+    except OSError:
+        return
+    if not mode & stat.S_IWUSR:
+        return  # still read-only: nothing to match yet
+    for suffix in ("-wal", "-shm"):
+        try:
+            if stat.S_IMODE(os.stat(database + suffix).st_mode) != mode:
+                os.chmod(database + suffix, mode)
+        except OSError:
+            pass
+
+
+def _drop_connections() -> None:
+    """Close this request's connection and every pooled one: the next checkout opens anew."""
+    try:
+        db.session.close()
+        db.engine.dispose()
+    except Exception:  # closing a broken connection may fail too; it is gone either way
+        current_app.logger.warning("could not close the database connections", exc_info=True)

@@ -1,4 +1,5 @@
-"""Rate-limit state: in Redis when REDIS_URL is set (shared by every worker and host), else in memory.
+"""Rate-limit state: in Redis when REDIS_URL is set (shared by every worker and host), else in a
+SQLite file beside the database (shared by every worker of the host: booking/ratelimit_storage.py).
 
 Each app instance runs in a Python process of its own, as a gunicorn worker or a
 host would, built from the environment as run.py builds it: nothing can be shared
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -82,15 +84,161 @@ def test_with_redis_url_two_app_instances_share_the_count_of_wrong_invitation_co
     assert list(redis.scan_iter(match=f"*{prefix}*")) == []
 
 
-def test_without_redis_url_each_instance_counts_in_its_own_memory(instance):
+def test_without_redis_url_two_app_instances_share_the_count_in_a_file_beside_the_database(instance, tmp_path):
     first = instance(6, redis_url=None)
-    assert first["uri"] == "memory://" and first["storage"] == "MemoryStorage"
+    assert first["uri"] == f"desk-sqlite:///{tmp_path / 'test.rate-limits.sqlite3'}"
+    assert first["storage"] == "SQLiteStorage"
     assert first["codes"] == [403] * 6
-    # Another process starts from zero: memory is not shared (one worker only, or set REDIS_URL).
-    assert instance(LIMIT + 1, redis_url=None)["codes"] == [403] * LIMIT + [429]
+    # Another process (another worker) has four wrong codes left of the ten; the eleventh is refused.
+    assert instance(5, redis_url=None)["codes"] == [403] * 4 + [429]
+    assert instance(1, redis_url=None)["codes"] == [429]
 
 
 def test_when_redis_stops_answering_requests_are_still_served_with_counts_in_memory(instance):
     answer = instance(LIMIT + 1, redis_url="redis://127.0.0.1:1/0")
     assert answer["storage"] == "RedisStorage"
     assert answer["codes"] == [403] * LIMIT + [429]
+
+
+# --- the SQLite storage itself, and gunicorn workers sharing it (issue 17, item 2) ----------
+
+
+@pytest.fixture
+def storage(tmp_path):
+    from limits.storage import storage_from_string
+
+    return storage_from_string(f"desk-sqlite:///{tmp_path / 'counts.sqlite3'}")
+
+
+@pytest.mark.parametrize("strategy", ["fixed-window", "moving-window"])
+def test_the_sqlite_storage_keeps_the_limits_strategies(storage, strategy):
+    from limits import parse
+    from limits.strategies import STRATEGIES
+
+    limiter = STRATEGIES[strategy](storage)
+    item = parse("3 per 2 seconds")
+    assert [limiter.hit(item, "addr") for _ in range(4)] == [True, True, True, False]
+    assert not limiter.test(item, "addr") and limiter.test(item, "other")
+    reset_at, remaining = limiter.get_window_stats(item, "addr")
+    assert remaining == 0 and time.time() < reset_at <= time.time() + 2.1
+    time.sleep(2.1)
+    assert limiter.test(item, "addr") and limiter.hit(item, "addr")
+    limiter.clear(item, "addr")
+    assert limiter.get_window_stats(item, "addr")[1] == 3
+    assert storage.check() and storage.reset() is not None
+
+
+def _hit_in_another_process(uri: str, count: int) -> list[bool]:
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    import booking.ratelimit_storage  # noqa: F401  (registers the scheme in the child)
+
+    limiter = FixedWindowRateLimiter(storage_from_string(uri))
+    return [limiter.hit(parse("10 per minute"), "shared") for _ in range(count)]
+
+
+def test_processes_hitting_the_file_at_once_are_counted_exactly(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    uri = f"desk-sqlite:///{tmp_path / 'counts.sqlite3'}"
+    with ProcessPoolExecutor(4) as pool:
+        results = [ok for batch in pool.map(_hit_in_another_process, [uri] * 4, [6] * 4) for ok in batch]
+    assert results.count(True) == 10 and results.count(False) == 14
+
+
+def test_gunicorn_workers_share_the_count_of_wrong_codes_without_redis(app, tmp_path):
+    """Ten wrong codes, five through each of gunicorn's two workers, trip the limit on both."""
+    port = _free_port()
+    log = tmp_path / "access.log"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(SECRET_KEY=app.config["SECRET_KEY"], DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               PHOTO_DIR=str(tmp_path / "photos"), WEB_WORKERS="2", BIND=f"127.0.0.1:{port}")
+    with open(tmp_path / "gunicorn.log", "wb") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+             "--access-logfile", str(log), "--access-logformat", "%(p)s %(r)s %(s)s", "booking:create_app()"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        connections: dict = {}
+        try:
+            connections = _one_connection_per_worker(port, log, connections)
+            body = json.dumps({"slot_id": 1, "staff_number": "999999", "invitation_code": "WRONG1"})
+            answers = {pid: [] for pid in connections}
+            for _ in range(LIMIT // 2):
+                for pid, connection in connections.items():
+                    connection.request("POST", "/api/v1/reservations", body=body,
+                                       headers={"Content-Type": "application/json"})
+                    response = connection.getresponse()
+                    response.read()
+                    answers[pid].append(response.status)
+            assert all(codes == [403] * (LIMIT // 2) for codes in answers.values()), answers
+            for pid, connection in connections.items():  # the eleventh, on either worker
+                connection.request("POST", "/api/v1/reservations", body=body,
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 429, (pid, response.status)
+                assert int(response.getheader("Retry-After")) > 0
+        finally:
+            for connection in connections.values():
+                connection.close()
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert (tmp_path / "test.rate-limits.sqlite3").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _one_connection_per_worker(port: int, log: Path, held: dict) -> dict:
+    """Keep-alive connections until two different workers hold one each (gunicorn's workers
+    accept connections as they like; a connection then stays with its worker)."""
+    import http.client
+
+    deadline = time.monotonic() + 60
+    while len(held) < 2:
+        assert time.monotonic() < deadline, "could not reach two different workers"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        marker = uuid.uuid4().hex
+        try:
+            connection.request("GET", f"/healthz?probe={marker}")
+            connection.getresponse().read()
+        except OSError:
+            connection.close()
+            time.sleep(0.2)  # still starting
+            continue
+        time.sleep(0.05)
+        line = next((line for line in log.read_text().splitlines() if marker in line), "")
+        pid = line.split(" ", 1)[0]
+        if pid and pid not in held:
+            held[pid] = connection
+        else:
+            connection.close()
+    return held
+
+
+def test_when_the_counts_file_cannot_be_used_requests_are_still_served_with_counts_in_memory(tmp_path):
+    from booking import config, create_app
+    from booking.extensions import db
+    from tests.conftest import _config
+
+    settings = config.rate_limit_storage("", "/dev/null/cannot/be/a/folder.sqlite3")
+    app = create_app({**_config(f"sqlite:///{tmp_path / 'fallback.sqlite3'}", str(tmp_path / "photos")), **settings})
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    body = {"slot_id": 1, "staff_number": "999999", "invitation_code": "WRONG1"}
+    codes = [client.post("/api/v1/reservations", json=body).status_code for _ in range(LIMIT + 1)]
+    assert codes == [403] * LIMIT + [429]
+    with app.app_context():
+        db.engine.dispose()

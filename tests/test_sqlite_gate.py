@@ -73,3 +73,42 @@ def test_a_begin_refused_inside_a_transaction_keeps_that_transactions_turn(conne
     thread.join(timeout=20)
     assert entered.is_set()
     second.rollback()
+
+
+def test_a_read_only_lock_file_still_orders_the_writers(connect, tmp_path, monkeypatch):
+    """A lock file that may not be written is opened for reading: flock needs no more (issue 17)."""
+    import os
+
+    real_open = os.open
+
+    def refuse_writing(path, flags, *args):
+        if str(path).endswith(".write-lock") and flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)
+
+    (tmp_path / "gate.sqlite3.write-lock").touch()
+    monkeypatch.setattr(os, "open", refuse_writing)
+    first, second = connect(), connect()
+    first.begin_immediate()
+    thread, entered = _in_thread(second.begin_immediate)
+    assert not entered.wait(0.3), "the second writer got in while the first held the gate"
+    first.rollback()
+    thread.join(timeout=20)
+    assert entered.is_set()
+    second.rollback()
+
+
+def test_a_lock_file_that_cannot_be_opened_is_a_database_error_not_a_crash(connect, monkeypatch):
+    """The 503 handlers answer sqlite3.OperationalError; a bare OSError would be a 500."""
+    import os
+
+    def refuse(path, flags, *args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    connection = connect()
+    with pytest.raises(sqlite3.OperationalError, match="write gate"):
+        connection.begin_immediate()
+    monkeypatch.undo()
+    connection.begin_immediate()  # the gate opened again: the next try goes through
+    connection.rollback()

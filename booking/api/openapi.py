@@ -52,6 +52,11 @@ STAFF_NUMBER = _path_param("staff_number", {"type": "string", "minLength": 1, "m
 CHECK_IN_ID = _path_param("check_in_id", {"type": "integer", "minimum": 1})
 TOKEN = _path_param("token", {"type": "string", "minLength": 1, "maxLength": 64})
 CSV_BODY = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+READINESS = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["status", "failed", "checks"],
+    "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]},
+                   "failed": {"type": "array", "items": {"type": "string"}},
+                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}}}}}
 
 
 @cache
@@ -79,6 +84,9 @@ def document() -> dict:
     }
     paths = {
         "/healthz": {"get": _op("Liveness", {"200": {"description": "ok"}}, tag="ops")},
+        "/readyz": {"get": _op("Readiness: the database and, when configured, Redis", {
+            "200": {"description": "Ready", **READINESS},
+            "503": {"description": "Not ready: `failed` names the checks that failed", **READINESS}}, tag="ops")},
         "/api/v1/units": {"post": _op(
             "Create a unit", {"201": {"description": "The unit", **_json(s.UnitOut)},
                               "409": _error("Unit code taken")},

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import navigation
+from .. import navigation, ratelimits
 from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
@@ -362,6 +362,7 @@ def calendar():
 
 
 @bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
+@ratelimits.calendar_feeds
 def calendar_feed_view(token: str):
     user = calendar_feed.user_for_token(token)
     if user is None:

@@ -94,11 +94,12 @@ def workers_of(master: int) -> set[int]:
     return {int(pid) for pid in children.read_text().split()} if children.exists() else set()
 
 
-def start_gunicorn(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, object]:
-    """gunicorn with the repository's gunicorn.conf.py, logging to tmp_path; stop it with stop_server."""
+def start_gunicorn(tmp_path: Path, env: dict, prefix: list[str] | None = None) -> tuple[subprocess.Popen, object]:
+    """gunicorn with the repository's gunicorn.conf.py, logging to tmp_path; stop it with stop_server.
+    ``prefix``: a command that runs gunicorn (setpriv …)."""
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115  (closed by stop_server)
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "booking:create_app()"],
+        [*(prefix or []), str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "booking:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return server, log
 

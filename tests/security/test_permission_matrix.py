@@ -24,7 +24,7 @@ STAFF = {"admin", "chief_a", "chief_b", "clerk"}
 CHIEFS_ANY = {"admin", "chief_a", "chief_b"}
 
 MATRIX: dict[str, object] = {
-    "static": ANY, "healthz": ANY, "public.identify": ANY, "office.login": ANY, "office.logout": STAFF,
+    "static": ANY, "healthz": ANY, "readyz": ANY, "public.identify": ANY, "office.login": ANY, "office.logout": STAFF,
     "api.openapi_document": ANY, "api.list_campaigns": ANY, "api.list_sessions": ANY,
     "api.create_reservation": ANY,
     "public.invitation": TOKEN, "public.choose_slot": TOKEN, "public.manage": TOKEN, "public.calendar": TOKEN,
