@@ -1,8 +1,11 @@
 """Request-level wiring shared by every blueprint: locale, filters, headers, health."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import (
     Flask,
@@ -17,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue, RouteCallable
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -32,8 +36,13 @@ from .extensions import db
 from .localtime import TOKYO
 from .navigation import office_nav
 from .services import tokens
-from .services.actor import Actor
+from .services.actor import Actor, Channel
 from .services.errors import DomainError, status_for
+
+if TYPE_CHECKING:
+    from flask import Response
+
+    from .models import Staff
 
 LANG_COOKIE = "lang"
 
@@ -48,7 +57,7 @@ def select_locale() -> str:
         # the caller's language; the pages' cookie must not override Accept-Language.
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -72,7 +81,7 @@ def day_label(value: datetime | date, year: bool = False) -> str:
 
 
 def clock(value: datetime) -> str:
-    return format_time(_as_local(value).timetz().replace(tzinfo=None), "HH:mm")
+    return format_time(value.astimezone(TOKYO).timetz().replace(tzinfo=None), "HH:mm")
 
 
 def when(value: datetime, year: bool = False) -> str:
@@ -100,19 +109,19 @@ def configure(app: Flask) -> None:
     app.jinja_env.globals["office_nav"] = office_nav
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         return jsonify(status="ok")
 
     @app.after_request
-    def remember_language(response):
+    def remember_language(response: Response) -> Response:
         chosen = request.args.get("lang")
-        if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
+        if chosen is not None and chosen in app.config["LANGUAGES"] and request.blueprint != "api":
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                                 secure=request.is_secure)
         return response
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
@@ -125,7 +134,7 @@ def configure(app: Flask) -> None:
         return response
 
     @app.before_request
-    def refuse_nul_characters():
+    def refuse_nul_characters() -> None:
         """A NUL in a query or form value: PostgreSQL cannot store or even compare it (a 500
         there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body."""
         values = list(request.args.values())
@@ -136,7 +145,7 @@ def configure(app: Flask) -> None:
                                     "Remove it and send the form again."))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         """Pages get a page that says what to do; anything under /api/ gets JSON."""
         if request.path.startswith("/api/"):
             from .api.errors import http_error as api_http_error
@@ -144,15 +153,16 @@ def configure(app: Flask) -> None:
             return api_http_error(error)
         db.session.rollback()
         explanation = error.description if isinstance(error, UnstorableInput) else None
+        assert error.code is not None, "Flask hands an HTTPException without a code back unhandled"
         return render_template("errors/error.html", error=error, explanation=explanation), error.code
 
     configure_outage(app)
     app.register_error_handler(DomainError, domain_refusal)
 
 
-def request_actor(*, staff=None) -> Actor:
+def request_actor(*, staff: Staff | None = None) -> Actor:
     """Who acts in this request: the booker given, else the API token's or the signed-in user."""
-    channel = "api" if request.blueprint == "api" else "page"
+    channel: Channel = "api" if request.blueprint == "api" else "page"
     if staff is not None:
         return Actor(channel, staff=staff, address=request.remote_addr or "")
     if channel == "api":
@@ -178,15 +188,18 @@ def commit_per_request(app: Flask) -> None:
             app.view_functions[endpoint] = _one_transaction(view)
 
 
-def after_commit(callback) -> None:
+def after_commit(callback: Callable[[], object]) -> None:
     """Run ``callback`` once this request's transaction has committed (never if it rolls back):
     for work another connection or process must see committed, such as starting a job."""
     g.setdefault("after_commit", []).append(callback)
 
 
-def _one_transaction(view):
+def _one_transaction(route: RouteCallable) -> Callable[..., Response]:
+    # Every view here is synchronous (no async def): Flask would otherwise wrap it in ensure_sync.
+    view = cast(Callable[..., ResponseReturnValue], route)
+
     @wraps(view)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> Response:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
@@ -213,7 +226,7 @@ def _end_transaction(*, commit: bool) -> None:
         db.session.rollback()
 
 
-def domain_refusal(error: DomainError):
+def domain_refusal(error: DomainError) -> ResponseReturnValue:
     """A refusal no view presented itself: JSON under /api/, else a page that says what to do.
 
     Out of reach is 403 and missing is 404; a refused form post goes back where it came from
@@ -260,11 +273,10 @@ def configure_outage(app: Flask) -> None:
     """
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-    def database_unavailable(error: Exception):
-        try:
+    def database_unavailable(error: Exception) -> Response:
+        # The connection may be gone: the rollback may fail too, and the pool discards it.
+        with contextlib.suppress(Exception):
             db.session.rollback()
-        except Exception:  # noqa: BLE001  (the connection may be gone; the pool discards it)
-            pass
         current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=error)
         message = _("The service cannot reach its database at the moment. Nothing was saved. "
                     "Please try again in a minute.")
