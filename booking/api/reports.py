@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..auth import visible_unit_ids
@@ -28,7 +29,7 @@ def _csv(body: bytes, filename: str) -> Response:
 
 @bp.get("/sessions/<int:session_id>/roster.csv")
 @office("chief", "admin")
-def session_roster_csv(session_id: int):
+def session_roster_csv(session_id: int) -> ResponseReturnValue:
     user = api_user()
     session = db.session.get(DeskSession, session_id)
     if session is None:
@@ -40,7 +41,7 @@ def session_roster_csv(session_id: int):
 
 @bp.get("/reports/status.csv")
 @office("chief", "admin")
-def status_csv():
+def status_csv() -> ResponseReturnValue:
     raw = request.args.get("as_of", "")
     try:
         as_of = date.fromisoformat(raw) if raw else card_status.today()

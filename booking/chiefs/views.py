@@ -5,6 +5,7 @@ from datetime import date
 
 import qrcode
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -74,7 +75,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.get("/")
 @role_required(*ROLES)
-def sessions():
+def sessions() -> ResponseReturnValue:
     today = card_status.today()
     lines = reports.session_lines(_units(), since=date.fromordinal(today.toordinal() - 30))
     days: dict[tuple[date, int], list] = {}
@@ -130,7 +131,7 @@ def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
 
 @bp.get("/sessions/<int:session_id>/roster")
 @role_required(*ROLES)
-def session_roster(session_id: int):
+def session_roster(session_id: int) -> ResponseReturnValue:
     session = _session_or_404(session_id)
     rows = reports.roster_rows([session.id], _units())
     return _render_roster([session], rows, file_base=f"roster-{session.date.isoformat()}-{session.id}")
@@ -138,7 +139,7 @@ def session_roster(session_id: int):
 
 @bp.get("/venues/<int:venue_id>/<day>/roster")
 @role_required(*ROLES)
-def day_roster(venue_id: int, day: str):
+def day_roster(venue_id: int, day: str) -> ResponseReturnValue:
     try:
         on = date.fromisoformat(day)
     except ValueError:
@@ -176,7 +177,7 @@ def _selected_units() -> tuple[set[int] | None, int | None]:
 
 @bp.get("/unit")
 @role_required(*ROLES)
-def unit_status():
+def unit_status() -> ResponseReturnValue:
     unit_ids, unit_id = _selected_units()
     filter_name = request.args.get("filter", "all")
     if filter_name not in reports.UNIT_FILTERS:
@@ -233,7 +234,7 @@ def _render_staff(staff: Staff, *, status_forms=None, reason_form=None, status=2
 
 @bp.get("/staff/<int:staff_id>")
 @role_required(*ROLES)
-def staff_detail(staff_id: int):
+def staff_detail(staff_id: int) -> ResponseReturnValue:
     return _render_staff(_staff_or_404(staff_id))
 
 
@@ -250,7 +251,7 @@ def _person(staff: Staff, key: str):
 
 @bp.post("/staff/<int:staff_id>/status")
 @role_required(*ROLES)
-def change_status(staff_id: int):
+def change_status(staff_id: int) -> ResponseReturnValue:
     staff = _staff_or_404(staff_id)
     key = request.form.get("key", "")
     form = CardStatusForm(prefix=key.replace(":", "-"))
@@ -268,7 +269,7 @@ def change_status(staff_id: int):
 
 @bp.post("/staff/<int:staff_id>/reason")
 @role_required(*ROLES)
-def change_reason(staff_id: int):
+def change_reason(staff_id: int) -> ResponseReturnValue:
     staff = _staff_or_404(staff_id)
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -318,7 +319,7 @@ def _qr_svg(text: str) -> Markup:
 
 @bp.get("/slips")
 @role_required(*ROLES)
-def print_slips():
+def print_slips() -> ResponseReturnValue:
     """A4 sheets of cut-out invitation slips for the chosen staff, or for the filtered list."""
     ids = [int(v) for v in request.args.getlist("staff") if v.isdigit()]
     if ids:
@@ -352,7 +353,7 @@ def print_slips():
 
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required(*ROLES)
-def calendar():
+def calendar() -> ResponseReturnValue:
     if request.method == "POST":
         calendar_feed.rotate(request_actor())
         flash(_("A new calendar address is ready. The old one no longer works."), "success")
@@ -362,7 +363,7 @@ def calendar():
 
 
 @bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
-def calendar_feed_view(token: str):
+def calendar_feed_view(token: str) -> ResponseReturnValue:
     user = calendar_feed.user_for_token(token)
     if user is None:
         abort(404)

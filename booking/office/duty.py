@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -66,7 +67,7 @@ def _today() -> date:
 
 @bp.route("/units/<int:unit_id>/duty", methods=["GET", "POST"])
 @role_required("admin")
-def edit_duty_calendar(unit_id: int):
+def edit_duty_calendar(unit_id: int) -> ResponseReturnValue:
     unit = directory.get_unit(current_user, unit_id)
     own = duty.own_calendar(unit)
     effective = duty.unit_duty(unit)
@@ -110,7 +111,7 @@ def edit_duty_calendar(unit_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/coverage")
 @role_required("admin")
-def campaign_coverage(campaign_id: int):
+def campaign_coverage(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     result = coverage.coverage(campaign)
     setting = DutyApprovalSettingForm(requires_duty_approval=campaign.requires_duty_approval)
@@ -121,7 +122,7 @@ def campaign_coverage(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/coverage/sessions")
 @role_required("admin")
-def add_coverage_session(campaign_id: int):
+def add_coverage_session(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     form = CoverageSessionForm()
     if not form.validate_on_submit():
@@ -141,7 +142,7 @@ def add_coverage_session(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/coverage/approval")
 @role_required("admin")
-def set_duty_approval(campaign_id: int):
+def set_duty_approval(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     form = DutyApprovalSettingForm()
     if form.validate_on_submit():
