@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..localtime import TOKYO
+from ..localtime import naive_as_tokyo
 from ..services import campaigns, directory, invitations, staff_import
 from ..web import request_actor
 from . import bp, serialize
@@ -69,8 +69,8 @@ def create_campaign() -> ResponseReturnValue:
     campaign = campaigns.create_campaign(
         request_actor(),
         title=data.title,
-        booking_opens_at=_aware(data.booking_opens_at),
-        booking_closes_at=_aware(data.booking_closes_at),
+        booking_opens_at=naive_as_tokyo(data.booking_opens_at),
+        booking_closes_at=naive_as_tokyo(data.booking_closes_at),
         published=data.published,
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
@@ -89,8 +89,3 @@ def create_session(campaign_id: int) -> ResponseReturnValue:
         end=data.end_time, slot_minutes=data.slot_minutes, desks=data.desks,
     )
     return jsonify(serialize.session(session)), 201
-
-
-def _aware(value):
-    """API.md: a naive datetime sent in means Asia/Tokyo."""
-    return value if value.tzinfo else value.replace(tzinfo=TOKYO)
