@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import CheckIn, Reservation
+from ..models import CheckIn, Photo, Reservation
 from ..services import checkin, photos
 from ..services.errors import DomainError
 from ..web import request_actor
@@ -17,7 +17,7 @@ from .schemas import CheckInIn
 DESK = ("clerk", "admin")
 
 
-def check_in_out(record: CheckIn, photo=None) -> dict:
+def check_in_out(record: CheckIn, photo: Photo | None = None) -> dict:
     person = record.person
     return {
         "id": record.id,

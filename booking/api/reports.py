@@ -19,7 +19,7 @@ from ..services.errors import DomainError, NotFound
 from ..services.exports import CSV_MIMETYPE
 from ..web import request_actor
 from . import bp
-from .common import api_user, office
+from .common import office, office_user
 
 
 def _csv(body: bytes, filename: str) -> Response:
@@ -30,7 +30,7 @@ def _csv(body: bytes, filename: str) -> Response:
 @bp.get("/sessions/<int:session_id>/roster.csv")
 @office("chief", "admin")
 def session_roster_csv(session_id: int) -> ResponseReturnValue:
-    user = api_user()
+    user = office_user()
     session = db.session.get(DeskSession, session_id)
     if session is None:
         raise NotFound(_("No session has this id."))
@@ -48,7 +48,7 @@ def status_csv() -> ResponseReturnValue:
     except ValueError:
         raise DomainError("invalid", _("Check the fields listed."),
                           fields={"as_of": _("Write the date as YYYY-MM-DD.")}) from None
-    statuses = reports.unit_status(as_of, visible_unit_ids(api_user()))
+    statuses = reports.unit_status(as_of, visible_unit_ids(office_user()))
     # Recorded as the office page's file is: the unit figures leave the system either way.
     exports.status_exported(request_actor(), as_of, fmt="csv")
     return _csv(report_files.status_csv(statuses), f"status-{as_of.isoformat()}.csv")

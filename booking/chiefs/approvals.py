@@ -1,6 +1,8 @@
 """The chief's answer to bookings made during duty hours (職務専念義務の免除)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -19,7 +21,7 @@ navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "ad
 
 
 @bp.app_context_processor
-def _pending_duty_approvals():
+def _pending_duty_approvals() -> dict[str, Callable[[], int]]:
     """``pending_duty_approvals()`` for the chief's unit page: how many bookings wait (0 for others)."""
     return {"pending_duty_approvals": lambda: approvals.pending_count(current_user)}
 

@@ -17,7 +17,7 @@ from .. import navigation
 from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import DeskSession, Staff, Unit, Venue
+from ..models import Dependent, DeskSession, Staff, Unit, Venue
 from ..office.common import refused
 from ..services import (
     calendar_feed,
@@ -107,7 +107,8 @@ def _roster_title(sessions: list[DeskSession]) -> tuple[str, str]:
     return campaigns, f"{first.venue.name}  {first.date.isoformat()}  {times}"
 
 
-def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
+def _render_roster(sessions: list[DeskSession], rows: list[reports.RosterRow], *,
+                   file_base: str) -> ResponseReturnValue:
     fmt = request.args.get("format", "html")
     if fmt in ("csv", "xlsx"):
         exports.roster_exported(request_actor(), [s.id for s in sessions], fmt=fmt, rows=len(rows))
@@ -205,7 +206,7 @@ def _staff_or_404(staff_id: int) -> Staff:
     return staff
 
 
-def _status_form(person, key: str) -> CardStatusForm:
+def _status_form(person: Staff | Dependent, key: str) -> CardStatusForm:
     form = CardStatusForm(prefix=key.replace(":", "-"), formdata=None)
     form.person.data = key
     form.card_status.data = person.card_status
@@ -213,9 +214,10 @@ def _status_form(person, key: str) -> CardStatusForm:
     return form
 
 
-def _render_staff(staff: Staff, *, status_forms=None, reason_form=None, status=200):
+def _render_staff(staff: Staff, *, status_forms: dict[str, CardStatusForm] | None = None,
+                  reason_form: ReasonForm | None = None, status: int = 200) -> ResponseReturnValue:
     status_forms = status_forms or {}
-    people = [("staff", staff, status_forms.get("staff") or _status_form(staff, "staff"))]
+    people: list[tuple[str, Staff | Dependent, CardStatusForm]] = [("staff", staff, status_forms.get("staff") or _status_form(staff, "staff"))]
     for dependent in staff.dependents:
         key = f"dependent:{dependent.id}"
         people.append((key, dependent, status_forms.get(key) or _status_form(dependent, key)))
@@ -238,7 +240,7 @@ def staff_detail(staff_id: int) -> ResponseReturnValue:
     return _render_staff(_staff_or_404(staff_id))
 
 
-def _person(staff: Staff, key: str):
+def _person(staff: Staff, key: str) -> Staff | Dependent:
     if key == "staff":
         return staff
     kind, _sep, raw = key.partition(":")

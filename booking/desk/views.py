@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -21,7 +22,7 @@ from .. import navigation
 from ..auth import role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import TOKYO, utcnow
-from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
+from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Staff
 from ..office.common import refused
 from ..services import approvals, checkin, photos
 from ..services.errors import DomainError, status_for
@@ -58,7 +59,7 @@ def _session_or_404(session_id: int) -> DeskSession:
     return desk_session
 
 
-def _desk_session_arg(reservation) -> DeskSession:
+def _desk_session_arg(reservation: Reservation) -> DeskSession:
     """The session the desk is running: ?session=, else the reservation's own."""
     session_id = request.args.get("session", type=int)
     if session_id:
@@ -73,7 +74,7 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def _error_json(error: DomainError):
+def _error_json(error: DomainError) -> Response:
     response = jsonify(error=error.code, message=str(error.message),
                        fields={k: str(v) for k, v in error.fields.items()} or None)
     response.status_code = status_for(error.code)
@@ -153,8 +154,8 @@ def mark_no_shows(session_id: int) -> ResponseReturnValue:
 # --- the check-in screen ---------------------------------------------------------------
 
 
-def _person_rows(reservation, done: dict[int, CheckIn]) -> list[dict]:
-    photos_by_check_in = {}
+def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dict]:
+    photos_by_check_in: dict[int, Photo] = {}
     if done:
         photos_by_check_in = {
             p.check_in_id: p
@@ -303,6 +304,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         form.dependent_ids.choices = [(d.id, d.name) for d in chosen.dependents]
     if request.method == "POST":
         if form.validate_on_submit():
+            assert chosen is not None, "staff_id is required, and one that names nobody was a 404 above"
             try:
                 result = checkin.walk_in(
                     request_actor(), desk_session, chosen, dependent_ids=form.dependent_ids.data or [],
