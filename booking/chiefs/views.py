@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import qrcode
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import navigation
+from .. import navigation, qr
 from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
 from ..localtime import utcnow
@@ -288,37 +286,6 @@ def change_reason(staff_id: int) -> ResponseReturnValue:
 # --- invitation slips -----------------------------------------------------------------------
 
 
-def _qr_svg(text: str) -> Markup:
-    """The QR code as inline SVG: sharp when printed, and about ten times faster than a PNG.
-
-    A fixed mask pattern skips the search for the best of eight masks (any mask
-    is valid; the search only lowers a penalty score), which is most of the time
-    a QR code takes: 100 slips render in well under a second.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2)
-    code.add_data(text)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    runs = []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
-    path = "".join(runs)
-    size = len(matrix)
-    return Markup(
-        f'<svg class="slip__qr" viewBox="0 0 {size} {size}" role="img" aria-label="{escape(_("QR code of your invitation link"))}" '
-        f'xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges">'
-        f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
-    )
-
-
 @bp.get("/slips")
 @role_required(*ROLES)
 def print_slips() -> ResponseReturnValue:
@@ -341,7 +308,7 @@ def print_slips() -> ResponseReturnValue:
     for person in staff:
         url = invitations.link_url(person)
         slips.append({
-            "staff": person, "url": url, "qr": _qr_svg(url), "code": invitations.code(person),
+            "staff": person, "url": url, "qr": qr.svg(url, label=_("QR code of your invitation link"), css_class="slip__qr"), "code": invitations.code(person),
             "sessions": reports.sessions_at_station(person.unit, by_unit)[:4],
         })
     exports.slips_printed(request_actor(), [s.id for s in staff])
