@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +20,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue, RouteCallable
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import (
@@ -33,7 +32,7 @@ from werkzeug.exceptions import (
 )
 
 from .extensions import db
-from .localtime import TOKYO
+from .formatting import clock, day_label, when
 from .navigation import office_nav
 from .services import tokens
 from .services.actor import Actor, Channel
@@ -64,29 +63,6 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return "Asia/Tokyo"
-
-
-def _as_local(value: datetime | date) -> datetime | date:
-    return value.astimezone(TOKYO) if isinstance(value, datetime) else value
-
-
-def day_label(value: datetime | date, year: bool = False) -> str:
-    """7月10日(木) in Japanese, Thu 10 July in English; with ``year``, 2026年7月10日(金) and
-    Fri 10 July 2026 (documents that are kept, such as a personal-data disclosure)."""
-    value = _as_local(value)
-    day = value.date() if isinstance(value, datetime) else value
-    if str(get_locale()) == "ja":
-        return format_date(day, "y年M月d日(E)" if year else "M月d日(E)")
-    return format_date(day, "EEE d MMMM y" if year else "EEE d MMMM")
-
-
-def clock(value: datetime) -> str:
-    return format_time(value.astimezone(TOKYO).timetz().replace(tzinfo=None), "HH:mm")
-
-
-def when(value: datetime, year: bool = False) -> str:
-    """7月10日(木) 15:00 (2026年7月10日(金) 15:00 with ``year``)"""
-    return f"{day_label(value, year)} {clock(value)}"
 
 
 class _SchemeAwareSessions(SecureCookieSessionInterface):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import navigation, qr
 from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
+from ..formatting import clock
 from ..localtime import utcnow
 from ..models import Dependent, DeskSession, Staff, Unit, Venue
 from ..office.common import refused
@@ -101,7 +102,7 @@ def _scope_note() -> str:
 def _roster_title(sessions: list[DeskSession]) -> tuple[str, str]:
     first = sessions[0]
     campaigns = ", ".join(dict.fromkeys(s.campaign.title for s in sessions))
-    times = ", ".join(f"{s.start_time:%H:%M}–{s.end_time:%H:%M}" for s in sessions)
+    times = ", ".join(f"{clock(s.start_time)}–{clock(s.end_time)}" for s in sessions)
     return campaigns, f"{first.venue.name}  {first.date.isoformat()}  {times}"
 
 

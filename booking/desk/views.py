@@ -21,7 +21,8 @@ from sqlalchemy import select
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
 from ..extensions import db
-from ..localtime import TOKYO, utcnow
+from ..formatting import clock
+from ..localtime import utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Staff
 from ..office.common import refused
 from ..services import approvals, checkin, photos
@@ -315,8 +316,8 @@ def walk_in(session_id: int) -> ResponseReturnValue:
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:
-                when = result.reservation.slot.starts_at.astimezone(TOKYO).strftime("%H:%M")
-                flash(_("Seated at %(time)s and checked in. Take the photo now.", time=when), "success")
+                flash(_("Seated at %(time)s and checked in. Take the photo now.",
+                        time=clock(result.reservation.slot.starts_at)), "success")
                 return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
                                         session=desk_session.id))
         else:

@@ -14,10 +14,11 @@ from werkzeug.exceptions import HTTPException
 from .. import navigation
 from ..auth import role_required
 from ..extensions import db, limiter, login_manager
+from ..formatting import clock
 from ..models import User
 from ..services import accounts, audit, users
 from ..services.errors import DomainError
-from ..web import clock, request_actor
+from ..web import request_actor
 from . import bp
 from .common import refused, remote_addr
 from .forms import (

@@ -24,6 +24,7 @@ from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
+from ..formatting import clock
 from ..localtime import local, utcnow
 from ..services import campaigns, coverage, directory, duty
 from ..services.campaigns import get_campaign
@@ -135,7 +136,7 @@ def add_coverage_session(campaign_id: int) -> ResponseReturnValue:
         refused(error)
         return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
     flash(_("A session was added on %(date)s %(start)s–%(end)s at %(venue)s.", date=session.date.isoformat(),
-            start=session.start_time.strftime("%H:%M"), end=session.end_time.strftime("%H:%M"),
+            start=clock(session.start_time), end=clock(session.end_time),
             venue=session.venue.name), "success")
     return redirect(url_for(".campaign_coverage", campaign_id=campaign.id) + "#suggestions")
 

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 
 from .. import ratelimits
 from ..extensions import db, limiter
+from ..formatting import clock
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation, Slot, Staff
 from ..services import (
@@ -22,7 +23,7 @@ from ..services import (
     reservations,
 )
 from ..services.errors import DomainError, status_for
-from ..web import clock, request_actor
+from ..web import request_actor
 from . import bp
 from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
 

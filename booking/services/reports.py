@@ -14,7 +14,7 @@ from sqlalchemy import Exists, Select, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..localtime import TOKYO
+from ..formatting import clock
 from ..models import (
     ACTIVE_STATUSES,
     Campaign,
@@ -225,7 +225,7 @@ class RosterRow:
 
     @property
     def time(self) -> str:
-        return self.starts_at.astimezone(TOKYO).strftime("%H:%M")
+        return clock(self.starts_at)
 
 
 def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> list[RosterRow]:

@@ -10,9 +10,9 @@ from flask_babel import force_locale
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from booking.formatting import clock, day_label
 from booking.localtime import TOKYO, at_tokyo, local, naive_as_tokyo
 from booking.services.slots import plan_slots, session_bounds
-from booking.web import clock, day_label
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 clocks = st.times().map(lambda t: t.replace(second=0, microsecond=0))
