@@ -239,7 +239,7 @@ OUTAGE_RETRY_SECONDS = 30
 
 
 def configure_outage(app: Flask) -> None:
-    """Issue 7: a database that is down, read-only or full answers 503, never a stack trace.
+    """A database that is down, read-only or full answers 503, never a stack trace.
 
     OperationalError covers a PostgreSQL restart (connection refused or cut),
     SQLite's "attempt to write a readonly database" and "database or disk is
