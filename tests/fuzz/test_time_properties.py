@@ -99,6 +99,15 @@ def test_labels_show_the_tokyo_day_weekday_and_clock(request_ctx, instant):
         assert str(on_clock.day) in day_label(instant) and on_clock.strftime("%a") in day_label(instant)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=clocks)
+def test_a_time_of_day_reads_as_the_strftime_the_templates_used(request_ctx, hours):
+    """A session's hours (a naive time) go through the same clock as instants, unchanged."""
+    for locale in ("ja", "en"):
+        with force_locale(locale):
+            assert clock(hours) == hours.strftime("%H:%M")
+
+
 @pytest.mark.parametrize("day", BOUNDARY_DAYS)
 def test_boundary_days_get_the_right_weekday_and_a_slot_across_midnight_lands_on_the_next_day(request_ctx, day):
     planned = plan_slots(day, time(23, 30), time(0, 30), 30, 1)
