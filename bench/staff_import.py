@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Where a 50,000-line staff import spends its time, and what bookings wait meanwhile (issue 7).
+"""Where a 50,000-line staff import spends its time, and what bookings wait meanwhile.
 
     python bench/staff_import.py phases [DATABASE_URL]   # stage, confirm, chunked apply, slowest chunk
     python bench/staff_import.py bookings                # SQLite: booking latency during the apply

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import (
     Flask,
@@ -19,7 +21,8 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_date, format_time, get_locale
+from flask.typing import ResponseReturnValue, RouteCallable
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import (
@@ -31,11 +34,20 @@ from werkzeug.exceptions import (
 )
 
 from .extensions import db
-from .localtime import TOKYO
+from .formatting import clock, day_label, when
 from .navigation import office_nav
 from .services import tokens
-from .services.actor import Actor
+from .services.actor import Actor, Channel
 from .services.errors import DomainError, status_for
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from flask import Response
+    from sqlalchemy.engine import Dialect, ExceptionContext
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+    from .models import Staff
 
 LANG_COOKIE = "lang"
 
@@ -50,36 +62,13 @@ def select_locale() -> str:
         # the caller's language; the pages' cookie must not override Accept-Language.
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
     return "Asia/Tokyo"
-
-
-def _as_local(value: datetime | date) -> datetime | date:
-    return value.astimezone(TOKYO) if isinstance(value, datetime) else value
-
-
-def day_label(value: datetime | date, year: bool = False) -> str:
-    """7月10日(木) in Japanese, Thu 10 July in English; with ``year``, 2026年7月10日(金) and
-    Fri 10 July 2026 (documents that are kept, such as a personal-data disclosure)."""
-    value = _as_local(value)
-    day = value.date() if isinstance(value, datetime) else value
-    if str(get_locale()) == "ja":
-        return format_date(day, "y年M月d日(E)" if year else "M月d日(E)")
-    return format_date(day, "EEE d MMMM y" if year else "EEE d MMMM")
-
-
-def clock(value: datetime) -> str:
-    return format_time(_as_local(value).timetz().replace(tzinfo=None), "HH:mm")
-
-
-def when(value: datetime, year: bool = False) -> str:
-    """7月10日(木) 15:00 (2026年7月10日(金) 15:00 with ``year``)"""
-    return f"{day_label(value, year)} {clock(value)}"
 
 
 class _SchemeAwareSessions(SecureCookieSessionInterface):
@@ -102,11 +91,11 @@ def configure(app: Flask) -> None:
     app.jinja_env.globals["office_nav"] = office_nav
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         return jsonify(status="ok")
 
     @app.get("/readyz")
-    def readyz():
+    def readyz() -> ResponseReturnValue:
         """Whether this host can serve: 200, or 503 naming the checks that failed (API.md)."""
         checks = {name: _run_check(check) for name, check in readiness_checks(app)}
         failed = [name for name, outcome in checks.items() if outcome != "ok"]
@@ -116,15 +105,15 @@ def configure(app: Flask) -> None:
         return response
 
     @app.after_request
-    def remember_language(response):
+    def remember_language(response: Response) -> Response:
         chosen = request.args.get("lang")
-        if chosen in app.config["LANGUAGES"] and request.blueprint != "api":
+        if chosen is not None and chosen in app.config["LANGUAGES"] and request.blueprint != "api":
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                                 secure=request.is_secure)
         return response
 
     @app.after_request
-    def retry_after_on_pages(response):
+    def retry_after_on_pages(response: Response) -> Response:
         """A rate limit's page says when to try again in words; say it in Retry-After too, as the
         API does (api.errors), so that a 429 page and a 429 JSON answer carry the same time."""
         if response.status_code == 429 and "Retry-After" not in response.headers:
@@ -136,7 +125,7 @@ def configure(app: Flask) -> None:
         return response
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
@@ -149,7 +138,7 @@ def configure(app: Flask) -> None:
         return response
 
     @app.before_request
-    def refuse_nul_characters():
+    def refuse_nul_characters() -> None:
         """A NUL in a query or form value: PostgreSQL cannot store or even compare it (a 500
         there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body."""
         values = list(request.args.values())
@@ -160,7 +149,7 @@ def configure(app: Flask) -> None:
                                     "Remove it and send the form again."))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         """Pages get a page that says what to do; anything under /api/ gets JSON."""
         if request.path.startswith("/api/"):
             from .api.errors import http_error as api_http_error
@@ -168,6 +157,7 @@ def configure(app: Flask) -> None:
             return api_http_error(error)
         db.session.rollback()
         explanation = error.description if isinstance(error, UnstorableInput) else None
+        assert error.code is not None, "Flask hands an HTTPException without a code back unhandled"
         return render_template("errors/error.html", error=error, explanation=explanation), error.code
 
     configure_outage(app)
@@ -177,20 +167,20 @@ def configure(app: Flask) -> None:
 # --- readiness (/readyz) ----------------------------------------------------------------------
 
 
-def readiness_checks(app: Flask) -> list[tuple[str, object]]:
+def readiness_checks(app: Flask) -> list[tuple[str, Callable[[], str | None]]]:
     """What a host needs in order to serve, as (name, check) pairs; a check raises or returns a
     reason when it fails. The database always; Redis when REDIS_URL is set. The mail queue's
     age belongs here as "mail_queue" once the outbox exists (DESIGN: a worker sends mail from an
     outbox table): fail when the oldest queued message waits far longer than the retry policy
     allows. There is no outbox yet, so there is nothing to check and no check pretends to."""
-    checks: list[tuple[str, object]] = [("database", _database_ready)]
+    checks: list[tuple[str, Callable[[], str | None]]] = [("database", _database_ready)]
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
         checks.append(("redis", _redis_ready))
     checks.extend(app.extensions.get("readiness_checks", []))  # more seams: app.extensions[...]
     return checks
 
 
-def _run_check(check) -> str:
+def _run_check(check: Callable[[], str | None]) -> str:
     try:
         reason = check()
     except Exception as error:  # any failure is "not ready", named, never a 500
@@ -220,9 +210,9 @@ def _redis_ready() -> str | None:
     return None if limiter.storage.check() else "no answer"
 
 
-def request_actor(*, staff=None) -> Actor:
+def request_actor(*, staff: Staff | None = None) -> Actor:
     """Who acts in this request: the booker given, else the API token's or the signed-in user."""
-    channel = "api" if request.blueprint == "api" else "page"
+    channel: Channel = "api" if request.blueprint == "api" else "page"
     if staff is not None:
         return Actor(channel, staff=staff, address=request.remote_addr or "")
     if channel == "api":
@@ -248,15 +238,18 @@ def commit_per_request(app: Flask) -> None:
             app.view_functions[endpoint] = _one_transaction(view)
 
 
-def after_commit(callback) -> None:
+def after_commit(callback: Callable[[], object]) -> None:
     """Run ``callback`` once this request's transaction has committed (never if it rolls back):
     for work another connection or process must see committed, such as starting a job."""
     g.setdefault("after_commit", []).append(callback)
 
 
-def _one_transaction(view):
+def _one_transaction(route: RouteCallable) -> Callable[..., Response]:
+    # Every view here is synchronous (no async def): Flask would otherwise wrap it in ensure_sync.
+    view = cast(Callable[..., ResponseReturnValue], route)
+
     @wraps(view)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> Response:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
@@ -283,7 +276,7 @@ def _end_transaction(*, commit: bool) -> None:
         db.session.rollback()
 
 
-def domain_refusal(error: DomainError):
+def domain_refusal(error: DomainError) -> ResponseReturnValue:
     """A refusal no view presented itself: JSON under /api/, else a page that says what to do.
 
     Out of reach is 403 and missing is 404; a refused form post goes back where it came from
@@ -320,7 +313,7 @@ OUTAGE_RETRY_SECONDS = 30
 
 
 def configure_outage(app: Flask) -> None:
-    """Issue 7: a database that is down, read-only or full answers 503, never a stack trace.
+    """A database that is down, read-only or full answers 503, never a stack trace.
 
     OperationalError covers a PostgreSQL restart (connection refused or cut),
     SQLite's "attempt to write a readonly database" and "database or disk is
@@ -346,15 +339,16 @@ def configure_outage(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "handle_error")
-        def read_only_is_a_dead_connection(context):
+        def read_only_is_a_dead_connection(context: ExceptionContext) -> None:
             if _sqlite_cannot_write(context.original_exception):
                 context.is_disconnect = True  # invalidates this connection and the pool's older ones
 
         @event.listens_for(engine, "do_connect")
-        def writable_companions(dialect, conn_rec, cargs, cparams):
+        def writable_companions(dialect: Dialect, conn_rec: ConnectionPoolEntry, cargs: list[Any],
+                                cparams: dict[str, Any]) -> None:
             _match_companion_modes(cargs[0] if cargs else cparams.get("database"))
 
-    def database_unavailable(error: Exception):
+    def database_unavailable(error: Exception) -> Response:
         try:
             db.session.rollback()
         except Exception:
@@ -384,7 +378,7 @@ def configure_outage(app: Flask) -> None:
 _SQLITE_CANNOT_WRITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
 
 
-def _sqlite_error(error: BaseException | None):
+def _sqlite_error(error: BaseException | None) -> sqlite3.Error | None:
     import sqlite3
 
     original = getattr(error, "orig", None) or error
@@ -407,7 +401,7 @@ def _sqlite_busy(error: BaseException | None) -> bool:
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(original)
 
 
-def _match_companion_modes(database) -> None:
+def _match_companion_modes(database: str | None) -> None:
     """Give the -wal and -shm files the database file's mode again before a connection opens it.
 
     SQLite creates these files with the database file's mode, and gives an empty -wal that

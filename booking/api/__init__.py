@@ -4,5 +4,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 # The view modules register on bp when imported: errors, bootstrap (setup), booking and its
-# OpenAPI document, the desk, rosters and reports (issue 5).
+# OpenAPI document, the desk, rosters and reports.
 from . import booking, desk, errors, openapi, reports, setup  # noqa: F401

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -18,7 +19,7 @@ from .schemas import RescheduleIn, ReservationIn
 
 
 @bp.get("/campaigns")
-def list_campaigns():
+def list_campaigns() -> ResponseReturnValue:
     campaigns = db.session.scalars(
         select(Campaign).where(Campaign.is_published.is_(True)).order_by(Campaign.booking_opens_at, Campaign.id)
     )
@@ -29,7 +30,7 @@ def list_campaigns():
 
 
 @bp.get("/campaigns/<int:campaign_id>/sessions")
-def list_sessions(campaign_id: int):
+def list_sessions(campaign_id: int) -> ResponseReturnValue:
     user = api_user()
     campaign = slots.get_campaign(campaign_id, published_only=not (user and user.role == "admin"))
     sessions = db.session.scalars(
@@ -51,7 +52,7 @@ def list_sessions(campaign_id: int):
 
 @bp.post("/reservations")
 @ratelimits.invitation_codes
-def create_reservation():
+def create_reservation() -> ResponseReturnValue:
     data = body(ReservationIn)
     user = api_user()
     if data.invitation_code:
@@ -80,13 +81,13 @@ def create_reservation():
 
 @bp.get("/reservations/<token>")
 @ratelimits.secret_links
-def show_reservation(token: str):
+def show_reservation(token: str) -> ResponseReturnValue:
     return jsonify(serialize.reservation(reservations.by_manage_token(token)))
 
 
 @bp.post("/reservations/<token>/cancel")
 @ratelimits.secret_links
-def cancel_reservation(token: str):
+def cancel_reservation(token: str) -> ResponseReturnValue:
     reservation = reservations.by_manage_token(token)
     reservation = bookings.cancel(request_actor(staff=reservation.staff), reservation)
     return jsonify(serialize.reservation(reservation))
@@ -94,7 +95,7 @@ def cancel_reservation(token: str):
 
 @bp.post("/reservations/<token>/reschedule")
 @ratelimits.secret_links
-def reschedule_reservation(token: str):
+def reschedule_reservation(token: str) -> ResponseReturnValue:
     reservation = reservations.by_manage_token(token)
     data = body(RescheduleIn)
     reservation = bookings.move(request_actor(staff=reservation.staff), reservation, data.slot_id)

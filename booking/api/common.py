@@ -35,6 +35,14 @@ def api_user() -> User | None:
     return g.api_user
 
 
+def office_user() -> User:
+    """The office user of a view behind ``@office``, which has refused a request without one."""
+    user = api_user()
+    if user is None:
+        abort(401)
+    return user
+
+
 def office(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a bearer token whose user has one of the roles."""
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import CheckIn, Reservation
+from ..models import CheckIn, Photo, Reservation
 from ..services import checkin, photos
 from ..services.errors import DomainError
 from ..web import request_actor
@@ -16,7 +17,7 @@ from .schemas import CheckInIn
 DESK = ("clerk", "admin")
 
 
-def check_in_out(record: CheckIn, photo=None) -> dict:
+def check_in_out(record: CheckIn, photo: Photo | None = None) -> dict:
     person = record.person
     return {
         "id": record.id,
@@ -35,7 +36,7 @@ def _reservation_out(reservation: Reservation) -> dict:
 
 @bp.post("/checkins")
 @office(*DESK)
-def create_check_in():
+def create_check_in() -> ResponseReturnValue:
     data = body(CheckInIn)
     reservation = checkin.find_reservation(qr=data.qr, code=data.code)
     # A first check-in or, once the reservation is checked in, late arrivals: the same answer.
@@ -58,7 +59,7 @@ def _check_in_or_404(check_in_id: int) -> CheckIn:
 
 @bp.post("/checkins/<int:check_in_id>/photo")
 @office(*DESK)
-def upload_check_in_photo(check_in_id: int):
+def upload_check_in_photo(check_in_id: int) -> ResponseReturnValue:
     # 413 from the Content-Length alone: the body is never read when it is too big.
     limit = int(current_app.config.get("PHOTO_MAX_UPLOAD_BYTES", current_app.config["MAX_CONTENT_LENGTH"]))
     if (request.content_length or 0) > limit:
@@ -77,7 +78,7 @@ def upload_check_in_photo(check_in_id: int):
 
 @bp.get("/checkins/<int:check_in_id>/photo")
 @office(*DESK)
-def download_check_in_photo(check_in_id: int):
+def download_check_in_photo(check_in_id: int) -> ResponseReturnValue:
     _check_in_or_404(check_in_id)
     _photo, data = photos.read_photo(request_actor(), check_in_id, download=True)
     return current_app.response_class(
@@ -88,7 +89,7 @@ def download_check_in_photo(check_in_id: int):
 
 @bp.post("/checkins/<int:check_in_id>/application")
 @office(*DESK)
-def check_in_application(check_in_id: int):
+def check_in_application(check_in_id: int) -> ResponseReturnValue:
     record = _check_in_or_404(check_in_id)
     checkin.mark_application_submitted(request_actor(), record)
     person = record.person

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..formatting import clock
 from ..services.errors import status_for
 from . import bp
 
@@ -44,8 +45,6 @@ def http_error(error: HTTPException) -> Response:
     retry = None
     if error.code == 429:
         from ..ratelimits import retry_at
-        from ..web import clock
-
         until = retry_at()
         if until is not None:
             retry = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))

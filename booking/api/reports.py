@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..auth import visible_unit_ids
@@ -18,7 +19,7 @@ from ..services.errors import DomainError, NotFound
 from ..services.exports import CSV_MIMETYPE
 from ..web import request_actor
 from . import bp
-from .common import api_user, office
+from .common import office, office_user
 
 
 def _csv(body: bytes, filename: str) -> Response:
@@ -28,8 +29,8 @@ def _csv(body: bytes, filename: str) -> Response:
 
 @bp.get("/sessions/<int:session_id>/roster.csv")
 @office("chief", "admin")
-def session_roster_csv(session_id: int):
-    user = api_user()
+def session_roster_csv(session_id: int) -> ResponseReturnValue:
+    user = office_user()
     session = db.session.get(DeskSession, session_id)
     if session is None:
         raise NotFound(_("No session has this id."))
@@ -40,14 +41,14 @@ def session_roster_csv(session_id: int):
 
 @bp.get("/reports/status.csv")
 @office("chief", "admin")
-def status_csv():
+def status_csv() -> ResponseReturnValue:
     raw = request.args.get("as_of", "")
     try:
         as_of = date.fromisoformat(raw) if raw else card_status.today()
     except ValueError:
         raise DomainError("invalid", _("Check the fields listed."),
                           fields={"as_of": _("Write the date as YYYY-MM-DD.")}) from None
-    statuses = reports.unit_status(as_of, visible_unit_ids(api_user()))
+    statuses = reports.unit_status(as_of, visible_unit_ids(office_user()))
     # Recorded as the office page's file is: the unit figures leave the system either way.
     exports.status_exported(request_actor(), as_of, fmt="csv")
     return _csv(report_files.status_csv(statuses), f"status-{as_of.isoformat()}.csv")

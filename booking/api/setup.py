@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from ..localtime import TOKYO
+from ..localtime import naive_as_tokyo
 from ..services import campaigns, directory, invitations, staff_import
 from ..web import request_actor
 from . import bp, serialize
@@ -13,7 +14,7 @@ from .schemas import CampaignIn, DependentIn, SessionIn, UnitIn, VenueIn
 
 @bp.post("/units")
 @office("admin")
-def create_unit():
+def create_unit() -> ResponseReturnValue:
     data = body(UnitIn)
     unit = directory.create_unit(request_actor(), code=data.code, name=data.name, parent_code=data.parent_code)
     return jsonify(serialize.unit(unit)), 201
@@ -21,7 +22,7 @@ def create_unit():
 
 @bp.post("/staff/import")
 @office("admin")
-def import_staff():
+def import_staff() -> ResponseReturnValue:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if (request.content_length or 0) > limit:
         abort(413)
@@ -38,14 +39,14 @@ def import_staff():
 
 @bp.get("/staff/<staff_number>/invitation")
 @office("admin")
-def staff_invitation(staff_number: str):
+def staff_invitation(staff_number: str) -> ResponseReturnValue:
     staff = directory.staff_by_number(staff_number)
     return jsonify(code=invitations.code(staff), url=invitations.link_url(staff))
 
 
 @bp.post("/staff/<staff_number>/dependents")
 @office("admin")
-def add_dependent(staff_number: str):
+def add_dependent(staff_number: str) -> ResponseReturnValue:
     staff = directory.staff_by_number(staff_number)
     data = body(DependentIn)
     dependent = directory.add_dependent(request_actor(), staff, **data.model_dump())
@@ -54,7 +55,7 @@ def add_dependent(staff_number: str):
 
 @bp.post("/venues")
 @office("admin")
-def create_venue():
+def create_venue() -> ResponseReturnValue:
     data = body(VenueIn)
     venue = directory.create_venue(request_actor(), name=data.name, address=data.address,
                                    unit_code=data.unit_code, notes=data.notes)
@@ -63,13 +64,13 @@ def create_venue():
 
 @bp.post("/campaigns")
 @office("admin")
-def create_campaign():
+def create_campaign() -> ResponseReturnValue:
     data = body(CampaignIn)
     campaign = campaigns.create_campaign(
         request_actor(),
         title=data.title,
-        booking_opens_at=_aware(data.booking_opens_at),
-        booking_closes_at=_aware(data.booking_closes_at),
+        booking_opens_at=naive_as_tokyo(data.booking_opens_at),
+        booking_closes_at=naive_as_tokyo(data.booking_closes_at),
         published=data.published,
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
@@ -80,7 +81,7 @@ def create_campaign():
 
 @bp.post("/campaigns/<int:campaign_id>/sessions")
 @office("admin")
-def create_session(campaign_id: int):
+def create_session(campaign_id: int) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id)
     data = body(SessionIn)
     session = campaigns.create_session(
@@ -88,8 +89,3 @@ def create_session(campaign_id: int):
         end=data.end_time, slot_minutes=data.slot_minutes, desks=data.desks,
     )
     return jsonify(serialize.session(session)), 201
-
-
-def _aware(value):
-    """API.md: a naive datetime sent in means Asia/Tokyo."""
-    return value if value.tzinfo else value.replace(tzinfo=TOKYO)

@@ -3,5 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("chiefs", __name__)
 
-# The view modules register on bp when imported; approvals are the duty approvals (issue 8).
+# The view modules register on bp when imported; approvals are the duty approvals
+# (a booking in duty hours waits for the chief's exemption).
 from . import approvals, views  # noqa: F401

@@ -1,7 +1,10 @@
 """The chief's answer to bookings made during duty hours (職務専念義務の免除)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,14 +21,14 @@ navigation.register("chiefs.duty_approvals", _l("Duty approvals"), ("chief", "ad
 
 
 @bp.app_context_processor
-def _pending_duty_approvals():
+def _pending_duty_approvals() -> dict[str, Callable[[], int]]:
     """``pending_duty_approvals()`` for the chief's unit page: how many bookings wait (0 for others)."""
     return {"pending_duty_approvals": lambda: approvals.pending_count(current_user)}
 
 
 @bp.get("/approvals")
 @role_required("chief", "admin")
-def duty_approvals():
+def duty_approvals() -> ResponseReturnValue:
     pending, decided = approvals.lines_for(current_user)
     return render_template("chiefs/duty_approvals.html", pending=pending, decided=decided,
                            can_decide=current_user.role == "chief", status_labels=approvals.STATUS_LABELS)
@@ -33,7 +36,7 @@ def duty_approvals():
 
 @bp.post("/approvals/<int:approval_id>/<any(approve, decline):answer>")
 @role_required("chief")
-def decide_duty_approval(approval_id: int, answer: str):
+def decide_duty_approval(approval_id: int, answer: str) -> ResponseReturnValue:
     try:
         approval = approvals.decide(request_actor(), approval_id, approve=answer == "approve")
     except DomainError as error:

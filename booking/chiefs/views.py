@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from datetime import date
 
-import qrcode
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import navigation, ratelimits
+from .. import navigation, qr, ratelimits
 from ..auth import require_unit_visible, role_required, visible_unit_ids
 from ..extensions import db
+from ..formatting import clock
 from ..localtime import utcnow
-from ..models import DeskSession, Staff, Unit, Venue
+from ..models import Dependent, DeskSession, Staff, Unit, Venue
 from ..office.common import refused
 from ..services import (
     calendar_feed,
@@ -74,7 +74,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.get("/")
 @role_required(*ROLES)
-def sessions():
+def sessions() -> ResponseReturnValue:
     today = card_status.today()
     lines = reports.session_lines(_units(), since=date.fromordinal(today.toordinal() - 30))
     days: dict[tuple[date, int], list] = {}
@@ -102,11 +102,12 @@ def _scope_note() -> str:
 def _roster_title(sessions: list[DeskSession]) -> tuple[str, str]:
     first = sessions[0]
     campaigns = ", ".join(dict.fromkeys(s.campaign.title for s in sessions))
-    times = ", ".join(f"{s.start_time:%H:%M}–{s.end_time:%H:%M}" for s in sessions)
+    times = ", ".join(f"{clock(s.start_time)}–{clock(s.end_time)}" for s in sessions)
     return campaigns, f"{first.venue.name}  {first.date.isoformat()}  {times}"
 
 
-def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
+def _render_roster(sessions: list[DeskSession], rows: list[reports.RosterRow], *,
+                   file_base: str) -> ResponseReturnValue:
     fmt = request.args.get("format", "html")
     if fmt in ("csv", "xlsx"):
         exports.roster_exported(request_actor(), [s.id for s in sessions], fmt=fmt, rows=len(rows))
@@ -130,7 +131,7 @@ def _render_roster(sessions: list[DeskSession], rows, *, file_base: str):
 
 @bp.get("/sessions/<int:session_id>/roster")
 @role_required(*ROLES)
-def session_roster(session_id: int):
+def session_roster(session_id: int) -> ResponseReturnValue:
     session = _session_or_404(session_id)
     rows = reports.roster_rows([session.id], _units())
     return _render_roster([session], rows, file_base=f"roster-{session.date.isoformat()}-{session.id}")
@@ -138,7 +139,7 @@ def session_roster(session_id: int):
 
 @bp.get("/venues/<int:venue_id>/<day>/roster")
 @role_required(*ROLES)
-def day_roster(venue_id: int, day: str):
+def day_roster(venue_id: int, day: str) -> ResponseReturnValue:
     try:
         on = date.fromisoformat(day)
     except ValueError:
@@ -176,7 +177,7 @@ def _selected_units() -> tuple[set[int] | None, int | None]:
 
 @bp.get("/unit")
 @role_required(*ROLES)
-def unit_status():
+def unit_status() -> ResponseReturnValue:
     unit_ids, unit_id = _selected_units()
     filter_name = request.args.get("filter", "all")
     if filter_name not in reports.UNIT_FILTERS:
@@ -204,7 +205,7 @@ def _staff_or_404(staff_id: int) -> Staff:
     return staff
 
 
-def _status_form(person, key: str) -> CardStatusForm:
+def _status_form(person: Staff | Dependent, key: str) -> CardStatusForm:
     form = CardStatusForm(prefix=key.replace(":", "-"), formdata=None)
     form.person.data = key
     form.card_status.data = person.card_status
@@ -212,9 +213,10 @@ def _status_form(person, key: str) -> CardStatusForm:
     return form
 
 
-def _render_staff(staff: Staff, *, status_forms=None, reason_form=None, status=200):
+def _render_staff(staff: Staff, *, status_forms: dict[str, CardStatusForm] | None = None,
+                  reason_form: ReasonForm | None = None, status: int = 200) -> ResponseReturnValue:
     status_forms = status_forms or {}
-    people = [("staff", staff, status_forms.get("staff") or _status_form(staff, "staff"))]
+    people: list[tuple[str, Staff | Dependent, CardStatusForm]] = [("staff", staff, status_forms.get("staff") or _status_form(staff, "staff"))]
     for dependent in staff.dependents:
         key = f"dependent:{dependent.id}"
         people.append((key, dependent, status_forms.get(key) or _status_form(dependent, key)))
@@ -233,11 +235,11 @@ def _render_staff(staff: Staff, *, status_forms=None, reason_form=None, status=2
 
 @bp.get("/staff/<int:staff_id>")
 @role_required(*ROLES)
-def staff_detail(staff_id: int):
+def staff_detail(staff_id: int) -> ResponseReturnValue:
     return _render_staff(_staff_or_404(staff_id))
 
 
-def _person(staff: Staff, key: str):
+def _person(staff: Staff, key: str) -> Staff | Dependent:
     if key == "staff":
         return staff
     kind, _sep, raw = key.partition(":")
@@ -250,7 +252,7 @@ def _person(staff: Staff, key: str):
 
 @bp.post("/staff/<int:staff_id>/status")
 @role_required(*ROLES)
-def change_status(staff_id: int):
+def change_status(staff_id: int) -> ResponseReturnValue:
     staff = _staff_or_404(staff_id)
     key = request.form.get("key", "")
     form = CardStatusForm(prefix=key.replace(":", "-"))
@@ -268,7 +270,7 @@ def change_status(staff_id: int):
 
 @bp.post("/staff/<int:staff_id>/reason")
 @role_required(*ROLES)
-def change_reason(staff_id: int):
+def change_reason(staff_id: int) -> ResponseReturnValue:
     staff = _staff_or_404(staff_id)
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -285,40 +287,9 @@ def change_reason(staff_id: int):
 # --- invitation slips -----------------------------------------------------------------------
 
 
-def _qr_svg(text: str) -> Markup:
-    """The QR code as inline SVG: sharp when printed, and about ten times faster than a PNG.
-
-    A fixed mask pattern skips the search for the best of eight masks (any mask
-    is valid; the search only lowers a penalty score), which is most of the time
-    a QR code takes: 100 slips render in well under a second.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=2)
-    code.add_data(text)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    runs = []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
-    path = "".join(runs)
-    size = len(matrix)
-    return Markup(
-        f'<svg class="slip__qr" viewBox="0 0 {size} {size}" role="img" aria-label="{escape(_("QR code of your invitation link"))}" '
-        f'xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges">'
-        f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
-    )
-
-
 @bp.get("/slips")
 @role_required(*ROLES)
-def print_slips():
+def print_slips() -> ResponseReturnValue:
     """A4 sheets of cut-out invitation slips for the chosen staff, or for the filtered list."""
     ids = [int(v) for v in request.args.getlist("staff") if v.isdigit()]
     if ids:
@@ -338,7 +309,7 @@ def print_slips():
     for person in staff:
         url = invitations.link_url(person)
         slips.append({
-            "staff": person, "url": url, "qr": _qr_svg(url), "code": invitations.code(person),
+            "staff": person, "url": url, "qr": qr.svg(url, label=_("QR code of your invitation link"), css_class="slip__qr"), "code": invitations.code(person),
             "sessions": reports.sessions_at_station(person.unit, by_unit)[:4],
         })
     exports.slips_printed(request_actor(), [s.id for s in staff])
@@ -352,7 +323,7 @@ def print_slips():
 
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required(*ROLES)
-def calendar():
+def calendar() -> ResponseReturnValue:
     if request.method == "POST":
         calendar_feed.rotate(request_actor())
         flash(_("A new calendar address is ready. The old one no longer works."), "success")
@@ -363,7 +334,7 @@ def calendar():
 
 @bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
 @ratelimits.calendar_feeds
-def calendar_feed_view(token: str):
+def calendar_feed_view(token: str) -> ResponseReturnValue:
     user = calendar_feed.user_for_token(token)
     if user is None:
         abort(404)

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from ..formatting import clock
 from ..localtime import TOKYO
 from ..models import DeskSession, Reservation
 from ..services import checkin, reservations, tokens
@@ -16,17 +17,13 @@ from ..services.slots import session_bounds
 STATUS_LABELS = {**reservations.STATUS_LABELS, "booked": _l("Waiting")}
 
 
-def _clock(value: datetime) -> str:
-    return value.astimezone(TOKYO).strftime("%H:%M")
-
-
 def _row(reservation: Reservation, desk_session_id: int, when: str) -> dict:
     slot = reservation.slot
     staff = reservation.staff
     dependents = [p.name for p in reservation.people if p.kind == "dependent"]
     return {
         "id": reservation.id,
-        "time": _clock(slot.starts_at),
+        "time": clock(slot.starts_at),
         "code": tokens.format_code(reservation.code),
         "name": staff.name,
         "kana": staff.kana,
@@ -67,11 +64,11 @@ def board(desk_session: DeskSession, now: datetime) -> dict:
     return {
         "session_id": desk_session.id,
         "generated_at": now.astimezone(TOKYO).isoformat(),
-        "clock": _clock(now),
+        "clock": clock(now),
         "is_over": end <= now,
         "is_before": now < start,
-        "current_slot": _clock(current.starts_at) if current else None,
-        "next_slot": _clock(upcoming.starts_at) if upcoming else None,
+        "current_slot": clock(current.starts_at) if current else None,
+        "next_slot": clock(upcoming.starts_at) if upcoming else None,
         "due_now": [r for r in rows if r["when"] in ("now", "late")],
         "due_next": [r for r in rows if r["when"] == "next"],
         "rows": active + [r for r in rows if r["status"] == "cancelled"],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -11,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,8 +21,9 @@ from sqlalchemy import select
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
 from ..extensions import db
-from ..localtime import TOKYO, utcnow
-from ..models import Campaign, CheckIn, DeskSession, Photo, Staff
+from ..formatting import clock
+from ..localtime import utcnow
+from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Staff
 from ..office.common import refused
 from ..services import approvals, checkin, photos
 from ..services.errors import DomainError, status_for
@@ -57,7 +60,7 @@ def _session_or_404(session_id: int) -> DeskSession:
     return desk_session
 
 
-def _desk_session_arg(reservation) -> DeskSession:
+def _desk_session_arg(reservation: Reservation) -> DeskSession:
     """The session the desk is running: ?session=, else the reservation's own."""
     session_id = request.args.get("session", type=int)
     if session_id:
@@ -72,7 +75,7 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def _error_json(error: DomainError):
+def _error_json(error: DomainError) -> Response:
     response = jsonify(error=error.code, message=str(error.message),
                        fields={k: str(v) for k, v in error.fields.items()} or None)
     response.status_code = status_for(error.code)
@@ -84,7 +87,7 @@ def _error_json(error: DomainError):
 
 @bp.get("/")
 @role_required(*DESK_ROLES)
-def index():
+def index() -> ResponseReturnValue:
     sessions = checkin.sessions_for_desk(utcnow())
     groups = [(_("Today"), sessions.today), (_("Coming"), sessions.coming), (_("Past"), sessions.past)]
     return render_template("desk/index.html", groups=groups)
@@ -92,7 +95,7 @@ def index():
 
 @bp.get("/sessions/<int:session_id>")
 @role_required(*DESK_ROLES)
-def session_board(session_id: int):
+def session_board(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     return render_template(
         "desk/session_board.html", desk_session=desk_session, board=board(desk_session, utcnow()),
@@ -102,7 +105,7 @@ def session_board(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/board.json")
 @role_required(*DESK_ROLES)
-def board_json(session_id: int):
+def board_json(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     response = jsonify(board(desk_session, utcnow()))
     response.headers["Cache-Control"] = "no-store"
@@ -111,7 +114,7 @@ def board_json(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/scan")
 @role_required(*DESK_ROLES)
-def scan(session_id: int):
+def scan(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     return render_template("desk/scan.html", desk_session=desk_session, form=FindForm(),
                            board=board(desk_session, utcnow()))
@@ -119,7 +122,7 @@ def scan(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/find")
 @role_required(*DESK_ROLES)
-def find(session_id: int):
+def find(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     form = FindForm()
     if form.validate_on_submit():
@@ -136,7 +139,7 @@ def find(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/no-shows")
 @role_required(*DESK_ROLES)
-def mark_no_shows(session_id: int):
+def mark_no_shows(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -152,8 +155,8 @@ def mark_no_shows(session_id: int):
 # --- the check-in screen ---------------------------------------------------------------
 
 
-def _person_rows(reservation, done: dict[int, CheckIn]) -> list[dict]:
-    photos_by_check_in = {}
+def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dict]:
+    photos_by_check_in: dict[int, Photo] = {}
     if done:
         photos_by_check_in = {
             p.check_in_id: p
@@ -175,7 +178,7 @@ def _person_rows(reservation, done: dict[int, CheckIn]) -> list[dict]:
 
 @bp.get("/reservations/<int:reservation_id>")
 @role_required(*DESK_ROLES)
-def check_in_screen(reservation_id: int):
+def check_in_screen(reservation_id: int) -> ResponseReturnValue:
     try:
         reservation = checkin.reservation_by_id(reservation_id)
     except DomainError:
@@ -202,7 +205,7 @@ def check_in_screen(reservation_id: int):
 
 @bp.post("/reservations/<int:reservation_id>/check-in")
 @role_required(*DESK_ROLES)
-def check_in(reservation_id: int):
+def check_in(reservation_id: int) -> ResponseReturnValue:
     try:
         reservation = checkin.reservation_by_id(reservation_id)
     except DomainError:
@@ -225,7 +228,7 @@ def check_in(reservation_id: int):
 
 @bp.post("/check-ins/<int:check_in_id>/application")
 @role_required(*DESK_ROLES)
-def application_submitted(check_in_id: int):
+def application_submitted(check_in_id: int) -> ResponseReturnValue:
     record = db.get_or_404(CheckIn, check_in_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -239,7 +242,7 @@ def application_submitted(check_in_id: int):
 
 @bp.post("/check-ins/<int:check_in_id>/photo")
 @role_required(*DESK_ROLES)
-def upload_photo(check_in_id: int):
+def upload_photo(check_in_id: int) -> ResponseReturnValue:
     # Refuse an oversized body from its Content-Length, before any of it is read.
     if (request.content_length or 0) > max_upload_bytes():
         abort(413)
@@ -271,7 +274,7 @@ def upload_photo(check_in_id: int):
 
 @bp.get("/check-ins/<int:check_in_id>/photo.jpg")
 @role_required(*DESK_ROLES)
-def show_photo(check_in_id: int):
+def show_photo(check_in_id: int) -> ResponseReturnValue:
     download = request.args.get("download") == "1"
     try:
         _photo, data = photos.read_photo(request_actor(), check_in_id, download=download)
@@ -288,7 +291,7 @@ def show_photo(check_in_id: int):
 
 @bp.route("/sessions/<int:session_id>/walk-in", methods=["GET", "POST"])
 @role_required(*DESK_ROLES)
-def walk_in(session_id: int):
+def walk_in(session_id: int) -> ResponseReturnValue:
     desk_session = _session_or_404(session_id)
     search = WalkInSearchForm(request.args)
     form = WalkInForm()
@@ -302,6 +305,7 @@ def walk_in(session_id: int):
         form.dependent_ids.choices = [(d.id, d.name) for d in chosen.dependents]
     if request.method == "POST":
         if form.validate_on_submit():
+            assert chosen is not None, "staff_id is required, and one that names nobody was a 404 above"
             try:
                 result = checkin.walk_in(
                     request_actor(), desk_session, chosen, dependent_ids=form.dependent_ids.data or [],
@@ -312,8 +316,8 @@ def walk_in(session_id: int):
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:
-                when = result.reservation.slot.starts_at.astimezone(TOKYO).strftime("%H:%M")
-                flash(_("Seated at %(time)s and checked in. Take the photo now.", time=when), "success")
+                flash(_("Seated at %(time)s and checked in. Take the photo now.",
+                        time=clock(result.reservation.slot.starts_at)), "success")
                 return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
                                         session=desk_session.id))
         else:
@@ -333,7 +337,7 @@ def walk_in(session_id: int):
 
 @bp.get("/no-shows")
 @role_required("admin", "chief", "clerk")
-def no_shows():
+def no_shows() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     campaign_id = request.args.get("campaign", type=int)
     if campaign_id is None and campaigns:
@@ -347,7 +351,7 @@ def no_shows():
 
 @bp.route("/photo-retention", methods=["GET", "POST"])
 @role_required("admin")
-def photo_retention():
+def photo_retention() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     status = 200
     if request.method == "POST":

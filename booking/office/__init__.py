@@ -4,7 +4,8 @@ from flask import Blueprint
 bp = Blueprint("office", __name__)
 
 # The view modules register on bp when imported: common holds the blueprint's error handler,
-# duty the duty calendars and coverage (issue 8), disclosure personal data (issue 7).
+# duty the duty calendars and coverage, disclosure the personal data kept on a person (showing,
+# printing and erasing it).
 from . import (  # noqa: F401
     accounts,
     audit_log,

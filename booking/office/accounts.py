@@ -4,18 +4,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from .. import navigation
 from ..auth import role_required
 from ..extensions import db, limiter, login_manager
+from ..formatting import clock
 from ..models import User
 from ..services import accounts, audit, users
 from ..services.errors import DomainError
-from ..web import clock, request_actor
+from ..web import request_actor
 from . import bp
 from .common import refused, remote_addr
 from .forms import (
@@ -37,7 +40,7 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _failed_login(response) -> bool:
+def _failed_login(response: Response) -> bool:
     return response.status_code == 401
 
 
@@ -53,7 +56,7 @@ def _login_key() -> str:
                key_func=_login_key, deduct_when=_failed_login)
 @limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
                methods=["POST"], deduct_when=_failed_login)
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
@@ -73,14 +76,15 @@ def login():
 
 
 @bp.errorhandler(429)
-def too_many_attempts(error):
+def too_many_attempts(error: HTTPException) -> Response:
     """The login limit: say plainly when to try again (local time and minutes from now)."""
     current = limiter.current_limit
+    reset_at = current.reset_at if current is not None and current.breached and current.reset_at else None
     retry_at = None
     minutes = 15
-    if current is not None and current.breached and current.reset_at:
-        retry_at = datetime.fromtimestamp(current.reset_at, UTC)
-        minutes = max(1, -(-int(current.reset_at - datetime.now(UTC).timestamp()) // 60))
+    if reset_at is not None:
+        retry_at = datetime.fromtimestamp(reset_at, UTC)
+        minutes = max(1, -(-int(reset_at - datetime.now(UTC).timestamp()) // 60))
     username = (request.form.get("username") or "")[:80]
     audit.record_apart("login.blocked", actor=replace(request_actor(), name=username), target_type="user")
     if retry_at is not None:
@@ -92,14 +96,14 @@ def too_many_attempts(error):
     form = LoginForm()
     form.username.data = username
     response = current_app.make_response((render_template("office/login.html", form=form), 429))
-    if retry_at is not None:
-        response.headers["Retry-After"] = str(max(1, int(current.reset_at - datetime.now(UTC).timestamp())))
+    if reset_at is not None:
+        response.headers["Retry-After"] = str(max(1, int(reset_at - datetime.now(UTC).timestamp())))
     return response
 
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".overview"))
     accounts.signed_out(request_actor())
@@ -111,19 +115,19 @@ def logout():
 # --- user management (admin) ------------------------------------------------------------
 
 
-def _user_form_choices(form) -> None:
-    form.unit_id.choices = opts([("", _("— none —"))] + unit_choices())
+def _user_form_choices(form: UserCreateForm | UserEditForm) -> None:
+    form.unit_id.choices = opts([("", _("— none —")), *unit_choices()])
 
 
 @bp.get("/users")
 @role_required("admin")
-def list_users():
+def list_users() -> ResponseReturnValue:
     return render_template("office/users.html", users=users.list_users(request_actor()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required("admin")
-def create_user():
+def create_user() -> ResponseReturnValue:
     form = UserCreateForm()
     _user_form_choices(form)
     status = 200
@@ -144,7 +148,7 @@ def create_user():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
-def edit_user(user_id: int):
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = users.get_user(request_actor(), user_id)
     form = UserEditForm(obj=user)
     _user_form_choices(form)
@@ -166,7 +170,7 @@ def edit_user(user_id: int):
 
 @bp.post("/users/<int:user_id>/password")
 @role_required("admin")
-def reset_password(user_id: int):
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = users.get_user(request_actor(), user_id)
     password_form = PasswordResetForm(prefix="reset")
     form = UserEditForm(obj=user, formdata=None)

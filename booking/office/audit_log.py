@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,7 +32,7 @@ GROUP_LABELS = {
 
 @bp.get("/audit")
 @role_required("admin")
-def audit_log():
+def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     form.group.choices = opts([("", _("Everything"))] + [(k, str(v)) for k, v in GROUP_LABELS.items()])
     filters = audit.AuditFilter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,7 +15,7 @@ from .. import navigation
 from ..auth import role_required
 from ..extensions import db
 from ..localtime import TOKYO, local, utcnow
-from ..models import Reservation, ReservationPerson, Slot, Staff
+from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory
 from ..services.errors import DomainError
 from ..web import request_actor
@@ -32,7 +33,7 @@ def _today() -> date:
 
 @bp.get("/")
 @login_required
-def overview():
+def overview() -> ResponseReturnValue:
     data = campaigns.overview(today=_today(), published_only=current_user.role != "admin")
     return render_template("office/overview.html", data=data, user=current_user)
 
@@ -47,7 +48,7 @@ def _naive_local(value: datetime | None) -> datetime | None:
 def _minute_or_kept(value: datetime, old: datetime | None) -> datetime:
     """The form's local minute as an instant; an untouched field keeps the stored seconds."""
     chosen = value.replace(tzinfo=TOKYO)
-    if old is not None and _naive_local(old).replace(second=0, microsecond=0) == value:
+    if old is not None and local(old).replace(tzinfo=None, second=0, microsecond=0) == value:
         return old
     return chosen
 
@@ -55,7 +56,7 @@ def _minute_or_kept(value: datetime, old: datetime | None) -> datetime:
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
-def edit_campaign(campaign_id: int | None = None):
+def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id) if campaign_id else None
     form = CampaignForm(obj=campaign)
     form.target_unit_ids.choices = opts(unit_choices())
@@ -67,9 +68,10 @@ def edit_campaign(campaign_id: int | None = None):
     if form.validate_on_submit():
         values = {
             "title": form.title.data,
-            "booking_opens_at": _minute_or_kept(form.booking_opens_at.data, campaign and campaign.booking_opens_at),
+            "booking_opens_at": _minute_or_kept(form.booking_opens_at.data,
+                                               campaign.booking_opens_at if campaign else None),
             "booking_closes_at": _minute_or_kept(form.booking_closes_at.data,
-                                                 campaign and campaign.booking_closes_at),
+                                                campaign.booking_closes_at if campaign else None),
             "published": form.is_published.data, "what_to_bring": form.what_to_bring.data or "",
             "cutoff_minutes": form.cutoff_minutes.data, "target_unit_ids": form.target_unit_ids.data or [],
         }
@@ -91,7 +93,7 @@ def edit_campaign(campaign_id: int | None = None):
 
 @bp.get("/campaigns/<int:campaign_id>")
 @login_required
-def show_campaign(campaign_id: int):
+def show_campaign(campaign_id: int) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id)
     if not campaign.is_published and current_user.role != "admin":
         abort(404)
@@ -103,14 +105,14 @@ def show_campaign(campaign_id: int):
 # --- sessions ---------------------------------------------------------------------------
 
 
-def _session_form(campaign_id: int, session=None) -> SessionForm:
+def _session_form(campaign_id: int, session: DeskSession | None = None) -> SessionForm:
     form = SessionForm(obj=session)
     form.venue_id.choices = opts([("", _("— choose —"))] + [
         (v.id, v.name) for v in directory.list_venues()])
     return form
 
 
-def _preview_of(form: SessionForm):
+def _preview_of(form: SessionForm) -> campaigns.SlotPreview | None:
     data = (form.date.data, form.start_time.data, form.end_time.data, form.slot_minutes.data, form.desks.data)
     if any(v is None for v in data):
         return None
@@ -124,7 +126,7 @@ def _session_values(form: SessionForm) -> dict:
 
 @bp.route("/campaigns/<int:campaign_id>/sessions/new", methods=["GET", "POST"])
 @role_required("admin")
-def create_session(campaign_id: int):
+def create_session(campaign_id: int) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id)
     form = _session_form(campaign_id)
     if request.method == "GET":
@@ -153,7 +155,7 @@ def create_session(campaign_id: int):
 
 @bp.get("/sessions/preview")
 @role_required("admin")
-def preview_session():
+def preview_session() -> ResponseReturnValue:
     """The slots a session would get, for the form's script (the same plan_slots as saving)."""
     try:
         day = date.fromisoformat(request.args.get("date", ""))
@@ -185,7 +187,7 @@ def _affected_rows(ids: list[int]) -> list[Reservation]:
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
-def edit_session(session_id: int):
+def edit_session(session_id: int) -> ResponseReturnValue:
     session = campaigns.get_session(session_id)
     form = _session_form(session.campaign_id, session)
     status = 200
@@ -219,7 +221,7 @@ def edit_session(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/copy", methods=["GET", "POST"])
 @role_required("admin")
-def copy_session(session_id: int):
+def copy_session(session_id: int) -> ResponseReturnValue:
     session = campaigns.get_session(session_id)
     form = SessionCopyForm()
     status = 200
@@ -243,11 +245,12 @@ def copy_session(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @role_required("admin")
-def cancel_session(session_id: int):
+def cancel_session(session_id: int) -> ResponseReturnValue:
     session = campaigns.get_session(session_id)
     form = ConfirmForm()
     if form.validate_on_submit() and not session.is_cancelled:
         change = campaigns.cancel_session(request_actor(), session)
+        assert change.event is not None, "the service cancels (and records) a session not yet cancelled"
         flash(_("The session was cancelled with %(n)s reservations. Contact the people listed below.",
                 n=len(change.cancelled)), "success")
         return redirect(url_for(".session_contacts", session_id=session.id, event_id=change.event.id))
@@ -258,7 +261,7 @@ def cancel_session(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/contacts/<int:event_id>")
 @role_required("admin")
-def session_contacts(session_id: int, event_id: int):
+def session_contacts(session_id: int, event_id: int) -> ResponseReturnValue:
     session = campaigns.get_session(session_id)
     event = audit.event_for("session", session.id, event_id)
     if event is None:

@@ -1,23 +1,17 @@
-"""What every office view shares: the audit helper, form errors from refusals, paging links."""
+"""What every office view shares: form errors from refusals, paging links."""
 from __future__ import annotations
+
+from typing import overload
 
 from flask import flash, request
 from flask_wtf import FlaskForm
 
 from ..extensions import db
-from ..models import AuditEvent
-from ..services import audit
 from ..services.errors import DomainError, status_for
-from ..web import request_actor
 
 
 def remote_addr() -> str:
     return request.remote_addr or ""
-
-
-def record(action: str, *, target_type: str = "", target_id: object = "", **details: object) -> AuditEvent:
-    """An audit event for what the signed-in office user just did (committed with it)."""
-    return audit.record(action, actor=request_actor(), target_type=target_type, target_id=target_id, **details)
 
 
 def refused(error: DomainError, form: FlaskForm | None = None) -> int:
@@ -33,6 +27,10 @@ def refused(error: DomainError, form: FlaskForm | None = None) -> int:
     return status_for(error.code)
 
 
+@overload
+def int_arg(name: str, default: int) -> int: ...
+@overload
+def int_arg(name: str, default: None = None) -> int | None: ...
 def int_arg(name: str, default: int | None = None) -> int | None:
     value = request.args.get(name, "")
     return int(value) if value.isdigit() else default

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,7 +48,7 @@ class RetentionForm(FlaskForm):
 
 @bp.get("/personal-data")
 @role_required("admin")
-def personal_data():
+def personal_data() -> ResponseReturnValue:
     form = FindForm(request.args)
     found = directory.find_staff(current_user, form.q.data or "") if form.q.data else []
     return render_template("office/disclosure.html", form=form, found=found, lines=retention.overview(),
@@ -56,7 +57,7 @@ def personal_data():
 
 @bp.get("/personal-data/staff/<int:staff_id>")
 @role_required("admin")
-def disclosure_print(staff_id: int):
+def disclosure_print(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(request_actor(), staff, form="print")
     return render_template("office/disclosure_print.html", staff=staff, data=data, labels=disclosure.LABELS,
@@ -65,7 +66,7 @@ def disclosure_print(staff_id: int):
 
 @bp.get("/personal-data/staff/<int:staff_id>.json")
 @role_required("admin")
-def disclosure_json(staff_id: int):
+def disclosure_json(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     data = disclosure.export(request_actor(), staff, form="json")
     return Response(disclosure.to_json(data), mimetype="application/json", headers={
@@ -75,7 +76,7 @@ def disclosure_json(staff_id: int):
 
 @bp.post("/personal-data/staff/<int:staff_id>/erase")
 @role_required("admin")
-def disclosure_erase(staff_id: int):
+def disclosure_erase(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     form = EraseForm()
     if not form.validate_on_submit():
@@ -95,7 +96,7 @@ def disclosure_erase(staff_id: int):
 
 @bp.post("/personal-data/retention/<int:campaign_id>")
 @role_required("admin")
-def retention_days(campaign_id: int):
+def retention_days(campaign_id: int) -> ResponseReturnValue:
     campaign = db.get_or_404(Campaign, campaign_id)
     form = RetentionForm()
     days = form.days.data if form.validate_on_submit() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +24,7 @@ from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
+from ..formatting import clock
 from ..localtime import local, utcnow
 from ..services import campaigns, coverage, directory, duty
 from ..services.campaigns import get_campaign
@@ -66,7 +68,7 @@ def _today() -> date:
 
 @bp.route("/units/<int:unit_id>/duty", methods=["GET", "POST"])
 @role_required("admin")
-def edit_duty_calendar(unit_id: int):
+def edit_duty_calendar(unit_id: int) -> ResponseReturnValue:
     unit = directory.get_unit(current_user, unit_id)
     own = duty.own_calendar(unit)
     effective = duty.unit_duty(unit)
@@ -110,7 +112,7 @@ def edit_duty_calendar(unit_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/coverage")
 @role_required("admin")
-def campaign_coverage(campaign_id: int):
+def campaign_coverage(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     result = coverage.coverage(campaign)
     setting = DutyApprovalSettingForm(requires_duty_approval=campaign.requires_duty_approval)
@@ -121,7 +123,7 @@ def campaign_coverage(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/coverage/sessions")
 @role_required("admin")
-def add_coverage_session(campaign_id: int):
+def add_coverage_session(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     form = CoverageSessionForm()
     if not form.validate_on_submit():
@@ -134,14 +136,14 @@ def add_coverage_session(campaign_id: int):
         refused(error)
         return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
     flash(_("A session was added on %(date)s %(start)s–%(end)s at %(venue)s.", date=session.date.isoformat(),
-            start=session.start_time.strftime("%H:%M"), end=session.end_time.strftime("%H:%M"),
+            start=clock(session.start_time), end=clock(session.end_time),
             venue=session.venue.name), "success")
     return redirect(url_for(".campaign_coverage", campaign_id=campaign.id) + "#suggestions")
 
 
 @bp.post("/campaigns/<int:campaign_id>/coverage/approval")
 @role_required("admin")
-def set_duty_approval(campaign_id: int):
+def set_duty_approval(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     form = DutyApprovalSettingForm()
     if form.validate_on_submit():

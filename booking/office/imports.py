@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -33,14 +34,16 @@ navigation.register("office.import_staff", _l("Import staff"), ("admin",), order
 PREVIEW_ROWS = 200
 
 
-def _upload_page(form: ImportUploadForm, *, parsed=None, plan=None, filename: str = "", status: int = 200):
+def _upload_page(form: ImportUploadForm, *, parsed: staff_import.Parsed | None = None,
+                 plan: staff_import.ImportPlan | None = None, filename: str = "",
+                 status: int = 200) -> ResponseReturnValue:
     return render_template("office/import_upload.html", form=form, parsed=parsed, plan=plan, filename=filename,
                            guide=staff_import.TEMPLATE_GUIDE), status
 
 
 @bp.route("/staff/import", methods=["GET", "POST"])
 @role_required("admin")
-def import_staff():
+def import_staff() -> ResponseReturnValue:
     form = ImportUploadForm()
     if not form.validate_on_submit():
         return _upload_page(form, status=422 if request.method == "POST" else 200)
@@ -56,7 +59,7 @@ def import_staff():
 
 @bp.get("/staff/import/<batch_id>")
 @role_required("admin")
-def preview_import(batch_id: str):
+def preview_import(batch_id: str) -> ResponseReturnValue:
     batch = staff_import.load_batch(request_actor(), batch_id)
     if batch.state != "pending":
         return redirect(url_for(".import_progress", batch_id=batch.id))
@@ -74,7 +77,7 @@ def preview_import(batch_id: str):
 
 @bp.post("/staff/import/<batch_id>/confirm")
 @role_required("admin")
-def confirm_import(batch_id: str):
+def confirm_import(batch_id: str) -> ResponseReturnValue:
     form = ImportConfirmForm()
     if not form.validate_on_submit() or form.batch.data != batch_id:
         flash(_("The confirmation could not be read. Check the preview and confirm again."), "error")
@@ -92,7 +95,8 @@ def confirm_import(batch_id: str):
             return redirect(url_for(".import_progress", batch_id=batch_id))
         return redirect(url_for(".preview_import", batch_id=batch_id))
     # The job reads the batch from its own connection: it starts once this request has committed.
-    app = current_app._get_current_object()
+    # The app itself, not the request's proxy to it (Flask's types call current_app a Flask).
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     after_commit(lambda: import_jobs.launch(app, batch_id, runner))
     return redirect(url_for(".import_progress", batch_id=batch_id))
 
@@ -127,7 +131,7 @@ def _progress_message(progress: import_jobs.Progress) -> str:
 
 @bp.get("/staff/import/<batch_id>/progress")
 @role_required("admin")
-def import_progress(batch_id: str):
+def import_progress(batch_id: str) -> ResponseReturnValue:
     batch = staff_import.load_batch(request_actor(), batch_id)
     if batch.state == "pending":
         return redirect(url_for(".preview_import", batch_id=batch.id))
@@ -138,7 +142,7 @@ def import_progress(batch_id: str):
 
 @bp.get("/staff/import/<batch_id>/progress.json")
 @role_required("admin")
-def import_progress_json(batch_id: str):
+def import_progress_json(batch_id: str) -> ResponseReturnValue:
     batch = staff_import.load_batch(request_actor(), batch_id)
     progress = import_jobs.progress(batch)
     response = jsonify(
@@ -157,7 +161,7 @@ def import_progress_json(batch_id: str):
 
 @bp.post("/staff/import/<batch_id>/discard")
 @role_required("admin")
-def discard_import(batch_id: str):
+def discard_import(batch_id: str) -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         batch = staff_import.load_batch(request_actor(), batch_id)
         if batch.state != "pending":  # started: it is no longer an upload to throw away
@@ -169,7 +173,7 @@ def discard_import(batch_id: str):
 
 @bp.get("/staff/import/template.<kind>")
 @role_required("admin")
-def import_template(kind: str):
+def import_template(kind: str) -> ResponseReturnValue:
     if kind == "csv":
         return Response(staff_import.template_csv(), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=staff-template.csv"})

@@ -7,6 +7,7 @@ audit event cannot differ between the paths.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,7 +32,7 @@ PHONE_ROLES = ("admin", "clerk")
 
 @bp.get("/phone")
 @role_required(*PHONE_ROLES)
-def phone():
+def phone() -> ResponseReturnValue:
     form = PhoneSearchForm(request.args)
     q = (form.q.data or "").strip() if form.validate() else ""
     results = directory.find_staff(current_user, q) if q else []
@@ -47,7 +48,7 @@ def _reservation_for(staff_id: int, reservation_id: int) -> Reservation:
 
 @bp.get("/phone/staff/<int:staff_id>")
 @role_required(*PHONE_ROLES)
-def phone_staff(staff_id: int):
+def phone_staff(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     now = utcnow()
     held = reservations.reservations_of(staff)
@@ -60,15 +61,16 @@ def phone_staff(staff_id: int):
 
 @bp.route("/phone/staff/<int:staff_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @role_required(*PHONE_ROLES)
-def phone_book(staff_id: int, session_id: int):
+def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
     """Book a slot for the caller, or move their booking here when ?move=<reservation id>."""
     staff = directory.get_staff(current_user, staff_id)
     session = db.get_or_404(DeskSession, session_id)
     if not session.campaign.is_published or session.is_cancelled:
         abort(404)
     moving = None
-    if request.values.get("move", type=int):
-        moving = _reservation_for(staff.id, request.values.get("move", type=int))
+    move_id = request.values.get("move", type=int)
+    if move_id:
+        moving = _reservation_for(staff.id, move_id)
     else:
         existing = reservations.active_reservation(staff.id, session.campaign_id)
         if existing is not None:
@@ -91,8 +93,7 @@ def phone_book(staff_id: int, session_id: int):
                                             dependent_ids=form.dependent_ids.data or [], now=now)
         except DomainError as error:
             status = refused(error)
-            session = db.session.get(DeskSession, session_id)
-            choices = browse.slot_choices(session, now)
+            choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
         else:
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
                                     done="moved" if moving is not None else "booked"))
@@ -104,7 +105,7 @@ def phone_book(staff_id: int, session_id: int):
 
 @bp.get("/phone/staff/<int:staff_id>/reservations/<int:reservation_id>")
 @role_required(*PHONE_ROLES)
-def phone_done(staff_id: int, reservation_id: int):
+def phone_done(staff_id: int, reservation_id: int) -> ResponseReturnValue:
     """The code to read out to the caller, large; nothing to print or send."""
     staff = directory.get_staff(current_user, staff_id)
     reservation = _reservation_for(staff.id, reservation_id)
@@ -114,7 +115,7 @@ def phone_done(staff_id: int, reservation_id: int):
 
 @bp.post("/phone/staff/<int:staff_id>/reservations/<int:reservation_id>/cancel")
 @role_required(*PHONE_ROLES)
-def phone_cancel(staff_id: int, reservation_id: int):
+def phone_cancel(staff_id: int, reservation_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     reservation = _reservation_for(staff.id, reservation_id)
     if not ConfirmForm().validate_on_submit():

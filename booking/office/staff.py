@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -34,7 +35,7 @@ navigation.register("office.list_staff", _l("Staff"), ("admin", "chief"), order=
 
 def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:
     form = StaffFilterForm(request.args)
-    form.unit.choices = opts([("", _("All my units") if current_user.role == "chief" else _("All units"))] + unit_choices())
+    form.unit.choices = opts([("", _("All my units") if current_user.role == "chief" else _("All units")), *unit_choices()])
     form.crew.choices = opts([("", _("Any"))] + [(c, c) for c in directory.crews(current_user)])
     # Read, not validated: a filter with a stale value shows everything rather than an error.
     return form, directory.StaffFilter(
@@ -47,7 +48,7 @@ def _filters() -> tuple[StaffFilterForm, directory.StaffFilter]:
 
 @bp.get("/staff")
 @role_required("admin", "chief")
-def list_staff():
+def list_staff() -> ResponseReturnValue:
     form, filters = _filters()
     page = directory.staff_page(current_user, filters, int_arg("page", 1))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -56,7 +57,7 @@ def list_staff():
 
 @bp.get("/staff/export.csv")
 @role_required("admin")
-def export_staff():
+def export_staff() -> ResponseReturnValue:
     """The filtered list in the import format (UTF-8 with BOM for Excel), cells safe from formulas."""
     from ..services import exports
     from ..web import request_actor
@@ -78,7 +79,7 @@ def export_staff():
 
 
 def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: DependentForm | None = None,
-                status: int = 200):
+                status: int = 200) -> ResponseReturnValue:
     if form is None and current_user.role == "admin":
         form = StaffForm(obj=staff, formdata=None)
     if form is not None:
@@ -99,13 +100,13 @@ def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: Dep
 
 @bp.get("/staff/<int:staff_id>")
 @role_required("admin", "chief")
-def show_staff(staff_id: int):
+def show_staff(staff_id: int) -> ResponseReturnValue:
     return _staff_page(directory.get_staff(current_user, staff_id))
 
 
 @bp.post("/staff/<int:staff_id>")
 @role_required("admin")
-def update_staff(staff_id: int):
+def update_staff(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     form = StaffForm()
     form.unit_id.choices = opts(unit_choices())
@@ -127,7 +128,7 @@ def update_staff(staff_id: int):
 
 @bp.post("/staff/<int:staff_id>/invitation")
 @role_required("admin", "chief")
-def reissue_invitation(staff_id: int):
+def reissue_invitation(staff_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".show_staff", staff_id=staff.id))
@@ -139,7 +140,7 @@ def reissue_invitation(staff_id: int):
 @bp.post("/staff/<int:staff_id>/dependents")
 @bp.post("/staff/<int:staff_id>/dependents/<int:dependent_id>")
 @role_required("admin")
-def save_dependent(staff_id: int, dependent_id: int | None = None):
+def save_dependent(staff_id: int, dependent_id: int | None = None) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     dependent = directory.get_dependent(current_user, staff, dependent_id) if dependent_id else None
     prefix = f"dep{dependent_id}" if dependent_id else "dep"
@@ -165,7 +166,7 @@ def save_dependent(staff_id: int, dependent_id: int | None = None):
 
 @bp.post("/staff/<int:staff_id>/dependents/<int:dependent_id>/delete")
 @role_required("admin")
-def delete_dependent(staff_id: int, dependent_id: int):
+def delete_dependent(staff_id: int, dependent_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     dependent = directory.get_dependent(current_user, staff, dependent_id)
     if not ConfirmForm().validate_on_submit():

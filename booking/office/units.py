@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
+from ..models import User
 from ..services import directory
 from ..services.errors import DomainError
 from ..web import request_actor
@@ -19,7 +21,7 @@ navigation.register("office.list_units", _l("Units"), ("admin", "chief"), order=
 navigation.register("office.list_venues", _l("Venues"), ("admin",), order=45, section="organisation")
 
 
-def unit_choices(user=None) -> list[tuple[int, str]]:
+def unit_choices(user: User | None = None) -> list[tuple[int, str]]:
     """Units for a select, indented as a tree ("　" per level)."""
     return [(node.unit.id, "\u3000" * node.depth + f"{node.unit.name} ({node.unit.code})")
             for node in directory.unit_tree(user or current_user)]
@@ -27,14 +29,14 @@ def unit_choices(user=None) -> list[tuple[int, str]]:
 
 @bp.get("/units")
 @role_required("admin", "chief")
-def list_units():
+def list_units() -> ResponseReturnValue:
     return render_template("office/units.html", nodes=directory.unit_tree(current_user))
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 @role_required("admin")
-def edit_unit(unit_id: int | None = None):
+def edit_unit(unit_id: int | None = None) -> ResponseReturnValue:
     unit = directory.get_unit(current_user, unit_id) if unit_id else None
     form = UnitForm(obj=unit)
     form.parent_id.choices = opts([("", _("— top level —"))] + [
@@ -62,17 +64,17 @@ def edit_unit(unit_id: int | None = None):
 
 @bp.get("/venues")
 @role_required("admin")
-def list_venues():
+def list_venues() -> ResponseReturnValue:
     return render_template("office/venues.html", venues=directory.list_venues())
 
 
 @bp.route("/venues/new", methods=["GET", "POST"])
 @bp.route("/venues/<int:venue_id>", methods=["GET", "POST"])
 @role_required("admin")
-def edit_venue(venue_id: int | None = None):
+def edit_venue(venue_id: int | None = None) -> ResponseReturnValue:
     venue = directory.get_venue(venue_id) if venue_id else None
     form = VenueForm(obj=venue)
-    form.unit_id.choices = opts([("", _("— none —"))] + unit_choices())
+    form.unit_id.choices = opts([("", _("— none —")), *unit_choices()])
     status = 200
     if form.validate_on_submit():
         try:

@@ -1,16 +1,19 @@
 """Booker views: load, check, call one act of services.bookings as the booker, redirect or render."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import ratelimits
 from ..extensions import db, limiter
+from ..formatting import clock
 from ..localtime import utcnow
-from ..models import DeskSession, Slot, Staff
+from ..models import DeskSession, Reservation, Slot, Staff
 from ..services import (
     approvals,
     bookings,
@@ -20,7 +23,7 @@ from ..services import (
     reservations,
 )
 from ..services.errors import DomainError, status_for
-from ..web import clock, request_actor
+from ..web import request_actor
 from . import bp
 from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
 
@@ -36,7 +39,7 @@ def _staff_or_404(token: str) -> Staff:
 
 @bp.route("/", methods=["GET", "POST"])
 @ratelimits.invitation_codes
-def identify():
+def identify() -> ResponseReturnValue:
     form = IdentifyForm()
     if form.validate_on_submit():
         staff = invitations.staff_for_code(form.staff_number.data, form.invitation_code.data)
@@ -49,7 +52,7 @@ def identify():
 
 @bp.get("/i/<token>")
 @ratelimits.secret_links
-def invitation(token: str):
+def invitation(token: str) -> ResponseReturnValue:
     """The sessions to choose from; when the staff member already holds the reservation, that one."""
     staff = _staff_or_404(token)
     now = utcnow()
@@ -75,7 +78,7 @@ def invitation(token: str):
 
 @bp.route("/i/<token>/sessions/<int:session_id>", methods=["GET", "POST"])
 @ratelimits.secret_links
-def choose_slot(token: str, session_id: int):
+def choose_slot(token: str, session_id: int) -> ResponseReturnValue:
     staff = _staff_or_404(token)
     session = db.get_or_404(DeskSession, session_id)
     if not session.campaign.is_published or session.is_cancelled:
@@ -98,7 +101,7 @@ def choose_slot(token: str, session_id: int):
             seats = 1 + len(form.dependent_ids.data or [])
             flash(_refusal_message(error, form.slot_id.data, seats), "error")
             status = status_for(error.code)
-            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+            choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
             _forget_closed_choice(form, choices, seats)
         else:
             return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
@@ -112,7 +115,7 @@ def choose_slot(token: str, session_id: int):
 
 @bp.get("/r/<token>")
 @ratelimits.secret_links
-def manage(token: str):
+def manage(token: str) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     from flask_login import current_user
 
@@ -135,7 +138,7 @@ def manage(token: str):
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 @ratelimits.secret_links
-def cancel(token: str):
+def cancel(token: str) -> ResponseReturnValue:
     """GET asks "are you sure?" on a page of its own (no script needed); POST cancels."""
     reservation = _reservation_or_404(token)
     form = ConfirmForm()
@@ -156,7 +159,7 @@ def cancel(token: str):
 
 @bp.get("/r/<token>/move")
 @ratelimits.secret_links
-def move(token: str):
+def move(token: str) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     if reservation.status != "booked":
         return redirect(url_for(".manage", token=token))
@@ -166,7 +169,7 @@ def move(token: str):
 
 @bp.route("/r/<token>/move/<int:session_id>", methods=["GET", "POST"])
 @ratelimits.secret_links
-def move_to_slot(token: str, session_id: int):
+def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     session = db.get_or_404(DeskSession, session_id)
     if session.campaign_id != reservation.campaign_id or reservation.status != "booked":
@@ -184,7 +187,7 @@ def move_to_slot(token: str, session_id: int):
             reservation = _reservation_or_404(token)
             flash(_refusal_message(error, form.slot_id.data, reservation.seats), "error")
             status = status_for(error.code)
-            choices = browse.slot_choices(db.session.get(DeskSession, session_id), now)
+            choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
             _forget_closed_choice(form, choices, reservation.seats)
         else:
             flash(_("Your reservation has been moved. If you added it to your calendar, add it again "
@@ -200,7 +203,7 @@ def move_to_slot(token: str, session_id: int):
 
 @bp.get("/r/<token>/calendar.ics")
 @ratelimits.secret_links
-def calendar(token: str):
+def calendar(token: str) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     return current_app.response_class(
         confirmations.calendar_file(reservation),
@@ -214,21 +217,21 @@ def calendar(token: str):
 
 @bp.get("/r/<token>/qr.png")
 @ratelimits.secret_links
-def qr(token: str):
+def qr(token: str) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     return current_app.response_class(
         confirmations.qr_png(reservation), mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"}
     )
 
 
-def _reservation_or_404(token: str):
+def _reservation_or_404(token: str) -> Reservation:
     try:
         return reservations.by_manage_token(token)
     except DomainError as error:
         abort(404, description=str(error.message))
 
 
-def _forget_closed_choice(form, choices: list[tuple[Slot, bool]], seats: int) -> None:
+def _forget_closed_choice(form: BookForm | MoveForm, choices: list[tuple[Slot, bool]], seats: int) -> None:
     """After a refusal keep what was chosen, except a time that can no longer be booked."""
     still_open = {slot.id for slot, is_open in choices if is_open and slot.remaining >= seats}
     if form.slot_id.data not in still_open:
@@ -254,7 +257,7 @@ def _refusal_message(error: DomainError, slot_id: int | None, seats: int) -> str
 
 
 @bp.app_context_processor
-def _retry_time():
+def _retry_time() -> dict[str, Callable[[], str | None]]:
     """``retry_time()`` for the 429 page: the local time the rate limit ends, e.g. 15:42."""
 
     def retry_time() -> str | None:

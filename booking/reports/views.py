@@ -6,6 +6,7 @@ import binascii
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -56,7 +57,7 @@ def _month_label(month: date) -> str:
 
 @bp.get("/")
 @role_required("admin")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     as_of = _as_of()
     statuses = reports.unit_status(as_of)
     totals = reports.total(statuses, _("Total"))
@@ -81,7 +82,7 @@ def dashboard():
 
 @bp.get("/status.<fmt>")
 @role_required("admin", "chief")
-def status_file(fmt: str):
+def status_file(fmt: str) -> ResponseReturnValue:
     """The unit status as of a day, as the API's CSV or as XLSX; a chief's file holds their units."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
@@ -97,7 +98,7 @@ def status_file(fmt: str):
 
 @bp.get("/ranking")
 @role_required("admin", "chief", "clerk")
-def ranking():
+def ranking() -> ResponseReturnValue:
     """Hamamatsu's practice: every unit's rate shown to all staff (a page to print and post)."""
     as_of = _as_of()
     statuses = reports.unit_status(as_of)
@@ -107,7 +108,7 @@ def ranking():
 
 @bp.post("/snapshot")
 @role_required("admin")
-def take_snapshot():
+def take_snapshot() -> ResponseReturnValue:
     form = SnapshotForm()
     if not form.validate_on_submit():
         abort(400)
@@ -125,7 +126,7 @@ def take_snapshot():
 
 @bp.route("/status-import", methods=["GET", "POST"], endpoint="status_import")
 @role_required("admin")
-def status_import_page():
+def status_import_page() -> ResponseReturnValue:
     form = StatusImportForm()
     if request.method == "GET":
         form.survey_date.data = card_status.today()
@@ -151,7 +152,7 @@ def status_import_page():
 
 @bp.post("/status-import/confirm")
 @role_required("admin")
-def confirm_status_import():
+def confirm_status_import() -> ResponseReturnValue:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
@@ -193,7 +194,7 @@ def _report_dates() -> tuple[list[date], list[str]]:
 
 @bp.get("/upward")
 @role_required("admin")
-def upward():
+def upward() -> ResponseReturnValue:
     """The report to the prefecture: a form per survey date (31 Dec, 31 Mar), as XLSX or CSV."""
     days, refused = _report_dates()
     department = (request.args.get("department") or reports.department_name()).strip()[:100]

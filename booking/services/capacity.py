@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BindParameter, Update, bindparam, case, select, update
+from sqlalchemy import BindParameter, Table, Update, bindparam, case, select, update
 
 from ..extensions import db
 from ..models import Slot
 from .errors import DomainError
 
-_slots = Slot.__table__
+# A mapped class's table is a Table; the declarative base types ``__table__`` as any FromClause,
+# which update() does not take.
+_slots = cast(Table, Slot.__table__)
 
 
 def try_take(slot_id: int, seats: int) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..formatting import clock
 from ..localtime import TOKYO, utcnow
 from ..models import (
     CheckIn,
@@ -282,7 +283,7 @@ def _refusal(reservation_id: int) -> DomainError:
     by = clerk_label(first.clerk)
     return DomainError(
         "already_checked_in",
-        _l("Already checked in at %(time)s by %(clerk)s.", time=at.strftime("%H:%M"), clerk=by),
+        _l("Already checked in at %(time)s by %(clerk)s.", time=clock(at), clerk=by),
         reservation_id=reservation.id,
         checked_in_at=at.isoformat(),
         checked_in_by=by,

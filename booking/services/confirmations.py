@@ -1,15 +1,14 @@
 """What a booker takes away: the calendar file, the QR code and the links in them."""
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import qrcode
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vText
 
+from .. import qr
 from ..localtime import TOKYO, utcnow
 from ..models import Reservation
 from . import tokens
@@ -35,13 +34,7 @@ def token_from_qr(text: str) -> str | None:
 
 
 def qr_png(reservation: Reservation) -> bytes:
-    # Medium error correction survives a cracked phone screen or a glare at the desk.
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    code.add_data(qr_text(reservation))
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return qr.png(qr_text(reservation))
 
 
 def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> bytes:

@@ -98,10 +98,6 @@ def unit_tree(user: User) -> list[UnitNode]:
     return ordered
 
 
-def visible_units(user: User) -> list[Unit]:
-    return [node.unit for node in unit_tree(user)]
-
-
 def get_unit(user: User, unit_id: int) -> Unit:
     unit = db.session.get(Unit, unit_id)
     if unit is None:

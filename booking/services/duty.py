@@ -44,7 +44,6 @@ SYSTEM_LABELS = {
 #: A staff member's day: on duty (当務 / 日勤の勤務日), off duty (非番: the day a shift ends),
 #: or a rest day (週休, or for day workers a weekend, public holiday or year-end day).
 ON_DUTY, OFF_DUTY, REST = "on_duty", "off_duty", "rest"
-STATE_LABELS = {ON_DUTY: _l("On duty"), OFF_DUTY: _l("Off duty"), REST: _l("Rest day")}
 
 
 # --- the calendar of day workers ------------------------------------------------------

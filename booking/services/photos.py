@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -80,7 +80,7 @@ def crop_box(width: int, height: int) -> tuple[int, int, int, int]:
     return left, top, left + crop_w, top + crop_h
 
 
-def process(stream: BinaryIO) -> ProcessedPhoto:
+def process(stream: IO[bytes]) -> ProcessedPhoto:
     """Decode, orient, crop and re-encode one upload; refuse what is not a usable photo."""
     not_a_photo = _l("This file is not a photo the system can read. Take the photo again with the "
                      "camera, or choose a JPEG or PNG file.")
@@ -245,7 +245,7 @@ def _session_of(check_in: CheckIn) -> DeskSession:
 PHOTO_ROLES = ("clerk", "admin")
 
 
-def attach_photo(actor: Actor, check_in: CheckIn, stream: BinaryIO, *, now: datetime | None = None) -> Photo:
+def attach_photo(actor: Actor, check_in: CheckIn, stream: IO[bytes], *, now: datetime | None = None) -> Photo:
     """Process an upload and store it as the person's photo; a retake replaces the earlier one.
 
     One audit event: ``photo.take``, or ``photo.retake`` for a retake."""

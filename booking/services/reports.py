@@ -14,7 +14,7 @@ from sqlalchemy import Exists, Select, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..localtime import TOKYO
+from ..formatting import clock
 from ..models import (
     ACTIVE_STATUSES,
     Campaign,
@@ -225,7 +225,7 @@ class RosterRow:
 
     @property
     def time(self) -> str:
-        return self.starts_at.astimezone(TOKYO).strftime("%H:%M")
+        return clock(self.starts_at)
 
 
 def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> list[RosterRow]:
@@ -381,7 +381,7 @@ def _active_reservation_exists() -> Exists:
     return exists().where(Reservation.staff_id == Staff.id, Reservation.status.in_(ACTIVE_STATUSES))
 
 
-def staff_query(unit_ids: set[int] | None, filter_name: str = "all") -> Select[tuple[Staff]]:
+def staff_query(unit_ids: set[int] | None, filter_name: str = "all") -> Select[Staff]:
     """Staff of the units, filtered as the chief asked; the query, for paging and for slips."""
     from ..models import NonApplicationReason
 
@@ -402,7 +402,7 @@ def staff_query(unit_ids: set[int] | None, filter_name: str = "all") -> Select[t
     return query.order_by(Unit.code, Staff.crew, Staff.family_name_kana, Staff.given_name_kana, Staff.id)
 
 
-def count_staff(query: Select[tuple[Staff]]) -> int:
+def count_staff(query: Select[Staff]) -> int:
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 

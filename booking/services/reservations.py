@@ -18,6 +18,7 @@ from sqlalchemy import (
     CursorResult,
     Executable,
     Select,
+    Table,
     Update,
     bindparam,
     exists,
@@ -428,7 +429,8 @@ def _already_reserved(existing: Reservation) -> DomainError:
 # A rush runs the same few statements thousands of times a minute; building them
 # (and their cache keys) on every request was a tenth of a booking's CPU time.
 
-_reservations = Reservation.__table__
+# A Table (the declarative base types ``__table__`` as any FromClause, which update() does not take).
+_reservations = cast(Table, Reservation.__table__)
 
 
 @cache

@@ -615,6 +615,7 @@ def template_xlsx() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None, "a new Workbook has one sheet, its active one"
     sheet.title = "staff"
     sheet.append(list(COLUMNS))
     for index, column in enumerate(COLUMNS, start=1):

@@ -163,7 +163,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
             else:
                 if on > today:
                     result.errors.append(LineError(line, "status_date", _l("The date cannot be in the future.")))
-        person = staff
+        person: Staff | Dependent | None = staff
         if staff is not None and values["dependent_name"]:
             wanted = card_status.fold(values["dependent_name"])
             matches = [d for d in staff.dependents if wanted in (card_status.fold(d.name), card_status.fold(d.given_name))]

@@ -8,9 +8,11 @@ from booking.models import AuditEvent, CheckIn
 
 
 def actions(app) -> list[tuple[str, str, str]]:
+    """The check-in events in order: the fixtures' set-up (units, sessions, the booking) is audited too."""
     with app.app_context():
         return [(e.action, e.channel, e.target_id)
-                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)) if e.action.startswith("checkin")]
+                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+                if e.action.startswith("checkin")]
 
 
 def test_a_late_arrival_checked_in_through_the_api_is_accepted(app, client, clerk_headers, booked):

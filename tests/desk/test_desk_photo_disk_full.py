@@ -1,5 +1,5 @@
 """A full disk under the photo folder (ENOSPC while the file is written): the desk is told plainly, with
-nothing left behind, and photos are taken again once there is room (issue 7)."""
+nothing left behind, and photos are taken again once there is room."""
 from __future__ import annotations
 
 import errno

@@ -1,5 +1,5 @@
 """SQLite on a full disk: writes answer 503 (page and JSON) with nothing half-written, and the app
-serves again once there is room (issue 7).
+serves again once there is room.
 
 The tests run as root, so a real full file system cannot be made here without
 mounting one. SQLite's own cap does the same from the inside: ``PRAGMA

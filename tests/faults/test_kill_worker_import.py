@@ -1,5 +1,5 @@
 """A gunicorn worker killed with kill -9 in the middle of a 50,000-line staff import: the import is
-resumed by the next look at its progress and ends with every line applied once (issue 7).
+resumed by the next look at its progress and ends with every line applied once.
 
 Real processes, as in test_kill_worker.py: gunicorn with the project's config
 file and one worker (so that the progress page after the respawn is served by

@@ -10,9 +10,9 @@ from flask_babel import force_locale
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from booking.formatting import clock, day_label
 from booking.localtime import TOKYO, at_tokyo, local, naive_as_tokyo
 from booking.services.slots import plan_slots, session_bounds
-from booking.web import clock, day_label
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 clocks = st.times().map(lambda t: t.replace(second=0, microsecond=0))
@@ -97,6 +97,15 @@ def test_labels_show_the_tokyo_day_weekday_and_clock(request_ctx, instant):
         assert clock(instant) == on_clock.strftime("%H:%M")
     with force_locale("en"):
         assert str(on_clock.day) in day_label(instant) and on_clock.strftime("%a") in day_label(instant)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=clocks)
+def test_a_time_of_day_reads_as_the_strftime_the_templates_used(request_ctx, hours):
+    """A session's hours (a naive time) go through the same clock as instants, unchanged."""
+    for locale in ("ja", "en"):
+        with force_locale(locale):
+            assert clock(hours) == hours.strftime("%H:%M")
 
 
 @pytest.mark.parametrize("day", BOUNDARY_DAYS)

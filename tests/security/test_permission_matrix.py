@@ -68,7 +68,7 @@ MATRIX: dict[str, object] = {
     "office.add_coverage_session": ADMIN, "office.set_duty_approval": ADMIN,
     "office.phone": DESK, "office.phone_staff": DESK, "office.phone_book": DESK, "office.phone_done": DESK,
     "office.phone_cancel": DESK, "office.audit_log": ADMIN,
-    # Personal data (issue 7)
+    # Personal data: disclosure, erasure and how long photos are kept
     "office.personal_data": ADMIN, "office.disclosure_print": ADMIN, "office.disclosure_json": ADMIN,
     "office.disclosure_erase": ADMIN, "office.retention_days": ADMIN,
 }
