@@ -19,6 +19,28 @@ from booking.localtime import TOKYO
 from booking.services import accounts, campaigns, directory, invitations
 from booking.services.actor import Actor
 
+
+def _database_of_this_worker() -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, <name>_<worker>,
+    made here before any test module reads TEST_DATABASE_URL (tests drop and rebuild its schema)."""
+    url, worker = os.environ.get("TEST_DATABASE_URL", ""), os.environ.get("PYTEST_XDIST_WORKER", "")
+    # Once per worker: this file is also imported as tests.conftest by tests that reuse its helpers.
+    if not url.startswith("postgresql") or not worker or os.environ.get("TEST_DATABASE_WORKER") == worker:
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["TEST_DATABASE_URL"] = parsed.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_WORKER"] = worker
+
+
+_database_of_this_worker()
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 requires_postgres = pytest.mark.skipif(
     not PG_URL.startswith("postgresql"),
