@@ -20,9 +20,16 @@ however it is written (API.md, "Refusals every call shares"):
 - the name fields of one record are also read joined (family and given name,
   in kanji and in kana), so a number split over them is refused too.
 
-Everything else stays ordinary text: addresses (福島市天神町11-28), phone
-numbers and lists of them, dates and times, numbers of other lengths, and
-numbers of twelve digits that fail the check digit.
+Everything else stays ordinary text: addresses (福島市天神町11-28), postal
+codes after 〒, phone numbers and lists of them, dates and times, numbers of
+other lengths, and numbers of twelve digits that fail the check digit. Groups
+that hold twelve digits but plainly read as something else are let through:
+a date with a time beside it (2026/12/07 1030), a list of days (11/30・12/10・
+12/25), a list counting up (rooms 301, 302, 303, 304). What stays ambiguous is
+a list of unrelated numbers with exactly twelve digits between them and only
+separators in between (three 4-digit numbers, say): like any twelve digits it
+passes the check digit one time in ten, and is then refused; a word between
+them (1001番、1057番) settles it.
 """
 from __future__ import annotations
 
@@ -101,6 +108,8 @@ _KANJI_VIEW = str.maketrans({**dict.fromkeys(_ASCII_DIGITS, "\x00"),
                              **{k: a for k, a in zip(_KANJI_DIGITS, _ASCII_DIGITS, strict=True)}})
 _RUN = re.compile(rf"[0-9]+(?:[^0-9\x00]{{1,{_MAX_SEPARATOR}}}[0-9]+)*")
 _GAP = re.compile(r"[^0-9]+")
+#: A postal code after its mark (〒960-8601) is read as a word, not as digits of a run.
+_POSTAL_CODE = re.compile(r"〒\s*[0-9]{3}[^0-9〒]?[0-9]{4}(?![0-9])")
 
 
 def _runs(view: str) -> Iterator[tuple[list[str], list[str]]]:
@@ -112,13 +121,21 @@ def _runs(view: str) -> Iterator[tuple[list[str], list[str]]]:
         yield re.findall(r"[0-9]+", text), _GAP.findall(text)
 
 
-def _reads_as_something_else(groups: list[str]) -> bool:
-    """Groups that are plainly not a number split for writing: a date with a time
-    (``2026/12/07 1030``) or a list counting up (rooms ``301, 302, 303, 304``, years,
-    consecutive staff numbers). A number written in groups of four or three almost never
-    looks like either; a chance of about one in ten thousand is kept out of the refusal."""
-    if len(groups) >= 4 and len(groups[0]) == 4 and len(groups[1]) <= 2 and len(groups[2]) <= 2 \
-            and 1900 <= int(groups[0]) <= 2099 and 1 <= int(groups[1]) <= 12 and 1 <= int(groups[2]) <= 31:
+def _month_day(month: str, day: str) -> bool:
+    return len(month) <= 2 and len(day) <= 2 and 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+
+
+def _reads_as_something_else(groups: list[str], gaps: list[str]) -> bool:
+    """Groups that are plainly not a number split for writing: a date with a time or other
+    numbers beside it (``2026/12/07 1030``), a list of days (``11/30・12/10・12/25``) or a
+    list counting up (rooms ``301, 302, 303, 304``, years, consecutive staff numbers). A number written in
+    groups of four or three almost never looks like any of them (about one in ten thousand),
+    and that chance is kept out of the refusal."""
+    if len(groups) >= 4 and any(len(year) == 4 and 1900 <= int(year) <= 2099 and _month_day(month, day)
+                                for year, month, day in zip(groups, groups[1:], groups[2:])):
+        return True
+    if len(groups) % 2 == 0 and all(gap.strip() == "/" for gap in gaps[::2]) \
+            and all(_month_day(m, d) for m, d in zip(groups[::2], groups[1::2], strict=True)):
         return True
     if len(groups) >= 3 and len({len(g) for g in groups}) == 1 and len(groups[0]) >= 2:
         values = [int(g) for g in groups]
@@ -136,7 +153,7 @@ def _candidates(groups: list[str], gaps: list[str]) -> Iterator[str]:
     if len(groups) == 1:
         return
     if sum(map(len, groups)) == 12:
-        if not _reads_as_something_else(groups):
+        if not _reads_as_something_else(groups, gaps):
             yield "".join(groups)
         return
     # Inside a longer run: each longest stretch of groups joined by one and the same separator.
@@ -146,7 +163,7 @@ def _candidates(groups: list[str], gaps: list[str]) -> Iterator[str]:
         while last < len(groups) - 1 and gaps[last] == gaps[first]:
             last += 1
         stretch = groups[first:last + 1]
-        if sum(map(len, stretch)) == 12 and not _reads_as_something_else(stretch):
+        if sum(map(len, stretch)) == 12 and not _reads_as_something_else(stretch, gaps[first:last]):
             yield "".join(stretch)
         first = last
 
@@ -155,7 +172,7 @@ def contains_individual_number(text: str) -> bool:
     """True when the text holds an individual number, however it is written."""
     if not isinstance(text, str) or not text:
         return False
-    seen = _as_seen(text)
+    seen = _POSTAL_CODE.sub("〒", _as_seen(text))
     if sum(c in _ASCII_DIGITS or c in _KANJI_DIGITS for c in seen) < 12:
         return False
     for view in (seen.translate(_ARABIC_VIEW), seen.translate(_KANJI_VIEW)):
@@ -188,6 +205,10 @@ def _name_sets(values: Mapping[str, object]) -> Iterator[tuple[str, ...]]:
                 yield four
 
 
+def _has_digits(text: str) -> bool:
+    return any(c in _ASCII_DIGITS or c in _KANJI_DIGITS for c in _as_seen(text))
+
+
 def split_individual_number_fields(values: Mapping[str, object]) -> list[str]:
     """The name fields that hold an individual number only when read together (family name
     ``1234`` and given name ``5678 9018``): empty when there is none. Fields that hold one on
@@ -199,7 +220,7 @@ def split_individual_number_fields(values: Mapping[str, object]) -> list[str]:
             continue
         joined = [" ".join(texts), " ".join(reversed(texts))]
         if any(contains_individual_number(text) for text in joined):
-            found.extend(k for k in keys if k not in found and texts[keys.index(k)].strip())
+            found.extend(k for k, text in zip(keys, texts, strict=True) if k not in found and _has_digits(text))
     return found
 
 

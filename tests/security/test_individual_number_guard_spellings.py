@@ -126,9 +126,12 @@ ORDINARY = [
     "2026/12/07 10:30〜2026/12/07 12:00", "受付 9:00-11:30, 13:00-16:00",
     "2026.12.07 10.30",  # 12 digits, passes the check digit: a date with a time
     "2026/12/07 1030",  # 12 digits, passes the check digit: a date with a time
+    "10:30（2026-12-07（10:30",  # 12 digits in one run, passes the check digit: a date inside it
     # lists that count up
     "会議室 301, 302, 303, 304",  # 12 digits, passes the check digit
     "2024・2025・2026年度", "職員番号 1001, 1002, 1003", "12/10・12/11・12/12",
+    "実施日 11/22・12/14・10/14",  # 12 digits, passes the check digit: a list of days
+    "〒960-8601 1-17-17",  # 12 digits, passes the check digit: a postal code and a block number
     # names, kanji numerals
     "一二三", "佐藤 三郎", "山田 一二三", "五十嵐 八郎", "九十九 一", "四月一日 二三四", "第一出張所", "三丁目",
     "二〇二六年一二月七日",
@@ -161,7 +164,8 @@ def test_twelve_digits_written_together_are_refused_whatever_stands_beside_them(
 
 def test_the_corpus_proves_the_exceptions():
     """The entries said to hold twelve digits passing the check digit really do."""
-    for text in ("2026.12.07 10.30", "2026/12/07 1030", "会議室 301, 302, 303, 304"):
+    for text in ("2026.12.07 10.30", "2026/12/07 1030", "会議室 301, 302, 303, 304", "実施日 11/22・12/14・10/14",
+                 "〒960-8601 1-17-17"):
         digits = "".join(re.findall(r"\d", text))
         assert len(digits) == 12 and valid(digits[:11]) == digits, text
 
@@ -175,12 +179,20 @@ INVISIBLES = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u030
 elevens = st.text(alphabet="0123456789", min_size=11, max_size=11)
 
 
-def _reads_as_date_with_time_or_count(groups: list[str]) -> bool:
-    """The two documented exceptions, written here from API.md's words rather than copied:
-    a date (year 1900-2099, month, day) followed by more digits, and a list of groups of the
-    same length counting up (by the same step, or by at most ten each)."""
-    if len(groups) >= 4 and len(groups[0]) == 4 and all(len(g) <= 2 for g in groups[1:3]) \
-            and 1900 <= int(groups[0]) <= 2099 and 1 <= int(groups[1]) <= 12 and 1 <= int(groups[2]) <= 31:
+def _month_day(month: str, day: str) -> bool:
+    return len(month) <= 2 and len(day) <= 2 and 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+
+
+def _reads_as_date_with_time_or_count(groups: list[str], gaps: list[str] | None = None) -> bool:
+    """The documented exceptions (booking/services/guard.py), written again here: a date (year
+    1900-2099, month, day) with more digits beside it, a list of days written month/day, and a
+    list of groups of the same length counting up (by the same step, or by at most ten each)."""
+    for i in range(len(groups) - 2):
+        if len(groups) >= 4 and len(groups[i]) == 4 and 1900 <= int(groups[i]) <= 2099 \
+                and _month_day(groups[i + 1], groups[i + 2]):
+            return True
+    if gaps is not None and len(groups) % 2 == 0 and all("/" in gap for gap in gaps[::2]) \
+            and all(_month_day(m, d) for m, d in zip(groups[::2], groups[1::2], strict=True)):
         return True
     if len(groups) >= 3 and len({len(g) for g in groups}) == 1 and len(groups[0]) >= 2:
         values = [int(g) for g in groups]
@@ -196,11 +208,12 @@ def written_numbers(draw):
     number = valid(draw(elevens))
     cuts = sorted(draw(st.sets(st.integers(1, 11), max_size=11)))
     groups = [number[i:j] for i, j in zip([0, *cuts], [*cuts, 12], strict=True)]
-    assume(not _reads_as_date_with_time_or_count(groups))
+    gaps = [draw(st.sampled_from(SEPARATORS)) for _ in groups[1:]]
+    assume(not _reads_as_date_with_time_or_count(groups, gaps))
     text = ""
     for index, group in enumerate(groups):
         if index:
-            text += draw(st.sampled_from(SEPARATORS))
+            text += gaps[index - 1]
         for digit in group:
             if draw(st.booleans()):
                 digit = digit.translate(FULL_WIDTH)
