@@ -108,6 +108,8 @@ _KANJI_VIEW = str.maketrans({**dict.fromkeys(_ASCII_DIGITS, "\x00"),
                              **{k: a for k, a in zip(_KANJI_DIGITS, _ASCII_DIGITS, strict=True)}})
 _RUN = re.compile(rf"[0-9]+(?:[^0-9\x00]{{1,{_MAX_SEPARATOR}}}[0-9]+)*")
 _GAP = re.compile(r"[^0-9]+")
+#: A digit of any script or a kanji numeral (after NFKC, which makes ⑫ or ½ digits too).
+_DIGIT = re.compile(rf"[\d{_KANJI_DIGITS}]")
 #: A postal code after its mark (〒960-8601) is read as a word, not as digits of a run.
 _POSTAL_CODE = re.compile(r"〒\s*[0-9]{3}[^0-9〒]?[0-9]{4}(?![0-9])")
 
@@ -170,11 +172,9 @@ def _candidates(groups: list[str], gaps: list[str]) -> Iterator[str]:
 
 def contains_individual_number(text: str) -> bool:
     """True when the text holds an individual number, however it is written."""
-    if not isinstance(text, str) or not text:
-        return False
+    if not isinstance(text, str) or len(_DIGIT.findall(unicodedata.normalize("NFKC", text))) < 12:
+        return False  # the common case, answered without reading the text character by character
     seen = _POSTAL_CODE.sub("〒", _as_seen(text))
-    if sum(c in _ASCII_DIGITS or c in _KANJI_DIGITS for c in seen) < 12:
-        return False
     for view in (seen.translate(_ARABIC_VIEW), seen.translate(_KANJI_VIEW)):
         for groups, gaps in _runs(view):
             if any(is_individual_number(digits) for digits in _candidates(groups, gaps)):
@@ -213,6 +213,9 @@ def split_individual_number_fields(values: Mapping[str, object]) -> list[str]:
     """The name fields that hold an individual number only when read together (family name
     ``1234`` and given name ``5678 9018``): empty when there is none. Fields that hold one on
     their own are ``contains_individual_number``'s to find."""
+    names = " ".join(v for k, v in values.items() if isinstance(v, str) and "_name" in k)
+    if len(_DIGIT.findall(unicodedata.normalize("NFKC", names))) < 12:
+        return []  # the common case: names without digits
     found: list[str] = []
     for keys in _name_sets(values):
         texts = [value if isinstance(value := values[k], str) else "" for k in keys]

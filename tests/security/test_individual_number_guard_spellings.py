@@ -268,7 +268,9 @@ FRAGMENTS = st.sampled_from([
     "2026-12-07", "2026/12/07", "12/7", "10:30", "9:00〜12:00", "令和8年12月7日", "1001", "2002", "HQ-1234",
     "3部", "一二三", "三郎", "第一出張所", "会議室 301", "定員30名", "約15分", "2階", "駐車場20台",
 ])
-JOINERS = st.sampled_from(["。", "：", " 連絡先 ", "\n備考：", "（", "）", " または ", " / 担当 "])
+#: Fragments of a note are joined by words or sentence punctuation. Unrelated numbers joined by
+#: separators alone (1001（1001（0120-123-456) are the ambiguity the guard's docstring names.
+JOINERS = st.sampled_from(["。", "：", " 連絡先 ", "\n備考：", "（担当）", "）まで", " または ", " / 担当 ", "番、"])
 
 
 @settings(max_examples=300, deadline=None)
