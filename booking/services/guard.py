@@ -130,9 +130,9 @@ def _month_day(month: str, day: str) -> bool:
 def _reads_as_something_else(groups: list[str], gaps: list[str]) -> bool:
     """Groups that are plainly not a number split for writing: a date with a time or other
     numbers beside it (``2026/12/07 1030``), a list of days (``11/30・12/10・12/25``) or a
-    list counting up (rooms ``301, 302, 303, 304``, years, consecutive staff numbers). A number written in
-    groups of four or three almost never looks like any of them (about one in ten thousand),
-    and that chance is kept out of the refusal."""
+    list counting up (rooms ``301, 302, 303, 304``, years, consecutive staff numbers). A
+    number written in groups of four or three almost never looks like any of them (about one
+    in ten thousand), and that chance is kept out of the refusal."""
     if len(groups) >= 4 and any(len(year) == 4 and 1900 <= int(year) <= 2099 and _month_day(month, day)
                                 for year, month, day in zip(groups, groups[1:], groups[2:])):
         return True
