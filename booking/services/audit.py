@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import AuditEvent, User
 from .actor import Actor
+from .guard import scrub_for_audit
 
 
 def record(
@@ -26,6 +27,7 @@ def record(
     **details: object,
 ) -> AuditEvent:
     """Add an audit event to the current transaction; it commits or rolls back with the act."""
+    actor, details = scrub_for_audit(actor, details)  # rule 6: no individual number in the log
     if not isinstance(actor, Actor):  # TRANSITIONAL: callers not yet given an Actor
         actor = Actor("cli" if actor == "cli" else "system", user=user, address=remote_addr, name=actor)
     return _add(action, actor, target_type, target_id, details)

@@ -45,7 +45,7 @@ from ..models import (
 from . import audit, card_status, invitations, tokens
 from .actor import Actor
 from .errors import DomainError, NotFound
-from .guard import contains_individual_number
+from .guard import contains_individual_number, split_individual_number_fields
 from .invitations import normalise_staff_number
 
 COLUMNS = (
@@ -304,6 +304,10 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
                 problem(column, _l(
                     "This looks like an individual number (My Number), which may not be "
                     "collected: remove it."))
+        for column in split_individual_number_fields(values):
+            problem(column, _l(
+                "Together with the other name fields, this looks like an individual number "
+                "(My Number), which may not be collected: remove it."))
         number = values["staff_number"]
         if number in seen:
             problem("staff_number", _l(
