@@ -266,3 +266,27 @@ def test_marking_no_shows_is_one_event_from_the_cron_and_from_the_desk_page(app,
         event = one_event(app, since, "no_show.mark", actor="desk-page", channel="page",
                           target_id=world.session_id)
     assert event.details["reservations"] == 1
+
+
+def test_purging_photos_from_cron_is_one_event_naming_how_many(app, client, world, make_token, runner):
+    from datetime import timedelta
+
+    from booking.models import Photo
+
+    booking = book_by_api(client, world, world.staff_number, world.invitation_code)
+    headers = bearer(make_token, "clerk", "desk-api")
+    check_in = client.post("/api/v1/checkins", headers=headers, json={"code": booking["code"]}).get_json()
+    response = client.post(f"/api/v1/checkins/{check_in['id']}/photo", headers=headers,
+                           data={"photo": (io.BytesIO(photo_jpeg()), "photo.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        for photo in db.session.scalars(select(Photo)):
+            photo.delete_after -= timedelta(days=365)
+        db.session.commit()
+
+    since = last_event_id(app)
+    result = runner.invoke(args=["purge-photos"])
+
+    assert result.exit_code == 0, result.output
+    event = one_event(app, since, "photo.purge", actor="cli", channel="cli", address="")
+    assert event.details["photos"] == 1
