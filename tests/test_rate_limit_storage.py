@@ -84,6 +84,8 @@ def test_with_redis_url_two_app_instances_share_the_count_of_wrong_invitation_co
     assert list(redis.scan_iter(match=f"*{prefix}*")) == []
 
 
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                    reason="the count file beside a SQLite database; on PostgreSQL it is instance/rate-limits.sqlite3")
 def test_without_redis_url_two_app_instances_share_the_count_in_a_file_beside_the_database(instance, tmp_path):
     first = instance(6, redis_url=None)
     assert first["uri"] == f"desk-sqlite:///{tmp_path / 'test.rate-limits.sqlite3'}"
@@ -148,6 +150,8 @@ def test_processes_hitting_the_file_at_once_are_counted_exactly(tmp_path):
     assert results.count(True) == 10 and results.count(False) == 14
 
 
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                    reason="the count file beside a SQLite database; on PostgreSQL it is instance/rate-limits.sqlite3")
 def test_gunicorn_workers_share_the_count_of_wrong_codes_without_redis(app, tmp_path):
     """Ten wrong codes, five through each of gunicorn's two workers, trip the limit on both."""
     port = _free_port()
