@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,24 +15,14 @@ from .actor import Actor
 from .guard import scrub_for_audit
 
 
-def record(
-    action: str,
-    *,
-    actor: Actor | str = "",
-    target_type: str = "",
-    target_id: object = "",
-    user: User | None = None,
-    remote_addr: str = "",
-    **details: object,
-) -> AuditEvent:
+def record(action: str, *, actor: Actor, target_type: str = "", target_id: object = "",
+           **details: object) -> AuditEvent:
     """Add an audit event to the current transaction; it commits or rolls back with the act."""
-    actor, details = scrub_for_audit(actor, details)  # rule 6: no individual number in the log
-    if not isinstance(actor, Actor):  # TRANSITIONAL: callers not yet given an Actor
-        actor = Actor("cli" if actor == "cli" else "system", user=user, address=remote_addr, name=actor)
     return _add(action, actor, target_type, target_id, details)
 
 
-def _add(action: str, actor: Actor, target_type: str, target_id: object, details: Mapping[str, object]) -> AuditEvent:
+def _add(action: str, actor: Actor, target_type: str, target_id: object, details: dict[str, object]) -> AuditEvent:
+    actor, details = scrub_for_audit(actor, details)  # rule 6: no individual number in the log
     event = AuditEvent(
         user_id=actor.user.id if actor.user is not None else None,
         actor=actor.label,

@@ -82,15 +82,16 @@ def test_the_log_is_japanese_by_default(activity, office):
 def test_unknown_codes_are_shown_as_they_are_and_counts_of_moved_bookings_as_numbers(app, activity, office):
     from booking.extensions import db
     from booking.services import audit
+    from booking.services.actor import Actor
 
     with app.app_context():
-        audit.record("mystery.thing", actor="cli", target_type="gizmo", target_id=7, zap="on")
-        audit.record("session.update", actor="cli", target_type="session", target_id=office.ids["session"],
+        audit.record("mystery.thing", actor=Actor.command_line(), target_type="gizmo", target_id=7, zap="on")
+        audit.record("session.update", actor=Actor.command_line(), target_type="session", target_id=office.ids["session"],
                      changed=["starts_at"], moved=[{"reservation_id": 1, "code": "X", "from": "a", "to": "b"}],
                      cancelled=[])
-        audit.record("personal_data.erase", actor="cli", target_type="staff", target_id=99,
+        audit.record("personal_data.erase", actor=Actor.command_line(), target_type="staff", target_id=99,
                      staff_number="9999", cancelled=1, photos=0)
-        audit.record("roster.export", actor="cli", target_type="desk_session", target_id=office.ids["session"],
+        audit.record("roster.export", actor=Actor.command_line(), target_type="desk_session", target_id=office.ids["session"],
                      format="csv", rows=4)
         db.session.commit()
     page = activity.get("/office/audit?lang=en").get_data(as_text=True)
