@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 LANG_COOKIE = "lang"
 
+
 def select_locale() -> str:
     """Pages: the visitor's choice, else Japanese. The JSON API follows Accept-Language."""
     languages = current_app.config["LANGUAGES"]
@@ -292,7 +293,7 @@ def domain_refusal(error: DomainError) -> ResponseReturnValue:
     if error.code == "not_found":
         return render_template("errors/error.html", error=NotFound(description=str(error.message))), 404
     status = status_for(error.code)
-    back = _same_site(request.referrer)
+    back = same_site_url(request.referrer)
     if request.method == "POST" and request.blueprint == "office":
         back = back or url_for("office.overview")
     if request.method == "POST" and back:
@@ -302,7 +303,8 @@ def domain_refusal(error: DomainError) -> ResponseReturnValue:
     return render_template("errors/error.html", error=exception, explanation=str(error.message)), status
 
 
-def _same_site(url: str | None) -> str | None:
+def same_site_url(url: str | None) -> str | None:
+    """The address if it is a page of this site (a referrer to go back to), else None."""
     if not url or not url.startswith(request.host_url):
         return None
     return url

@@ -28,7 +28,7 @@ from ..services import (
 )
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
-from ..web import request_actor
+from ..web import request_actor, same_site_url
 from . import bp
 from .forms import CardStatusForm, ReasonForm
 
@@ -309,13 +309,13 @@ def print_slips() -> ResponseReturnValue:
     for person in staff:
         url = invitations.link_url(person)
         slips.append({
-            "staff": person, "url": url, "qr": qr.svg(url, label=_("QR code of your invitation link"), css_class="slip__qr"), "code": invitations.code(person),
+            "staff": person, "url": url, "code": invitations.code(person),
+            "qr": qr.svg(url, label=_("QR code of your invitation link"), css_class="slip__qr"),
             "sessions": reports.sessions_at_station(person.unit, by_unit)[:4],
         })
     exports.slips_printed(request_actor(), [s.id for s in staff])
     return render_template("chiefs/slips_print.html", pages=paginate(slips, SLIPS_PER_PAGE), total=len(slips),
-                           back_url=request.referrer if (request.referrer or "").startswith(request.host_url)
-                           else url_for(".unit_status"))
+                           back_url=same_site_url(request.referrer) or url_for(".unit_status"))
 
 
 # --- the calendar feed ----------------------------------------------------------------------

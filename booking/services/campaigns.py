@@ -35,6 +35,7 @@ from ..models import (
 from . import approvals, audit, capacity, directory, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
+from .accounts import require_role
 from .actor import Actor
 from .database import begin_write
 from .errors import DomainError, NotFound, invalid
@@ -98,7 +99,7 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None) -> Campaign:
     """A new campaign; no target units means every unit's staff may book."""
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
     campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes), **values)
@@ -113,7 +114,7 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
                     target_unit_ids: list[int]) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did)."""
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
     targets = _target_units(target_unit_ids, None)
@@ -135,7 +136,7 @@ def set_duty_approval(actor: Actor, campaign: Campaign, required: bool) -> bool:
 
     Bookings made before the change keep their state: only new bookings and moves are held.
     """
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     if campaign.requires_duty_approval == bool(required):
         return False
     campaign.requires_duty_approval = bool(required)
@@ -196,7 +197,7 @@ def get_session(session_id: int) -> DeskSession:
 def create_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
                    slot_minutes: int, desks: int, suggested_for: dict[str, object] | None = None) -> DeskSession:
     """Add a session and its slots to a campaign (``suggested_for``: the coverage gap it closes)."""
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     _check_numbers(slot_minutes, desks)
     session = slot_service.create_session(campaign, venue_id, day, start, end, slot_minutes, desks)
     audit.record("session.create", actor=actor, target_type="session", target_id=session.id,
@@ -207,7 +208,7 @@ def create_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date
 
 def copy_session(actor: Actor, session: DeskSession, days: list[date]) -> list[DeskSession]:
     """The same venue, hours, slot length and desks on other dates, all in one step (one event)."""
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     wanted = sorted({d for d in days if d})
     if not wanted:
         raise invalid(dates=_l("Give at least one date."))
@@ -340,7 +341,7 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
     listing them), "move" (each affected booking goes to the nearest time with room in
     the new plan; refused with ``no_room`` when one does not fit) or "cancel".
     """
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     now = now or utcnow()
     if resolution not in (None, *RESOLUTIONS):
         raise invalid(resolution=_l("Choose to move or to cancel the affected reservations."))
@@ -490,7 +491,7 @@ def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None =
 
     A session already cancelled is left as it is (no event).
     """
-    directory.require_admin(actor)
+    require_role(actor, "admin")
     now = now or utcnow()
     change = SessionChange()
     if session.is_cancelled:

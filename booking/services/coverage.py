@@ -23,8 +23,8 @@ from ..localtime import at_tokyo, local, utcnow
 from ..models import Campaign, DeskSession, Staff, Unit, Venue
 from . import campaigns
 from . import slots as slot_service
+from .accounts import require_role
 from .actor import Actor
-from .directory import require_admin
 from .duty import DAY_CREW, DAY_END, DAY_START, DutyBook, DutyPlan, station_venue_ids
 from .errors import DomainError
 
@@ -315,7 +315,7 @@ def add_suggested_session(actor: Actor, campaign: Campaign, unit_id: int, group_
     The times are worked out again here from the current plan, never taken from the
     form, so a stale page cannot add a session its group cannot attend on duty.
     """
-    require_admin(actor)
+    require_role(actor, "admin")
     result = coverage(campaign, now=now)
     suggestion = next((s for s in result.suggestions
                        if s.group.unit.id == unit_id and s.group.name == group_name), None)

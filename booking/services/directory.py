@@ -42,10 +42,6 @@ UNIT_CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
 _FORBIDDEN = _l("This record belongs to a unit outside yours.")
 
 
-def require_admin(actor: Actor, *roles: str) -> None:
-    """Refuse unless an admin (or one of the other roles given) acts (or the command line)."""
-    require_role(actor, "admin", *roles)
-
 
 # --- reach ------------------------------------------------------------------------------
 
@@ -156,7 +152,7 @@ def _refuse_taken_code(code: str, unit: Unit | None) -> None:
 def create_unit(actor: Actor, *, code: str, name: str, parent_id: int | None = None,
                 parent_code: str | None = None) -> Unit:
     """Add a unit, at the top or under the unit given by id (pages) or code (API)."""
-    require_admin(actor)
+    require_role(actor, "admin")
     code, name = fold_unit_code(code), (name or "").strip()
     refuse_individual_numbers({"code": code, "name": name})
     _checked_unit_code(code)
@@ -177,7 +173,7 @@ def update_unit(actor: Actor, unit: Unit, *, code: str, name: str, parent_id: in
     A code kept as it was is not checked again, so a unit made before the code rule
     can still be renamed.
     """
-    require_admin(actor)
+    require_role(actor, "admin")
     code, name = fold_unit_code(code), (name or "").strip()
     refuse_individual_numbers({"code": code, "name": name})
     if code != unit.code:
@@ -221,7 +217,7 @@ def _venue_values(name: str, address: str, notes: str) -> dict[str, str]:
 def create_venue(actor: Actor, *, name: str, address: str, unit_id: int | None = None,
                  unit_code: str | None = None, notes: str = "") -> Venue:
     """Add a venue, optionally belonging to the unit given by id (pages) or code (API)."""
-    require_admin(actor)
+    require_role(actor, "admin")
     values = _venue_values(name, address, notes)
     unit = _unit_named("unit_code" if unit_code else "unit_id", unit_id=unit_id, unit_code=unit_code)
     venue = Venue(unit=unit, **values)
@@ -233,7 +229,7 @@ def create_venue(actor: Actor, *, name: str, address: str, unit_id: int | None =
 
 def update_venue(actor: Actor, venue: Venue, *, name: str, address: str, unit_id: int | None,
                  notes: str) -> Venue:
-    require_admin(actor)
+    require_role(actor, "admin")
     values = _venue_values(name, address, notes)
     unit = _unit_named("unit_id", unit_id=unit_id)
     venue.name, venue.address, venue.notes, venue.unit = values["name"], values["address"], values["notes"], unit
@@ -401,7 +397,7 @@ def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: st
                  given_name_kana: str, unit_id: int, crew: str, email: str, phone: str, card_status: str,
                  card_status_on: date | None) -> list[str]:
     """Change a staff member's record; returns the names of the fields that changed."""
-    require_admin(actor)
+    require_role(actor, "admin")
     values: dict[str, object] = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
         "family_name_kana": katakana(family_name_kana), "given_name_kana": katakana(given_name_kana),
@@ -434,7 +430,7 @@ def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: st
 
 def reissue_invitation(actor: Actor, staff: Staff) -> None:
     """Revoke the staff member's invitation link and code and give them new ones."""
-    require_admin(actor, "chief")
+    require_role(actor, "admin", "chief")
     if actor.user is not None:
         require_reach(actor.user, staff.unit_id)
     invitations.issue(staff)
@@ -468,7 +464,7 @@ def _dependent_values(family_name: str, given_name: str, family_name_kana: str, 
 
 def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
                   given_name_kana: str, relation: str, card_status: str = "none") -> Dependent:
-    require_admin(actor)
+    require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
     dependent = Dependent(staff=staff, card_status=card_status, **values)
     db.session.add(dependent)
@@ -480,7 +476,7 @@ def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: s
 
 def update_dependent(actor: Actor, dependent: Dependent, *, family_name: str, given_name: str,
                      family_name_kana: str, given_name_kana: str, relation: str, card_status: str) -> Dependent:
-    require_admin(actor)
+    require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
     for name, value in values.items():
         setattr(dependent, name, value)
@@ -495,7 +491,7 @@ def update_dependent(actor: Actor, dependent: Dependent, *, family_name: str, gi
 
 def remove_dependent(actor: Actor, dependent: Dependent) -> None:
     """Delete a dependent who has never been on a reservation; otherwise refuse."""
-    require_admin(actor)
+    require_role(actor, "admin")
     used = db.session.scalar(select(ReservationPerson.id).where(ReservationPerson.dependent_id == dependent.id).limit(1))
     if used is not None:
         raise DomainError("in_use", _l(

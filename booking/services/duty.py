@@ -25,8 +25,8 @@ from ..extensions import db
 from ..localtime import at_tokyo, local
 from ..models import DUTY_SYSTEMS, DeskSession, DutyCalendar, DutyCrew, Staff, Unit
 from . import audit
+from .accounts import require_role
 from .actor import Actor
-from .directory import require_admin
 from .errors import invalid
 from .guard import refuse_individual_numbers
 
@@ -289,7 +289,7 @@ def station_venue_ids(unit_id: int, venues_by_unit: dict[int, list[int]], units:
 def save_calendar(actor: Actor, unit: Unit, *, system: str, shift_start: time | None,
                   crews: list[tuple[str, date | None]]) -> DutyCalendar:
     """Give a unit its own duty calendar (replacing the crews it had)."""
-    require_admin(actor)
+    require_role(actor, "admin")
     calendar = store_plan(unit, check_plan(system, shift_start, crews))
     audit.record("unit.duty_calendar", actor=actor, target_type="unit", target_id=unit.id, code=unit.code,
                  system=calendar.system, shift_start=calendar.shift_start.strftime("%H:%M"),
@@ -315,7 +315,7 @@ def store_plan(unit: Unit, plan: DutyPlan) -> DutyCalendar:
 
 def clear_calendar(actor: Actor, unit: Unit) -> bool:
     """Let the unit follow its parent's calendar again; False (and no event) when it had none of its own."""
-    require_admin(actor)
+    require_role(actor, "admin")
     calendar = own_calendar(unit)
     if calendar is None:
         return False

@@ -26,20 +26,14 @@ MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{3,80}$")
 
 
-def require_admin(actor: Actor) -> None:
-    """An admin, or the operator at the server's command line (who could edit the database anyway)."""
-    if actor.channel == "cli" and actor.user is None:
-        return
-    require_role(actor, "admin")
-
 
 def list_users(actor: Actor) -> list[User]:
-    require_admin(actor)
+    require_role(actor, "admin")
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.username)))
 
 
 def get_user(actor: Actor, user_id: int) -> User:
-    require_admin(actor)
+    require_role(actor, "admin")
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_l("No such user."))
@@ -100,7 +94,7 @@ def _new_user(*, username: str, display_name: str, role: str, unit_id: int | Non
 
 def create_user(actor: Actor, *, username: str, display_name: str, role: str,
                 unit_id: int | None, password: str) -> User:
-    require_admin(actor)
+    require_role(actor, "admin")
     user = _new_user(username=username, display_name=display_name, role=role, unit_id=unit_id,
                      password=password)
     audit.record("user.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
@@ -141,7 +135,7 @@ def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: 
 def update_user(actor: Actor, user: User, *, display_name: str, role: str, unit_id: int | None,
                 is_active: bool) -> list[str]:
     """Change a user's name, role, unit or whether they may sign in; returns the fields changed."""
-    require_admin(actor)
+    require_role(actor, "admin")
     changed = _change(actor, user, display_name=display_name, role=role, unit_id=unit_id, is_active=is_active)
     if changed:
         audit.record("user.update", actor=actor, target_type="user", target_id=user.id, username=user.username,
@@ -151,7 +145,7 @@ def update_user(actor: Actor, user: User, *, display_name: str, role: str, unit_
 
 def reset_password(actor: Actor, user: User, password: str) -> None:
     """Set a new password that the admin hands over; the old one stops working at once."""
-    require_admin(actor)
+    require_role(actor, "admin")
     check_password(password)
     user.password_hash = generate_password_hash(password)
     db.session.flush()
@@ -185,7 +179,7 @@ def ensure_user(actor: Actor, *, username: str, role: str, unit_code: str | None
                 password: str | None = None) -> User:
     """The operator's create-user: create the user, or bring an existing one to the role, unit and
     password given. One event: ``user.create`` as on the page, or ``user.update`` naming the changes."""
-    require_admin(actor)
+    require_role(actor, "admin")
     user, changed = _bring_to(actor, username=username, role=role, unit_code=unit_code, password=password)
     if changed == ["created"]:
         audit.record("user.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
@@ -199,7 +193,7 @@ def ensure_user(actor: Actor, *, username: str, role: str, unit_code: str | None
 def create_api_token(actor: Actor, *, username: str, role: str, unit_code: str | None = None) -> tuple[User, str]:
     """A new API token for the user, who is created (with no password) or brought to the role and unit
     given; returns the user and the token, of which only the hash is kept. One event."""
-    require_admin(actor)
+    require_role(actor, "admin")
     user, changed = _bring_to(actor, username=username, role=role, unit_code=unit_code, password=None)
     token = issue_api_token(user)
     audit.record("api_token.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
@@ -209,7 +203,7 @@ def create_api_token(actor: Actor, *, username: str, role: str, unit_code: str |
 
 def revoke_api_tokens(actor: Actor, *, username: str | None = None, token: str | None = None) -> int:
     """Revoke one token (given the token itself) or every live token of a user; returns how many."""
-    require_admin(actor)
+    require_role(actor, "admin")
     query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
     if token:
         query = query.where(ApiToken.token_hash == tokens.digest(token))
