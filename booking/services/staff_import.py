@@ -42,7 +42,7 @@ from ..models import (
     kana_key,
     katakana,
 )
-from . import audit, card_status, invitations, tokens
+from . import audit, card_status, invitations, tokens, xlsx_limits
 from .actor import Actor
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number, split_individual_number_fields
@@ -215,12 +215,13 @@ def _cell_text(value: object) -> str:
 def _xlsx_records(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
+    xlsx_limits.check_archive(data)
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
         records = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, values in xlsx_limits.rows(sheet):
             cells = [_cell_text(v) for v in values]
             if header is None:
                 if not any(c.strip() for c in cells):
@@ -338,6 +339,8 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
     if is_xlsx(filename, data):
         try:
             header, records = _xlsx_records(data)
+        except xlsx_limits.TooLarge as error:
+            return Parsed([], [LineError(1, "", error.message)])
         except (zipfile.BadZipFile, KeyError, ValueError, OSError):
             return Parsed([], [LineError(1, "", _l(
                 "This is not an Excel workbook that can be read. Save it again as .xlsx or as CSV."))])
