@@ -33,6 +33,7 @@ Figures: docs/benchmarks.md, "Uploads".
 from __future__ import annotations
 
 import argparse
+import html
 import io
 import json
 import random
@@ -206,13 +207,14 @@ def send(base: str, case: Case, index: int, timeout: float, csrf: str) -> Answer
 
 
 def page_message(text: str) -> str:
-    """What a person reads: a JSON answer's message, or a page's error lines."""
+    """What a person reads: a JSON answer's message, or a page's problem cells and flashed messages."""
     try:
         return str(json.loads(text).get("message", ""))[:200]
     except (ValueError, AttributeError):
         pass
-    found = re.findall(r'class="[^"]*(?:error|flash)[^"]*"[^>]*>\s*([^<]{10,300})', text)
-    return " | ".join(dict.fromkeys(s.strip() for s in found))[:300]
+    found = re.findall(r"<td>([^<]{30,})</td>", text)
+    found += re.findall(r'class="[^"]*(?:error|flash)[^"]*"[^>]*>\s*([^<]{10,300})', text)
+    return " / ".join(dict.fromkeys(html.unescape(s.strip()) for s in found))[:300]
 
 
 def csrf_token(base: str, page: str, cookie: str) -> str:
@@ -309,7 +311,7 @@ def cases(names: list[str], args, workdir: Path) -> dict[str, tuple[Case, Case]]
     made: dict[str, tuple[Case, Case]] = {}
     count = args.uploads
     small = photo(1200, 1600, quality=90, shapes=150)
-    photo_url = "/api/v1/checkins/{}/photo"
+    photo_url = "/api/v1/checkins/{}/photo?lang=en"
     if "photo-huge" in names:
         huge = photo(8900, 8900, quality=60, shapes=40)
         made["photo-huge"] = (Case("photo-huge", photo_url, {}, [("photo", "huge.jpg", "image/jpeg", huge)] * count),
@@ -321,7 +323,7 @@ def cases(names: list[str], args, workdir: Path) -> dict[str, tuple[Case, Case]]
                                Case("warm-up", photo_url, {}, [("photo", "small.jpg", "image/jpeg", small)]))
     type_ = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     little = xlsx([STAFF_HEADER, ["9000001", "山田", "花子", "ヤマダ", "ハナコ", "S01", "1部", "", "", "none"]])
-    staff_page = "/office/staff/import"
+    staff_page = "/office/staff/import?lang=en"
     if any(n.startswith("xlsx-bomb") for n in names):
         path = workdir / f"bomb-{args.bomb_mb}.xlsx"
         if not path.exists():
@@ -335,7 +337,7 @@ def cases(names: list[str], args, workdir: Path) -> dict[str, tuple[Case, Case]]
                                       page=staff_page))
         if "xlsx-bomb-status" in names:
             survey = {"survey_date": datetime.now(UTC).date().isoformat()}
-            status_page = "/reports/status-import"
+            status_page = "/reports/status-import?lang=en"
             status_little = xlsx([["staff_number", "card_status"], ["000001", "applied"]])
             made["xlsx-bomb-status"] = (
                 Case("xlsx-bomb-status", status_page, survey, [("file", "survey.xlsx", type_, bomb)] * count,
