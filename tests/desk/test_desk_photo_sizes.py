@@ -122,3 +122,19 @@ def test_the_desk_page_says_why_a_too_large_photo_was_refused(app, login, booked
     assert response.status_code == 200
     assert "The photo is too large to process: 5000 \u00d7 4000 pixels." in page
     assert stored_size(app) is None
+
+
+def test_the_desk_page_answers_a_photo_over_the_upload_limit_with_a_readable_413(app, login, booked):
+    app.config["PHOTO_MAX_UPLOAD_BYTES"] = 200_000
+    clerk = login("clerk")
+    clerk.post(f"/desk/reservations/{booked.id}/check-in", data={"people": booked.person_ids})
+    with app.app_context():
+        check_in_id = db.session.scalars(select(CheckIn.id).order_by(CheckIn.id)).first()
+
+    response = clerk.post(f"/desk/check-ins/{check_in_id}/photo?lang=en",
+                          data={"photo": (io.BytesIO(b"\xff" * 300_000), "p.jpg", "image/jpeg")},
+                          content_type="multipart/form-data")
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The file is too large" in page and "take it again with the desk camera" in page

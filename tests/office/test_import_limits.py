@@ -104,3 +104,14 @@ def test_columns_past_the_64th_and_empty_rows_are_not_read(app, admin):
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     preview = admin.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
     assert "3001" in preview and "far" not in preview
+
+
+def test_a_file_over_the_upload_limit_gets_a_page_that_says_what_to_do(app, admin):
+    app.config["MAX_CONTENT_LENGTH"] = 50_000
+
+    response = upload(admin, b"x" * 60_000, "staff.csv")
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The file is too large" in page
+    assert "larger than the server accepts" in page and "save it as CSV, or split it" in page
