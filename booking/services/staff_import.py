@@ -548,12 +548,14 @@ def stage_upload(actor: Actor, filename: str, data: bytes, *, now: datetime | No
     _require_admin(actor)
     assert actor.user is not None
     now = now or utcnow()
-    db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
     parsed = parse_upload(filename, data)
     plan = plan_import(parsed.rows, parsed.errors, parsed.positions)
     if plan.errors:
         _record_refusal(actor, filename, plan.errors)
         return None, parsed, plan
+    # Only now, once the file is read: on SQLite this DELETE takes the one write lock, and every
+    # booking would wait for as long as a big file takes to read.
+    db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
     batch = StaffImportBatch(
         state="pending",
         id=secrets.token_urlsafe(32),

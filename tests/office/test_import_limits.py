@@ -3,6 +3,7 @@ or read within bounds; ordinary workbooks are read as before."""
 from __future__ import annotations
 
 import io
+import sqlite3
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import AuditEvent, StaffImportBatch
-from booking.services import xlsx_limits
+from booking.services import staff_import, xlsx_limits
 from tests.office.xlsx_files import bomb, cells, sheet_xml, with_sheet
 
 HEADER = ["staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code"]
@@ -115,3 +116,34 @@ def test_a_file_over_the_upload_limit_gets_a_page_that_says_what_to_do(app, admi
     page = response.get_data(as_text=True)
     assert "The file is too large" in page
     assert "larger than the server accepts" in page and "save it as CSV, or split it" in page
+
+
+def test_no_write_lock_is_held_while_the_file_is_read(app, admin, monkeypatch):
+    """Reading an upload took SQLite's write lock with it (the stale-batch DELETE ran first), so
+    every booking waited while a big file was parsed, and a second upload got 503."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's one write lock; PostgreSQL's DELETE locks only the rows it deletes")
+        path = db.engine.url.database
+    seen = []
+    read = staff_import.parse_upload
+
+    def reading(filename, data):
+        other = sqlite3.connect(path, timeout=0.1)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+            seen.append("free")
+        except sqlite3.OperationalError:
+            seen.append("locked")
+        finally:
+            other.close()
+        return read(filename, data)
+
+    monkeypatch.setattr(staff_import, "parse_upload", reading)
+    csv = ",".join(HEADER) + "\r\n" + ",".join(ROW) + "\r\n"
+    response = upload(admin, csv.encode(), "staff.csv")
+
+    assert response.status_code == 302
+    assert seen == ["free"]
+    assert staged(app) == 1
