@@ -35,15 +35,22 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", 5))
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", 20000))
 max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", 2000))
 
-# Memory, checked after each request (post_request below). A worker idles at about
-# 100 MB; photos and spreadsheets are read within bounds (services/photos.py,
-# services/xlsx_limits.py). Above WEB_TRIM_ABOVE_MB the worker gives back what glibc
-# kept of the memory its threads freed; if it still holds more than
-# WEB_MAX_WORKER_MEMORY_MB, it is recycled as max_requests does: it finishes the
-# requests in hand and the master starts a fresh one. 0 turns either off.
-# Figures: docs/benchmarks.md, "Uploads".
+# Memory. A worker idles at about 100 MB; photos and spreadsheets are read within
+# bounds (services/photos.py, services/xlsx_limits.py). A worker starts by having
+# glibc return every freed block of a megabyte or more at once (booking/memory.py:
+# glibc would keep them for the thread that freed them). After each request, above
+# WEB_TRIM_ABOVE_MB the worker gives back what is left over of what its threads
+# freed; if it still holds more than WEB_MAX_WORKER_MEMORY_MB, it is recycled as
+# max_requests does: it finishes the requests in hand and the master starts a
+# fresh one. 0 turns either off. Figures: docs/benchmarks.md, "Uploads".
 _trim_above_mb = int(os.environ.get("WEB_TRIM_ABOVE_MB", 150))
 _max_worker_memory_mb = int(os.environ.get("WEB_MAX_WORKER_MEMORY_MB", 300))
+
+
+def post_fork(server, worker):
+    from booking.memory import hand_back_big_blocks
+
+    hand_back_big_blocks()
 
 
 def post_request(worker, req, environ, resp):

@@ -137,7 +137,7 @@ def status_kib(pid: int) -> dict[str, int]:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return {}
-    return {key: int(value) for key, value in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", text, re.MULTILINE)}
+    return {key: int(value) for key, value in re.findall(r"^(VmRSS|VmHWM|RssAnon|RssFile):\s+(\d+) kB", text, re.MULTILINE)}
 
 
 class Sampler(threading.Thread):
@@ -249,7 +249,8 @@ def run_case(case: Case, warmup: Case, server: Server, args) -> dict:
     sampler.stopping.set()
     sampler.join()
     after_pids = server.worker_pids()
-    settled = {pid: status_kib(pid).get("VmRSS", 0) for pid in after_pids}
+    settled_status = {pid: status_kib(pid) for pid in after_pids}
+    settled = {pid: figures.get("VmRSS", 0) for pid, figures in settled_status.items()}
     done = [a for a in answers if a is not None]
     codes: dict[str, int] = {}
     for answer in done:
@@ -267,6 +268,8 @@ def run_case(case: Case, warmup: Case, server: Server, args) -> dict:
         "rss_before_mib": round(max(before.values(), default=0) / 1024, 1),
         "rss_peak_mib": round(max(sampler.peak_kib.values(), default=0) / 1024, 1),
         "rss_settled_mib": round(max(settled.values(), default=0) / 1024, 1),
+        # Of the settled figure, what the worker allocated (RssAnon) and mapped files (libraries).
+        "rss_settled_anon_mib": round(max((f.get("RssAnon", 0) for f in settled_status.values()), default=0) / 1024, 1),
         "recycled": bool(before) and set(before) != set(after_pids),
         "stopped_over_limit": sampler.over_limit,
         "message": page_message(done[0].text) if done else "",
