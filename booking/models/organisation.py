@@ -92,6 +92,9 @@ class Dependent(Model):
     relation: Mapped[str] = mapped_column(String(30))
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
+    #: Optional. The desk needs it: a child under 15 applies with a legal representative,
+    #: and a baby under 1 needs no photo.
+    birth_date: Mapped[date | None]
 
     staff: Mapped[Staff] = relationship(back_populates="dependents")
 
