@@ -39,6 +39,7 @@ from .navigation import office_nav
 from .services import tokens
 from .services.actor import Actor, Channel
 from .services.errors import DomainError, status_for
+from .services.reservations import party_span
 
 if TYPE_CHECKING:
     import sqlite3
@@ -90,6 +91,7 @@ def configure(app: Flask) -> None:
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["office_nav"] = office_nav
+    app.jinja_env.globals["party_span"] = party_span
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

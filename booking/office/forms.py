@@ -196,6 +196,15 @@ class PhoneBookForm(FlaskForm):
     slot_id = RadioField(_l("Time"), coerce=int, validators=[InputRequired(message=_l("Choose a time."))],
                          validate_choice=False)
     dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=int, validate_choice=False)
+    #: Unticked books only the dependents ticked (a caller who already holds a card).
+    include_staff = BooleanField(_l("The caller comes too"), default=True)
+    #: Set by the page that shows the people's check boxes: only then does an unticked caller
+    #: mean "not the caller", and a move without it keeps who comes as booked.
+    people_shown = HiddenField()
+
+    @property
+    def staff_comes(self) -> bool | None:
+        return bool(self.include_staff.data) if self.people_shown.data else None
 
 
 class AuditFilterForm(FlaskForm):
