@@ -219,3 +219,21 @@ def test_only_own_dependents_in_a_move(app, client, world, book, admin_headers):
     response = client.post(f"/api/v1/reservations/{mine['manage_token']}/reschedule",
                            json={"slot_id": world.slot_ids[0], "dependent_ids": [other_id]})
     assert response.status_code == 422 and "dependent_ids" in response.get_json()["fields"]
+
+
+def test_the_roster_and_the_calendar_file_show_each_persons_time(client, world, family, book, admin_headers):
+    import csv
+    import io
+
+    from icalendar import Calendar
+
+    body = book(0, dependent_ids=family).get_json()
+    roster = client.get(f"/api/v1/sessions/{world.session_id}/roster.csv", headers=admin_headers)
+    rows = list(csv.DictReader(io.StringIO(roster.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["time"], r["kind"]) for r in rows] == [
+        ("15:00", "staff"), ("15:00", "dependent"), ("15:10", "dependent"), ("15:10", "dependent")]
+    ics = client.get(body["ics_url"].replace("http://localhost", ""))
+    event = Calendar.from_ical(ics.data).walk("VEVENT")[0]
+    assert (event.decoded("dtstart").strftime("%H:%M"), event.decoded("dtend").strftime("%H:%M")) == ("15:00", "15:20")
+    description = str(event.get("description"))
+    assert "(15:00)" in description and "(15:10)" in description
