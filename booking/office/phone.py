@@ -102,7 +102,7 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
                 reservation = bookings.book(actor, form.slot_id.data, staff, now=now,
                                             dependent_ids=dependent_ids, include_staff=form.staff_comes is not False)
         except DomainError as error:
-            status = refused(error)
+            status = refused(error, form)
             choices = browse.slot_choices(session, now, own_seats=own_seats)  # expired by the rollback
         else:
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,

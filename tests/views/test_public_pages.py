@@ -452,3 +452,33 @@ def test_the_committed_mo_file_matches_the_po_file():
         mo = pairs(read_mo(handle))
     stale = [msgid for msgid, string in po.items() if mo.get(msgid) != string]
     assert not stale, f"run scripts/translations.sh compile and commit messages.mo: {stale[:5]}"
+
+
+def test_the_booker_can_book_only_for_a_dependent_and_add_themselves_later(app, client, world):
+    response = client.post(f"/i/{world.invitation_token}/sessions/{world.session_id}",
+                           data={"slot_id": world.slot_ids[0], "dependent_ids": [world.dependent_id],
+                                 "people_shown": "1"})
+    assert response.status_code == 302
+    confirmation = manage_path(response)
+    page = text(client.get(confirmation))
+    assert "佐藤 陽子" in page and "佐藤 翔太" not in page.split("申請する人")[1].split("</dl>")[0]
+    move_page = text(client.get(f"{confirmation}/move/{world.session_id}"))
+    assert 'name="include_staff" value="y" id="person-staff">' in move_page  # unticked: not coming now
+    moved = client.post(f"{confirmation}/move/{world.session_id}",
+                        data={"slot_id": world.slot_ids[0], "dependent_ids": [world.dependent_id],
+                              "include_staff": "y", "people_shown": "1"})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Slot, world.slot_ids[0]).seats_taken == 2
+
+
+def test_a_staff_member_who_holds_a_card_finds_themselves_unticked(app, client, world):
+    from booking.models import Staff
+
+    with app.app_context():
+        staff = db.session.get(Staff, world.staff_id)
+        staff.card_status = "received"
+        db.session.commit()
+    page = text(client.get(f"/i/{world.invitation_token}/sessions/{world.session_id}"))
+    assert 'name="include_staff" value="y" id="person-staff">' in page
+    assert "チェックを外すとご家族だけの予約" in page
