@@ -146,9 +146,11 @@ def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit, today
         directory.add_dependent(actor, staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
                                 given_name_kana=spouse_kana, relation="夫" if female else "妻",
                                 card_status=rng.choice(["none", "none", "received"]))
+        # Birth dates from a generator of their own, so that the rest of the demo stays as it was.
+        ages = random.Random(number)
         for i in range(rng.choice([0, 1, 1, 2])):
             _add_child(actor, staff, rng.choice(CHILD_NAMES), ["長子", "次子"][i],
-                       today - timedelta(days=rng.randrange(60, 18 * 365)))
+                       today - timedelta(days=ages.randrange(60, 18 * 365)))
     return staff
 
 
