@@ -36,8 +36,16 @@ navigation.register("office.list_users", _l("Users"), ("admin",), order=90, sect
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    """The user of a session ("id:version", User.get_id): none when the account is disabled or
+    its sessions were ended since (services.accounts.end_sessions). A session made before
+    versions existed (a bare id) is refused too: its user signs in once more."""
+    id_text, _sep, version = user_id.partition(":")
+    if not (id_text.isdigit() and version.isdigit() and len(id_text) <= 18 and len(version) <= 18):
+        return None
+    user = db.session.get(User, int(id_text))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 def _failed_login(response: Response) -> bool:
