@@ -63,6 +63,12 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+class CodeForm(FlaskForm):
+    """The second sign-in step and the enrolment's check: 6 digits, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+
+
 # --- users ------------------------------------------------------------------------------
 
 

@@ -45,13 +45,30 @@ def ensure_user(username: str, role: str, *, unit_code: str | None = None, passw
     return user
 
 
-def signed_in(actor: Actor, user: User) -> None:
-    """Record a sign-in on the pages (the actor is the request's, before the user was known)."""
-    audit.record("login", actor=replace(actor, user=user), target_type="user", target_id=user.id)
+def end_sessions(user: User) -> None:
+    """End every page session signed in as the user so far, on every browser and device.
+
+    A session keeps the user's session version (User.get_id) and the user loader refuses one
+    whose version is not the current one. Part of the acts that call it (sign-out, a password
+    change or reset, a role change, disabling, a change of second factor), which write the event.
+    API tokens are not sessions: they stay valid until revoked.
+    """
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
+def signed_in(actor: Actor, user: User, *, method: str | None = None, **details: object) -> None:
+    """Record a sign-in on the pages (the actor is the request's, before the user was known);
+    ``method`` names the second step taken: ``totp`` or ``recovery_code``."""
+    audit.record("login", actor=replace(actor, user=user), target_type="user", target_id=user.id, method=method,
+                 **details)
 
 
 def signed_out(actor: Actor) -> None:
-    """Record a sign-out, before the session forgets who signed out."""
+    """Sign out: the session, and any other session of the same account (a cookie copied before
+    the sign-out opens nothing afterwards). Recorded before the session forgets who signed out."""
+    if actor.user is not None:
+        end_sessions(actor.user)
     audit.record("logout", actor=actor, target_type="user", target_id=actor.user.id if actor.user else "")
 
 
