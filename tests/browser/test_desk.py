@@ -308,9 +308,16 @@ def test_a_family_of_three_walks_into_an_empty_two_desk_session_on_a_portrait_ta
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "walk_in.over_capacity")) == 0
 
+    page.clock.install()
     page.goto(f"{base}/desk/sessions/{session_id}")
     assert page.locator(".desk-row").count() == 1
     assert page.locator(".desk-row__later").inner_text() == "15:10"
+    assert page.locator(".desk-row__tag--represented").inner_text() == "15歳未満・法定代理人同伴"
     assert_no_horizontal_scroll(page)
     screenshot(page, "desk-board-family-820")
+    # desk.js redraws the row from the JSON every 15 s: the same words, times and tags.
+    drawn = page.locator(".desk-row__who").inner_html()
+    page.clock.run_for(16000)
+    page.wait_for_selector(".desk-board[data-refreshed]", timeout=10000)
+    assert page.locator(".desk-row__who").inner_html() == drawn
     assert errors == [], errors
