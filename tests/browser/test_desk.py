@@ -295,6 +295,7 @@ def test_a_family_of_three_walks_into_an_empty_two_desk_session_on_a_portrait_ta
     with page.expect_navigation():
         seat.locator("button[type=submit]").click()
     assert re.search(r"/desk/reservations/\d+", page.url), page.url
+    checked_in_url = page.url
     assert page.locator(".desk-person").count() == 3
     assert "15:00" in page.content() and "15:10" in page.content()
     assert_no_horizontal_scroll(page)
@@ -321,3 +322,13 @@ def test_a_family_of_three_walks_into_an_empty_two_desk_session_on_a_portrait_ta
     page.wait_for_selector(".desk-board[data-refreshed]", timeout=10000)
     assert page.locator(".desk-row__who").inner_html() == drawn
     assert errors == [], errors
+
+    # The same screens on a phone.
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, base)
+    screens = ((checked_in_url, "desk-walk-in-family-checked-in-390"), (f"{base}/desk/sessions/{session_id}", "desk-board-family-390"),
+               (f"{base}/desk/sessions/{session_id}/walk-in?staff_id={family_world['staff_id']}", "desk-walk-in-family-390"))
+    for url, name in screens:
+        phone.goto(url)
+        assert_no_horizontal_scroll(phone)
+        screenshot(phone, name)
