@@ -1,6 +1,8 @@
 """Desk views: load or 404, check the role, validate, call one service, redirect or render."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Response,
     abort,
@@ -23,9 +25,9 @@ from ..auth import role_required, visible_unit_ids
 from ..extensions import db
 from ..formatting import clock
 from ..localtime import utcnow
-from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Staff
+from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Slot, Staff
 from ..office.common import refused
-from ..services import approvals, checkin, photos
+from ..services import applicants, approvals, checkin, photos
 from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
 from ..web import request_actor
@@ -155,7 +157,9 @@ def mark_no_shows(session_id: int) -> ResponseReturnValue:
 # --- the check-in screen ---------------------------------------------------------------
 
 
-def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dict]:
+def _person_rows(reservation: Reservation, done: dict[int, CheckIn], day: date) -> list[dict]:
+    """Each person with what the clerk needs: relation, card, check-in and photo, and what their
+    age on ``day`` means at the desk (applicants.notices)."""
     photos_by_check_in: dict[int, Photo] = {}
     if done:
         photos_by_check_in = {
@@ -172,8 +176,15 @@ def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dic
             "card_status": holder.card_status,
             "check_in": record,
             "photo": photos_by_check_in.get(record.id) if record else None,
+            "notices": applicants.notices(person.dependent, day),
         })
     return rows
+
+
+def _span(reservation: Reservation) -> tuple[Slot, Slot]:
+    """The first and the last slot the reservation's people sit in (one slot unless a party spans)."""
+    slots = sorted({p.slot for p in reservation.people} or {reservation.slot}, key=lambda s: s.starts_at)
+    return slots[0], slots[-1]
 
 
 @bp.get("/reservations/<int:reservation_id>")
@@ -185,12 +196,16 @@ def check_in_screen(reservation_id: int) -> ResponseReturnValue:
         abort(404)
     desk_session = _desk_session_arg(reservation)
     done = checkin.check_ins_of(reservation)
+    first, last = _span(reservation)
     return render_template(
         "desk/check_in.html",
         reservation=reservation,
         desk_session=desk_session,
         own_session=reservation.slot.desk_session,
-        people=_person_rows(reservation, done),
+        # The notices are for the day of the session the desk is running: the day they apply.
+        people=_person_rows(reservation, done, desk_session.date),
+        first_slot=first,
+        last_slot=last,
         done=done,
         first_check_in=next(iter(done.values()), None),
         form=CheckInForm(),
@@ -316,8 +331,14 @@ def walk_in(session_id: int) -> ResponseReturnValue:
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:
-                flash(_("Seated at %(time)s and checked in. Take the photo now.",
-                        time=clock(result.reservation.slot.starts_at)), "success")
+                first, last = _span(result.reservation)
+                if first is last:
+                    flash(_("Seated at %(time)s and checked in. Take the photo now.",
+                            time=clock(first.starts_at)), "success")
+                else:
+                    flash(_("Seated from %(time)s, the last of them at %(last)s, and checked in. "
+                            "Take the photos now.", time=clock(first.starts_at), last=clock(last.starts_at)),
+                          "success")
                 return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
                                         session=desk_session.id))
         else:
@@ -327,9 +348,10 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         [s.id for s in results] + ([chosen.id] if chosen else []), desk_session.campaign_id)
     if chosen is not None and existing_id is None and chosen.id in booked:
         existing_id = booked[chosen.id].id
+    notices = {d.id: applicants.notices(d, desk_session.date) for d in chosen.dependents} if chosen else {}
     return render_template("desk/walk_in.html", desk_session=desk_session, search=search, form=form,
                            results=results, chosen=chosen, existing_id=existing_id, booked=booked,
-                           board=board(desk_session, utcnow())), status
+                           notices=notices, board=board(desk_session, utcnow())), status
 
 
 # --- no-shows per unit --------------------------------------------------------------------
