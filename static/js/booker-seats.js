@@ -14,10 +14,11 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function update() {
-    var count = people();
+    // Nobody ticked yet: the times stay as for one person (the server asks who applies).
+    var count = Math.max(people(), 1);
     var greyed = 0;
     form.querySelectorAll("input[data-reach]").forEach(function (input) {
-      var fits = count > 0 && Number(input.dataset.reach) >= count;
+      var fits = Number(input.dataset.reach) >= count;
       input.disabled = !fits;
       if (!fits) { input.checked = false; greyed += 1; }
       input.closest(".slot").classList.toggle("slot--closed", !fits);
