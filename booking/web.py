@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Flask,
@@ -32,6 +34,7 @@ from werkzeug.exceptions import (
     NotFound,
     default_exceptions,
 )
+from werkzeug.urls import iri_to_uri
 
 from .extensions import db
 from .formatting import clock, day_label, when
@@ -304,10 +307,75 @@ def domain_refusal(error: DomainError) -> ResponseReturnValue:
 
 
 def same_site_url(url: str | None) -> str | None:
-    """The address if it is a page of this site (a referrer to go back to), else None."""
-    if not url or not url.startswith(request.host_url):
+    """The page of this site an absolute address (a referrer to go back to) names, as a path with
+    its query, else None: another host or scheme, or a path ``local_path`` refuses."""
+    if not url or len(url) > MAX_LOCAL_PATH:
         return None
-    return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced [ in the host
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return local_path(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+
+
+#: Longer ``next`` or ``back`` values are refused rather than parsed (a page's own address with
+#: its query is far shorter).
+MAX_LOCAL_PATH = 2000
+
+#: Unicode categories never found in an address of this site: controls (tab, CR, LF, NUL…), format
+#: characters (zero-width ones), line and paragraph separators, and every kind of space.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+
+
+def local_path(value: str | None) -> str | None:
+    """A page of this site to send or link a visitor to (``next``, ``back``), as an absolute
+    path with its query, else None: anything that could lead a browser elsewhere is refused.
+
+    Parsed, not prefix-checked (issue 17: ``/%09/evil.example/`` started with one slash, and
+    browsers drop the tab and go to ``//evil.example/``). Refused: control, format and space
+    characters anywhere (browsers remove some of them from URLs, and CR/LF end a header), any
+    backslash (browsers read it as a slash), a scheme or host, a path that does not start with
+    one slash or that starts with two once its dot segments (``.``, ``..``, ``%2e``) are
+    resolved. What is left is given back ASCII-only (non-ASCII percent-encoded).
+    """
+    if not value or len(value) > MAX_LOCAL_PATH or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value:
+        return None
+    if any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = _without_dot_segments(parts.path)
+    if path.startswith("//"):
+        return None
+    return iri_to_uri(urlunsplit(("", "", path, parts.query, parts.fragment)))
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986's remove_dot_segments, with ``%2e`` read as a dot as browsers do."""
+    output: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        dots = segment.lower().replace("%2e", ".")
+        last = index == len(segments) - 1
+        if dots == ".":
+            if last:
+                output.append("")
+        elif dots == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
 
 
 #: Seconds a client is asked to wait after a database outage (Retry-After).

@@ -28,7 +28,7 @@ from ..services import (
 )
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
-from ..web import request_actor, same_site_url
+from ..web import local_path, request_actor, same_site_url
 from . import bp
 from .forms import CardStatusForm, ReasonForm
 
@@ -229,7 +229,7 @@ def _render_staff(staff: Staff, *, status_forms: dict[str, CardStatusForm] | Non
     return render_template(
         "chiefs/staff.html", staff=staff, people=people, reason_form=reason_form, reason=reason,
         histories=histories, status_labels=card_status.STATUS_LABELS, line=reports.staff_lines([staff])[0],
-        reason_labels=card_status.REASON_LABELS, back=request.args.get("back") or url_for(".unit_status"),
+        reason_labels=card_status.REASON_LABELS, back=local_path(request.args.get("back")) or url_for(".unit_status"),
     ), status
 
 
@@ -265,7 +265,7 @@ def change_status(staff_id: int) -> ResponseReturnValue:
         status = refused(error, form)
         return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=status)
     flash(_("The card status of %(name)s is saved.", name=person.name), "success")
-    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=local_path(request.args.get("back"))))
 
 
 @bp.post("/staff/<int:staff_id>/reason")
@@ -281,7 +281,7 @@ def change_reason(staff_id: int) -> ResponseReturnValue:
         status = refused(error, form)
         return _render_staff(_staff_or_404(staff_id), reason_form=form, status=status)
     flash(_("The reason is saved."), "success")
-    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=local_path(request.args.get("back"))))
 
 
 # --- invitation slips -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..formatting import clock
 from ..models import User
 from ..services import accounts, audit, users
 from ..services.errors import DomainError
-from ..web import request_actor
+from ..web import local_path, request_actor
 from . import bp
 from .common import refused, remote_addr
 from .forms import (
@@ -68,10 +68,7 @@ def login() -> ResponseReturnValue:
             return render_template("office/login.html", form=form), 401
         accounts.signed_in(request_actor(), user)
         login_user(user)
-        next_url = request.args.get("next", "")
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = url_for(".overview")
-        return redirect(next_url)
+        return redirect(local_path(request.args.get("next")) or url_for(".overview"))
     return render_template("office/login.html", form=form)
 
 
