@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue, RouteCallable
 from flask_babel import get_locale
@@ -88,7 +90,42 @@ class UnstorableInput(BadRequest):
     and shown on the error page (other 400s, such as an expired CSRF token, are not)."""
 
 
+#: How deep a JSON body may nest. The API's bodies are two or three levels deep; Python's parser
+#: recurses once per level and a body nested thousands deep ended in a RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+
+# A JSON string (escapes included) or one bracket: brackets inside strings do not nest.
+_JSON_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_nesting_depth(text: str | bytes) -> int:
+    """How deep a JSON text nests, found without recursing (and without parsing it)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = deepest = 0
+    for match in _JSON_NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing a text nested deeper than MAX_JSON_DEPTH before parsing it, as
+    the invalid JSON it is for this app: ``request.get_json(silent=True)`` then gives None (the
+    rate limits read bodies too, before any view) and without ``silent`` it is a 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if json_nesting_depth(s) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return super().loads(s, **kwargs)
+
+
 def configure(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     app.session_interface = _SchemeAwareSessions()
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
