@@ -43,3 +43,115 @@ def test_json_nested_as_deep_as_any_real_call_is_still_read(client, sec):
     response = client.post("/api/v1/units", json={"code": "C", "name": "南消防署", "extra": [[[[{"a": [1]}]]]]},
                            headers=sec.headers("admin"))
     assert response.status_code == 201, response.get_json()
+
+
+# --- XLSX files with a DTD ----------------------------------------------------------------------
+
+STAFF_HEADER = ["staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code"]
+LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10))
+          + "]>")
+EXTERNAL = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+#: (what, member of the workbook, DTD, the entity to use in that member's text)
+HOSTILE_XML = [
+    ("billion laughs in the sheet", "xl/worksheets/sheet1.xml", LAUGHS, "&lol9;"),
+    ("external entity in the sheet", "xl/worksheets/sheet1.xml", EXTERNAL, "&xxe;"),
+    ("billion laughs in the shared strings", "xl/sharedStrings.xml", LAUGHS, "&lol9;"),
+    ("external entity in the shared strings", "xl/sharedStrings.xml", EXTERNAL, "&xxe;"),
+    ("external entity in the workbook", "xl/workbook.xml", EXTERNAL, None),
+    ("external entity in the content types", "[Content_Types].xml", EXTERNAL, None),
+]
+
+
+def _hostile_xlsx(header: list[str], row: list[str], member: str, dtd: str, entity: str | None) -> bytes:
+    """A workbook as Excel writes it (XlsxWriter: shared strings), with a DTD put into one of its XML files
+    and, where there is text to put it in, its entity used in place of the first cell's text."""
+    import io
+    import re
+    import zipfile
+
+    import xlsxwriter
+
+    written = io.BytesIO()
+    book = xlsxwriter.Workbook(written, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, header)
+    sheet.write_row(1, 0, row)
+    book.close()
+    source = zipfile.ZipFile(io.BytesIO(written.getvalue()))
+    names = source.namelist()
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in names:
+            text = source.read(name).decode()
+            if name == member:
+                text = re.sub(r"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or "") + dtd, text, count=1)
+                if entity and "<t>" in text:
+                    text = text.replace("<t>", "<t>" + entity, 1)
+                elif entity:
+                    text = text.replace("<v>", "<v>" + entity, 1)
+            target.writestr(name, text)
+    return result.getvalue()
+
+
+def _staff_xlsx(member, dtd, entity):
+    return _hostile_xlsx(STAFF_HEADER, ["3001", "山田", "太郎", "ヤマダ", "タロウ", "A"], member, dtd, entity)
+
+
+@pytest.fixture
+def admin_client(app, sec):
+    from tests.office.conftest import sign_in
+
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    sign_in(client, "admin")
+    return client
+
+
+def _staff_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from booking.extensions import db
+    from booking.models import Staff
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(Staff.id)))
+
+
+@pytest.mark.parametrize("what", [case[0] for case in HOSTILE_XML])
+def test_an_xlsx_with_a_dtd_is_refused_on_every_import(app, admin_client, sec, what):
+    import io
+
+    _what, member, dtd, entity = next(case for case in HOSTILE_XML if case[0] == what)
+    before = _staff_count(app)
+    data = _staff_xlsx(member, dtd, entity)
+
+    page = admin_client.post("/office/staff/import", data={"file": (io.BytesIO(data), "staff.xlsx")},
+                             content_type="multipart/form-data")
+    assert page.status_code == 422, page.status_code
+    assert "not an Excel workbook that can be read" in page.get_data(as_text=True)
+
+    api = admin_client.post("/api/v1/staff/import", data=data, content_type="application/octet-stream",
+                            headers=sec.headers("admin"))
+    assert api.status_code == 422, api.status_code
+    assert "root:" not in api.get_data(as_text=True)
+
+    survey = _hostile_xlsx(["staff_number", "card_status"], ["1001", "applied"], member, dtd, entity)
+    from booking.services import card_status
+
+    status = admin_client.post("/reports/status-import", data={
+        "file": (io.BytesIO(survey), "survey.xlsx"), "survey_date": card_status.today().isoformat()},
+        content_type="multipart/form-data")
+    assert status.status_code == 422, status.status_code
+    assert "not an XLSX workbook that can be read" in status.get_data(as_text=True)
+    assert _staff_count(app) == before
+
+
+def test_the_hostile_workbooks_are_otherwise_ordinary(app, admin_client):
+    """The same workbook without the DTD is read: the refusal is for the DTD, not the file."""
+    import io
+
+    data = _staff_xlsx("xl/worksheets/sheet1.xml", "", None)
+    page = admin_client.post("/office/staff/import", data={"file": (io.BytesIO(data), "staff.xlsx")},
+                             content_type="multipart/form-data")
+    assert page.status_code == 302, page.get_data(as_text=True)[:3000]
