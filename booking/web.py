@@ -181,7 +181,11 @@ def configure(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters() -> None:
         """A NUL in a query or form value: PostgreSQL cannot store or even compare it (a 500
-        there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body."""
+        there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body.
+        In the path (a staff number, a token, an import's id) it names nothing that could have
+        been stored: 404, before a lookup that PostgreSQL would fail with DataError."""
+        if "\x00" in request.path:
+            raise NotFound()
         values = list(request.args.values())
         if not request.path.startswith("/api/") and request.method == "POST":
             values += list(request.form.values())
