@@ -155,3 +155,64 @@ def test_the_hostile_workbooks_are_otherwise_ordinary(app, admin_client):
     page = admin_client.post("/office/staff/import", data={"file": (io.BytesIO(data), "staff.xlsx")},
                              content_type="multipart/form-data")
     assert page.status_code == 302, page.get_data(as_text=True)[:3000]
+
+
+# --- session times: HH:MM, no seconds, no offset -----------------------------------------------
+
+NOT_HH_MM = ["10:00:30", "10:00:00", "10:00:35.444720-03:41", "23:53:35.444720-03:41", "10:00+09:00", "10:00Z",
+             "10:00:00Z", "T10:00", "1000", "10:0", "24:00", "10:60", "１０:００", "10時00分", "", "10:00\n"]
+
+
+def _session_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from booking.extensions import db
+    from booking.models import DeskSession
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(DeskSession.id)))
+
+
+def test_api_session_times_with_seconds_or_an_offset_are_refused(app, client, sec):
+    """API.md: times are HH:MM. Schemathesis sent 23:53:35.444720-03:41: PostgreSQL failed on the
+    offset (a 500) and SQLite made slots at odd seconds."""
+    before = _session_count(app)
+    path = f"/api/v1/campaigns/{sec.ids['campaign']}/sessions"
+    for field in ("start_time", "end_time"):
+        for value in NOT_HH_MM:
+            times = {"start_time": "10:00", "end_time": "11:00", field: value}
+            response = client.post(path, headers=sec.headers("admin"), json={
+                "venue_id": sec.ids["venue"], "date": sec.office.session_day.isoformat(),
+                "slot_minutes": 10, "desks": 1, **times})
+            assert response.status_code == 422, (field, value, response.status_code)
+            body = response.get_json()
+            assert body["error"] == "invalid" and body["fields"] == {field: "Enter a time as HH:MM."}, (value, body)
+    assert _session_count(app) == before
+    response = client.post(path, headers=sec.headers("admin"), json={
+        "venue_id": sec.ids["venue"], "date": sec.office.session_day.isoformat(), "start_time": "09:30",
+        "end_time": "10:00", "slot_minutes": 10, "desks": 1})
+    assert response.status_code == 201
+    assert [slot["starts_at"][11:19] for slot in response.get_json()["slots"]] == ["09:30:00", "09:40:00", "09:50:00"]
+
+
+def test_the_openapi_document_says_hh_mm(client):
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["SessionIn"]
+    for field in ("start_time", "end_time"):
+        assert schema["properties"][field]["pattern"] == "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+        assert "format" not in schema["properties"][field]
+
+
+def test_office_session_times_with_seconds_or_an_offset_are_refused(app, admin_client, sec):
+    before = _session_count(app)
+    for path in (f"/office/campaigns/{sec.ids['campaign']}/sessions/new", f"/office/sessions/{sec.ids['session']}/edit"):
+        for field in ("start_time", "end_time"):
+            for value in NOT_HH_MM:
+                if value in ("１０:００", "10:0"):
+                    continue  # the form reads these as a person meant them: 10:00
+                data = {"venue_id": str(sec.ids["venue"]), "date": sec.office.session_day.isoformat(),
+                        "start_time": "10:00", "end_time": "11:00", "slot_minutes": "10", "desks": "1", field: value}
+                response = admin_client.post(path, data=data)
+                assert response.status_code == 422, (path, field, value, response.status_code)
+                page = response.get_data(as_text=True)
+                assert 'aria-invalid="true"' in page and f'id="{field}"' in page, (path, value)
+    assert _session_count(app) == before
