@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import navigation, qr, ratelimits
 from ..auth import require_unit_visible, role_required, visible_unit_ids
+from ..converters import bounded_int
 from ..extensions import db
 from ..formatting import clock
 from ..localtime import utcnow
@@ -163,7 +164,7 @@ def _unit_choices() -> list[tuple[Unit, int]]:
 def _selected_units() -> tuple[set[int] | None, int | None]:
     """The units to list: one the chief picked (and everything under it), else all they may see."""
     allowed = _units()
-    unit_id = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=bounded_int)
     if not unit_id:
         return allowed, None
     require_unit_visible(current_user, unit_id)
@@ -182,7 +183,7 @@ def unit_status() -> ResponseReturnValue:
     filter_name = request.args.get("filter", "all")
     if filter_name not in reports.UNIT_FILTERS:
         filter_name = "all"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     query = reports.staff_query(unit_ids, filter_name)
     count = reports.count_staff(query)
     staff = list(db.session.scalars(
@@ -243,9 +244,9 @@ def _person(staff: Staff, key: str) -> Staff | Dependent:
     if key == "staff":
         return staff
     kind, _sep, raw = key.partition(":")
-    if kind == "dependent" and raw.isdigit():
+    if kind == "dependent" and raw.isascii() and raw.isdigit():
         for dependent in staff.dependents:
-            if dependent.id == int(raw):
+            if str(dependent.id) == raw:
                 return dependent
     abort(404)
 
@@ -291,7 +292,7 @@ def change_reason(staff_id: int) -> ResponseReturnValue:
 @role_required(*ROLES)
 def print_slips() -> ResponseReturnValue:
     """A4 sheets of cut-out invitation slips for the chosen staff, or for the filtered list."""
-    ids = [int(v) for v in request.args.getlist("staff") if v.isdigit()]
+    ids = request.args.getlist("staff", type=bounded_int)
     if ids:
         query = select(Staff).where(Staff.id.in_(ids)).order_by(Staff.family_name_kana, Staff.id)
         allowed = _units()

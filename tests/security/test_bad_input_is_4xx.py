@@ -216,3 +216,43 @@ def test_office_session_times_with_seconds_or_an_offset_are_refused(app, admin_c
                 page = response.get_data(as_text=True)
                 assert 'aria-invalid="true"' in page and f'id="{field}"' in page, (path, value)
     assert _session_count(app) == before
+
+
+# --- numbers no column can hold ----------------------------------------------------------------
+
+HUGE = ["99999999999999999999999", "2147483648", "9223372036854775808", "-99999999999999999999", "²", "١٢٣"]
+
+
+def test_huge_numbers_in_the_session_form_are_refused(app, admin_client, sec):
+    """venue_id=99999999999999999999999 was an OverflowError on SQLite and a DataError on
+    PostgreSQL; a huge slot length on the edit page an OverflowError while previewing."""
+    before = _session_count(app)
+    for path in (f"/office/campaigns/{sec.ids['campaign']}/sessions/new", f"/office/sessions/{sec.ids['session']}/edit"):
+        for field in ("venue_id", "slot_minutes", "desks"):
+            for value in HUGE:
+                data = {"venue_id": str(sec.ids["venue"]), "date": sec.office.session_day.isoformat(),
+                        "start_time": "10:00", "end_time": "11:00", "slot_minutes": "10", "desks": "1", field: value}
+                response = admin_client.post(path, data=data)
+                assert response.status_code == 422, (path, field, value, response.status_code)
+    assert _session_count(app) == before
+
+
+def test_huge_numbers_in_query_strings_are_ignored_or_not_found(app, sec):
+    """Ids and page numbers in query strings: a number no id column holds names nothing."""
+    from tests.office.conftest import sign_in
+
+    ids = sec.ids
+    pages = {
+        "admin": [f"/office/campaigns/{ids['campaign']}/sessions/new?like={{n}}", "/office/units/new?parent={n}",
+                  "/office/staff?page={n}", "/office/audit?page={n}", "/desk/no-shows?campaign={n}",
+                  f"/desk/reservations/{ids['reservation_staff_a']}?session={{n}}",
+                  f"/desk/sessions/{ids['session']}/walk-in?staff_id={{n}}",
+                  f"/office/phone/staff/{ids['staff_a']}/sessions/{ids['session']}?move={{n}}",
+                  "/chiefs/unit?unit={n}&page={n}", "/chiefs/slips?staff={n}"],
+    }
+    client = app.test_client()
+    sign_in(client, "admin")
+    for template in pages["admin"]:
+        for value in HUGE:
+            response = client.get(template.format(n=value))
+            assert response.status_code in (200, 302, 404), (template, value, response.status_code)
