@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 from wtforms import IntegerField
 
@@ -64,4 +65,4 @@ class BoundedIntegerField(IntegerField):
         super().process_formdata(valuelist)
         if self.data is not None and abs(self.data) > MAX_ID:
             self.data = None
-            raise ValueError(self.gettext("Not a valid integer value."))
+            raise ValueError(_("This number is too large."))
