@@ -256,3 +256,26 @@ def test_huge_numbers_in_query_strings_are_ignored_or_not_found(app, sec):
         for value in HUGE:
             response = client.get(template.format(n=value))
             assert response.status_code in (200, 302, 404), (template, value, response.status_code)
+
+
+def test_huge_numbers_in_api_bodies_are_refused_by_field(client, sec):
+    """The API's numbers were already bounded (ids to PostgreSQL's integer); kept so, on both databases."""
+    day = sec.office.session_day.isoformat()
+    token = sec.manage["staff_b"]
+    calls = [
+        ("/api/v1/campaigns", {"title": "t", "booking_opens_at": f"{day}T09:00", "booking_closes_at": f"{day}T10:00"},
+         ["cutoff_minutes"]),
+        (f"/api/v1/campaigns/{sec.ids['campaign']}/sessions", {"venue_id": sec.ids["venue"], "date": day,
+         "start_time": "10:00", "end_time": "11:00", "slot_minutes": 10, "desks": 1}, ["venue_id", "slot_minutes", "desks"]),
+        ("/api/v1/reservations", {"slot_id": sec.ids["slots"][3], "staff_number": "2002"}, ["slot_id", "dependent_ids"]),
+        (f"/api/v1/reservations/{token}/reschedule", {"slot_id": sec.ids["slots"][4]}, ["slot_id"]),
+        ("/api/v1/checkins", {"code": sec.codes["staff_b"]}, ["people"]),
+    ]
+    for path, valid, fields in calls:
+        for name in fields:
+            for number in (10**30, 2**63, 2**31, -(2**63)):
+                value = [number] if name in ("dependent_ids", "people") else number
+                response = client.post(path, json={**valid, name: value}, headers=sec.headers("admin"))
+                assert response.status_code == 422, (path, name, number, response.status_code)
+                body = response.get_json()
+                assert body["error"] == "invalid" and any(f.startswith(name) for f in body["fields"]), (path, body)
