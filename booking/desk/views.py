@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
+from ..converters import bounded_int
 from ..extensions import db
 from ..formatting import clock
 from ..localtime import utcnow
@@ -64,7 +65,7 @@ def _session_or_404(session_id: int) -> DeskSession:
 
 def _desk_session_arg(reservation: Reservation) -> DeskSession:
     """The session the desk is running: ?session=, else the reservation's own."""
-    session_id = request.args.get("session", type=int)
+    session_id = request.args.get("session", type=bounded_int)
     if session_id:
         found = db.session.get(DeskSession, session_id)
         if found is not None:
@@ -252,7 +253,7 @@ def application_submitted(check_in_id: int) -> ResponseReturnValue:
             name=record.person.name), "success")
     reservation = record.person.reservation
     return redirect(url_for(".check_in_screen", reservation_id=reservation.id,
-                            session=request.args.get("session", type=int) or reservation.slot.desk_session_id))
+                            session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id))
 
 
 @bp.post("/check-ins/<int:check_in_id>/photo")
@@ -264,7 +265,7 @@ def upload_photo(check_in_id: int) -> ResponseReturnValue:
     record = db.get_or_404(CheckIn, check_in_id)
     reservation = record.person.reservation
     back = url_for(".check_in_screen", reservation_id=reservation.id,
-                   session=request.args.get("session", type=int) or reservation.slot.desk_session_id)
+                   session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id)
     if not PhotoForm().validate_on_submit():
         abort(400)
     upload = request.files.get("photo")
@@ -311,7 +312,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
     search = WalkInSearchForm(request.args)
     form = WalkInForm()
     status, existing_id = 200, None
-    staff_id = form.staff_id.data if request.method == "POST" else request.args.get("staff_id", type=int)
+    staff_id = form.staff_id.data if request.method == "POST" else request.args.get("staff_id", type=bounded_int)
     chosen = db.session.get(Staff, staff_id) if staff_id else None
     if staff_id and chosen is None:
         abort(404)
@@ -361,7 +362,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
 @role_required("admin", "chief", "clerk")
 def no_shows() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = request.args.get("campaign", type=bounded_int)
     if campaign_id is None and campaigns:
         campaign_id = campaigns[0].id
     groups = checkin.no_shows_by_unit(campaign_id=campaign_id, unit_ids=visible_unit_ids(current_user))
@@ -377,7 +378,7 @@ def photo_retention() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     status = 200
     if request.method == "POST":
-        campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=int) or 0)
+        campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=bounded_int) or 0)
         form = RetentionForm()
         if form.validate_on_submit():
             from ..web import request_actor

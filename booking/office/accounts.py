@@ -19,7 +19,7 @@ from ..formatting import clock
 from ..models import User
 from ..services import accounts, audit, two_factor, users
 from ..services.errors import DomainError
-from ..web import request_actor
+from ..web import local_path, request_actor
 from . import bp
 from .common import refused, remote_addr
 from .forms import (
@@ -63,10 +63,7 @@ def _login_key() -> str:
 
 def _next_url() -> str:
     """Where to go after signing in: the page asked for, on this site, else the overview."""
-    next_url = request.args.get("next", "")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = url_for(".overview")
-    return next_url
+    return local_path(request.args.get("next")) or url_for(".overview")
 
 
 #: The session key of a sign-in halfway: the password was right, the code is still to come.
@@ -148,10 +145,8 @@ def login_code() -> ResponseReturnValue:
         if left is not None:
             flash(_("You signed in with a recovery code; %(n)s are left. Set up your phone again on the "
                     "two-step sign-in page to get new codes.", n=left), "warning")
-        next_url = halfway.get("next", "")
-        if not isinstance(next_url, str) or not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = url_for(".overview")
-        return redirect(next_url)
+        next_url = halfway.get("next")
+        return redirect(local_path(next_url if isinstance(next_url, str) else None) or url_for(".overview"))
     return render_template("office/login_code.html", form=form), 422 if request.method == "POST" else 200
 
 

@@ -14,7 +14,6 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -35,6 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..converters import BoundedIntegerField, bounded_int, optional_bounded_int
 from ..models import CARD_STATUSES, ROLES
 
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
@@ -48,7 +48,7 @@ def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
 
 
 def _optional_int(value: str | int | None) -> int | None:
-    return None if value is None or value in ("", "None") else int(value)
+    return optional_bounded_int(value)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -194,9 +194,9 @@ class CampaignForm(FlaskForm):
                                           validators=[InputRequired(message=_l("Give a date and time."))])
     booking_closes_at = DateTimeLocalField(_l("Booking closes"), format="%Y-%m-%dT%H:%M",
                                            validators=[InputRequired(message=_l("Give a date and time."))])
-    cutoff_minutes = IntegerField(_l("Booking closes this many minutes before each slot"), default=60,
+    cutoff_minutes = BoundedIntegerField(_l("Booking closes this many minutes before each slot"), default=60,
                                   validators=[InputRequired()])
-    target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=int,
+    target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=bounded_int,
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])
     is_published = BooleanField(_l("Published (staff can see and book it)"))
@@ -208,9 +208,9 @@ class SessionForm(FlaskForm):
     date = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
     start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Give a time."))])
     end_time = TimeField(_l("To"), validators=[InputRequired(message=_l("Give a time."))])
-    slot_minutes = IntegerField(_l("Slot length (minutes)"), default=10,
+    slot_minutes = BoundedIntegerField(_l("Slot length (minutes)"), default=10,
                                 validators=[InputRequired(), NumberRange(min=1, max=1440)])
-    desks = IntegerField(_l("Desks (people per slot)"), default=2,
+    desks = BoundedIntegerField(_l("Desks (people per slot)"), default=2,
                          validators=[InputRequired(), NumberRange(min=1, max=100)])
 
 
@@ -226,9 +226,9 @@ class PhoneSearchForm(FlaskForm):
 
 
 class PhoneBookForm(FlaskForm):
-    slot_id = RadioField(_l("Time"), coerce=int, validators=[InputRequired(message=_l("Choose a time."))],
+    slot_id = RadioField(_l("Time"), coerce=bounded_int, validators=[InputRequired(message=_l("Choose a time."))],
                          validate_choice=False)
-    dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=int, validate_choice=False)
+    dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=bounded_int, validate_choice=False)
     #: Unticked books only the dependents ticked (a caller who already holds a card).
     include_staff = BooleanField(_l("The caller comes too"), default=True)
     #: Set by the page that shows the people's check boxes: only then does an unticked caller

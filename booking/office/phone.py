@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
+from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation
@@ -70,7 +71,7 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
     if not session.campaign.is_published or session.is_cancelled:
         abort(404)
     moving = None
-    move_id = request.values.get("move", type=int)
+    move_id = request.values.get("move", type=bounded_int)
     if move_id:
         moving = _reservation_for(staff.id, move_id)
     else:
