@@ -47,6 +47,8 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
         # Number of proxies in front of the app whose X-Forwarded-* headers to trust.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Admins must set up two-step sign-in (TOTP) before they can use any office page.
+        "REQUIRE_TOTP_FOR_ADMINS": os.environ.get("REQUIRE_TOTP_FOR_ADMINS", "") == "1",
         **import_job_settings(os.environ),
     }
 
@@ -144,4 +146,7 @@ DEFAULTS = {
     # trying many numbers from one address gets 60 an hour.
     "INVITATION_ADDRESS_LIMIT": "10 per 2 minutes; 60 per hour",
     "WTF_CSRF_TIME_LIMIT": None,
+    "REQUIRE_TOTP_FOR_ADMINS": False,
+    # Wrong second-step codes allowed per account before its code step pauses.
+    "OFFICE_CODE_LIMIT": "5 per 15 minutes",
 }

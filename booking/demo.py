@@ -67,7 +67,7 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
     for code, _name, _parent, share, _venue in UNITS:
         for _ in range(round(staff_count * share)):
             number += 1
-            _make_staff(actor, rng, number, units[code])
+            _make_staff(actor, rng, number, units[code], today)
 
     first = today + timedelta(days=14)
     # Fukushima's pattern: HQ and the central station on three days (15:00–19:00),
@@ -97,6 +97,7 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
     db.session.flush()
 
     examples = _example_staff()
+    _make_families(actor, examples, today)
     lines = [
         f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions.",
         f"Office login: {url_for('office.login', _external=True)}",
@@ -124,7 +125,7 @@ def _duty_calendars(units: dict[str, Unit], first: date) -> None:
             "two_crew", time(8, 30), [("1部", on), ("2部", on + timedelta(days=1))]))
 
 
-def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit) -> Staff:
+def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit, today: date) -> Staff:
     family, family_kana = rng.choice(FAMILY_NAMES)
     female = rng.random() < 0.12
     given, given_kana = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
@@ -145,12 +146,37 @@ def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit) -> St
         directory.add_dependent(actor, staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
                                 given_name_kana=spouse_kana, relation="夫" if female else "妻",
                                 card_status=rng.choice(["none", "none", "received"]))
+        # Birth dates from a generator of their own, so that the rest of the demo stays as it was.
+        ages = random.Random(number)
         for i in range(rng.choice([0, 1, 1, 2])):
-            child, child_kana = rng.choice(CHILD_NAMES)
-            directory.add_dependent(actor, staff, family_name=family, given_name=child,
-                                    family_name_kana=family_kana, given_name_kana=child_kana,
-                                    relation=["長子", "次子"][i], card_status="none")
+            _add_child(actor, staff, rng.choice(CHILD_NAMES), ["長子", "次子"][i],
+                       today - timedelta(days=ages.randrange(60, 18 * 365)))
     return staff
+
+
+def _add_child(actor: Actor, staff: Staff, name: tuple[str, str], relation: str, born: date) -> None:
+    directory.add_dependent(actor, staff, family_name=staff.family_name, given_name=name[0],
+                            family_name_kana=staff.family_name_kana, given_name_kana=name[1],
+                            relation=relation, card_status="none", birth_date=born)
+
+
+def _make_families(actor: Actor, examples: list[Staff], today: date) -> None:
+    """The examples with dependents come as families of four and three, so that a party larger
+    than a time's two desks is seen at once: a primary-school child and a baby (no photo needed)."""
+    ages = {0: (("sakura", 8 * 365 + 40), ("baby", 200)), 2: (("sakura", 11 * 365 + 100),)}
+    for index, children in ages.items():
+        staff = examples[index]
+        if not any(d.relation in ("妻", "夫") for d in staff.dependents):
+            directory.add_dependent(actor, staff, family_name=staff.family_name, given_name="美咲",
+                                    family_name_kana=staff.family_name_kana, given_name_kana="ミサキ",
+                                    relation="妻")
+        for d in list(staff.dependents):
+            if d.relation not in ("妻", "夫"):
+                directory.remove_dependent(actor, d)
+        for number, (which, days) in enumerate(children):
+            name = ("さくら", "サクラ") if which == "sakura" else ("湊", "ミナト")
+            _add_child(actor, staff, name, ["長子", "次子"][number], today - timedelta(days=days))
+        db.session.refresh(staff)
 
 
 def _example_staff() -> list[Staff]:

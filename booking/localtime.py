@@ -11,6 +11,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in Tokyo."""
+    return (now or utcnow()).astimezone(TOKYO).date()
+
+
 def local(dt: datetime) -> datetime:
     """The instant on the Tokyo wall clock."""
     return dt.astimezone(TOKYO)

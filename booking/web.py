@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Flask,
@@ -20,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue, RouteCallable
 from flask_babel import get_locale
@@ -32,6 +36,7 @@ from werkzeug.exceptions import (
     NotFound,
     default_exceptions,
 )
+from werkzeug.urls import iri_to_uri
 
 from .extensions import db
 from .formatting import clock, day_label, when
@@ -39,6 +44,7 @@ from .navigation import office_nav
 from .services import tokens
 from .services.actor import Actor, Channel
 from .services.errors import DomainError, status_for
+from .services.reservations import party_span
 
 if TYPE_CHECKING:
     import sqlite3
@@ -85,11 +91,47 @@ class UnstorableInput(BadRequest):
     and shown on the error page (other 400s, such as an expired CSRF token, are not)."""
 
 
+#: How deep a JSON body may nest. The API's bodies are two or three levels deep; Python's parser
+#: recurses once per level and a body nested thousands deep ended in a RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+
+# A JSON string (escapes included) or one bracket: brackets inside strings do not nest.
+_JSON_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_nesting_depth(text: str | bytes) -> int:
+    """How deep a JSON text nests, found without recursing (and without parsing it)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = deepest = 0
+    for match in _JSON_NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing a text nested deeper than MAX_JSON_DEPTH before parsing it, as
+    the invalid JSON it is for this app: ``request.get_json(silent=True)`` then gives None (the
+    rate limits read bodies too, before any view) and without ``silent`` it is a 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if json_nesting_depth(s) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return super().loads(s, **kwargs)
+
+
 def configure(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     app.session_interface = _SchemeAwareSessions()
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["office_nav"] = office_nav
+    app.jinja_env.globals["party_span"] = party_span
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
@@ -141,7 +183,11 @@ def configure(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters() -> None:
         """A NUL in a query or form value: PostgreSQL cannot store or even compare it (a 500
-        there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body."""
+        there, silently kept on SQLite), and nobody types one. JSON bodies: api.common.body.
+        In the path (a staff number, a token, an import's id) it names nothing that could have
+        been stored: 404, before a lookup that PostgreSQL would fail with DataError."""
+        if "\x00" in request.path:
+            raise NotFound()
         values = list(request.args.values())
         if not request.path.startswith("/api/") and request.method == "POST":
             values += list(request.form.values())
@@ -304,10 +350,75 @@ def domain_refusal(error: DomainError) -> ResponseReturnValue:
 
 
 def same_site_url(url: str | None) -> str | None:
-    """The address if it is a page of this site (a referrer to go back to), else None."""
-    if not url or not url.startswith(request.host_url):
+    """The page of this site an absolute address (a referrer to go back to) names, as a path with
+    its query, else None: another host or scheme, or a path ``local_path`` refuses."""
+    if not url or len(url) > MAX_LOCAL_PATH:
         return None
-    return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced [ in the host
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return local_path(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+
+
+#: Longer ``next`` or ``back`` values are refused rather than parsed (a page's own address with
+#: its query is far shorter).
+MAX_LOCAL_PATH = 2000
+
+#: Unicode categories never found in an address of this site: controls (tab, CR, LF, NUL…), format
+#: characters (zero-width ones), line and paragraph separators, and every kind of space.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+
+
+def local_path(value: str | None) -> str | None:
+    """A page of this site to send or link a visitor to (``next``, ``back``), as an absolute
+    path with its query, else None: anything that could lead a browser elsewhere is refused.
+
+    Parsed, not prefix-checked (issue 17: ``/%09/evil.example/`` started with one slash, and
+    browsers drop the tab and go to ``//evil.example/``). Refused: control, format and space
+    characters anywhere (browsers remove some of them from URLs, and CR/LF end a header), any
+    backslash (browsers read it as a slash), a scheme or host, a path that does not start with
+    one slash or that starts with two once its dot segments (``.``, ``..``, ``%2e``) are
+    resolved. What is left is given back ASCII-only (non-ASCII percent-encoded).
+    """
+    if not value or len(value) > MAX_LOCAL_PATH or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value:
+        return None
+    if any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = _without_dot_segments(parts.path)
+    if path.startswith("//"):
+        return None
+    return iri_to_uri(urlunsplit(("", "", path, parts.query, parts.fragment)))
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986's remove_dot_segments, with ``%2e`` read as a dot as browsers do."""
+    output: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        dots = segment.lower().replace("%2e", ".")
+        last = index == len(segments) - 1
+        if dots == ".":
+            if last:
+                output.append("")
+        elif dots == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
 
 
 #: Seconds a client is asked to wait after a database outage (Retry-After).

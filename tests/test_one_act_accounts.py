@@ -107,6 +107,33 @@ def test_revoke_api_token_writes_one_event(app, runner, office):
     assert one_event(app, before) == ("api_token.revoke", "cli", "cli", "")
 
 
+def test_reset_two_factor_on_the_command_line_and_on_the_page_is_one_user_two_factor_reset(app, runner, page,
+                                                                                           office):
+    before = last_id(app)
+    result = runner.invoke(args=["reset-two-factor", "--username", "clerk"])
+    assert result.exit_code == 0, result.output
+    assert one_event(app, before) == ("user.two_factor_reset", "cli", "cli", "")
+
+    before = last_id(app)
+    response = page.post(f"/office/users/{office.ids['user_clerk']}/two-factor/reset")
+    assert response.status_code == 302
+    assert one_event(app, before) == ("user.two_factor_reset", "admin", "page", "127.0.0.1")
+
+
+def test_setting_up_two_step_sign_in_is_one_event_per_step(app, page):
+    import re
+
+    import pyotp
+
+    before = last_id(app)
+    assert page.post("/office/account/two-factor/start").status_code == 302
+    assert one_event(app, before) == ("user.two_factor_started", "admin", "page", "127.0.0.1")
+    secret = "".join(re.findall(r"<span>([A-Z2-7]{4})</span>", page.get("/office/account/two-factor").get_data(as_text=True)))
+    before = last_id(app)
+    assert page.post("/office/account/two-factor/confirm", data={"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert one_event(app, before) == ("user.two_factor_on", "admin", "page", "127.0.0.1")
+
+
 def test_a_refused_command_writes_nothing(app, runner, office):
     before = last_id(app)
     result = runner.invoke(args=["create-user", "--username", "ops", "--role", "clerk", "--password", "short"])

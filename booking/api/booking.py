@@ -72,7 +72,8 @@ def create_reservation() -> ResponseReturnValue:
             "invalid_invitation",
             _("Enter the invitation code from your invitation to book."),
         )
-    reservation = bookings.book(actor, data.slot_id, staff, dependent_ids=data.dependent_ids)
+    reservation = bookings.book(actor, data.slot_id, staff, dependent_ids=data.dependent_ids,
+                                include_staff=data.include_staff)
     # Serialised before the commit, which would expire every loaded record and
     # make the answer reload them one query at a time.
     answer = serialize.reservation(reservation)
@@ -98,5 +99,6 @@ def cancel_reservation(token: str) -> ResponseReturnValue:
 def reschedule_reservation(token: str) -> ResponseReturnValue:
     reservation = reservations.by_manage_token(token)
     data = body(RescheduleIn)
-    reservation = bookings.move(request_actor(staff=reservation.staff), reservation, data.slot_id)
+    reservation = bookings.move(request_actor(staff=reservation.staff), reservation, data.slot_id,
+                                dependent_ids=data.dependent_ids, include_staff=data.include_staff)
     return jsonify(serialize.reservation(reservation))

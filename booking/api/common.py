@@ -14,6 +14,7 @@ from ..models import User
 from ..services.accounts import user_for_api_token
 from ..services.errors import DomainError
 from ..services.guard import refuse_individual_numbers
+from ..web import MAX_JSON_DEPTH, json_nesting_depth
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,8 +82,12 @@ def body(model: type[Body]) -> Body:
     # the stream stop one byte past the limit (Werkzeug truncates there silently)
     # instead of reading up to MAX_CONTENT_LENGTH (10 MB) into memory.
     request.max_content_length = limit + 1
-    if len(request.get_data(cache=True)) > limit:
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
         abort(413)
+    if json_nesting_depth(raw) > MAX_JSON_DEPTH:
+        raise DomainError("invalid", _("Check the fields listed."), fields={
+            "body": _("The JSON is nested more than %(count)s levels deep.", count=MAX_JSON_DEPTH)})
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError(

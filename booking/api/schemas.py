@@ -3,6 +3,7 @@ document is generated from the same classes, so the two cannot drift apart."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
@@ -13,6 +14,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -41,9 +43,27 @@ def _in_our_years(value: Day) -> Day:
 
 DateTimeText = Annotated[dt.datetime, _iso_text("datetime"), AfterValidator(_in_our_years)]
 DateText = Annotated[dt.date, _iso_text("date"), AfterValidator(_in_our_years)]
+BirthDateText = Annotated[dt.date, _iso_text("date")]
 #: Record ids: PostgreSQL integer columns end at 2**31 - 1; larger numbers match nothing.
 Id = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
-TimeText = Annotated[dt.time, _iso_text("time")]
+#: API.md: times are HH:MM. Seconds and offsets are refused: schemathesis sent
+#: 23:53:35.444720-03:41, which PostgreSQL refused to store (a 500) and SQLite kept, making slots
+#: at odd seconds; a desk session starts on the minute, in Tokyo.
+CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_CLOCK = re.compile(CLOCK_PATTERN)
+
+
+def _clock_time(value: object) -> dt.time:
+    if not isinstance(value, str):
+        raise PydanticCustomError("time_type", "Input should be HH:MM text")
+    if not _CLOCK.fullmatch(value):
+        raise PydanticCustomError("time_format", "Input should be HH:MM, without seconds or an offset")
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+TimeText = Annotated[dt.time, BeforeValidator(_clock_time),
+                     WithJsonSchema({"type": "string", "pattern": CLOCK_PATTERN, "examples": ["09:30"]})]
 Text = Field(min_length=1, max_length=200)
 
 
@@ -67,6 +87,9 @@ class DependentIn(Body):
     given_name_kana: str = Field(min_length=1, max_length=50)
     relation: str = Field(min_length=1, max_length=30)
     card_status: CardStatus = "none"
+    #: Optional; the desk needs it (a child under 15 applies with a legal representative,
+    #: a baby under 1 needs no photo). Not in the future, not before 1900.
+    birth_date: BirthDateText | None = None
 
 
 class VenueIn(Body):
@@ -101,10 +124,16 @@ class ReservationIn(Body):
     staff_number: str = Field(min_length=1, max_length=32)
     invitation_code: str | None = Field(default=None, max_length=32)
     dependent_ids: list[Id] = Field(default_factory=list, max_length=20)
+    #: False books only the dependents named (at least one): a staff member who already holds a
+    #: card can still bring a spouse or a child.
+    include_staff: StrictBool = True
 
 
 class RescheduleIn(Body):
     slot_id: Id
+    #: Who comes after the move; left out, as booked.
+    dependent_ids: list[Id] | None = Field(default=None, max_length=20)
+    include_staff: StrictBool | None = None
 
 
 class CheckInIn(Body):
@@ -161,6 +190,7 @@ class DependentOut(BaseModel):
     given_name_kana: str
     relation: str
     card_status: CardStatus
+    birth_date: dt.date | None
 
 
 class VenueOut(BaseModel):

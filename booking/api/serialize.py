@@ -48,6 +48,7 @@ def dependent(d: Dependent) -> dict:
         "given_name_kana": d.given_name_kana,
         "relation": d.relation,
         "card_status": d.card_status,
+        "birth_date": d.birth_date.isoformat() if d.birth_date else None,
     }
 
 
@@ -111,7 +112,9 @@ def reservation(r: Reservation) -> dict:
             "ends_at": instant(r.slot.ends_at),
             "venue": venue_brief(r.slot.desk_session.venue),
         },
-        "people": [{"kind": p.kind, "name": p.name} for p in r.people],
+        # Each person's own time: a party larger than the first slot continues in the next ones.
+        "people": [{"kind": p.kind, "name": p.name, "starts_at": instant(p.slot.starts_at)}
+                   for p in sorted(r.people, key=lambda p: (p.slot.starts_at, p.kind != "staff", p.id))],
         "manage_token": token,
         "manage_url": manage_url(r),
         "ics_url": url_for("public.calendar", token=token, _external=True),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import navigation, qr, ratelimits
 from ..auth import require_unit_visible, role_required, visible_unit_ids
+from ..converters import bounded_int
 from ..extensions import db
 from ..formatting import clock
 from ..localtime import utcnow
@@ -28,7 +29,7 @@ from ..services import (
 )
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
-from ..web import request_actor, same_site_url
+from ..web import local_path, request_actor, same_site_url
 from . import bp
 from .forms import CardStatusForm, ReasonForm
 
@@ -163,7 +164,7 @@ def _unit_choices() -> list[tuple[Unit, int]]:
 def _selected_units() -> tuple[set[int] | None, int | None]:
     """The units to list: one the chief picked (and everything under it), else all they may see."""
     allowed = _units()
-    unit_id = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=bounded_int)
     if not unit_id:
         return allowed, None
     require_unit_visible(current_user, unit_id)
@@ -182,7 +183,7 @@ def unit_status() -> ResponseReturnValue:
     filter_name = request.args.get("filter", "all")
     if filter_name not in reports.UNIT_FILTERS:
         filter_name = "all"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     query = reports.staff_query(unit_ids, filter_name)
     count = reports.count_staff(query)
     staff = list(db.session.scalars(
@@ -229,7 +230,7 @@ def _render_staff(staff: Staff, *, status_forms: dict[str, CardStatusForm] | Non
     return render_template(
         "chiefs/staff.html", staff=staff, people=people, reason_form=reason_form, reason=reason,
         histories=histories, status_labels=card_status.STATUS_LABELS, line=reports.staff_lines([staff])[0],
-        reason_labels=card_status.REASON_LABELS, back=request.args.get("back") or url_for(".unit_status"),
+        reason_labels=card_status.REASON_LABELS, back=local_path(request.args.get("back")) or url_for(".unit_status"),
     ), status
 
 
@@ -243,9 +244,9 @@ def _person(staff: Staff, key: str) -> Staff | Dependent:
     if key == "staff":
         return staff
     kind, _sep, raw = key.partition(":")
-    if kind == "dependent" and raw.isdigit():
+    if kind == "dependent" and raw.isascii() and raw.isdigit():
         for dependent in staff.dependents:
-            if dependent.id == int(raw):
+            if str(dependent.id) == raw:
                 return dependent
     abort(404)
 
@@ -265,7 +266,7 @@ def change_status(staff_id: int) -> ResponseReturnValue:
         status = refused(error, form)
         return _render_staff(_staff_or_404(staff_id), status_forms={key: form}, status=status)
     flash(_("The card status of %(name)s is saved.", name=person.name), "success")
-    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=local_path(request.args.get("back"))))
 
 
 @bp.post("/staff/<int:staff_id>/reason")
@@ -281,7 +282,7 @@ def change_reason(staff_id: int) -> ResponseReturnValue:
         status = refused(error, form)
         return _render_staff(_staff_or_404(staff_id), reason_form=form, status=status)
     flash(_("The reason is saved."), "success")
-    return redirect(url_for(".staff_detail", staff_id=staff.id, back=request.args.get("back")))
+    return redirect(url_for(".staff_detail", staff_id=staff.id, back=local_path(request.args.get("back"))))
 
 
 # --- invitation slips -----------------------------------------------------------------------
@@ -291,7 +292,7 @@ def change_reason(staff_id: int) -> ResponseReturnValue:
 @role_required(*ROLES)
 def print_slips() -> ResponseReturnValue:
     """A4 sheets of cut-out invitation slips for the chosen staff, or for the filtered list."""
-    ids = [int(v) for v in request.args.getlist("staff") if v.isdigit()]
+    ids = request.args.getlist("staff", type=bounded_int)
     if ids:
         query = select(Staff).where(Staff.id.in_(ids)).order_by(Staff.family_name_kana, Staff.id)
         allowed = _units()

@@ -1,4 +1,5 @@
-"""Office accounts on the command line: create-user, create-api-token, revoke-api-token.
+"""Office accounts on the command line: create-user, create-api-token, revoke-api-token,
+reset-two-factor.
 
 The same service and rules as the admin's user pages (services/users.py): the password
 length, the username format, a chief's unit and the last active admin.
@@ -11,7 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..models import ROLES
-from ..services import users
+from ..services import two_factor, users
 from ..services.actor import Actor
 from .common import one_transaction
 
@@ -59,4 +60,18 @@ def create_user(username: str, role: str, unit_code: str | None, password: str) 
     click.echo(f"User {username} ({role}) is ready.")
 
 
-COMMANDS = (create_api_token, revoke_api_token, create_user)
+@click.command("reset-two-factor")
+@click.option("--username", required=True)
+@with_appcontext
+def reset_two_factor(username: str) -> None:
+    """Switch a user's two-step sign-in off (a lost phone; a locked-out last admin): the user then
+    signs in with the password alone and sets it up again; their sessions end."""
+    with one_transaction():
+        user = users.user_by_username(username)
+        if user is None:
+            raise click.ClickException(f"No user is called {username}.")
+        two_factor.reset(Actor.command_line(), user)
+    click.echo(f"Two-step sign-in of {username} was reset; they sign in with the password and set it up again.")
+
+
+COMMANDS = (create_api_token, revoke_api_token, create_user, reset_two_factor)

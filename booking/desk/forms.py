@@ -5,12 +5,13 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     SelectMultipleField,
     StringField,
     widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..converters import BoundedIntegerField, bounded_int
 
 
 class CheckboxList(SelectMultipleField):
@@ -30,7 +31,7 @@ class FindForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    people = CheckboxList(_l("Who is here"), coerce=int)
+    people = CheckboxList(_l("Who is here"), coerce=bounded_int)
 
 
 class ButtonForm(FlaskForm):
@@ -49,14 +50,14 @@ class WalkInSearchForm(FlaskForm):
 
 
 class WalkInForm(FlaskForm):
-    staff_id = IntegerField(validators=[DataRequired()])
-    dependent_ids = CheckboxList(_l("Dependents who came along"), coerce=int)
+    staff_id = BoundedIntegerField(validators=[DataRequired()])
+    dependent_ids = CheckboxList(_l("Dependents who came along"), coerce=bounded_int)
     over_capacity = BooleanField(_l("Seat over capacity if no slot has room"))
     override_reason = StringField(_l("Reason for seating over capacity"), validators=[Optional(), Length(max=200)])
 
 
 class RetentionForm(FlaskForm):
-    photo_retention_days = IntegerField(
+    photo_retention_days = BoundedIntegerField(
         _l("Keep photos for (days after the session)"),
         validators=[DataRequired(), NumberRange(min=1, max=3650)],
     )

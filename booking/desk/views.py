@@ -1,6 +1,8 @@
 """Desk views: load or 404, check the role, validate, call one service, redirect or render."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Response,
     abort,
@@ -20,12 +22,13 @@ from sqlalchemy import select
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
+from ..converters import bounded_int
 from ..extensions import db
 from ..formatting import clock
 from ..localtime import utcnow
-from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Staff
+from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Slot, Staff
 from ..office.common import refused
-from ..services import approvals, checkin, photos
+from ..services import applicants, approvals, checkin, photos
 from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
 from ..web import request_actor
@@ -62,7 +65,7 @@ def _session_or_404(session_id: int) -> DeskSession:
 
 def _desk_session_arg(reservation: Reservation) -> DeskSession:
     """The session the desk is running: ?session=, else the reservation's own."""
-    session_id = request.args.get("session", type=int)
+    session_id = request.args.get("session", type=bounded_int)
     if session_id:
         found = db.session.get(DeskSession, session_id)
         if found is not None:
@@ -155,7 +158,9 @@ def mark_no_shows(session_id: int) -> ResponseReturnValue:
 # --- the check-in screen ---------------------------------------------------------------
 
 
-def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dict]:
+def _person_rows(reservation: Reservation, done: dict[int, CheckIn], day: date) -> list[dict]:
+    """Each person with what the clerk needs: relation, card, check-in and photo, and what their
+    age on ``day`` means at the desk (applicants.notices)."""
     photos_by_check_in: dict[int, Photo] = {}
     if done:
         photos_by_check_in = {
@@ -172,8 +177,15 @@ def _person_rows(reservation: Reservation, done: dict[int, CheckIn]) -> list[dic
             "card_status": holder.card_status,
             "check_in": record,
             "photo": photos_by_check_in.get(record.id) if record else None,
+            "notices": applicants.notices(person.dependent, day),
         })
     return rows
+
+
+def _span(reservation: Reservation) -> tuple[Slot, Slot]:
+    """The first and the last slot the reservation's people sit in (one slot unless a party spans)."""
+    slots = sorted({p.slot for p in reservation.people} or {reservation.slot}, key=lambda s: s.starts_at)
+    return slots[0], slots[-1]
 
 
 @bp.get("/reservations/<int:reservation_id>")
@@ -185,12 +197,16 @@ def check_in_screen(reservation_id: int) -> ResponseReturnValue:
         abort(404)
     desk_session = _desk_session_arg(reservation)
     done = checkin.check_ins_of(reservation)
+    first, last = _span(reservation)
     return render_template(
         "desk/check_in.html",
         reservation=reservation,
         desk_session=desk_session,
         own_session=reservation.slot.desk_session,
-        people=_person_rows(reservation, done),
+        # The notices are for the day of the session the desk is running: the day they apply.
+        people=_person_rows(reservation, done, desk_session.date),
+        first_slot=first,
+        last_slot=last,
         done=done,
         first_check_in=next(iter(done.values()), None),
         form=CheckInForm(),
@@ -237,7 +253,7 @@ def application_submitted(check_in_id: int) -> ResponseReturnValue:
             name=record.person.name), "success")
     reservation = record.person.reservation
     return redirect(url_for(".check_in_screen", reservation_id=reservation.id,
-                            session=request.args.get("session", type=int) or reservation.slot.desk_session_id))
+                            session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id))
 
 
 @bp.post("/check-ins/<int:check_in_id>/photo")
@@ -249,7 +265,7 @@ def upload_photo(check_in_id: int) -> ResponseReturnValue:
     record = db.get_or_404(CheckIn, check_in_id)
     reservation = record.person.reservation
     back = url_for(".check_in_screen", reservation_id=reservation.id,
-                   session=request.args.get("session", type=int) or reservation.slot.desk_session_id)
+                   session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id)
     if not PhotoForm().validate_on_submit():
         abort(400)
     upload = request.files.get("photo")
@@ -296,7 +312,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
     search = WalkInSearchForm(request.args)
     form = WalkInForm()
     status, existing_id = 200, None
-    staff_id = form.staff_id.data if request.method == "POST" else request.args.get("staff_id", type=int)
+    staff_id = form.staff_id.data if request.method == "POST" else request.args.get("staff_id", type=bounded_int)
     chosen = db.session.get(Staff, staff_id) if staff_id else None
     if staff_id and chosen is None:
         abort(404)
@@ -316,8 +332,14 @@ def walk_in(session_id: int) -> ResponseReturnValue:
                 existing_id = error.extra.get("reservation_id")
                 chosen = db.session.get(Staff, staff_id)
             else:
-                flash(_("Seated at %(time)s and checked in. Take the photo now.",
-                        time=clock(result.reservation.slot.starts_at)), "success")
+                first, last = _span(result.reservation)
+                if first is last:
+                    flash(_("Seated at %(time)s and checked in. Take the photo now.",
+                            time=clock(first.starts_at)), "success")
+                else:
+                    flash(_("Seated from %(time)s, the last of them at %(last)s, and checked in. "
+                            "Take the photos now.", time=clock(first.starts_at), last=clock(last.starts_at)),
+                          "success")
                 return redirect(url_for(".check_in_screen", reservation_id=result.reservation.id,
                                         session=desk_session.id))
         else:
@@ -327,9 +349,10 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         [s.id for s in results] + ([chosen.id] if chosen else []), desk_session.campaign_id)
     if chosen is not None and existing_id is None and chosen.id in booked:
         existing_id = booked[chosen.id].id
+    notices = {d.id: applicants.notices(d, desk_session.date) for d in chosen.dependents} if chosen else {}
     return render_template("desk/walk_in.html", desk_session=desk_session, search=search, form=form,
                            results=results, chosen=chosen, existing_id=existing_id, booked=booked,
-                           board=board(desk_session, utcnow())), status
+                           notices=notices, board=board(desk_session, utcnow())), status
 
 
 # --- no-shows per unit --------------------------------------------------------------------
@@ -339,7 +362,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
 @role_required("admin", "chief", "clerk")
 def no_shows() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = request.args.get("campaign", type=bounded_int)
     if campaign_id is None and campaigns:
         campaign_id = campaigns[0].id
     groups = checkin.no_shows_by_unit(campaign_id=campaign_id, unit_ids=visible_unit_ids(current_user))
@@ -355,7 +378,7 @@ def photo_retention() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     status = 200
     if request.method == "POST":
-        campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=int) or 0)
+        campaign = db.get_or_404(Campaign, request.form.get("campaign_id", type=bounded_int) or 0)
         form = RetentionForm()
         if form.validate_on_submit():
             from ..web import request_actor

@@ -3,7 +3,7 @@ from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
 from .imports import StaffImportBatch, StaffImportRows
-from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, Staff, Unit, User, kana_key, katakana
+from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, RecoveryCode, Staff, Unit, User, kana_key, katakana
 from .reservations import (
     ACTIVE_STATUSES,
     CHANNELS,
@@ -28,7 +28,7 @@ __all__ = [
     "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
     "ApiToken", "AuditEvent", "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent",
     "CheckIn", "Dependent", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew",
-    "NonApplicationReason", "Photo", "Reservation", "ReservationPerson", "RosterTally", "Slot",
+    "NonApplicationReason", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
     "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User",
     "Venue", "campaign_units", "kana_key", "katakana",
 ]

@@ -92,6 +92,9 @@ class Dependent(Model):
     relation: Mapped[str] = mapped_column(String(30))
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
+    #: Optional. The desk needs it: a child under 15 applies with a legal representative,
+    #: and a baby under 1 needs no photo.
+    birth_date: Mapped[date | None]
 
     staff: Mapped[Staff] = relationship(back_populates="dependents")
 
@@ -119,8 +122,25 @@ class User(Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Part of every sign-in session (see get_id); raised on sign-out, a password change or reset,
+    #: a role change, disabling and a change of second factor, which ends every session signed
+    #: in before (services.users.end_sessions).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The TOTP secret of the second sign-in step, encrypted (services.two_factor); set only once
+    #: the user confirmed it with a code, and from then on never shown again.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    #: A secret being enrolled, shown on the enrolment page until a code confirms it.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The 30-second time step of the last code taken: a code of that step or earlier is refused,
+    #: so a code seen over a shoulder or in a proxy's log cannot be used again.
+    totp_last_step: Mapped[int | None]
 
     unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def two_factor_on(self) -> bool:
+        return self.totp_secret is not None
 
     # Flask-Login protocol
     @property
@@ -132,7 +152,22 @@ class User(Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session (and a remember cookie) keeps: the id and the session version, so that
+        raising the version refuses every session made before (office.accounts.load_user)."""
+        return f"{self.id}:{self.session_version}"
+
+
+class RecoveryCode(Model):
+    """A one-time code that stands in for the authenticator app at sign-in; only a keyed hash is
+    kept, and ``used_at`` marks it spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Model):

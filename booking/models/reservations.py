@@ -25,7 +25,11 @@ CHANNELS = ("web", "phone", "walk_in")
 
 
 class Reservation(Model):
-    """A staff member's booking of one slot, for themselves and any dependents (予約)."""
+    """A staff member's booking for themselves and any dependents, or for dependents only (予約).
+
+    ``slot`` is where the party starts; the people of a party too large for its free seats sit
+    in the following slots of the same session, without a gap (each ReservationPerson's slot).
+    """
 
     __tablename__ = "reservations"
     __table_args__ = (
@@ -55,7 +59,8 @@ class Reservation(Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     #: Copied from the slot so that the unique index above can see it.
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    #: Seats held in the slot: the staff member plus the dependents who come.
+    #: Seats held: one per person who comes. A party larger than the first slot's free seats
+    #: continues in the following slots; each person's slot is on ReservationPerson.
     seats: Mapped[int]
     channel: Mapped[str] = mapped_column(String(10), default="web")
     status: Mapped[str] = mapped_column(String(12), default="booked")
@@ -86,7 +91,7 @@ class Reservation(Model):
 
 
 class ReservationPerson(Model):
-    """One seat of a reservation: the staff member or one dependent."""
+    """One seat of a reservation: the staff member or one dependent, in the slot they are seated in."""
 
     __tablename__ = "reservation_people"
     __table_args__ = (
@@ -104,9 +109,12 @@ class ReservationPerson(Model):
     )
     kind: Mapped[str] = mapped_column(String(10))
     dependent_id: Mapped[int | None] = mapped_column(ForeignKey("dependents.id"))
+    #: The slot this person's seat is in: the reservation's first slot or one of the next ones.
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
 
     reservation: Mapped[Reservation] = relationship(back_populates="people")
     dependent: Mapped[Dependent | None] = relationship()
+    slot: Mapped[Slot] = relationship()
 
     @property
     def name(self) -> str:

@@ -16,5 +16,6 @@ from . import (  # noqa: F401
     imports,
     phone,
     staff,
+    two_factor,
     units,
 )

@@ -1,14 +1,15 @@
 """Signing in and out, and the admin's user management."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from .. import navigation
@@ -16,12 +17,13 @@ from ..auth import role_required
 from ..extensions import db, limiter, login_manager
 from ..formatting import clock
 from ..models import User
-from ..services import accounts, audit, users
+from ..services import accounts, audit, two_factor, users
 from ..services.errors import DomainError
-from ..web import request_actor
+from ..web import local_path, request_actor
 from . import bp
 from .common import refused, remote_addr
 from .forms import (
+    CodeForm,
     ConfirmForm,
     LoginForm,
     PasswordResetForm,
@@ -36,8 +38,16 @@ navigation.register("office.list_users", _l("Users"), ("admin",), order=90, sect
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    """The user of a session ("id:version", User.get_id): none when the account is disabled or
+    its sessions were ended since (services.accounts.end_sessions). A session made before
+    versions existed (a bare id) is refused too: its user signs in once more."""
+    id_text, _sep, version = user_id.partition(":")
+    if not (id_text.isdigit() and version.isdigit() and len(id_text) <= 18 and len(version) <= 18):
+        return None
+    user = db.session.get(User, int(id_text))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 def _failed_login(response: Response) -> bool:
@@ -51,6 +61,18 @@ def _login_key() -> str:
     return f"{remote_addr()}|{username}"
 
 
+def _next_url() -> str:
+    """Where to go after signing in: the page asked for, on this site, else the overview."""
+    return local_path(request.args.get("next")) or url_for(".overview")
+
+
+#: The session key of a sign-in halfway: the password was right, the code is still to come.
+#: It names the user and their session version, and grants no page: nobody is signed in yet.
+HALFWAY = "two_factor_halfway"
+#: Seconds the code may take after the password; then the sign-in starts over.
+HALFWAY_SECONDS = 300
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_LIMIT", "5 per 15 minutes"), methods=["POST"],
                key_func=_login_key, deduct_when=_failed_login)
@@ -59,6 +81,7 @@ def _login_key() -> str:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
+        session.pop(HALFWAY, None)
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
             # Kept although the answer is a refusal: written in a transaction of its own.
@@ -66,13 +89,65 @@ def login() -> ResponseReturnValue:
                                target_type="user")
             flash(_("The username or password is wrong."), "error")
             return render_template("office/login.html", form=form), 401
+        if user.two_factor_on:
+            session[HALFWAY] = {"user": user.get_id(), "at": int(time.time()), "next": _next_url()}
+            return redirect(url_for(".login_code"))
         accounts.signed_in(request_actor(), user)
         login_user(user)
-        next_url = request.args.get("next", "")
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = url_for(".overview")
-        return redirect(next_url)
+        return redirect(_next_url())
     return render_template("office/login.html", form=form)
+
+
+def _halfway_user() -> User | None:
+    """The user whose password was right in this browser a moment ago, if nothing changed since."""
+    halfway = session.get(HALFWAY)
+    if not isinstance(halfway, dict) or not isinstance(halfway.get("at"), int):
+        return None
+    if time.time() - halfway["at"] > HALFWAY_SECONDS:
+        return None
+    user = load_user(str(halfway.get("user", "")))
+    return user if user is not None and user.two_factor_on else None
+
+
+def _code_key() -> str:
+    # Per account whatever the address: guessing one account's codes stays slow.
+    halfway = session.get(HALFWAY)
+    user = str(halfway.get("user", "")) if isinstance(halfway, dict) else ""
+    return f"code|{user.partition(':')[0]}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("OFFICE_CODE_LIMIT", "5 per 15 minutes"), methods=["POST"],
+               key_func=_code_key, deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
+               methods=["POST"], deduct_when=_failed_login)
+def login_code() -> ResponseReturnValue:
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+    user = _halfway_user()
+    if user is None:
+        session.pop(HALFWAY, None)
+        if current_user.is_authenticated:
+            return redirect(url_for(".overview"))
+        flash(_("Sign in with your username and password first."), "error")
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        method = two_factor.check_sign_in_code(user, form.code.data)
+        if method is None:
+            audit.record_apart("login.code_failed", actor=replace(request_actor(), name=user.username),
+                               target_type="user", target_id=user.id)
+            flash(_("The code is wrong or was already used. Type the code the app shows now."), "error")
+            return render_template("office/login_code.html", form=form), 401
+        halfway = session.pop(HALFWAY)
+        left = two_factor.recovery_codes_left(user) if method == "recovery_code" else None
+        accounts.signed_in(request_actor(), user, method=method, recovery_codes_left=left)
+        login_user(user)
+        if left is not None:
+            flash(_("You signed in with a recovery code; %(n)s are left. Set up your phone again on the "
+                    "two-step sign-in page to get new codes.", n=left), "warning")
+        next_url = halfway.get("next")
+        return redirect(local_path(next_url if isinstance(next_url, str) else None) or url_for(".overview"))
+    return render_template("office/login_code.html", form=form), 422 if request.method == "POST" else 200
 
 
 @bp.errorhandler(429)
@@ -85,7 +160,9 @@ def too_many_attempts(error: HTTPException) -> Response:
     if reset_at is not None:
         retry_at = datetime.fromtimestamp(reset_at, UTC)
         minutes = max(1, -(-int(reset_at - datetime.now(UTC).timestamp()) // 60))
-    username = (request.form.get("username") or "")[:80]
+    code_step = request.endpoint == "office.login_code"
+    halfway = _halfway_user() if code_step else None
+    username = halfway.username if halfway is not None else (request.form.get("username") or "")[:80]
     audit.record_apart("login.blocked", actor=replace(request_actor(), name=username), target_type="user")
     if retry_at is not None:
         message = _("Too many failed sign-ins. Try again after %(time)s (in about %(minutes)s minutes).",
@@ -93,9 +170,13 @@ def too_many_attempts(error: HTTPException) -> Response:
     else:
         message = _("Too many failed sign-ins. Try again in 15 minutes.")
     flash(message, "error")
-    form = LoginForm()
-    form.username.data = username
-    response = current_app.make_response((render_template("office/login.html", form=form), 429))
+    if code_step:
+        page = render_template("office/login_code.html", form=CodeForm())
+    else:
+        form = LoginForm()
+        form.username.data = username
+        page = render_template("office/login.html", form=form)
+    response = current_app.make_response((page, 429))
     if reset_at is not None:
         response.headers["Retry-After"] = str(max(1, int(reset_at - datetime.now(UTC).timestamp())))
     return response

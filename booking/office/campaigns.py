@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import navigation
 from ..auth import role_required
+from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import TOKYO, local, utcnow
 from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
@@ -130,7 +131,7 @@ def create_session(campaign_id: int) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id)
     form = _session_form(campaign_id)
     if request.method == "GET":
-        copy_of = request.args.get("like", type=int)
+        copy_of = request.args.get("like", type=bounded_int)
         if copy_of:
             like = campaigns.get_session(copy_of)
             form = _session_form(campaign_id, like)

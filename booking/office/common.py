@@ -6,6 +6,7 @@ from typing import overload
 from flask import flash, request
 from flask_wtf import FlaskForm
 
+from ..converters import bounded_int
 from ..extensions import db
 from ..services.errors import DomainError, status_for
 
@@ -32,5 +33,4 @@ def int_arg(name: str, default: int) -> int: ...
 @overload
 def int_arg(name: str, default: None = None) -> int | None: ...
 def int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
+    return request.args.get(name, default, type=bounded_int)

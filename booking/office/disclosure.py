@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from .. import navigation
 from ..auth import role_required
+from ..converters import BoundedIntegerField
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import Campaign
@@ -43,7 +44,7 @@ class EraseForm(FlaskForm):
 
 
 class RetentionForm(FlaskForm):
-    days = IntegerField(_l("Days after the campaign ends"), validators=[InputRequired()])
+    days = BoundedIntegerField(_l("Days after the campaign ends"), validators=[InputRequired()])
 
 
 @bp.get("/personal-data")

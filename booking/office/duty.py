@@ -15,7 +15,6 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     StringField,
     TimeField,
@@ -24,6 +23,7 @@ from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
+from ..converters import BoundedIntegerField
 from ..formatting import clock
 from ..localtime import local, utcnow
 from ..services import campaigns, coverage, directory, duty
@@ -49,7 +49,7 @@ class DutyCalendarForm(FlaskForm):
 
 
 class CoverageSessionForm(FlaskForm):
-    unit_id = IntegerField(validators=[DataRequired()])
+    unit_id = BoundedIntegerField(validators=[DataRequired()])
     group = HiddenField(validators=[DataRequired(), Length(max=20)])
     day = DateField(validators=[DataRequired()])
 

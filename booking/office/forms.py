@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -12,7 +14,6 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -33,6 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..converters import BoundedIntegerField, bounded_int, optional_bounded_int
 from ..models import CARD_STATUSES, ROLES
 
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
@@ -46,7 +48,7 @@ def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
 
 
 def _optional_int(value: str | int | None) -> int | None:
-    return None if value is None or value in ("", "None") else int(value)
+    return optional_bounded_int(value)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -61,6 +63,12 @@ class ConfirmForm(FlaskForm):
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CodeForm(FlaskForm):
+    """The second sign-in step and the enrolment's check: 6 digits, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
 
 
 # --- users ------------------------------------------------------------------------------
@@ -133,6 +141,29 @@ class StaffForm(FlaskForm):
     card_status_on = DateField(_l("Since"), validators=[Optional()])
 
 
+#: The directory's words for a date of birth it refuses (services/directory.check_birth_date).
+BIRTH_DATE_MESSAGE = _l("Enter the date of birth as it is on a document, e.g. 2015-04-01.")
+
+
+class BirthDateField(DateField):
+    """A date of birth from a date picker (2015-04-01) or typed where there is none (2015/4/1).
+
+    Text that is no date gets the same message as a date the directory refuses (ahead of today,
+    before 1900), so the field says one thing whatever went wrong.
+    """
+
+    def __init__(self, label: str | LazyString | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%d", "%Y/%m/%d"])
+        kwargs.setdefault("validators", [Optional()])
+        super().__init__(label, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(BIRTH_DATE_MESSAGE)) from None
+
+
 class DependentForm(FlaskForm):
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=50)])
     given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=50)])
@@ -140,6 +171,8 @@ class DependentForm(FlaskForm):
     given_name_kana = StringField(_l("Given name (kana)"), validators=[DataRequired(), Length(max=50)])
     relation = StringField(_l("Relation (妻, 長男…)"), validators=[DataRequired(), Length(max=30)])
     card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
+    #: Optional: the desk tells a child under 15 and a baby under 1 apart by it.
+    birth_date = BirthDateField(_l("Date of birth"))
 
 
 class ImportUploadForm(FlaskForm):
@@ -161,9 +194,9 @@ class CampaignForm(FlaskForm):
                                           validators=[InputRequired(message=_l("Give a date and time."))])
     booking_closes_at = DateTimeLocalField(_l("Booking closes"), format="%Y-%m-%dT%H:%M",
                                            validators=[InputRequired(message=_l("Give a date and time."))])
-    cutoff_minutes = IntegerField(_l("Booking closes this many minutes before each slot"), default=60,
+    cutoff_minutes = BoundedIntegerField(_l("Booking closes this many minutes before each slot"), default=60,
                                   validators=[InputRequired()])
-    target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=int,
+    target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=bounded_int,
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])
     is_published = BooleanField(_l("Published (staff can see and book it)"))
@@ -175,9 +208,9 @@ class SessionForm(FlaskForm):
     date = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
     start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Give a time."))])
     end_time = TimeField(_l("To"), validators=[InputRequired(message=_l("Give a time."))])
-    slot_minutes = IntegerField(_l("Slot length (minutes)"), default=10,
+    slot_minutes = BoundedIntegerField(_l("Slot length (minutes)"), default=10,
                                 validators=[InputRequired(), NumberRange(min=1, max=1440)])
-    desks = IntegerField(_l("Desks (people per slot)"), default=2,
+    desks = BoundedIntegerField(_l("Desks (people per slot)"), default=2,
                          validators=[InputRequired(), NumberRange(min=1, max=100)])
 
 
@@ -193,9 +226,18 @@ class PhoneSearchForm(FlaskForm):
 
 
 class PhoneBookForm(FlaskForm):
-    slot_id = RadioField(_l("Time"), coerce=int, validators=[InputRequired(message=_l("Choose a time."))],
+    slot_id = RadioField(_l("Time"), coerce=bounded_int, validators=[InputRequired(message=_l("Choose a time."))],
                          validate_choice=False)
-    dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=int, validate_choice=False)
+    dependent_ids = MultiCheckboxField(_l("Dependents who come along"), coerce=bounded_int, validate_choice=False)
+    #: Unticked books only the dependents ticked (a caller who already holds a card).
+    include_staff = BooleanField(_l("The caller comes too"), default=True)
+    #: Set by the page that shows the people's check boxes: only then does an unticked caller
+    #: mean "not the caller", and a move without it keeps who comes as booked.
+    people_shown = HiddenField()
+
+    @property
+    def staff_comes(self) -> bool | None:
+        return bool(self.include_staff.data) if self.people_shown.data else None
 
 
 class AuditFilterForm(FlaskForm):

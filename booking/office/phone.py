@@ -6,6 +6,8 @@ audit event cannot differ between the paths.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -14,6 +16,7 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
+from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation
@@ -68,7 +71,7 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
     if not session.campaign.is_published or session.is_cancelled:
         abort(404)
     moving = None
-    move_id = request.values.get("move", type=int)
+    move_id = request.values.get("move", type=bounded_int)
     if move_id:
         moving = _reservation_for(staff.id, move_id)
     else:
@@ -79,21 +82,29 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
             return redirect(url_for(".phone_staff", staff_id=staff.id))
     now = utcnow()
     form = PhoneBookForm()
-    choices = browse.slot_choices(session, now)
-    form.slot_id.choices = opts([(s.id, str(s.id)) for s, _open in choices])
+    if moving is not None and not form.is_submitted():  # who comes, as booked
+        form.include_staff.data = any(p.kind == "staff" for p in moving.people)
+        form.dependent_ids.data = [p.dependent_id for p in moving.people if p.dependent_id]
+    own_seats = Counter(p.slot_id for p in moving.people) if moving is not None else None
+    choices = browse.slot_choices(session, now, own_seats=own_seats)
+    form.slot_id.choices = opts([(c.slot.id, str(c.slot.id)) for c in choices])
     form.dependent_ids.choices = opts([(d.id, d.name) for d in staff.dependents])
     status = 200
     if form.validate_on_submit():
         actor = request_actor()
+        dependent_ids: list[int] = form.dependent_ids.data or []
         try:
             if moving is not None:
-                reservation = bookings.move(actor, moving, form.slot_id.data, now=now)
+                asked = form.staff_comes is not None  # else who comes stays as booked
+                reservation = bookings.move(actor, moving, form.slot_id.data, now=now,
+                                            dependent_ids=dependent_ids if asked else None,
+                                            include_staff=form.staff_comes)
             else:
-                reservation = bookings.book(actor, form.slot_id.data, staff,
-                                            dependent_ids=form.dependent_ids.data or [], now=now)
+                reservation = bookings.book(actor, form.slot_id.data, staff, now=now,
+                                            dependent_ids=dependent_ids, include_staff=form.staff_comes is not False)
         except DomainError as error:
-            status = refused(error)
-            choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
+            status = refused(error, form)
+            choices = browse.slot_choices(session, now, own_seats=own_seats)  # expired by the rollback
         else:
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
                                     done="moved" if moving is not None else "booked"))

@@ -14,8 +14,9 @@ from sqlalchemy.orm import joinedload
 from .. import navigation
 from ..auth import role_required
 from ..extensions import db
+from ..localtime import local_today
 from ..models import Staff
-from ..services import directory, invitations, reservations, staff_import
+from ..services import applicants, directory, invitations, reservations, staff_import
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
@@ -79,17 +80,26 @@ def export_staff() -> ResponseReturnValue:
 
 
 def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: DependentForm | None = None,
-                status: int = 200) -> ResponseReturnValue:
-    if form is None and current_user.role == "admin":
+                status: int = 200, *, edited: tuple[int, DependentForm] | None = None) -> ResponseReturnValue:
+    """The record; ``edited`` is a dependent's edit form sent back with its errors, shown open."""
+    is_admin = current_user.role == "admin"
+    if form is None and is_admin:
         form = StaffForm(obj=staff, formdata=None)
     if form is not None:
         form.unit_id.choices = opts(unit_choices())
+    edit_forms = {d.id: DependentForm(prefix=f"dep{d.id}", obj=d, formdata=None)
+                  for d in staff.dependents} if is_admin else {}
+    if edited is not None:
+        edit_forms[edited[0]] = edited[1]
+    today = local_today()
     return render_template(
         "office/staff_detail.html",
         staff=staff,
         form=form,
-        dependent_form=dependent_form or (DependentForm(prefix="dep", formdata=None)
-                                          if current_user.role == "admin" else None),
+        dependent_form=dependent_form or (DependentForm(prefix="dep", formdata=None) if is_admin else None),
+        edit_forms=edit_forms,
+        edited_id=edited[0] if edited else None,
+        ages={d.id: applicants.age_on(d.birth_date, today) for d in staff.dependents if d.birth_date},
         confirm=ConfirmForm(),
         invitation_code=invitations.code(staff),
         invitation_url=invitations.link_url(staff),
@@ -147,21 +157,30 @@ def save_dependent(staff_id: int, dependent_id: int | None = None) -> ResponseRe
     form = DependentForm(prefix=prefix)
     if not form.validate_on_submit():
         flash(_("Check the dependent's fields."), "error")
-        return _staff_page(staff, dependent_form=form if dependent is None else None, status=422)
+        return _dependent_refused(staff, dependent_id, form, 422)
     try:
         values = {"family_name": form.family_name.data, "given_name": form.given_name.data,
                   "family_name_kana": form.family_name_kana.data, "given_name_kana": form.given_name_kana.data,
-                  "relation": form.relation.data, "card_status": form.card_status.data}
+                  "relation": form.relation.data, "card_status": form.card_status.data,
+                  "birth_date": form.birth_date.data}
         if dependent is None:
             saved = directory.add_dependent(request_actor(), staff, **values)
         else:
             saved = directory.update_dependent(request_actor(), dependent, **values)
     except DomainError as error:
         status = refused(error, form)
-        return _staff_page(directory.get_staff(current_user, staff_id),
-                           dependent_form=form if dependent is None else None, status=status)
+        return _dependent_refused(directory.get_staff(current_user, staff_id), dependent_id, form, status)
     flash(_("Dependent %(name)s was saved.", name=saved.name), "success")
     return redirect(url_for(".show_staff", staff_id=staff.id) + "#dependents")
+
+
+def _dependent_refused(staff: Staff, dependent_id: int | None, form: DependentForm,
+                       status: int) -> ResponseReturnValue:
+    """The page again with the form that was sent and its field messages: the add form, or the
+    dependent's edit form left open."""
+    if dependent_id is None:
+        return _staff_page(staff, dependent_form=form, status=status)
+    return _staff_page(staff, status=status, edited=(dependent_id, form))
 
 
 @bp.post("/staff/<int:staff_id>/dependents/<int:dependent_id>/delete")

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required
+from ..converters import bounded_int
 from ..models import User
 from ..services import directory
 from ..services.errors import DomainError
@@ -42,7 +43,7 @@ def edit_unit(unit_id: int | None = None) -> ResponseReturnValue:
     form.parent_id.choices = opts([("", _("— top level —"))] + [
         c for c in unit_choices() if unit is None or c[0] != unit.id])
     if unit is None and request.method == "GET":
-        form.parent_id.data = request.args.get("parent", type=int)
+        form.parent_id.data = request.args.get("parent", type=bounded_int)
     status = 200
     if form.validate_on_submit():
         try:

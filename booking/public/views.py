@@ -1,6 +1,7 @@
 """Booker views: load, check, call one act of services.bookings as the booker, redirect or render."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,8 +14,9 @@ from .. import ratelimits
 from ..extensions import db, limiter
 from ..formatting import clock
 from ..localtime import utcnow
-from ..models import DeskSession, Reservation, Slot, Staff
+from ..models import DeskSession, Reservation, Staff
 from ..services import (
+    applicants,
     approvals,
     bookings,
     browse,
@@ -88,28 +90,32 @@ def choose_slot(token: str, session_id: int) -> ResponseReturnValue:
         return redirect(url_for(".manage", token=reservations.manage_token(existing)))
     now = utcnow()
     form = BookForm()
+    if not form.is_submitted():
+        form.people_shown.data = "1"
+        if staff.card_status == "received":
+            form.include_staff.data = False  # they hold a card: most likely booking for their family
     choices = browse.slot_choices(session, now)
-    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
+    form.slot_id.choices = [(c.slot.id, c.slot.id) for c in choices]
     form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
-    status, seats = 200, 1
+    status = 200
     if form.validate_on_submit():
         try:
             reservation = bookings.book(request_actor(staff=staff), form.slot_id.data, staff,
-                                        dependent_ids=form.dependent_ids.data or [])
+                                        dependent_ids=form.dependent_ids.data or [],
+                                        include_staff=form.staff_comes is not False)
         except DomainError as error:
             db.session.rollback()  # undo the refused act before the form is shown again with fresh seats
-            seats = 1 + len(form.dependent_ids.data or [])
-            flash(_refusal_message(error, form.slot_id.data, seats), "error")
-            status = status_for(error.code)
             choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
-            _forget_closed_choice(form, choices, seats)
+            flash(_refusal_message(error, form.slot_id.data, form.people, choices), "error")
+            status = status_for(error.code)
+            _forget_closed_choice(form, choices)
         else:
             return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
     elif request.method == "POST":
         status = 422
     return render_template(
         "public/choose_slot.html", staff=staff, token=token, session=session, choices=choices, form=form,
-        seats=seats,
+        seats=form.people, notices=_notices_by_dependent(staff, session),
     ), status
 
 
@@ -176,28 +182,41 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
         return redirect(url_for(".manage", token=token))
     now = utcnow()
     form = MoveForm()
-    choices = browse.slot_choices(session, now)
-    form.slot_id.choices = [(s.id, s.id) for s, _open in choices]
+    if not form.is_submitted():  # who comes, as booked
+        form.people_shown.data = "1"
+        form.include_staff.data = any(p.kind == "staff" for p in reservation.people)
+        form.dependent_ids.data = [p.dependent_id for p in reservation.people if p.dependent_id]
+    choices = browse.slot_choices(session, now, own_seats=_seats_held(reservation))
+    form.slot_id.choices = [(c.slot.id, c.slot.id) for c in choices]
+    form.dependent_ids.choices = [(d.id, d.name) for d in reservation.staff.dependents]
     status = 200
     if form.validate_on_submit():
+        sequence = reservation.sequence
         try:
-            bookings.move(request_actor(staff=reservation.staff), reservation, form.slot_id.data)
+            asked = form.staff_comes is not None  # else who comes stays as booked
+            moved = bookings.move(request_actor(staff=reservation.staff), reservation, form.slot_id.data,
+                                  dependent_ids=(form.dependent_ids.data or []) if asked else None,
+                                  include_staff=form.staff_comes)
         except DomainError as error:
             db.session.rollback()  # undo the refused act before the form is shown again with fresh seats
             reservation = _reservation_or_404(token)
-            flash(_refusal_message(error, form.slot_id.data, reservation.seats), "error")
+            choices = browse.slot_choices(session, now, own_seats=_seats_held(reservation))
+            flash(_refusal_message(error, form.slot_id.data, form.people, choices), "error")
             status = status_for(error.code)
-            choices = browse.slot_choices(session, now)  # expired by the rollback: read afresh
-            _forget_closed_choice(form, choices, reservation.seats)
+            _forget_closed_choice(form, choices)
         else:
-            flash(_("Your reservation has been moved. If you added it to your calendar, add it again "
-                    "to update the entry."), "success")
+            if moved.sequence == sequence:
+                flash(_("Nothing was changed: that is already your time and the people coming."), "info")
+            else:
+                flash(_("Your reservation has been changed. If you added it to your calendar, add it again "
+                        "to update the entry."), "success")
             return redirect(url_for(".manage", token=token))
     elif request.method == "POST":
         status = 422
     return render_template(
         "public/move_to_slot.html", reservation=reservation, token=token, session=session,
-        choices=choices, form=form,
+        choices=choices, form=form, seats=form.people, staff=reservation.staff,
+        notices=_notices_by_dependent(reservation.staff, session),
     ), status
 
 
@@ -231,28 +250,37 @@ def _reservation_or_404(token: str) -> Reservation:
         abort(404, description=str(error.message))
 
 
-def _forget_closed_choice(form: BookForm | MoveForm, choices: list[tuple[Slot, bool]], seats: int) -> None:
-    """After a refusal keep what was chosen, except a time that can no longer be booked."""
-    still_open = {slot.id for slot, is_open in choices if is_open and slot.remaining >= seats}
+def _seats_held(reservation: Reservation) -> Counter[int]:
+    """The seats a booking holds per slot: free for it while it is moved."""
+    return Counter(p.slot_id for p in reservation.people)
+
+
+def _notices_by_dependent(staff: Staff, session: DeskSession) -> dict[int, list[applicants.Notice]]:
+    """What to tell about each dependent on the session's day (under 15, under 1)."""
+    return {d.id: applicants.notices(d, session.date) for d in staff.dependents}
+
+
+def _forget_closed_choice(form: BookForm, choices: list[browse.SlotChoice]) -> None:
+    """After a refusal keep what was chosen, except a time the party can no longer start at."""
+    still_open = {c.slot.id for c in choices if c.is_open and c.reach >= form.people}
     if form.slot_id.data not in still_open:
         form.slot_id.data = None
 
 
-def _refusal_message(error: DomainError, slot_id: int | None, seats: int) -> str:
-    """The service's message, made concrete when a slot has room for fewer people than asked."""
-    if error.code == "slot_full" and slot_id is not None:
-        slot = db.session.get(Slot, slot_id)
-        if slot is not None and 0 < slot.remaining < seats:
+def _refusal_message(error: DomainError, slot_id: int | None, seats: int, choices: list[browse.SlotChoice]) -> str:
+    """The service's message, made concrete when the time has room for fewer people than asked."""
+    chosen = next((c for c in choices if c.slot.id == slot_id), None)
+    if error.code == "slot_full" and chosen is not None:
+        if 0 < chosen.reach < seats:
             return ngettext(
-                "Only %(num)s seat is left at %(time)s, but you need %(seats)s. "
+                "From %(time)s there is a seat for only %(num)s person in a row, but you need %(seats)s. "
                 "Choose another time, or fewer people.",
-                "Only %(num)s seats are left at %(time)s, but you need %(seats)s. "
+                "From %(time)s there are seats for only %(num)s people in a row, but you need %(seats)s. "
                 "Choose another time, or fewer people.",
-                slot.remaining, time=clock(slot.starts_at), seats=seats,
+                chosen.reach, time=clock(chosen.slot.starts_at), seats=seats,
             )
-        if slot is not None:
-            return _("Someone else just took the last seat at %(time)s. Your choices are kept: "
-                     "choose another time and book again.", time=clock(slot.starts_at))
+        return _("Someone else just took the last seat at %(time)s. Your choices are kept: "
+                 "choose another time and book again.", time=clock(chosen.slot.starts_at))
     return str(error.message)
 
 

@@ -45,23 +45,54 @@ def ensure_user(username: str, role: str, *, unit_code: str | None = None, passw
     return user
 
 
-def signed_in(actor: Actor, user: User) -> None:
-    """Record a sign-in on the pages (the actor is the request's, before the user was known)."""
-    audit.record("login", actor=replace(actor, user=user), target_type="user", target_id=user.id)
+def end_sessions(user: User) -> None:
+    """End every page session signed in as the user so far, on every browser and device.
+
+    A session keeps the user's session version (User.get_id) and the user loader refuses one
+    whose version is not the current one. Part of the acts that call it (sign-out, a password
+    change or reset, a role change, disabling, a change of second factor), which write the event.
+    API tokens are not sessions: they stay valid until revoked.
+    """
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
+def signed_in(actor: Actor, user: User, *, method: str | None = None, **details: object) -> None:
+    """Record a sign-in on the pages (the actor is the request's, before the user was known);
+    ``method`` names the second step taken: ``totp`` or ``recovery_code``."""
+    audit.record("login", actor=replace(actor, user=user), target_type="user", target_id=user.id, method=method,
+                 **details)
 
 
 def signed_out(actor: Actor) -> None:
-    """Record a sign-out, before the session forgets who signed out."""
+    """Sign out: the session, and any other session of the same account (a cookie copied before
+    the sign-out opens nothing afterwards). Recorded before the session forgets who signed out."""
+    if actor.user is not None:
+        end_sessions(actor.user)
     audit.record("logout", actor=actor, target_type="user", target_id=actor.user.id if actor.user else "")
 
 
+#: What a password is checked against when there is no account to check it against: the hash of
+#: a random password nobody knows, made by werkzeug's default (the method every stored hash uses).
+#: A constant, so that checking against it costs one key derivation, as a real account does.
+_NO_ACCOUNT_HASH = (
+    "scrypt:32768:8:1$TPhJVMDNzLcOCxAj$7297630991377071a4b47b2b9e2ef02410600bd9199f4eb07009a89af04dd992"
+    "fe67c55ace523e29e6e941b5f7f28f94d173a97ba7da7e343ca7cd08ad058494"
+)
+
+
 def authenticate(username: str, password: str) -> User | None:
+    """The active account with this username and password, else None.
+
+    Exactly one password hash is checked whatever the username: an unknown, switched-off or
+    password-less account is checked against ``_NO_ACCOUNT_HASH``, so that the time a sign-in
+    takes does not tell which usernames exist (issue 17: hashing a fresh password for a missing
+    account made it take twice as long as a wrong password).
+    """
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not user.password_hash:
-        # Hash anyway so that a missing account takes as long as a wrong password.
-        check_password_hash(generate_password_hash("x"), password or "")
-        return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    stored = user.password_hash if user is not None and user.is_active and user.password_hash else None
+    matches = check_password_hash(stored or _NO_ACCOUNT_HASH, password or "")
+    return user if stored is not None and matches else None
 
 
 def issue_api_token(user: User) -> str:

@@ -35,9 +35,11 @@ def book(
     staff: Staff,
     *,
     dependent_ids: Iterable[int] = (),
+    include_staff: bool = True,
     now: datetime | None = None,
 ) -> Reservation:
-    """Book a slot for a staff member and the dependents who come along.
+    """Book a party starting in a slot: the staff member (unless ``include_staff`` is False) and
+    the dependents who come along; a party larger than the slot's free seats continues in the next.
 
     By the booker themselves (channel ``web``) or by the office for a caller (``phone``,
     booked by the office user). A booking in duty hours may wait for the chief.
@@ -46,34 +48,49 @@ def book(
     _may_act_for(actor, staff.id)
     channel = "web" if actor.staff is not None else "phone"
     reservation = reservations.reserve(
-        slot_id, staff, dependent_ids=dependent_ids, channel=channel, booked_by=actor.user, now=now,
+        slot_id, staff, dependent_ids=dependent_ids, include_staff=include_staff, channel=channel,
+        booked_by=actor.user, now=now,
     )
     approvals.hold_if_needed(reservation, now=now)
     audit.record(
         "reservation.book", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=staff.staff_number, channel=channel, slot_id=slot_id,
-        seats=reservation.seats,
+        seats=reservation.seats, include_staff=None if include_staff else False,
     )
     return reservation
 
 
-def move(actor: Actor, reservation: Reservation, slot_id: int, *, now: datetime | None = None) -> Reservation:
-    """Move a booking to another slot of its campaign; the chief looks again at a time in duty hours.
+def move(
+    actor: Actor,
+    reservation: Reservation,
+    slot_id: int,
+    *,
+    dependent_ids: Iterable[int] | None = None,
+    include_staff: bool | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Move a booking to another start in its campaign, and change who comes when asked (None keeps
+    them as booked); the chief looks again at a time in duty hours.
 
-    Moving to the slot it is already in changes nothing and records nothing.
+    Moving to the slot it is already in with the same people changes nothing and records nothing.
     """
     now = now or utcnow()
     _may_act_for(actor, reservation.staff_id)
     old_slot_id = reservation.slot_id
-    moved_from: dict[str, Any] = {"from": reservation.slot.starts_at.isoformat()}
-    reservation = reservations.reschedule(reservation, slot_id, now=now)
-    if reservation.slot_id == old_slot_id:
+    old_people = sorted(p.dependent_id or 0 for p in reservation.people)
+    moved_from: dict[str, Any] = {"from": reservation.slot.starts_at.isoformat(), "seats_before": reservation.seats}
+    sequence = reservation.sequence
+    reservation = reservations.reschedule(
+        reservation, slot_id, dependent_ids=dependent_ids, include_staff=include_staff, now=now)
+    if reservation.sequence == sequence:
         return reservation
-    approvals.review_after_move(reservation, now=now)
+    if reservation.slot_id != old_slot_id:
+        approvals.review_after_move(reservation, now=now)
+    new_people = sorted(p.dependent_id or 0 for p in reservation.people)
     audit.record(
         "reservation.move", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=reservation.staff.staff_number, slot_id=reservation.slot_id,
-        **moved_from,
+        seats=reservation.seats, people_changed=True if new_people != old_people else None, **moved_from,
     )
     return reservation
 

@@ -1,15 +1,17 @@
 """What a booker can choose from: open campaigns, their sessions and slots, own venue first."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Campaign, DeskSession, Slot, Staff, Unit
-from . import duty
+from . import duty, seating
 from .reservations import booking_deadline
 
 
@@ -86,7 +88,8 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
             select(
                 Slot.desk_session_id,
                 func.sum(remaining),
-                func.sum(case((Slot.capacity - Slot.seats_taken >= seats, 1), else_=0)),
+                # A party may continue in the next slots: any slot with a free seat may be its start.
+                func.sum(case((Slot.capacity > Slot.seats_taken, 1), else_=0)),
             )
             .join(DeskSession, DeskSession.id == Slot.desk_session_id)
             .where(
@@ -115,7 +118,7 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
             session=session,
             is_own_venue=session.venue.unit_id in own_units,
             seats_left=int(seats_left),
-            open_slot_count=int(open_count),
+            open_slot_count=int(open_count) if seats_left >= seats else 0,
             duty=placed.kind,
             rank=placed.rank,
             needs_approval=campaign.requires_duty_approval and placed.in_duty_hours,
@@ -130,10 +133,27 @@ def session_choices(campaign: Campaign, staff: Staff, now: datetime, *, seats: i
     return sorted(ordered, key=lambda d: (d.rank, d.day))
 
 
-def slot_choices(session: DeskSession, now: datetime) -> list[tuple[Slot, bool]]:
-    """Each slot of a session with whether it can still be booked now."""
+class SlotChoice(NamedTuple):
+    slot: Slot
+    #: It can still be booked now (before its cut-off, with a free seat).
+    is_open: bool
+    #: How many people a party starting here can bring: its free seats and those of the open
+    #: slots right after it (services.seating.reach). A party larger than this cannot start here.
+    reach: int
+
+
+def slot_choices(session: DeskSession, now: datetime, *, own_seats: Mapping[int, int] | None = None) -> list[SlotChoice]:
+    """Each slot of a session with whether it can still be booked now and how large a party can start there.
+
+    ``own_seats`` are the seats a booking being moved holds per slot: they count as free for it.
+    """
     campaign = session.campaign
-    return [(s, now <= booking_deadline(s, campaign) and s.remaining > 0) for s in session.slots]
+    own = own_seats or {}
+    slots = list(session.slots)
+    before_cutoff = [now <= booking_deadline(s, campaign) for s in slots]
+    free = [s.remaining + own.get(s.id, 0) if ok else 0 for s, ok in zip(slots, before_cutoff)]
+    return [SlotChoice(s, ok and s.remaining > 0, reach)
+            for s, ok, reach in zip(slots, before_cutoff, seating.reach(free))]
 
 
 def _own_units(staff: Staff) -> set[int]:

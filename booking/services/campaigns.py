@@ -32,7 +32,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, tokens
+from . import approvals, audit, capacity, directory, seating, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -284,7 +284,9 @@ def _active_in(slot_ids: list[int]) -> list[Reservation]:
         select(Reservation)
         .options(joinedload(Reservation.staff).joinedload(Staff.unit), joinedload(Reservation.slot),
                  selectinload(Reservation.people).joinedload(ReservationPerson.dependent))
-        .where(Reservation.slot_id.in_(slot_ids), Reservation.status.in_(ACTIVE_STATUSES))
+        .where(Reservation.id.in_(select(ReservationPerson.reservation_id)
+                                  .where(ReservationPerson.slot_id.in_(slot_ids))),
+               Reservation.status.in_(ACTIVE_STATUSES))
         .order_by(Reservation.created_at, Reservation.id)
         .with_for_update(of=Reservation)
     ).unique())
@@ -309,25 +311,37 @@ def affected_by(session: DeskSession, *, venue_id: int, day: date, start: time, 
     planned = {(p.starts_at, p.ends_at) for p in slot_service.plan_slots(day, start, end, slot_minutes, desks)}
     current = _fresh_slots(session)
     active = _active_in([s.id for s in current])
-    by_slot: dict[int, list[Reservation]] = {}
+    # Who sits in each slot, per reservation: a party may span several slots.
+    by_slot: dict[int, dict[Reservation, int]] = {}
     for r in active:
-        by_slot.setdefault(r.slot_id, []).append(r)
+        for person in r.people:
+            here = by_slot.setdefault(person.slot_id, {})
+            here[r] = here.get(r, 0) + 1
     affected: list[Affected] = []
+    pushed: set[int] = set()
+
+    def push(reservation: Reservation, reason: str) -> None:
+        if reservation.id not in pushed:
+            pushed.add(reservation.id)
+            affected.append(Affected(reservation, reason))
+
     for slot in current:
-        here = by_slot.get(slot.id, [])
+        here = by_slot.get(slot.id, {})
         if (slot.starts_at, slot.ends_at) not in planned:
-            affected.extend(Affected(r, "time") for r in here)
+            for r in here:
+                push(r, "time")
             continue
-        seats = sum(r.seats for r in here)
+        seats = sum(count for r, count in here.items() if r.id not in pushed)
         # The latest bookings give way first: the earliest bookers keep their seats.
-        for r in reversed(here):
+        for r, count in reversed(here.items()):
             if seats <= desks:
                 break
-            affected.append(Affected(r, "desks"))
-            seats -= r.seats
+            if r.id not in pushed:
+                push(r, "desks")
+                seats -= count
     if venue_id != session.venue_id:
-        pushed = {a.reservation.id for a in affected}
-        affected.extend(Affected(r, "venue") for r in active if r.id not in pushed)
+        for r in active:
+            push(r, "venue")
     affected.sort(key=lambda a: (a.reservation.slot.starts_at, a.reservation.id))
     return affected
 
@@ -417,7 +431,7 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
             change.moved.append((reservation, old_start, old_start))
         else:
             try:
-                new_start = _move_to_nearest(reservation, targets, now)
+                new_start = _move_to_nearest(reservation, targets, desks, now)
             except DomainError as error:
                 # The choice stays open: the page lists the bookings again with "cancel them".
                 error.extra["affected"] = [a.reservation.id for a in affected]
@@ -443,18 +457,32 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
     return change
 
 
-def _move_to_nearest(reservation: Reservation, target_ids: list[int], now: datetime) -> datetime:
+def _move_to_nearest(reservation: Reservation, target_ids: list[int], desks: int, now: datetime) -> datetime:
+    """Seat the whole party again from the start nearest its old time that has room for it
+    (services.seating's rule), among the slots the changed session keeps or gains."""
     old_slot_id, old_start = reservation.slot_id, reservation.slot.starts_at
-    candidates = db.session.scalars(
-        select(Slot).where(Slot.id.in_(target_ids), Slot.id != old_slot_id,
-                           Slot.capacity - Slot.seats_taken >= reservation.seats)
-        .execution_options(populate_existing=True)
-    ).all()
-    for slot in sorted(candidates, key=lambda s: (abs(s.starts_at - old_start), s.starts_at)):
-        if not capacity.try_take(slot.id, reservation.seats):
+    seating.release(p.slot_id for p in reservation.people)
+    db.session.flush()
+    # Locked by _fresh_slots (or created by this edit): the counters read here stay true.
+    targets = sorted(
+        db.session.scalars(select(Slot).where(Slot.id.in_(target_ids)).execution_options(populate_existing=True)),
+        key=lambda s: (s.starts_at, s.id),
+    )
+    # A kept slot fuller than the new desk count was closed at its seats taken: what it has free
+    # is what the new desk count leaves, even once this party's seats in it are given back.
+    free = [min(s.capacity, desks) - s.seats_taken for s in targets]
+    reach = seating.reach(free)
+    starts = [(i, slot) for i, slot in enumerate(targets) if slot.id != old_slot_id and reach[i] >= reservation.seats]
+    for index, slot in sorted(starts, key=lambda item: (abs(item[1].starts_at - old_start), item[1].starts_at)):
+        counts = seating.plan(free[index:], reservation.seats)
+        if counts is None:
             continue
-        capacity.release(old_slot_id, reservation.seats)
-        reservation.slot_id = slot.id
+        seats: list[int] = []
+        for target, count in zip(targets[index:], counts):
+            capacity.take(target.id, count)
+            seats += [target.id] * count
+        people = list(reservation.people)
+        reservation_service.seat_people(reservation, [p.dependent for p in people], seats)
         reservation.sequence += 1
         reservation.updated_at = now
         db.session.flush()
@@ -477,10 +505,11 @@ def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
     remaining = db.session.scalars(select(Slot).where(Slot.id.in_(target_ids))).all()
     for slot in removed:
         nearest = min(remaining, key=lambda s: (abs(s.starts_at - slot.starts_at), s.starts_at))
-        db.session.execute(
-            update(Reservation).where(Reservation.slot_id == slot.id).values(slot_id=nearest.id)
-            .execution_options(synchronize_session=False)
-        )
+        for moved in (Reservation, ReservationPerson):
+            db.session.execute(
+                update(moved).where(moved.slot_id == slot.id).values(slot_id=nearest.id)
+                .execution_options(synchronize_session=False)
+            )
     db.session.execute(
         delete(Slot).where(Slot.id.in_([s.id for s in removed])).execution_options(synchronize_session=False)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
+from typing import NoReturn, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BindParameter, Table, Update, bindparam, case, select, update
@@ -32,7 +32,11 @@ def try_take(slot_id: int, seats: int) -> bool:
 def take(slot_id: int, seats: int) -> None:
     """Take ``seats`` in the slot, or refuse with ``slot_full``."""
     if not try_take(slot_id, seats):
-        raise DomainError("slot_full", _l("This time is full. Choose another time."))
+        refuse_full()
+
+
+def refuse_full() -> NoReturn:
+    raise DomainError("slot_full", _l("This time is full. Choose another time."))
 
 
 def release(slot_id: int, seats: int) -> None:

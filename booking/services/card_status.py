@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..localtime import TOKYO, utcnow
+from ..localtime import TOKYO, local_today, utcnow
 from ..models import (
     CARD_STATUSES,
     NON_APPLICATION_REASONS,
@@ -89,7 +89,7 @@ Person = Staff | Dependent
 
 
 def today() -> date:
-    return utcnow().astimezone(TOKYO).date()
+    return local_today()
 
 
 # --- the timeline of one person -----------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..formatting import clock
-from ..localtime import TOKYO, utcnow
+from ..localtime import TOKYO, local_today, utcnow
 from ..models import (
     CheckIn,
     Dependent,
@@ -31,7 +31,7 @@ from ..models import (
     User,
     kana_key,
 )
-from . import audit, capacity, tokens
+from . import audit, capacity, seating, tokens
 from .accounts import require_role
 from .actor import Actor
 from .confirmations import token_from_qr
@@ -290,10 +290,6 @@ def _refusal(reservation_id: int) -> DomainError:
     )
 
 
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(TOKYO).date()
-
-
 def mark_application_submitted(actor: Actor, check_in: CheckIn, *, today: date | None = None) -> CheckIn:
     """The person handed in the card application at the desk: their card status becomes applied.
 
@@ -406,13 +402,20 @@ def walk_in(
             "session_over",
             _l("This session has ended. Walk-ins can only be seated in the current or a later slot."),
         )
-    chosen = None
-    for slot in candidates:
-        if capacity.try_take(slot.id, seats):
-            chosen = slot
-            break
+    # The first start from which the whole party can be seated, as a booking would be: in the
+    # free seats of that slot and the ones after it, without a gap.
+    chosen, seat_slot_ids = None, None
+    for slot, reach in zip(candidates, seating.reach([s.remaining for s in candidates])):
+        if reach < seats:
+            continue
+        try:
+            seat_slot_ids = seating.seat(slot, seats)
+        except DomainError:
+            continue  # taken by a booking since the slots were read: try the next start
+        chosen = slot
+        break
     over_capacity: dict[str, Any] = {}
-    if chosen is None:
+    if chosen is None or seat_slot_ids is None:
         if not reason:
             raise DomainError(
                 "slot_full",
@@ -422,16 +425,19 @@ def walk_in(
             )
         chosen = candidates[0]
         forced = capacity.force(chosen.id, seats)
+        seat_slot_ids = [chosen.id] * seats
         over_capacity = {
             "capacity_before": forced.capacity_before, "seats_taken_before": forced.seats_taken_before,
             "added_capacity": forced.added_capacity, "reason": reason,
         }
-    db.session.expire(chosen, ["capacity", "seats_taken"])
+    for seated in {db.session.get(Slot, slot_id) for slot_id in seat_slot_ids}:
+        if seated is not None:
+            db.session.expire(seated, ["capacity", "seats_taken"])
 
     # Another desk may have seated the same person a moment ago: the partial
     # unique index refuses the second, reported like any duplicate.
     reservation = insert_reservation(
-        chosen, staff, dependents, channel="walk_in", booked_by=actor.user, now=now,
+        chosen, staff, dependents, seat_slot_ids, channel="walk_in", booked_by=actor.user, now=now,
         duplicate_error=_already_booked,
     )
     rows = _check_in_first(reservation, actor.user, list(reservation.people), None, now)

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vText
 
 from .. import qr
+from ..formatting import clock
 from ..localtime import TOKYO, utcnow
 from ..models import Reservation
 from . import tokens
-from .reservations import manage_token
+from .reservations import manage_token, party_span
 
 
 def manage_url(reservation: Reservation) -> str:
@@ -60,8 +61,11 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     event = Event()
     event.add("uid", f"reservation-{reservation.id}-{reservation.token_nonce[:8]}@{host}")
     event.add("dtstamp", now)
-    event.add("dtstart", slot.starts_at.astimezone(TOKYO))
-    event.add("dtend", slot.ends_at.astimezone(TOKYO))
+    # A family too large for one time is served in the times right after each other: the
+    # event lasts from the first person's time to the end of the last one's.
+    starts_at, ends_at = party_span(reservation)
+    event.add("dtstart", starts_at.astimezone(TOKYO))
+    event.add("dtend", ends_at.astimezone(TOKYO))
     event.add("sequence", reservation.sequence)
     event.add("summary", _("My Number card application (%(code)s)",
                            code=tokens.format_code(reservation.code)))
@@ -69,7 +73,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     lines = [
         _("Reservation code: %(code)s", code=tokens.format_code(reservation.code)),
         campaign.title,
-        _("Who: %(names)s", names=", ".join(p.name for p in reservation.people)),
+        _("Who: %(names)s", names=", ".join(_people_with_times(reservation))),
     ]
     if campaign.what_to_bring:
         lines.append(_("What to bring: %(items)s", items=campaign.what_to_bring))
@@ -91,3 +95,11 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def _people_with_times(reservation: Reservation) -> list[str]:
+    """Each person's name, with their own time when the party spans several."""
+    people = sorted(reservation.people, key=lambda p: (p.slot.starts_at, p.id))
+    if len({p.slot_id for p in people}) == 1:
+        return [p.name for p in people]
+    return [f"{p.name} ({clock(p.slot.starts_at)})" for p in people]

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from ..extensions import db
+from ..localtime import local_today
 from ..models import (
     CARD_STATUSES,
     Dependent,
@@ -462,11 +463,19 @@ def _dependent_values(family_name: str, given_name: str, family_name_kana: str, 
     return values
 
 
+def check_birth_date(birth_date: date | None) -> None:
+    """A birth date is optional; when given it is a real one: not ahead, not before 1900."""
+    if birth_date is not None and not date(1900, 1, 1) <= birth_date <= local_today():
+        raise invalid(birth_date=_l("Enter the date of birth as it is on a document, e.g. 2015-04-01."))
+
+
 def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
-                  given_name_kana: str, relation: str, card_status: str = "none") -> Dependent:
+                  given_name_kana: str, relation: str, card_status: str = "none",
+                  birth_date: date | None = None) -> Dependent:
     require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
-    dependent = Dependent(staff=staff, card_status=card_status, **values)
+    check_birth_date(birth_date)
+    dependent = Dependent(staff=staff, card_status=card_status, birth_date=birth_date, **values)
     db.session.add(dependent)
     db.session.flush()
     audit.record("dependent.create", actor=actor, target_type="dependent", target_id=dependent.id,
@@ -475,11 +484,14 @@ def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: s
 
 
 def update_dependent(actor: Actor, dependent: Dependent, *, family_name: str, given_name: str,
-                     family_name_kana: str, given_name_kana: str, relation: str, card_status: str) -> Dependent:
+                     family_name_kana: str, given_name_kana: str, relation: str, card_status: str,
+                     birth_date: date | None = None) -> Dependent:
     require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
+    check_birth_date(birth_date)
     for name, value in values.items():
         setattr(dependent, name, value)
+    dependent.birth_date = birth_date
     if dependent.card_status != card_status:
         # A dated card status event, so rates as of past days stay right.
         record_change(dependent, card_status, source="edit", user=actor.user)

@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import and_, func, select
@@ -40,6 +41,7 @@ KINDS = (
     "slot_over_capacity",
     "duplicate_active_reservation",
     "reservation_seats_mismatch",
+    "party_split",
     "reservation_campaign_mismatch",
     "check_in_not_checked_in",
     "photo_file_missing",
@@ -92,10 +94,12 @@ def check(photo_dir: str | os.PathLike | None = None, *, stray_grace_seconds: fl
 
 
 def _seats(add: Add) -> None:
+    # Each person holds a seat in the slot they sit in: a party may span several slots.
     held = (
-        select(Reservation.slot_id, func.sum(Reservation.seats).label("seats"))
+        select(ReservationPerson.slot_id, func.count(ReservationPerson.id).label("seats"))
+        .join(Reservation, Reservation.id == ReservationPerson.reservation_id)
         .where(Reservation.status.in_(SEAT_HOLDING_STATUSES))
-        .group_by(Reservation.slot_id)
+        .group_by(ReservationPerson.slot_id)
         .subquery()
     )
     tallied = (
@@ -151,15 +155,51 @@ def _reservation_people(add: Add) -> None:
     for reservation_id, code, seats, n in rows:
         add(Violation("reservation_seats_mismatch",
                       f"reservation {reservation_id} ({code}) has seats {seats} but {n} people"))
+    # A booking for dependents only lists no staff member; none lists them twice.
     staff_rows = db.session.execute(
         select(ReservationPerson.reservation_id, func.count(ReservationPerson.id))
         .where(ReservationPerson.kind == "staff")
         .group_by(ReservationPerson.reservation_id)
-        .having(func.count(ReservationPerson.id) != 1)
+        .having(func.count(ReservationPerson.id) > 1)
     )
     for reservation_id, n in staff_rows:
         add(Violation("reservation_seats_mismatch",
                       f"reservation {reservation_id} lists the staff member {n} times"))
+    _party_seating(add)
+
+
+def _party_seating(add: Add) -> None:
+    """A party sits in its first slot and the slots right after it in the same session, never
+    with a gap: one person in each slot at least, from the first to the last it uses."""
+    rows = db.session.execute(
+        select(Reservation.id, Reservation.code, Reservation.slot_id, ReservationPerson.slot_id,
+               Slot.desk_session_id, Slot.starts_at)
+        .join(ReservationPerson, ReservationPerson.reservation_id == Reservation.id)
+        .join(Slot, Slot.id == ReservationPerson.slot_id)
+        .where(Reservation.status.in_(ACTIVE_STATUSES), Reservation.seats > 1)
+        .order_by(Reservation.id)
+    ).all()
+    parties: dict[tuple[int, str, int], list[tuple[int, int, datetime]]] = {}
+    for rid, code, first, person_slot, session_id, starts_at in rows:
+        parties.setdefault((rid, code, first), []).append((person_slot, session_id, starts_at))
+    spanning = {key: seats for key, seats in parties.items() if len({s for s, _, _ in seats}) > 1}
+    if not spanning:
+        return
+    session_slots: dict[int, list[int]] = {}
+    for slot_id, session_id in db.session.execute(
+        select(Slot.id, Slot.desk_session_id)
+        .where(Slot.desk_session_id.in_({session for seats in spanning.values() for _, session, _ in seats}))
+        .order_by(Slot.starts_at, Slot.id)
+    ):
+        session_slots.setdefault(session_id, []).append(slot_id)
+    for (rid, code, first), seats in spanning.items():
+        sessions = {session for _, session, _ in seats}
+        used = {slot for slot, _, _ in seats}
+        order = session_slots.get(next(iter(sessions)), [])
+        expected = order[order.index(first):order.index(first) + len(used)] if first in order else []
+        if len(sessions) != 1 or set(expected) != used:
+            add(Violation("party_split",
+                          f"reservation {rid} ({code}) is not seated in its first slot and the ones right after it"))
 
 
 def _reservation_campaigns(add: Add) -> None:

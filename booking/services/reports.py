@@ -246,7 +246,8 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             Dependent.given_name, Dependent.family_name_kana, Dependent.given_name_kana, Dependent.relation,
         )
         .join(Reservation, ReservationPerson.reservation_id == Reservation.id)
-        .join(Slot, Reservation.slot_id == Slot.id)
+        # Each person's own time: a family larger than a time's free seats continues in the next.
+        .join(Slot, ReservationPerson.slot_id == Slot.id)
         .join(owner, Reservation.staff_id == owner.id)
         .join(Unit, owner.unit_id == Unit.id)
         .outerjoin(Dependent, ReservationPerson.dependent_id == Dependent.id)

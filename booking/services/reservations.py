@@ -46,7 +46,7 @@ from ..models import (
     User,
     campaign_units,
 )
-from . import capacity, tokens
+from . import seating, tokens
 from .database import begin_write
 from .errors import DomainError, NotFound
 
@@ -66,11 +66,14 @@ def reserve(
     staff: Staff,
     *,
     dependent_ids: Iterable[int] = (),
+    include_staff: bool = True,
     channel: str = "web",
     booked_by: User | None = None,
     now: datetime | None = None,
 ) -> Reservation:
-    """Book a slot for a staff member and the dependents who come along."""
+    """Book a party starting in a slot: the staff member (unless ``include_staff`` is False) and the
+    dependents who come along, one seat each, continuing in the next slots when the first is too
+    small (services.seating)."""
     now = now or utcnow()
     # The checks read before the write lock is taken: on SQLite every booking
     # waits for that lock, so it is held only for the writes (about half the
@@ -83,13 +86,14 @@ def reserve(
     if targets_some_units:
         _check_targeted(campaign, staff)
     dependents = _own_dependents(staff, dependent_ids)
+    _check_someone_comes(include_staff, dependents)
 
     # A second booking by the same person is refused by the partial unique index
     # when the reservation is inserted (insert_reservation), not by a SELECT
     # first: that would cost every booking a round trip for a rare mistake.
     begin_write()
     try:
-        capacity.take(slot.id, 1 + len(dependents))
+        seat_slot_ids = seating.seat(slot, int(include_staff) + len(dependents))
     except DomainError:
         # Someone who already holds a booking is told so rather than "full".
         existing = active_reservation(staff.id, campaign.id)
@@ -97,8 +101,8 @@ def reserve(
             raise _already_reserved(existing) from None
         raise
     return insert_reservation(
-        slot, staff, dependents, channel=channel, booked_by=booked_by, now=now,
-        duplicate_error=_already_reserved,
+        slot, staff, dependents, seat_slot_ids, include_staff=include_staff, channel=channel,
+        booked_by=booked_by, now=now, duplicate_error=_already_reserved,
     )
 
 
@@ -106,13 +110,16 @@ def insert_reservation(
     slot: Slot,
     staff: Staff,
     dependents: list[Dependent],
+    seat_slot_ids: list[int],
     *,
+    include_staff: bool = True,
     channel: str,
     booked_by: User | None,
     now: datetime,
     duplicate_error: Callable[[Reservation], DomainError],
 ) -> Reservation:
-    """Write a reservation whose seats the caller has already taken in ``slot``.
+    """Write a reservation whose seats the caller has already taken (services.seating): the party
+    starts in ``slot`` and its people sit in ``seat_slot_ids``, in order.
 
     Shared by bookings, phone bookings and walk-ins so that all of them get a
     code, a manage token and the same answer to a duplicate.
@@ -122,7 +129,7 @@ def insert_reservation(
         "slot_id": slot.id,
         "staff_id": staff.id,
         "campaign_id": campaign_id,
-        "seats": 1 + len(dependents),
+        "seats": len(seat_slot_ids),
         "channel": channel,
         "status": "booked",
         "token_nonce": tokens.new_nonce(),
@@ -156,10 +163,12 @@ def insert_reservation(
         if winner is None:
             raise
         raise duplicate_error(winner) from None
+    coming: list[Dependent | None] = [None, *dependents] if include_staff else list(dependents)
     people = db.session.scalars(
         _insert_people_statement(),
-        [{"reservation_id": reservation.id, "kind": "staff", "dependent_id": None}]
-        + [{"reservation_id": reservation.id, "kind": "dependent", "dependent_id": d.id} for d in dependents],
+        [{"reservation_id": reservation.id, "kind": "dependent" if d else "staff",
+          "dependent_id": d.id if d else None, "slot_id": slot_id}
+         for d, slot_id in zip(coming, seat_slot_ids, strict=True)],
     ).all()
     # The token needs the id, so its hash is set by a second statement. That statement also
     # makes sure the session was not cancelled since the booking's checks: it runs after the
@@ -179,9 +188,11 @@ def insert_reservation(
     set_committed_value(reservation, "slot", slot)
     set_committed_value(reservation, "staff", staff)
     set_committed_value(reservation, "people", people)
-    for person, dependent in zip(people, [None, *dependents]):
+    for person, dependent in zip(people, coming):
         set_committed_value(person, "reservation", reservation)
         set_committed_value(person, "dependent", dependent)
+        # The slots a spanning party sits in were loaded when its seats were taken.
+        set_committed_value(person, "slot", slot if person.slot_id == slot.id else db.session.get(Slot, person.slot_id))
     return reservation
 
 
@@ -196,7 +207,7 @@ def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservat
             "not_cancellable",
             _l("This reservation has already been used at the desk and cannot be cancelled."),
         )
-    capacity.release(reservation.slot_id, reservation.seats)
+    seating.release(seat_slot_ids(reservation.id))
     reservation.status = "cancelled"
     reservation.cancelled_at = now
     reservation.updated_at = now
@@ -206,23 +217,36 @@ def cancel(reservation: Reservation, *, now: datetime | None = None) -> Reservat
 
 
 def reschedule(
-    reservation: Reservation, slot_id: int, *, now: datetime | None = None
+    reservation: Reservation,
+    slot_id: int,
+    *,
+    dependent_ids: Iterable[int] | None = None,
+    include_staff: bool | None = None,
+    now: datetime | None = None,
 ) -> Reservation:
-    """Move a booking to another slot of the same campaign (services.bookings.move has the
-    chief look at the new time again).
+    """Move a party to another start in the same campaign, and change who comes when asked
+    (``dependent_ids`` and ``include_staff``; None keeps them as booked). services.bookings.move
+    has the chief look at the new time again.
 
-    The new seats are taken before the old ones are freed, in one transaction:
-    if the new slot is full the caller's rollback leaves the booking as it was.
+    While the party is moved the seats it holds count as free for it: they are given back and
+    the party seated afresh inside a savepoint, so a refusal (``slot_full``) leaves the booking
+    exactly as it was, whoever the caller is.
     """
     now = now or utcnow()
-    reservation = lock_for_change(reservation, slot_id)
+    # Who comes, first as the caller last saw the booking (to know which slots to lock), then
+    # again once it is locked.
+    wanted = _party_after_move(reservation, dependent_ids, include_staff)
+    reservation = lock_for_change(reservation, *_first_slots_from(slot_id, len(wanted)))
     if reservation.status != "booked":
         raise DomainError(
             "not_movable",
             _l("Only a booked reservation can be moved; this one is %(status)s.",
                status=reservation.status),
         )
-    if slot_id == reservation.slot_id:
+    wanted = _party_after_move(reservation, dependent_ids, include_staff)
+    held = [p.slot_id for p in reservation.people]
+    if slot_id == reservation.slot_id and {p.dependent_id for p in reservation.people} == {
+            d.id if d else None for d in wanted}:
         return reservation
     slot, _ = _load_slot(slot_id)
     if slot.desk_session.campaign_id != reservation.campaign_id:
@@ -232,14 +256,59 @@ def reschedule(
             fields={"slot_id": _l("Choose a time from the same campaign.")},
         )
     _check_bookable(slot, now)
-    capacity.take(slot.id, reservation.seats)
-    capacity.release(reservation.slot_id, reservation.seats)
-    reservation.slot_id = slot.id
+    with db.session.begin_nested():
+        seating.release(held)
+        seats = seating.seat(slot, len(wanted))
+        seat_people(reservation, wanted, seats)
     reservation.sequence += 1
     reservation.updated_at = now
     db.session.flush()
     db.session.expire(reservation, ["slot"])
     return reservation
+
+
+def _party_after_move(reservation: Reservation, dependent_ids: Iterable[int] | None,
+                      include_staff: bool | None) -> list[Dependent | None]:
+    """Who comes after a move (None for the staff member): as booked, unless the move says."""
+    if include_staff is None:
+        include_staff = any(p.kind == "staff" for p in reservation.people)
+    if dependent_ids is None:
+        dependents = [p.dependent for p in reservation.people if p.dependent is not None]
+    else:
+        dependents = _own_dependents(reservation.staff, dependent_ids)
+    _check_someone_comes(include_staff, dependents)
+    return [None, *dependents] if include_staff else list(dependents)
+
+
+def seat_people(reservation: Reservation, wanted: list[Dependent | None], seats: list[int]) -> None:
+    """Make the reservation's people ``wanted`` (None for the staff member), sitting in ``seats``.
+
+    People who stay keep their row (and its id); the seats must already be taken.
+    """
+    kept = {p.dependent_id: p for p in reservation.people}
+    people = []
+    for dependent, slot_id in zip(wanted, seats, strict=True):
+        key = dependent.id if dependent else None
+        person = kept.pop(key, None) or ReservationPerson(
+            kind="dependent" if dependent else "staff", dependent=dependent)
+        person.slot_id = slot_id
+        people.append(person)
+    reservation.people = people  # the ones left in ``kept`` are deleted (delete-orphan)
+    reservation.slot_id = seats[0]
+    reservation.seats = len(seats)
+
+
+def seat_slot_ids(reservation_id: int) -> list[int]:
+    """The slot of each person of a reservation, read from the database (not from loaded objects)."""
+    return list(db.session.scalars(
+        select(ReservationPerson.slot_id).where(ReservationPerson.reservation_id == reservation_id)
+    ))
+
+
+def party_span(reservation: Reservation) -> tuple[datetime, datetime]:
+    """When the party is at the desk: the start of its first person's slot to the end of its last one's."""
+    slots = [p.slot for p in reservation.people] or [reservation.slot]
+    return min(s.starts_at for s in slots), max(s.ends_at for s in slots)
 
 
 def active_reservation(staff_id: int, campaign_id: int) -> Reservation | None:
@@ -332,26 +401,37 @@ def lock_for_change(reservation: Reservation, *other_slot_ids: int) -> Reservati
     """
     begin_write()
     for _attempt in range(5):
-        # The slot it is in now, read from the database: the object may be older than another
-        # request's move (and the refresh below would rewrite it in place, hiding the change).
-        current_slot_id = db.session.scalars(select(Reservation.slot_id).where(Reservation.id == reservation.id)).one()
-        # In a savepoint: if the booking moved while this waited for the slot, rolling back to
+        # The slots its people sit in now, read from the database: the object may be older than
+        # another request's move (and the refresh below would rewrite it in place, hiding the change).
+        current_slot_ids = set(seat_slot_ids(reservation.id))
+        # In a savepoint: if the booking moved while this waited for the slots, rolling back to
         # it lets go of these locks (PostgreSQL releases locks taken after a savepoint), and
-        # the next round locks the slot it is in now, still before the row.
+        # the next round locks the slots it is in now, still before the row.
         savepoint = db.session.begin_nested()
-        _lock_slots(current_slot_id, *other_slot_ids)
+        _lock_slots(*current_slot_ids, *other_slot_ids)
         fresh = db.session.scalars(
             select(Reservation)
             .where(Reservation.id == reservation.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
-        if fresh.slot_id == current_slot_id:
+        if set(seat_slot_ids(reservation.id)) == current_slot_ids:
             savepoint.commit()
+            db.session.expire(fresh, ["people"])
             return fresh
         savepoint.rollback()
     raise DomainError("changed_meanwhile", _l(
         "This reservation was changed a moment ago. Open it again to see it as it is now."))
+
+
+def _first_slots_from(slot_id: int, count: int) -> list[int]:
+    """The slot and up to ``count - 1`` slots after it in its session: where a party of ``count``
+    starting there may sit, to be locked with the slots it leaves."""
+    start = select(Slot.desk_session_id, Slot.starts_at).where(Slot.id == slot_id).subquery()
+    return list(db.session.scalars(
+        select(Slot.id).join(start, Slot.desk_session_id == start.c.desk_session_id)
+        .where(Slot.starts_at >= start.c.starts_at).order_by(Slot.starts_at, Slot.id).limit(count)
+    ))
 
 
 def _lock_slots(*slot_ids: int) -> None:
@@ -414,6 +494,15 @@ def _own_dependents(staff: Staff, dependent_ids: Iterable[int]) -> list[Dependen
             fields={"dependent_ids": _l("Only your own registered dependents can come along.")},
         )
     return [found[i] for i in wanted]
+
+
+def _check_someone_comes(include_staff: bool, dependents: list[Dependent]) -> None:
+    if not include_staff and not dependents:
+        raise DomainError(
+            "invalid",
+            _l("Check the highlighted fields."),
+            fields={"dependent_ids": _l("Choose at least one person who applies.")},
+        )
 
 
 def _already_reserved(existing: Reservation) -> DomainError:

@@ -92,17 +92,19 @@ def tally_and_delete(reservation_ids: Iterable[int], *, reason: str, now: dateti
             .where(Reservation.id.in_(chunk))
         ).all()
         key_of = {rid: (slot_id, unit_id, status) for rid, slot_id, status, _seats, unit_id in rows}
-        for rid, _slot, _status, seats, _unit in rows:
-            counts = tallies[key_of[rid]]
-            counts[0] += 1
-            counts[1] += seats
-        for rid, kind in db.session.execute(
-            select(ReservationPerson.reservation_id, ReservationPerson.kind)
+        for rid in key_of:
+            tallies[key_of[rid]][0] += 1
+        # People are counted in the slot each one sits in: a party may span several.
+        for rid, kind, slot_id in db.session.execute(
+            select(ReservationPerson.reservation_id, ReservationPerson.kind, ReservationPerson.slot_id)
             .where(ReservationPerson.reservation_id.in_(chunk))
         ):
             removed.people += 1
+            _first_slot, unit_id, status = key_of[rid]
+            counts = tallies[(slot_id, unit_id, status)]
+            counts[1] += 1
             if kind == "dependent":
-                tallies[key_of[rid]][2] += 1
+                counts[2] += 1
         for rid, submitted in db.session.execute(
             select(ReservationPerson.reservation_id, CheckIn.is_application_submitted)
             .join(CheckIn, CheckIn.reservation_person_id == ReservationPerson.id)

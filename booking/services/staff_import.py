@@ -212,6 +212,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+#: What reading an XLSX file raises when it is not a workbook that can be read: a broken zip or a
+#: missing part; XML that does not parse (ParseError, a SyntaxError: also expat's refusal of a
+#: billion laughs); XML with entity declarations, which openpyxl refuses through defusedxml
+#: (EntitiesForbidden and its kin are ValueErrors; Excel never writes a DTD); no sheet at all.
+UNREADABLE_WORKBOOK = (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError, IndexError)
+
+
 def _xlsx_records(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
@@ -341,7 +348,7 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
             header, records = _xlsx_records(data)
         except xlsx_limits.TooLarge as error:
             return Parsed([], [LineError(1, "", error.message)])
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        except UNREADABLE_WORKBOOK:
             return Parsed([], [LineError(1, "", _l(
                 "This is not an Excel workbook that can be read. Save it again as .xlsx or as CSV."))])
         return check_records(header, records)

@@ -26,7 +26,7 @@ from .actor import Actor
 from .errors import DomainError
 from .guard import contains_individual_number
 from .invitations import normalise_staff_number
-from .staff_import import LineError, decode
+from .staff_import import UNREADABLE_WORKBOOK, LineError, decode
 
 COLUMNS = ("staff_number", "dependent_name", "card_status", "status_date")
 MAX_ROWS = 50_000
@@ -90,11 +90,14 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001  (openpyxl raises many kinds for a file that is not a workbook)
         raise _refusal([LineError(1, "", _l("This is not an XLSX workbook that can be read."))]) from None
-    sheet = workbook.worksheets[0]
     try:
+        # Read-only workbooks parse each sheet while it is read: its XML is refused here.
+        sheet = workbook.worksheets[0]
         rows = [(n, [_cell_text(v) for v in row]) for n, row in xlsx_limits.rows(sheet)]
     except xlsx_limits.TooLarge as error:
         raise _refusal([LineError(1, "", error.message)]) from None
+    except UNREADABLE_WORKBOOK:
+        raise _refusal([LineError(1, "", _l("This is not an XLSX workbook that can be read."))]) from None
     finally:
         workbook.close()
     return _rows_with_header(rows)

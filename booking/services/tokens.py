@@ -25,6 +25,12 @@ def _mac(purpose: str, *parts: object) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
+def keyed_digest(purpose: str, text: str) -> str:
+    """An HMAC of a secret under SECRET_KEY, for secrets too short to be kept as a plain hash
+    (a recovery code): a copy of the database alone does not let them be tried offline."""
+    return _mac(purpose, text).hex()
+
+
 def new_nonce() -> str:
     return secrets.token_hex(16)
 

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..localtime import utcnow
 from ..models import ROLES, ApiToken, Unit, User
 from . import audit, tokens
-from .accounts import issue_api_token, require_role
+from .accounts import end_sessions, issue_api_token, require_role
 from .actor import Actor
 from .directory import unit_by_code
 from .errors import DomainError, NotFound, invalid
@@ -128,6 +128,10 @@ def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: 
         if getattr(user, name) != value:
             changed.append(name)
             setattr(user, name, value)
+    if "role" in changed or "is_active" in changed:
+        # What the sessions were signed in for no longer holds: sign in again with the new role
+        # (and a disabled account re-enabled later does not bring its old sessions back).
+        end_sessions(user)
     db.session.flush()
     return changed
 
@@ -144,10 +148,12 @@ def update_user(actor: Actor, user: User, *, display_name: str, role: str, unit_
 
 
 def reset_password(actor: Actor, user: User, password: str) -> None:
-    """Set a new password that the admin hands over; the old one stops working at once."""
+    """Set a new password that the admin hands over; the old one stops working at once, and so
+    does every session signed in with it."""
     require_role(actor, "admin")
     check_password(password)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
     db.session.flush()
     audit.record("user.password_reset", actor=actor, target_type="user", target_id=user.id,
                  username=user.username)
@@ -171,6 +177,7 @@ def _bring_to(actor: Actor, *, username: str, role: str, unit_code: str | None,
         check_password(password)
         user.password_hash = generate_password_hash(password)
         changed.append("password")
+        end_sessions(user)
         db.session.flush()
     return user, changed
 

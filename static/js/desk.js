@@ -64,9 +64,36 @@
       link.appendChild(document.createTextNode(" "));
       link.appendChild(make("span", "desk-row__kana", row.kana));
       who.appendChild(link);
-      if (row.dependents.length) {
+      if (row.staff_note) {
+        who.appendChild(document.createTextNode(" "));
+        who.appendChild(make("span", "tag tag--plain desk-row__absent", row.staff_note));
+      }
+      var people = row.people || [];
+      people.forEach(function (person) {
+        if (person.kind === "staff" && person.later) {
+          who.appendChild(document.createTextNode(" "));
+          who.appendChild(make("span", "desk-row__later", person.time));
+        }
+      });
+      var dependents = people.filter(function (person) { return person.kind === "dependent"; });
+      if (dependents.length) {
+        // Each dependent with their own time when a party spans slots, and the desk's notices as tags.
         who.appendChild(document.createTextNode("\n    "));
-        who.appendChild(make("span", "desk-row__deps", "+ " + row.dependents.join("、")));
+        var deps = make("span", "desk-row__deps", "+ ");
+        dependents.forEach(function (person, index) {
+          if (index) deps.appendChild(document.createTextNode("、"));
+          var one = make("span", "desk-row__dep", person.name);
+          if (person.later) {
+            one.appendChild(document.createTextNode(" "));
+            one.appendChild(make("span", "desk-row__later", person.time));
+          }
+          person.tags.forEach(function (tag) {
+            one.appendChild(document.createTextNode(" "));
+            one.appendChild(make("span", "tag tag--info desk-row__tag desk-row__tag--" + tag.code, tag.label));
+          });
+          deps.appendChild(one);
+        });
+        who.appendChild(deps);
       }
       tr.appendChild(who);
       var unit = make("td", "desk-row__unit", row.unit);

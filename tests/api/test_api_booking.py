@@ -63,7 +63,7 @@ def test_a_booking_answers_201_with_the_contract_fields(client, world, book):
         "ends_at": f"{world.session_day.isoformat()}T15:10:00+09:00",
         "venue": {"id": world.venue_id, "name": "中央消防署 会議室", "address": "福島市天神町11-28"},
     }
-    assert body["people"] == [{"kind": "staff", "name": "佐藤 翔太"}]
+    assert body["people"] == [{"kind": "staff", "name": "佐藤 翔太", "starts_at": body["slot"]["starts_at"]}]
     assert body["manage_url"].endswith(f"/r/{body['manage_token']}")
     assert body["manage_token"] in body["ics_url"]
     assert body["manage_token"] in body["qr_url"]
@@ -92,8 +92,9 @@ def test_a_reservation_code_already_taken_is_drawn_again(client, world, book, mo
 def test_a_dependent_comes_along_and_takes_a_seat(client, world, book, seats):
     response = book(0, dependent_ids=[world.dependent_id])
     assert response.status_code == 201
+    at = response.get_json()["slot"]["starts_at"]
     assert response.get_json()["people"] == [
-        {"kind": "staff", "name": "佐藤 翔太"}, {"kind": "dependent", "name": "佐藤 陽子"}]
+        {"kind": "staff", "name": "佐藤 翔太", "starts_at": at}, {"kind": "dependent", "name": "佐藤 陽子", "starts_at": at}]
     assert seats(world.slot_ids[0]) == 2
 
 
@@ -321,13 +322,14 @@ def test_reschedule_into_a_full_slot_changes_nothing(client, world, book, seats,
     assert reservation_row(mine["id"]) == ("booked", world.slot_ids[0], 0)
 
 
-def test_a_party_of_two_cannot_move_into_a_slot_with_one_seat_left(client, world, book, seats):
+def test_a_party_of_two_cannot_move_into_the_last_slot_with_one_seat_left(client, world, book, seats):
+    # The last slot of the session has no next slot for the second person to continue in.
     mine = book(0, dependent_ids=[world.dependent_id]).get_json()
     [(n1, c1)] = world.add_staff(1)
-    assert book(1, staff_number=n1, invitation_code=c1).status_code == 201
+    assert book(5, staff_number=n1, invitation_code=c1).status_code == 201
     _is_error(client.post(f"/api/v1/reservations/{mine['manage_token']}/reschedule",
-                          json={"slot_id": world.slot_ids[1]}), 409, "slot_full")
-    assert (seats(world.slot_ids[0]), seats(world.slot_ids[1])) == (2, 1)
+                          json={"slot_id": world.slot_ids[5]}), 409, "slot_full")
+    assert (seats(world.slot_ids[0]), seats(world.slot_ids[5])) == (2, 1)
 
 
 def test_reschedule_to_the_same_slot_changes_nothing(client, world, book, seats, reservation_row):

@@ -67,7 +67,9 @@ def test_a_station_crew_member_books_their_duty_day_in_three_taps(app, new_page,
     with app.test_request_context(base_url="http://localhost"):
         db.session.get(Campaign, demo).requires_duty_approval = approval
         db.session.commit()
-        staff = db.session.scalar(select(Staff).join(Staff.unit).where(Unit.code == "B", Staff.crew == "1部")
+        # Someone still without a card: a card holder finds themselves unticked (booking for family).
+        staff = db.session.scalar(select(Staff).join(Staff.unit).where(Unit.code == "B", Staff.crew == "1部",
+                                                                       Staff.card_status == "none")
                                   .order_by(Staff.id))
         token = invitations.link_token(staff)
     page = new_page(viewport=PHONE, locale="ja-JP", has_touch=True)

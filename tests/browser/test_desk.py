@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import qrcode
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import CheckIn, Photo, Reservation
+from booking.models import AuditEvent, CheckIn, Photo, Reservation
 from booking.services import accounts, confirmations, directory, reservations
+from booking.services.actor import Actor
 
 pytestmark = pytest.mark.browser
 # Not imported from conftest: with several conftest.py on sys.path the name is ambiguous.
@@ -240,3 +241,94 @@ def test_the_scan_page_waits_for_a_qr_and_offers_the_code_at_both_sizes(camera_b
         assert_no_horizontal_scroll(page)
         screenshot(page, name)
         assert errors == [], errors
+
+
+PORTRAIT_TABLET = {"width": 820, "height": 1180}
+
+
+@pytest.fixture
+def family_world(app, world, live_server):
+    """An empty two-desk session, a staff member with a spouse and a 9-year-old, and a clerk."""
+    from datetime import timedelta
+
+    with app.test_request_context(base_url=live_server):
+        unit = directory.unit_by_code("A")
+        staff = directory.add_staff(staff_number="3000", family_name="山田", given_name="誠", family_name_kana="ヤマダ",
+                                    given_name_kana="マコト", unit=unit, crew="2部")
+        names = {"family_name": "山田", "family_name_kana": "ヤマダ"}
+        directory.add_dependent(Actor.system(), staff, given_name="花子", given_name_kana="ハナコ", relation="妻", **names)
+        born = world.session_day - timedelta(days=9 * 365 + 30)
+        directory.add_dependent(Actor.system(), staff, given_name="大地", given_name_kana="ダイチ", relation="長男",
+                                birth_date=born, **names)
+        user = accounts.ensure_user("clerk-desk", "clerk", password=PASSWORD)
+        user.display_name = "受付 一郎"
+        db.session.commit()
+        return {"staff_id": staff.id, "session_id": world.session_id, "slot_ids": world.slot_ids, "base": live_server}
+
+
+def test_a_family_of_three_walks_into_an_empty_two_desk_session_on_a_portrait_tablet(app, new_page, family_world,
+                                                                                  screenshot):
+    base, session_id = family_world["base"], family_world["session_id"]
+    page = new_page(viewport=PORTRAIT_TABLET)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, base)
+
+    page.goto(f"{base}/desk/sessions/{session_id}/walk-in")
+    page.fill("#q", "ヤマダ")
+    with page.expect_navigation():
+        page.click(".desk-search button[type=submit]")
+    with page.expect_navigation():
+        page.click(".desk-result")
+    seat = page.locator('section[aria-labelledby="seat-title"]')
+    seat.locator('label:has-text("山田 花子")').click()
+    seat.locator('label:has-text("山田 大地")').click()
+    assert seat.locator('input[name="dependent_ids"]:checked').count() == 2
+    # The clerk reads, before seating, that the boy comes with a parent who brings their own ID.
+    notice = seat.locator('label:has-text("山田 大地") .desk-notice--represented')
+    assert notice.is_visible() and "法定代理人" in notice.inner_text()
+    assert not seat.locator("details.desk-override").get_attribute("open")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-walk-in-family-820")
+
+    with page.expect_navigation():
+        seat.locator("button[type=submit]").click()
+    assert re.search(r"/desk/reservations/\d+", page.url), page.url
+    checked_in_url = page.url
+    assert page.locator(".desk-person").count() == 3
+    assert "15:00" in page.content() and "15:10" in page.content()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-walk-in-family-checked-in-820")
+
+    with app.app_context():
+        reservation = db.session.scalar(select(Reservation))
+        assert (reservation.channel, reservation.status, reservation.seats) == ("walk_in", "checked_in", 3)
+        assert sorted(p.slot_id for p in reservation.people) == [
+            family_world["slot_ids"][0], family_world["slot_ids"][0], family_world["slot_ids"][1]]
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "walk_in.over_capacity")) == 0
+
+    page.clock.install()
+    page.goto(f"{base}/desk/sessions/{session_id}")
+    assert page.locator(".desk-row").count() == 1
+    assert page.locator(".desk-row__later").inner_text() == "15:10"
+    assert page.locator(".desk-row__tag--represented").inner_text() == "15歳未満・法定代理人同伴"
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-board-family-820")
+    # desk.js redraws the row from the JSON every 15 s: the same words, times and tags.
+    drawn = page.locator(".desk-row__who").inner_html()
+    page.clock.run_for(16000)
+    page.wait_for_selector(".desk-board[data-refreshed]", timeout=10000)
+    assert page.locator(".desk-row__who").inner_html() == drawn
+    assert errors == [], errors
+
+    # The same screens on a phone.
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, base)
+    screens = ((checked_in_url, "desk-walk-in-family-checked-in-390"), (f"{base}/desk/sessions/{session_id}", "desk-board-family-390"),
+               (f"{base}/desk/sessions/{session_id}/walk-in?staff_id={family_world['staff_id']}", "desk-walk-in-family-390"))
+    for url, name in screens:
+        phone.goto(url)
+        assert_no_horizontal_scroll(phone)
+        screenshot(phone, name)

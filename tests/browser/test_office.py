@@ -244,3 +244,31 @@ def test_a_clerk_sees_only_the_sections_of_the_pages_they_may_open(office_page):
     hrefs = page.locator("nav.office-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert "/office/phone" in hrefs
     assert not any(h.startswith(("/office/users", "/office/audit", "/office/staff")) for h in hrefs)
+
+
+def test_an_admin_records_a_child_s_date_of_birth_and_sees_the_age(app, office_page, live_server, office, screenshot):
+    from booking.models import Dependent
+
+    page = office_page("admin")
+    page.goto(f"{live_server}/office/staff/{office.ids['staff_a']}")
+    page.click("details.o-add > summary")
+    page.fill("#dep-family_name", "佐藤")
+    page.fill("#dep-given_name", "陽向")
+    page.fill("#dep-family_name_kana", "サトウ")
+    page.fill("#dep-given_name_kana", "ヒナタ")
+    page.fill("#dep-relation", "長男")
+    assert page.get_attribute("#dep-birth_date", "type") == "date"
+    born = office.today - timedelta(days=9 * 365 + 10)  # nine years and a week or so
+    page.fill("#dep-birth_date", born.isoformat())  # what the date picker sends
+    screenshot(page, "office-dependent-birth-date-form")
+    page.click("details.o-add button[type=submit]")
+    page.wait_for_url(f"{live_server}/office/staff/{office.ids['staff_a']}#dependents")
+    row = page.locator("#dependents tbody tr", has_text="陽向")
+    assert f"{born:%Y/%m/%d}（9歳）" in row.inner_text()
+    with app.app_context():
+        assert db.session.scalar(select(Dependent.birth_date).where(Dependent.given_name == "陽向")) == born
+
+    row.locator("summary").click()  # the edit form shows the date it holds
+    assert row.locator("input[type=date]").input_value() == born.isoformat()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "office-dependent-birth-date-listed")

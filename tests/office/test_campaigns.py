@@ -14,6 +14,7 @@ from booking.models import (
     Campaign,
     DeskSession,
     Reservation,
+    ReservationPerson,
     Slot,
     Staff,
     User,
@@ -47,8 +48,11 @@ def assert_seats_match_reservations(app):
     """Rule 1's bookkeeping: every slot's counter equals the seats of its active reservations."""
     with app.app_context():
         for slot in db.session.scalars(select(Slot)):
-            held = db.session.scalar(select(func.coalesce(func.sum(Reservation.seats), 0)).where(
-                Reservation.slot_id == slot.id, Reservation.status.in_(("booked", "checked_in"))))
+            # One seat per person, in the slot that person sits in (a party may span slots).
+            held = db.session.scalar(
+                select(func.count(ReservationPerson.id))
+                .join(Reservation, Reservation.id == ReservationPerson.reservation_id)
+                .where(ReservationPerson.slot_id == slot.id, Reservation.status.in_(("booked", "checked_in"))))
             assert slot.seats_taken == held, (slot.id, slot.seats_taken, held)
             assert slot.seats_taken <= slot.capacity
 

@@ -52,6 +52,7 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
+    ("office.two_factor", "/office/account/two-factor", ALL),
     # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
@@ -66,6 +67,7 @@ ACTIONS = [
     ("office.create_user", "/office/users/new", ADMIN),
     ("office.edit_user", "/office/users/{user_clerk}", ADMIN),
     ("office.reset_password", "/office/users/{user_clerk}/password", ADMIN),
+    ("office.reset_two_factor", "/office/users/{user_clerk}/two-factor/reset", ADMIN),
     ("office.edit_unit", "/office/units/new", ADMIN),
     ("office.edit_venue", "/office/venues/new", ADMIN),
     ("office.update_staff", "/office/staff/{staff_a}", ADMIN),
@@ -91,7 +93,9 @@ ACTIONS = [
     ("office.retention_days", "/office/personal-data/retention/{campaign}", ADMIN),
 ]
 
-UNLISTED = {"office.login", "office.logout", "office.preview_import", "office.import_progress",
+# Every signed-in user sets up their own second step (tests/office/test_two_factor.py).
+UNLISTED = {"office.login", "office.logout", "office.login_code", "office.start_two_factor",
+            "office.confirm_two_factor", "office.preview_import", "office.import_progress",
             "office.import_progress_json", "office.session_contacts",
             "office.phone_done", "office.phone_cancel"}
 

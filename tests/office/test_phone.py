@@ -117,3 +117,34 @@ def test_the_caller_page_says_when_nothing_is_open(app, clerk, office):
     page = clerk.get(f"/office/phone/staff/{office.ids['staff_a']}").get_data(as_text=True)
     assert "No campaign is open for booking" in page
     assert re.search(r"1001", page)
+
+
+def test_the_phone_page_books_only_the_callers_family_when_the_caller_is_unticked(app, clerk, office):
+    url = f"/office/phone/staff/{office.ids['staff_a']}/sessions/{office.ids['session']}"
+    page = clerk.get(url).get_data(as_text=True)
+    assert 'name="include_staff"' in page and 'name="people_shown"' in page
+    response = clerk.post(url, data={"slot_id": office.ids["slots"][1], "dependent_ids": [office.ids["spouse"]],
+                                     "people_shown": "1"})
+    assert response.status_code == 302
+    with app.app_context():
+        reservation = db.session.scalar(select(Reservation))
+        assert [p.kind for p in reservation.people] == ["dependent"]
+    refused = clerk.post(url.replace(str(office.ids["session"]), str(office.ids["session"])),
+                         data={"slot_id": office.ids["slots"][2], "people_shown": "1",
+                               "move": reservation.id})
+    assert refused.status_code == 422 and "Choose at least one person" in refused.get_data(as_text=True)
+
+
+def test_a_phone_move_can_add_the_caller(app, clerk, office):
+    url = f"/office/phone/staff/{office.ids['staff_a']}/sessions/{office.ids['session']}"
+    clerk.post(url, data={"slot_id": office.ids["slots"][1], "dependent_ids": [office.ids["spouse"]],
+                          "people_shown": "1"})
+    with app.app_context():
+        reservation_id = db.session.scalar(select(Reservation.id))
+    response = clerk.post(url, data={"slot_id": office.ids["slots"][1], "dependent_ids": [office.ids["spouse"]],
+                                     "include_staff": "y", "people_shown": "1", "move": reservation_id})
+    assert response.status_code == 302
+    with app.app_context():
+        reservation = db.session.get(Reservation, reservation_id)
+        assert sorted(p.kind for p in reservation.people) == ["dependent", "staff"]
+        assert db.session.get(Slot, office.ids["slots"][1]).seats_taken == 2

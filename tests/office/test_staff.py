@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, insert, select, text
@@ -243,3 +243,90 @@ def test_a_deep_page_of_twenty_thousand_staff_reads_one_page_through_an_index(ap
             assert "count(" in s.lower() or "DISTINCT staff.crew" in s or "WHERE staff.id" in s, s
     print(f"\n/office/staff?{query}: {elapsed * 1000:.0f} ms with 20,003 staff\n{plan}")
     assert elapsed < 2.0
+
+
+# --- dates of birth on the dependent form ----------------------------------------------------
+
+
+def _child(prefix: str, **extra: str) -> dict:
+    return {f"{prefix}-family_name": "佐藤", f"{prefix}-given_name": "陽向", f"{prefix}-family_name_kana": "サトウ",
+            f"{prefix}-given_name_kana": "ヒナタ", f"{prefix}-relation": "長男", f"{prefix}-card_status": "none",
+            **{f"{prefix}-{k}": v for k, v in extra.items()}}
+
+
+def _birthday_years_ago(years: int):
+    from booking.localtime import local_today
+
+    today = local_today()
+    # Yesterday's date that many years ago: the birthday has just passed (29 February aside).
+    day = today - timedelta(days=1)
+    return day.replace(year=day.year - years) if (day.month, day.day) != (2, 29) else day.replace(
+        year=day.year - years, day=28)
+
+
+def test_a_dependent_s_date_of_birth_is_saved_and_listed_with_the_age_today(app, admin, office):
+    staff_id = office.ids["staff_a"]
+    born = _birthday_years_ago(9)
+    page = admin.get(f"/office/staff/{staff_id}").get_data(as_text=True)
+    assert 'type="date"' in page and 'name="dep-birth_date"' in page and "Date of birth" in page
+
+    response = admin.post(f"/office/staff/{staff_id}/dependents", data=_child("dep", birth_date=born.isoformat()))
+    assert response.status_code == 302
+    with app.app_context():
+        child = db.session.scalar(select(Dependent).where(Dependent.given_name == "陽向"))
+        assert child.birth_date == born
+        child_id = child.id
+    page = admin.get(f"/office/staff/{staff_id}").get_data(as_text=True)
+    assert "(age 9)" in page
+    assert f'name="dep{child_id}-birth_date" type="date" value="{born.isoformat()}"' in page
+    # The spouse has none on record, and the list says so rather than guessing.
+    assert "Not recorded" in page
+
+    japanese = admin.get(f"/office/staff/{staff_id}?lang=ja").get_data(as_text=True)
+    assert "生年月日" in japanese and f"{born:%Y/%m/%d}（9歳）" in japanese
+
+
+def test_a_date_of_birth_typed_with_slashes_is_taken(app, admin, office):
+    response = admin.post(f"/office/staff/{office.ids['staff_a']}/dependents",
+                          data=_child("dep", birth_date="2015/4/1"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Dependent.birth_date).where(Dependent.given_name == "陽向")) == date(2015, 4, 1)
+
+
+@pytest.mark.parametrize("typed", ["2999-01-01", "1899-12-31", "2015-02-30", "heisei 27"])
+def test_a_date_of_birth_that_cannot_be_is_refused_on_its_field(app, admin, office, typed):
+    response = admin.post(f"/office/staff/{office.ids['staff_a']}/dependents", data=_child("dep", birth_date=typed))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    # The directory's own words, under the field, whether the date is out of range or no date at all.
+    assert re.search(r'<p class="o-field__error" id="dep-birth_date-error">Enter the date of birth as it is on a '
+                     r"document, e.g. 2015-04-01.</p>", page), page[-3000:]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dependent)) == 1  # the spouse only
+
+
+def test_editing_a_dependent_sets_keeps_or_clears_the_date_of_birth(app, admin, office):
+    staff_id, spouse_id = office.ids["staff_a"], office.ids["spouse"]
+    fields = {"family_name": "佐藤", "given_name": "陽子", "family_name_kana": "サトウ", "given_name_kana": "ヨウコ",
+              "relation": "妻", "card_status": "none"}
+    edit = {f"dep{spouse_id}-{k}": v for k, v in fields.items()}
+    path = f"/office/staff/{staff_id}/dependents/{spouse_id}"
+
+    assert admin.post(path, data={**edit, f"dep{spouse_id}-birth_date": "1990-06-15"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Dependent, spouse_id).birth_date == date(1990, 6, 15)
+
+    # A date ahead of today: the edit opens again with the message on its field, nothing changed.
+    refused = admin.post(path, data={**edit, f"dep{spouse_id}-birth_date": "2999-06-15"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert '<details class="o-inline-edit" open>' in page
+    assert f'id="dep{spouse_id}-birth_date-error">Enter the date of birth' in page
+    assert 'value="2999-06-15"' in page  # what was typed is shown again
+    with app.app_context():
+        assert db.session.get(Dependent, spouse_id).birth_date == date(1990, 6, 15)
+
+    assert admin.post(path, data={**edit, f"dep{spouse_id}-birth_date": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Dependent, spouse_id).birth_date is None

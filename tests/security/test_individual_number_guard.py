@@ -43,6 +43,8 @@ EXEMPT = {
     ("WalkInSearchForm", "q"), ("LoginForm", "username"), ("StaffFilterForm", "q"), ("PhoneSearchForm", "q"),
     ("AuditFilterForm", "username"), ("AuditFilterForm", "target_type"), ("AuditFilterForm", "target_id"),
     ("AuditFilterForm", "remote_addr"),
+    # The sign-in's and the enrolment's code: compared with the secret, never stored or logged.
+    ("CodeForm", "code"),
 }
 
 

@@ -60,3 +60,30 @@ def test_a_staff_csv_with_nul_names_the_line_and_imports_nothing(app, client, wo
     assert [(e["line"], e["field"]) for e in errors] == [(3, "family_name")]
     assert "NUL" in errors[0]["message"]
     assert count(app, Staff) == before
+
+
+def test_a_nul_in_a_path_segment_matches_nothing(app, sec):
+    """A NUL in a path (a staff number, a token, an import's id): on PostgreSQL the lookup
+    failed with DataError, a 500; nothing can be stored under such a name, so nothing is found:
+    404, JSON under /api/, on both databases (issue 17, item 8)."""
+    from tests.office.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, "admin")
+    headers = sec.headers("admin")
+    venue, day = sec.ids["venue"], sec.office.session_day.isoformat()
+    for method, path in [
+        ("get", "/api/v1/staff/20%0001/invitation"), ("post", "/api/v1/staff/10%0001/dependents"),
+        ("get", "/api/v1/reservations/ab%00cd"), ("post", "/api/v1/reservations/ab%00cd/cancel"),
+        ("post", "/api/v1/reservations/ab%00cd/reschedule"),
+        ("get", "/office/staff/import/ab%00cd"), ("get", "/office/staff/import/ab%00cd/progress"),
+        ("get", "/office/staff/import/ab%00cd/progress.json"), ("post", "/office/staff/import/ab%00cd/confirm"),
+        ("post", "/office/staff/import/ab%00cd/discard"), ("get", "/office/staff/import/template.c%00sv"),
+        ("get", "/i/ab%00cd"), ("get", f"/i/ab%00cd/sessions/{sec.ids['session']}"), ("get", "/r/ab%00cd"),
+        ("get", "/r/ab%00cd/qr.png"), ("get", "/r/ab%00cd/calendar.ics"), ("get", "/chiefs/calendar/ab%00cd.ics"),
+        ("get", f"/chiefs/venues/{venue}/{day}%00/roster"), ("get", "/reports/status.c%00sv"),
+    ]:
+        response = getattr(client, method)(path, headers=headers)
+        assert response.status_code == 404, (path, response.status_code)
+        if path.startswith("/api/"):
+            assert response.get_json()["error"] == "not_found", path

@@ -265,10 +265,19 @@ def test_a_full_slot_keeps_the_page_and_the_chosen_dependents(client, world):
 
 
 def test_a_slot_with_too_few_seats_for_the_party_says_how_many_are_left(client, world):
+    # 15:00 has one seat and 15:10 none: the party of two cannot be seated together from 15:00.
     fill_slot(client, world, 0, seats=1)
+    fill_slot(client, world, 1, seats=2)
     response = book(client, world, 0, world.dependent_id)
     assert response.status_code == 409
-    assert "15:00 の残りは1席で、2人分の席がありません" in text(response)
+    assert "15:00から続けて座れるのは1人分で、2人分の席がありません" in text(response)
+
+
+def test_a_party_too_large_for_one_time_continues_in_the_next(client, world):
+    fill_slot(client, world, 0, seats=1)
+    page = text(client.get(book(client, world, 0, world.dependent_id).headers["Location"]))
+    assert "2人、15:00–15:20" in page
+    assert "続けての時間にご案内します" in page
 
 
 def test_booking_without_a_time_asks_for_one(client, world):
@@ -338,7 +347,10 @@ def test_move_lists_the_sessions_with_the_current_booking_marked(client, world):
     page = text(client.get(f"{confirmation}/move"))
     assert "日時を変更する" in page and "現在の予約" in page
     slot_page = text(client.get(f"{confirmation}/move/{world.session_id}"))
-    assert re.search(rf'id="slot-{world.slot_ids[0]}" value="{world.slot_ids[0]}" required\s+disabled', slot_page)
+    # The current time stays choosable: the same time with other people changes who comes.
+    assert re.search(rf'class="slot slot--current">\s*<input type="radio" name="slot_id" id="slot-{world.slot_ids[0]}"',
+                     slot_page)
+    assert "現在の予約" in slot_page
 
 
 def test_moving_takes_the_new_slot_and_frees_the_old_one(app, client, world):
@@ -440,3 +452,33 @@ def test_the_committed_mo_file_matches_the_po_file():
         mo = pairs(read_mo(handle))
     stale = [msgid for msgid, string in po.items() if mo.get(msgid) != string]
     assert not stale, f"run scripts/translations.sh compile and commit messages.mo: {stale[:5]}"
+
+
+def test_the_booker_can_book_only_for_a_dependent_and_add_themselves_later(app, client, world):
+    response = client.post(f"/i/{world.invitation_token}/sessions/{world.session_id}",
+                           data={"slot_id": world.slot_ids[0], "dependent_ids": [world.dependent_id],
+                                 "people_shown": "1"})
+    assert response.status_code == 302
+    confirmation = manage_path(response)
+    page = text(client.get(confirmation))
+    assert "佐藤 陽子" in page and "佐藤 翔太" not in page.split("申請する人")[1].split("</dl>")[0]
+    move_page = text(client.get(f"{confirmation}/move/{world.session_id}"))
+    assert 'name="include_staff" value="y" id="person-staff">' in move_page  # unticked: not coming now
+    moved = client.post(f"{confirmation}/move/{world.session_id}",
+                        data={"slot_id": world.slot_ids[0], "dependent_ids": [world.dependent_id],
+                              "include_staff": "y", "people_shown": "1"})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Slot, world.slot_ids[0]).seats_taken == 2
+
+
+def test_a_staff_member_who_holds_a_card_finds_themselves_unticked(app, client, world):
+    from booking.models import Staff
+
+    with app.app_context():
+        staff = db.session.get(Staff, world.staff_id)
+        staff.card_status = "received"
+        db.session.commit()
+    page = text(client.get(f"/i/{world.invitation_token}/sessions/{world.session_id}"))
+    assert 'name="include_staff" value="y" id="person-staff">' in page
+    assert "チェックを外すとご家族だけの予約" in page
