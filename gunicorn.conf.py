@@ -35,6 +35,39 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", 5))
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", 20000))
 max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", 2000))
 
+# Memory. A worker idles at about 100 MB; photos and spreadsheets are read within
+# bounds (services/photos.py, services/xlsx_limits.py). A worker starts by having
+# glibc return every freed block of a megabyte or more at once (booking/memory.py:
+# glibc would keep them for the thread that freed them). After each request, above
+# WEB_TRIM_ABOVE_MB the worker gives back what is left over of what its threads
+# freed; if it still holds more than WEB_MAX_WORKER_MEMORY_MB, it is recycled as
+# max_requests does: it finishes the requests in hand and the master starts a
+# fresh one. 0 turns either off. Figures: docs/benchmarks.md, "Uploads".
+_trim_above_mb = int(os.environ.get("WEB_TRIM_ABOVE_MB", 150))
+_max_worker_memory_mb = int(os.environ.get("WEB_MAX_WORKER_MEMORY_MB", 300))
+
+
+def post_fork(server, worker):
+    from booking.memory import hand_back_big_blocks
+
+    hand_back_big_blocks()
+
+
+def post_request(worker, req, environ, resp):
+    if not (_trim_above_mb or _max_worker_memory_mb):
+        return
+    from booking.memory import release_memory, resident_mib
+
+    held = resident_mib()  # one read of /proc/self/statm, some 15 µs
+    if _trim_above_mb and held > _trim_above_mb:
+        release_memory()
+        held = resident_mib()
+    if _max_worker_memory_mb and held > _max_worker_memory_mb and worker.alive:
+        worker.log.warning("Worker %s holds %.0f MB after a request (limit %s MB): recycling it.",
+                           worker.pid, held, _max_worker_memory_mb)
+        worker.alive = False
+
+
 # The workers' heartbeat files on tmpfs: a slow disk must not make gunicorn
 # think a worker hangs.
 if os.path.isdir("/dev/shm"):

@@ -166,7 +166,7 @@ def document() -> dict:
                 {"201": {"description": "The stored JPEG's size", **_json(s.PhotoOut)},
                  "404": _error("No such check-in"),
                  "413": _error("Body over the size limit (refused from Content-Length)"),
-                 "422": _error("invalid_photo: not an image, too small or blank"),
+                 "422": _error("invalid_photo: not an image, too small, too large to decode or blank"),
                  "503": _error("photo_storage_full: the server's photo storage is full; nothing was saved")},
                 body={"content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["photo"],

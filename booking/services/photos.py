@@ -17,6 +17,7 @@ import errno
 import io
 import os
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,12 +26,13 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
+from PIL import Image, ImageStat, UnidentifiedImageError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db
 from ..localtime import utcnow
+from ..memory import release_memory
 from ..models import (
     Campaign,
     CheckIn,
@@ -51,11 +53,33 @@ from .slots import session_bounds
 RATIO_W, RATIO_H = 35, 45
 MIN_SIDE, MAX_SIDE = 480, 6000
 MIN_BYTES, MAX_BYTES = 20 * 1024, 7 * 1024 * 1024
-#: Refuse decoding anything bigger than this many pixels (a decompression bomb).
-MAX_PIXELS = 80_000_000
+#: The most pixels decoded for one photo (16 million: 48 MB of RGB). A phone's 12-megapixel photo
+#: (4032 x 3024) is read whole. A bigger JPEG is read at 1/2, 1/4 or 1/8 of its size straight from
+#: the file (Pillow's draft: libjpeg decodes it smaller, in a fraction of the time and memory): an
+#: 8900 x 8900 JPEG becomes 2225 x 2225, still far above the application's 480 pixels. PNG and
+#: WebP files cannot be read smaller, nor can JPEGs saved in several scans (progressive): libjpeg
+#: keeps every coefficient of the whole picture however small it decodes it. Those are refused
+#: above this size, with a message that says what to do. (issue 17: an 8900 x 8900 JPEG used to
+#: take 5.2 s and 700 MB of one worker.)
+MAX_DECODED_PIXELS = 16_000_000
 #: What Image.open may try; the JPEG opener also reads MPO (multi-picture JPEG from phones).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 RETENTION_RANGE = (1, 3650)
+#: Photos one worker decodes at a time. On two cores more would not finish sooner, and each
+#: holds up to about 150 MB while it is processed; the rest wait their turn (a second or so).
+DECODERS = 2
+_decoding = threading.BoundedSemaphore(DECODERS)
+
+#: EXIF orientation → the transposition that makes the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,13 @@ class ProcessedPhoto:
 
 def _invalid(message: Any) -> DomainError:
     return DomainError("invalid_photo", message, fields={"photo": message})
+
+
+def _too_large(width: int, height: int) -> DomainError:
+    return _invalid(_l(
+        "The photo is too large to process: %(w)s \u00d7 %(h)s pixels. Take it again with the desk "
+        "camera, or choose a photo of at most %(mp)s megapixels (a phone photo as the camera saves it).",
+        w=width, h=height, mp=MAX_DECODED_PIXELS // 1_000_000))
 
 
 def crop_box(width: int, height: int) -> tuple[int, int, int, int]:
@@ -82,43 +113,145 @@ def crop_box(width: int, height: int) -> tuple[int, int, int, int]:
 
 def process(stream: IO[bytes]) -> ProcessedPhoto:
     """Decode, orient, crop and re-encode one upload; refuse what is not a usable photo."""
+    data = stream.read()
+    with _decoding:
+        try:
+            return _process(data)
+        finally:
+            release_memory()
+
+
+def _process(data: bytes) -> ProcessedPhoto:
     not_a_photo = _l("This file is not a photo the system can read. Take the photo again with the "
                      "camera, or choose a JPEG or PNG file.")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(stream, formats=ACCEPTED_FORMATS)
-            if image.width * image.height > MAX_PIXELS:
-                raise _invalid(_l("This photo has too many pixels to process. Take it again with the camera."))
-            image.load()
-            image = ImageOps.exif_transpose(image)
+            # Pillow warns from 89 million pixels and refuses from 179 million; the limits here
+            # are lower and are checked from the header, before anything is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image: Image.Image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        image, orientation = _decode(image, data)
     except DomainError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
+        raise _invalid(_l("The photo is too large to process. Take it again with the desk camera, or "
+                          "choose a photo of at most %(mp)s megapixels.",
+                          mp=MAX_DECODED_PIXELS // 1_000_000)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _invalid(not_a_photo) from None
 
-    box = crop_box(image.width, image.height)
-    crop_w, crop_h = box[2] - box[0], box[3] - box[1]
+    # Cut to the card's shape first, in the file's own orientation (a centred box stays centred
+    # when turned), and turn only what is kept upright: the decoded picture is never copied whole.
+    crop_w, crop_h = _card_size(image.size, orientation)
+    _check_min_side(crop_w, crop_h)
+    stored_w, stored_h = (crop_h, crop_w) if _turned(orientation) else (crop_w, crop_h)
+    left, top = (image.width - stored_w) // 2, (image.height - stored_h) // 2
+    try:
+        image = image.crop((left, top, left + stored_w, top + stored_h))
+        if _is_blank(image):
+            raise _invalid(_l("The photo looks blank (almost one colour). Check that the camera shows the "
+                              "person's face and take it again."))
+        if orientation in _UPRIGHT:
+            image = image.transpose(_UPRIGHT[orientation])
+        if crop_h > MAX_SIDE:
+            image = image.resize((MAX_SIDE * RATIO_W // RATIO_H, MAX_SIDE), Image.Resampling.LANCZOS)
+        # A fresh image filled from the pixels carries no info dict: nothing of the upload's
+        # metadata (EXIF with GPS, ICC profiles, comments, XMP) can reach the encoder.
+        bare = _bare_rgb(image)
+    except DomainError:
+        raise
+    except (OSError, ValueError):
+        raise _invalid(not_a_photo) from None
+    del image
+    return _encode(bare)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _turned(orientation: int) -> bool:
+    return orientation in (5, 6, 7, 8)  # a quarter turn: width and height swap
+
+
+def _card_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """Width and height of the card-shaped part of an upright picture stored at this size."""
+    left, top, right, bottom = crop_box(*((size[1], size[0]) if _turned(orientation) else size))
+    return right - left, bottom - top
+
+
+def _check_min_side(crop_w: int, crop_h: int) -> None:
     if crop_w < MIN_SIDE:
         raise _invalid(_l(
             "The photo is too small: %(w)s \u00d7 %(h)s pixels once cut to the card's shape, and the "
             "application needs at least %(min)s pixels across. Take it again with the desk camera "
             "(not a screenshot or a thumbnail).", w=crop_w, h=crop_h, min=MIN_SIDE))
-    image = image.crop(box)
-    if _is_blank(image):
-        raise _invalid(_l("The photo looks blank (almost one colour). Check that the camera shows the "
-                          "person's face and take it again."))
-    if crop_h > MAX_SIDE:
-        image = image.resize((MAX_SIDE * RATIO_W // RATIO_H, MAX_SIDE), Image.Resampling.LANCZOS)
-    try:
-        image = _as_rgb(image)
-    except (OSError, ValueError):
-        raise _invalid(not_a_photo) from None
-    # A fresh image from raw pixels carries no info dict: nothing of the upload's
-    # metadata can reach the encoder.
-    bare = Image.frombytes("RGB", image.size, image.tobytes())
-    return _encode(bare)
+
+
+def _decode(image: Image.Image, data: bytes) -> tuple[Image.Image, int]:
+    """The pixels and the EXIF orientation; a big JPEG decoded at the smallest scale that keeps enough.
+
+    Only the header has been read when this is called: what is refused costs nothing."""
+    width, height = image.size
+    if width * height <= MAX_DECODED_PIXELS:
+        image.load()  # before the orientation: a PNG may carry its EXIF after the pixels
+        return image, _orientation(image)
+    if image.format not in ("JPEG", "MPO") or _jpeg_scans(data) != 1:
+        raise _too_large(width, height)
+    orientation = _orientation(image)  # a JPEG's EXIF is in its header
+    crop_w, crop_h = _card_size(image.size, orientation)
+    _check_min_side(crop_w, crop_h)
+    for scale in (2, 4, 8):
+        if -(-width // scale) * -(-height // scale) <= MAX_DECODED_PIXELS and crop_w // scale >= MIN_SIDE:
+            image.draft(image.mode, (width // scale, height // scale))
+            if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:
+                break  # the decoder could not scale this file
+            image.load()
+            return image, orientation
+    raise _too_large(width, height)
+
+
+def _jpeg_scans(data: bytes) -> int:
+    """How many scans the first picture of a JPEG has (one for a baseline JPEG, as phones save them).
+
+    A JPEG of several scans (progressive, or one scan per colour) makes libjpeg keep every DCT
+    coefficient of the whole picture in memory, however small it is decoded: 240 MB for 8900 x 8900.
+    The markers are walked by their lengths, so an EXIF thumbnail's own markers are skipped."""
+    pos, size, scans = 2, len(data), 0
+    while pos + 4 <= size:
+        if data[pos] != 0xFF:
+            return scans  # damaged: the decoder will say so
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of the picture
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker != 0xDA:
+            continue
+        scans += 1
+        # The scan's coded data runs to the next marker; 0xFF 0x00 is a coded 0xFF, and the
+        # restart markers belong to the scan.
+        while True:
+            pos = data.find(b"\xff", pos)
+            if pos < 0 or pos + 1 >= size:
+                return scans
+            following = data[pos + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                pos += 2
+            elif following == 0xFF:
+                pos += 1
+            else:
+                break
+    return scans
 
 
 def _is_blank(image: Image.Image) -> bool:
@@ -130,15 +263,17 @@ def _is_blank(image: Image.Image) -> bool:
     return ImageStat.Stat(small).stddev[0] < 3
 
 
-def _as_rgb(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
+def _bare_rgb(image: Image.Image) -> Image.Image:
+    """The picture as a new RGB image on white (transparent parts become white), with no metadata."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.point(lambda v: v / 256).convert("L")
-    return image.convert("RGB")
+    bare = Image.new("RGB", image.size, (255, 255, 255))
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        bare.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        bare.paste(image)  # converted to RGB on the way when it is not
+    return bare
 
 
 def _encode(image: Image.Image) -> ProcessedPhoto:

@@ -42,7 +42,7 @@ from ..models import (
     kana_key,
     katakana,
 )
-from . import audit, card_status, invitations, tokens
+from . import audit, card_status, invitations, tokens, xlsx_limits
 from .actor import Actor
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number, split_individual_number_fields
@@ -222,12 +222,13 @@ UNREADABLE_WORKBOOK = (zipfile.BadZipFile, KeyError, ValueError, OSError, Syntax
 def _xlsx_records(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
+    xlsx_limits.check_archive(data)
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
         records = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, values in xlsx_limits.rows(sheet):
             cells = [_cell_text(v) for v in values]
             if header is None:
                 if not any(c.strip() for c in cells):
@@ -345,6 +346,8 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
     if is_xlsx(filename, data):
         try:
             header, records = _xlsx_records(data)
+        except xlsx_limits.TooLarge as error:
+            return Parsed([], [LineError(1, "", error.message)])
         except UNREADABLE_WORKBOOK:
             return Parsed([], [LineError(1, "", _l(
                 "This is not an Excel workbook that can be read. Save it again as .xlsx or as CSV."))])
@@ -552,12 +555,14 @@ def stage_upload(actor: Actor, filename: str, data: bytes, *, now: datetime | No
     _require_admin(actor)
     assert actor.user is not None
     now = now or utcnow()
-    db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
     parsed = parse_upload(filename, data)
     plan = plan_import(parsed.rows, parsed.errors, parsed.positions)
     if plan.errors:
         _record_refusal(actor, filename, plan.errors)
         return None, parsed, plan
+    # Only now, once the file is read: on SQLite this DELETE takes the one write lock, and every
+    # booking would wait for as long as a big file takes to read.
+    db.session.execute(delete(StaffImportBatch).where(StaffImportBatch.created_at < now - BATCH_LIFETIME))
     batch = StaffImportBatch(
         state="pending",
         id=secrets.token_urlsafe(32),

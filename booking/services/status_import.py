@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Dependent, Staff
-from . import audit, card_status
+from . import audit, card_status, xlsx_limits
 from .accounts import require_role
 from .actor import Actor
 from .errors import DomainError
@@ -83,13 +83,19 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
     from openpyxl import load_workbook
 
     try:
+        xlsx_limits.check_archive(data)
+    except xlsx_limits.TooLarge as error:
+        raise _refusal([LineError(1, "", error.message)]) from None
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001  (openpyxl raises many kinds for a file that is not a workbook)
         raise _refusal([LineError(1, "", _l("This is not an XLSX workbook that can be read."))]) from None
     try:
         # Read-only workbooks parse each sheet while it is read: its XML is refused here.
         sheet = workbook.worksheets[0]
-        rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        rows = [(n, [_cell_text(v) for v in row]) for n, row in xlsx_limits.rows(sheet)]
+    except xlsx_limits.TooLarge as error:
+        raise _refusal([LineError(1, "", error.message)]) from None
     except UNREADABLE_WORKBOOK:
         raise _refusal([LineError(1, "", _l("This is not an XLSX workbook that can be read."))]) from None
     finally:

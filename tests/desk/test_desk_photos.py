@@ -15,7 +15,6 @@ from werkzeug.test import encode_multipart
 
 from booking.extensions import db
 from booking.models import AuditEvent, Photo
-from booking.services import photos
 
 
 def upload(client, check_in_id, data: bytes, headers, name="photo.jpg", mimetype="image/jpeg"):
@@ -136,14 +135,6 @@ def test_gps_and_every_other_exif_tag_is_gone_and_the_orientation_is_applied(app
     assert b"Exif" not in stored_bytes[:4096] and b"Camera maker" not in stored_bytes
     # Turned upright first (1200x1600), then cut to 3.5:4.5: full width, trimmed height.
     assert image.size == (1200, 1542)
-
-
-def test_a_huge_image_is_scaled_down_to_6000_pixels(monkeypatch):
-    big = Image.new("RGB", (5000, 9000))
-    big.paste(photo_like(500, 900).resize((5000, 9000)))
-    result = photos.process(io.BytesIO(encoded(big, quality=70)))
-    assert (result.width, result.height) == (4666, 6000)
-    assert 20 * 1024 <= len(result.data) <= 7 * 1024 * 1024
 
 
 def test_a_retake_replaces_the_photo_and_its_file(app, client, clerk_headers, check_in_ids, jpeg):
