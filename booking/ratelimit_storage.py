@@ -18,6 +18,7 @@ request is one indexed read.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import threading
 import time
@@ -71,12 +72,30 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             return held[1]
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        # Counts are worth less than a booking's fsync: a power cut may forget the last few.
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.executescript(_SCHEMA)
+        self._prepare(connection)
         self._local.held = (os.getpid(), connection)
         return connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """WAL and the tables, on a file that other workers may be opening at the same moment.
+
+        Switching a new file to WAL can answer "database is locked" at once, without waiting
+        for the busy timeout, while another process is doing the same (seen with four processes
+        on a loaded machine): try again with a short random pause until the timeout has passed.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                # Counts are worth less than a booking's fsync: a power cut may forget the last few.
+                connection.execute("PRAGMA synchronous=OFF")
+                connection.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + random.random() * 0.04)
 
     def _write(self, work: Callable[[sqlite3.Connection, float], Any]) -> Any:
         """Run ``work(connection, now)`` in one IMMEDIATE transaction (one writer at a time)."""
