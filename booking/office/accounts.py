@@ -73,11 +73,15 @@ HALFWAY = "two_factor_halfway"
 HALFWAY_SECONDS = 300
 
 
+#: The per-address limit on failures, the same for both sign-in steps.
+_per_address = limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
+                             methods=["POST"], deduct_when=_failed_login)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_LIMIT", "5 per 15 minutes"), methods=["POST"],
                key_func=_login_key, deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
-               methods=["POST"], deduct_when=_failed_login)
+@_per_address
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
@@ -119,8 +123,7 @@ def _code_key() -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("OFFICE_CODE_LIMIT", "5 per 15 minutes"), methods=["POST"],
                key_func=_code_key, deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config.get("OFFICE_LOGIN_ADDRESS_LIMIT", "30 per 15 minutes"),
-               methods=["POST"], deduct_when=_failed_login)
+@_per_address
 def login_code() -> ResponseReturnValue:
     """The second step of signing in: a code from the authenticator app, or a recovery code."""
     user = _halfway_user()

@@ -6,8 +6,6 @@ audit event cannot differ between the paths.
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -83,10 +81,8 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
     now = utcnow()
     form = PhoneBookForm()
     if moving is not None and not form.is_submitted():  # who comes, as booked
-        form.include_staff.data = any(p.kind == "staff" for p in moving.people)
-        form.dependent_ids.data = [p.dependent_id for p in moving.people if p.dependent_id]
-    own_seats = Counter(p.slot_id for p in moving.people) if moving is not None else None
-    choices = browse.slot_choices(session, now, own_seats=own_seats)
+        form.include_staff.data, form.dependent_ids.data = reservations.who_comes(moving)
+    choices = browse.slot_choices(session, now, moving=moving)
     form.slot_id.choices = opts([(c.slot.id, str(c.slot.id)) for c in choices])
     form.dependent_ids.choices = opts([(d.id, d.name) for d in staff.dependents])
     status = 200
@@ -104,7 +100,7 @@ def phone_book(staff_id: int, session_id: int) -> ResponseReturnValue:
                                             dependent_ids=dependent_ids, include_staff=form.staff_comes is not False)
         except DomainError as error:
             status = refused(error, form)
-            choices = browse.slot_choices(session, now, own_seats=own_seats)  # expired by the rollback
+            choices = browse.slot_choices(session, now, moving=moving)  # expired by the rollback
         else:
             return redirect(url_for(".phone_done", staff_id=staff.id, reservation_id=reservation.id,
                                     done="moved" if moving is not None else "booked"))

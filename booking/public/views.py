@@ -1,7 +1,6 @@
 """Booker views: load, check, call one act of services.bookings as the booker, redirect or render."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -184,9 +183,8 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
     form = MoveForm()
     if not form.is_submitted():  # who comes, as booked
         form.people_shown.data = "1"
-        form.include_staff.data = any(p.kind == "staff" for p in reservation.people)
-        form.dependent_ids.data = [p.dependent_id for p in reservation.people if p.dependent_id]
-    choices = browse.slot_choices(session, now, own_seats=_seats_held(reservation))
+        form.include_staff.data, form.dependent_ids.data = reservations.who_comes(reservation)
+    choices = browse.slot_choices(session, now, moving=reservation)
     form.slot_id.choices = [(c.slot.id, c.slot.id) for c in choices]
     form.dependent_ids.choices = [(d.id, d.name) for d in reservation.staff.dependents]
     status = 200
@@ -200,7 +198,7 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
         except DomainError as error:
             db.session.rollback()  # undo the refused act before the form is shown again with fresh seats
             reservation = _reservation_or_404(token)
-            choices = browse.slot_choices(session, now, own_seats=_seats_held(reservation))
+            choices = browse.slot_choices(session, now, moving=reservation)
             flash(_refusal_message(error, form.slot_id.data, form.people, choices), "error")
             status = status_for(error.code)
             _forget_closed_choice(form, choices)
@@ -248,11 +246,6 @@ def _reservation_or_404(token: str) -> Reservation:
         return reservations.by_manage_token(token)
     except DomainError as error:
         abort(404, description=str(error.message))
-
-
-def _seats_held(reservation: Reservation) -> Counter[int]:
-    """The seats a booking holds per slot: free for it while it is moved."""
-    return Counter(p.slot_id for p in reservation.people)
 
 
 def _notices_by_dependent(staff: Staff, session: DeskSession) -> dict[int, list[applicants.Notice]]:

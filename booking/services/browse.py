@@ -1,7 +1,7 @@
 """What a booker can choose from: open campaigns, their sessions and slots, own venue first."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Campaign, DeskSession, Slot, Staff, Unit
+from ..models import Campaign, DeskSession, Reservation, Slot, Staff, Unit
 from . import duty, seating
 from .reservations import booking_deadline
 
@@ -142,13 +142,13 @@ class SlotChoice(NamedTuple):
     reach: int
 
 
-def slot_choices(session: DeskSession, now: datetime, *, own_seats: Mapping[int, int] | None = None) -> list[SlotChoice]:
+def slot_choices(session: DeskSession, now: datetime, *, moving: Reservation | None = None) -> list[SlotChoice]:
     """Each slot of a session with whether it can still be booked now and how large a party can start there.
 
-    ``own_seats`` are the seats a booking being moved holds per slot: they count as free for it.
+    The seats a booking being ``moving`` holds count as free for it.
     """
     campaign = session.campaign
-    own = own_seats or {}
+    own = Counter(p.slot_id for p in moving.people) if moving is not None else Counter[int]()
     slots = list(session.slots)
     before_cutoff = [now <= booking_deadline(s, campaign) for s in slots]
     free = [s.remaining + own.get(s.id, 0) if ok else 0 for s, ok in zip(slots, before_cutoff)]

@@ -267,11 +267,17 @@ def reschedule(
     return reservation
 
 
+def who_comes(reservation: Reservation) -> tuple[bool, list[int]]:
+    """Who the booking is for: whether the staff member comes, and the dependents' ids."""
+    return (any(p.kind == "staff" for p in reservation.people),
+            [p.dependent_id for p in reservation.people if p.dependent_id is not None])
+
+
 def _party_after_move(reservation: Reservation, dependent_ids: Iterable[int] | None,
                       include_staff: bool | None) -> list[Dependent | None]:
     """Who comes after a move (None for the staff member): as booked, unless the move says."""
     if include_staff is None:
-        include_staff = any(p.kind == "staff" for p in reservation.people)
+        include_staff = who_comes(reservation)[0]
     if dependent_ids is None:
         dependents = [p.dependent for p in reservation.people if p.dependent is not None]
     else:
