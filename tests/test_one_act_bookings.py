@@ -224,11 +224,13 @@ def test_checking_in_photos_and_the_application_write_one_event_each_by_api_and_
 
     # The application handed in.
     since = last_event_id(app)
-    response = client.post(f"/api/v1/checkins/{check_in_id}/application", headers=headers, json={})
+    response = client.post(f"/api/v1/checkins/{check_in_id}/application", headers=headers,
+                           json={"application_id": "12345678901234567890123", "submitted": True})
     assert response.status_code == 200, response.get_json()
     one_event(app, since, "application.submitted", actor="desk-api", channel="api")
     since = last_event_id(app)
-    assert clerk.post(f"/desk/check-ins/{page_check_in_id}/application").status_code == 302
+    assert clerk.post(f"/desk/check-ins/{page_check_in_id}/application",
+                      data={"application_id": "12345678901234567890124", "action": "submit"}).status_code == 302
     one_event(app, since, "application.submitted", actor="desk-page", channel="page")
 
 

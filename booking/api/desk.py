@@ -6,13 +6,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import CheckIn, Photo, Reservation
-from ..services import checkin, photos
+from ..models import Application, CheckIn, Photo, Reservation
+from ..services import applications, checkin, photos
+from ..services.applications import Assessment
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp, serialize
 from .common import body, office
-from .schemas import CheckInIn
+from .schemas import ApplicationIn, CheckInIn
 
 DESK = ("clerk", "admin")
 
@@ -72,7 +73,10 @@ def upload_check_in_photo(check_in_id: int) -> ResponseReturnValue:
             _("Send the photo as the multipart/form-data field 'photo'."),
             fields={"photo": _("Missing.")},
         )
-    photo = photos.attach_photo(request_actor(), record, upload.stream)
+    try:
+        photo = photos.attach_photo(request_actor(), record, upload.stream)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: close it now, not at collection
     return jsonify(width=photo.width, height=photo.height), 201
 
 
@@ -87,14 +91,62 @@ def download_check_in_photo(check_in_id: int) -> ResponseReturnValue:
     )
 
 
+def application_out(record: CheckIn, application: Application | None, assessment: Assessment) -> dict:
+    holder = applications.applicant_of(record).holder
+    representative = None
+    if application is not None and (application.representative_name or application.representative_relation
+                                    or application.representative_documents):
+        representative = {"name": application.representative_name,
+                          "relation": application.representative_relation,
+                          "identity_documents": application.representative_documents}
+    submitted = application is not None and application.is_submitted
+    return {
+        "id": application.id if application is not None else None,
+        "check_in_id": record.id,
+        "application_id": application.application_id if application is not None else None,
+        "identity_documents": application.identity_documents if application is not None else [],
+        "pin_form": bool(application and application.pin_form),
+        "pin_entered": bool(application and application.pin_entered),
+        "surrendered": application.surrendered if application is not None else [],
+        "address_change_planned": bool(application and application.address_change_planned),
+        "adult_ward": bool(application and application.adult_ward),
+        "age_group": assessment.age_group,
+        "legal_representative": representative,
+        "submitted": submitted,
+        "submitted_at": serialize.instant(application.submitted_at)
+        if application is not None and application.submitted_at is not None else None,
+        "application_submitted": record.is_application_submitted,
+        # Once handed in, the delivery decided then (kept up to date by corrections).
+        "delivery": application.delivery if submitted and application and application.delivery else assessment.delivery,
+        "delivery_reasons": assessment.reasons,
+        "missing": assessment.missing,
+        "card_status": holder.card_status,
+        "card_status_on": holder.card_status_on.isoformat() if holder.card_status_on else None,
+    }
+
+
+@bp.get("/identity-documents")
+@office(*DESK)
+def identity_documents() -> ResponseReturnValue:
+    return jsonify([{"code": d.code, "name": d.name, "group": d.group} for d in applications.identity_documents()])
+
+
+@bp.get("/checkins/<int:check_in_id>/application")
+@office(*DESK)
+def show_check_in_application(check_in_id: int) -> ResponseReturnValue:
+    record = _check_in_or_404(check_in_id)
+    application = applications.record_of(record)
+    assessment = applications.assess(applications.applicant_of(record), application,
+                                     has_photo=applications.has_photo(record))
+    return jsonify(application_out(record, application, assessment))
+
+
 @bp.post("/checkins/<int:check_in_id>/application")
 @office(*DESK)
 def check_in_application(check_in_id: int) -> ResponseReturnValue:
     record = _check_in_or_404(check_in_id)
-    checkin.mark_application_submitted(request_actor(), record)
-    person = record.person
-    holder = person.dependent if person.dependent is not None else person.reservation.staff
-    return jsonify(
-        id=record.id, application_submitted=True, card_status=holder.card_status,
-        card_status_on=holder.card_status_on.isoformat() if holder.card_status_on else None,
-    )
+    data = body(ApplicationIn)
+    changes = data.model_dump(exclude_unset=True, exclude={"submitted"})
+    application, assessment = applications.record_application(
+        request_actor(), record, changes, submit=bool(data.submitted))
+    return jsonify(application_out(record, application, assessment))

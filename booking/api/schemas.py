@@ -145,6 +145,60 @@ class CheckInIn(Body):
     people: list[Id] | None = Field(default=None, max_length=20)
 
 
+class LegalRepresentativeIn(Body):
+    name: str = Field(default="", max_length=100)
+    relation: str = Field(default="", max_length=30)
+    identity_documents: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+
+
+class ApplicationIn(Body):
+    """What the clerk checked for the application of one checked-in person; every field optional,
+    only those given are recorded (API.md, "The application at the desk")."""
+
+    #: 申請書ID: 23 digits; full-width digits, spaces and hyphens are normalised.
+    application_id: str | None = Field(default=None, max_length=60)
+    identity_documents: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
+    pin_form: StrictBool | None = None
+    surrendered: list[Literal["notification_card", "juki_card", "my_number_card"]] | None = Field(
+        default=None, max_length=3)
+    address_change_planned: StrictBool | None = None
+    pin_entered: StrictBool | None = None
+    legal_representative: LegalRepresentativeIn | None = None
+    #: An adult ward applies through a legal representative, like a child under 15.
+    adult_ward: StrictBool | None = None
+    #: For a dependent without a birth date on file: the age group the clerk confirmed.
+    age_group: Literal["under_1", "under_15", "adult"] | None = None
+    submitted: StrictBool | None = None
+
+
+class IdentityDocumentOut(BaseModel):
+    code: str
+    name: str
+    group: Literal["A", "B", "notice"]
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    check_in_id: int
+    application_id: str | None
+    identity_documents: list[str]
+    pin_form: bool
+    pin_entered: bool
+    surrendered: list[str]
+    address_change_planned: bool
+    adult_ward: bool
+    age_group: Literal["under_1", "under_15", "adult"] | None
+    legal_representative: LegalRepresentativeIn | None
+    submitted: bool
+    submitted_at: str | None
+    application_submitted: bool
+    delivery: Literal["mail", "counter"]
+    delivery_reasons: list[str]
+    missing: list[str]
+    card_status: CardStatus
+    card_status_on: str | None
+
+
 # --- answers (documentation and tests; the views build plain dicts) ----------
 
 

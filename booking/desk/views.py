@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,13 +29,14 @@ from ..formatting import clock
 from ..localtime import utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Slot, Staff
 from ..office.common import refused
-from ..services import applicants, approvals, checkin, photos
+from ..services import applicants, applications, approvals, checkin, photos
 from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
 from ..web import request_actor
 from . import bp
 from .board import STATUS_LABELS, board
 from .forms import (
+    ApplicationForm,
     ButtonForm,
     CheckInForm,
     FindForm,
@@ -244,16 +246,34 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
 
 @bp.post("/check-ins/<int:check_in_id>/application")
 @role_required(*DESK_ROLES)
-def application_submitted(check_in_id: int) -> ResponseReturnValue:
+def application(check_in_id: int) -> ResponseReturnValue:
+    """Record the application panel of one person; "hand in" submits it as well."""
     record = db.get_or_404(CheckIn, check_in_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    checkin.mark_application_submitted(request_actor(), record)
-    flash(_("Application submitted: %(name)s. The card status is now \u201capplied\u201d.",
-            name=record.person.name), "success")
     reservation = record.person.reservation
-    return redirect(url_for(".check_in_screen", reservation_id=reservation.id,
-                            session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id))
+    back = url_for(".check_in_screen", reservation_id=reservation.id,
+                   session=request.args.get("session", type=bounded_int) or reservation.slot.desk_session_id,
+                   _anchor=f"application-{record.id}")
+    form = ApplicationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    submit = form.action.data == "submit"
+    try:
+        _application, assessment = applications.record_application(
+            request_actor(), record, form.changes(), submit=submit)
+    except DomainError as error:
+        refused(error)
+        # Keep what was typed: the panel shows it again with the refusal.
+        draft = request.form.to_dict(flat=False)
+        draft.pop("csrf_token", None)
+        session["application_draft"] = {"check_in_id": record.id, "form": draft, "fields": {
+            name: str(message) for name, message in error.fields.items()}}
+        return redirect(back)
+    if submit:
+        flash(_("Application handed in: %(name)s. %(delivery)s",
+                name=record.person.name, delivery=applications.delivery_sentence(assessment)), "success")
+    else:
+        flash(_("Saved: %(name)s.", name=record.person.name), "success")
+    return redirect(back)
 
 
 @bp.post("/check-ins/<int:check_in_id>/photo")
@@ -272,7 +292,10 @@ def upload_photo(check_in_id: int) -> ResponseReturnValue:
     try:
         if upload is None or not upload.filename:
             raise DomainError("invalid_photo", _l("Take a photo or choose a photo file first."))
-        photo = photos.attach_photo(request_actor(), record, upload.stream)
+        try:
+            photo = photos.attach_photo(request_actor(), record, upload.stream)
+        finally:
+            upload.close()  # a large upload is spooled to a temporary file: close it now
     except DomainError as error:
         if _wants_json():
             return _error_json(error)

@@ -1,4 +1,14 @@
 """The models, one module per aggregate."""
+from .applications import (
+    AGE_GROUPS,
+    DELIVERIES,
+    DOCUMENT_GROUPS,
+    SURRENDERED_CARDS,
+    Application,
+    IdentityDocument,
+    Municipality,
+    campaign_mailing_municipalities,
+)
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
@@ -24,11 +34,12 @@ from .status import (
 from .types import UTCDateTime
 
 __all__ = [
-    "ACTIVE_STATUSES", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DUTY_SYSTEMS",
-    "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
-    "ApiToken", "AuditEvent", "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent",
-    "CheckIn", "Dependent", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew",
-    "NonApplicationReason", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
-    "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User",
-    "Venue", "campaign_units", "kana_key", "katakana",
+    "ACTIVE_STATUSES", "AGE_GROUPS", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DELIVERIES",
+    "DOCUMENT_GROUPS", "DUTY_SYSTEMS", "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
+    "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent", "CalendarFeed", "Campaign",
+    "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskSession", "DutyApproval",
+    "DutyCalendar", "DutyCrew", "IdentityDocument", "Municipality", "NonApplicationReason", "Photo",
+    "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot", "Staff", "StaffImportBatch",
+    "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
+    "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -19,6 +20,9 @@ from ..extensions import Model, db
 from ..localtime import utcnow
 from .organisation import Unit
 from .types import UTCDateTime
+
+if TYPE_CHECKING:
+    from .applications import Municipality
 
 
 class Venue(Model):
@@ -65,10 +69,16 @@ class Campaign(Model):
     #: Duty-hours approval (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
     #: chief's approval (services.approvals); set on the campaign's coverage page.
     requires_duty_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Whether one A document with the PIN entered at the desk is enough to mail the card
+    #: (sections differ on allowing it at an outreach desk).
+    allows_single_photo_id_with_pin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.
     target_units: Mapped[list[Unit]] = relationship(secondary=campaign_units)
+    #: Whose residents the desks can verify for mailing; none means the home municipality.
+    mailing_municipalities: Mapped[list[Municipality]] = relationship(
+        secondary="campaign_mailing_municipalities", order_by="Municipality.code")
     sessions: Mapped[list[DeskSession]] = relationship(
         back_populates="campaign", order_by="(DeskSession.date, DeskSession.start_time)"
     )

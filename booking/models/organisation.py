@@ -51,6 +51,9 @@ class Staff(Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
+    #: Where the person is registered (住民登録地); decides whether a desk can verify them for
+    #: mailing the card. None: not known.
+    municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
     #: Family and given kana folded to full-width katakana without spaces, for prefix search;
     #: set on every insert and update by the listener at the end of this module.
     search_kana: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
@@ -95,6 +98,8 @@ class Dependent(Model):
     #: Optional. The desk needs it: a child under 15 applies with a legal representative,
     #: and a baby under 1 needs no photo.
     birth_date: Mapped[date | None]
+    #: Where the dependent is registered; None: as the staff member (the same household).
+    municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
 
     staff: Mapped[Staff] = relationship(back_populates="dependents")
 

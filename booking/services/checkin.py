@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,6 @@ from ..formatting import clock
 from ..localtime import TOKYO, local_today, utcnow
 from ..models import (
     CheckIn,
-    Dependent,
     DeskSession,
     Reservation,
     ReservationPerson,
@@ -288,31 +287,6 @@ def _refusal(reservation_id: int) -> DomainError:
         checked_in_at=at.isoformat(),
         checked_in_by=by,
     )
-
-
-def mark_application_submitted(actor: Actor, check_in: CheckIn, *, today: date | None = None) -> CheckIn:
-    """The person handed in the card application at the desk: their card status becomes applied.
-
-    The one place where the desk changes a card status; the change goes into the
-    card status history (services.card_status), dated today. A card already
-    received stays received.
-    """
-    from .card_status import record_application
-
-    require_role(actor, *DESK_ROLES)
-    today = today or local_today()
-    person = check_in.person
-    holder: Staff | Dependent = person.dependent if person.dependent is not None else person.reservation.staff
-    previous = holder.card_status
-    record_application(holder, on=today, source="desk", user=actor.user)
-    check_in.is_application_submitted = True
-    db.session.flush()
-    audit.record(
-        "application.submitted", actor=actor,
-        target_type="dependent" if person.dependent is not None else "staff", target_id=holder.id,
-        check_in_id=check_in.id, previous_status=previous, status=holder.card_status, on=today.isoformat(),
-    )
-    return check_in
 
 
 # --- walk-ins --------------------------------------------------------------------

@@ -68,6 +68,7 @@ STATUS = {
     "in_use": 409,
     "session_over": 409,
     "already_decided": 409,
+    "application_incomplete": 409,
     # The photo folder's disk is full: the server cannot take it now.
     "photo_storage_full": 503,
 }

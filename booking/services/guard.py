@@ -224,9 +224,15 @@ def split_individual_number_fields(values: Mapping[str, object]) -> list[str]:
     return found
 
 
+#: Fields that hold an identifier validated for its own shape, never free text: a 申請書ID is
+#: 23 digits, and some of its first twelve pass the individual number's check digit.
+IDENTIFIER_FIELDS = frozenset({"application_id"})
+
+
 def refuse_individual_numbers(values: Mapping[str, object]) -> None:
     """Raise ``individual_number_refused`` naming each text field that holds one, alone or
-    together with the other name fields of the same record."""
+    together with the other name fields of the same record (identifier fields aside)."""
+    values = {name: value for name, value in values.items() if name.rsplit(".", 1)[-1] not in IDENTIFIER_FIELDS}
     fields = {
         name: _l(
             "This looks like an individual number (My Number). It must not be "

@@ -1,6 +1,8 @@
 """POST /api/v1/checkins as API.md's Desk section says."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -111,11 +113,15 @@ def test_check_in_is_audited(app, client, clerk_headers, booked):
         assert event is not None and event.target_id == str(booked.id) and event.details["people"] == 2
 
 
-def test_application_submitted_marks_the_person_applied_today(app, client, clerk_headers, check_in_ids, world):
+def test_application_submitted_marks_the_person_applied_today(
+        app, client, clerk_headers, check_in_ids, world, jpeg):
     from booking.models import Dependent, Staff
     from booking.services.checkin import local_today
 
-    response = client.post(f"/api/v1/checkins/{check_in_ids[1]}/application", headers=clerk_headers)
+    client.post(f"/api/v1/checkins/{check_in_ids[1]}/photo", headers=clerk_headers,
+                data={"photo": (io.BytesIO(jpeg(600, 800)), "p.jpg")}, content_type="multipart/form-data")
+    response = client.post(f"/api/v1/checkins/{check_in_ids[1]}/application", headers=clerk_headers,
+                           json={"application_id": "12345678901234567890123", "submitted": True})
 
     assert response.status_code == 200
     assert response.get_json()["card_status"] == "applied"

@@ -174,13 +174,16 @@ def test_a_file_that_is_not_a_photo_is_refused_on_the_page(app, clerk, booked):
         assert db.session.scalar(select(Photo)) is None
 
 
-def test_application_submitted_from_the_page(app, clerk, world, booked):
+def test_application_submitted_from_the_page(app, clerk, world, booked, jpeg):
     from booking.models import Staff
 
     clerk.post(f"/desk/reservations/{booked.id}/check-in", data={"people": booked.person_ids})
     with app.app_context():
         check_in_id = db.session.scalars(select(CheckIn.id).order_by(CheckIn.id)).first()
-    response = clerk.post(f"/desk/check-ins/{check_in_id}/application")
+    clerk.post(f"/desk/check-ins/{check_in_id}/photo", data={"photo": (io.BytesIO(jpeg(600, 800)), "p.jpg")},
+               content_type="multipart/form-data")
+    response = clerk.post(f"/desk/check-ins/{check_in_id}/application",
+                          data={"application_id": "1234 5678 9012 3456 7890 123", "action": "submit"})
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Staff, world.staff_id).card_status == "applied"

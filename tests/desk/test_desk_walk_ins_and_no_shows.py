@@ -1,6 +1,7 @@
 """Walk-ins (current or next slot with room, an override that is recorded) and no-shows."""
 from __future__ import annotations
 
+import io
 from datetime import time, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.localtime import at_tokyo
 from booking.models import AuditEvent, DeskSession, Reservation, Slot, Staff
-from booking.services import accounts, checkin
+from booking.services import accounts, applications, checkin, photos
 from booking.services.actor import Actor
 from booking.services.errors import DomainError
 
@@ -214,11 +215,17 @@ def test_no_shows_are_listed_by_unit_and_a_chief_sees_only_their_units(app, logi
     assert "4000" in chief_page and "3000" not in chief_page
 
 
-def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, world, booked):
+def hand_in(desk, check_in, jpeg) -> None:
+    photos.attach_photo(desk.actor, check_in, io.BytesIO(jpeg()))
+    applications.record_application(desk.actor, check_in, {"application_id": "12345678901234567890123"},
+                                    submit=True)
+
+
+def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, world, booked, jpeg):
     from booking.models import CardStatusEvent
 
     rows = checkin.check_in(desk.actor, db.session.get(Reservation, booked.id), now=desk.at(15))
-    checkin.mark_application_submitted(desk.actor, rows[0])
+    hand_in(desk, rows[0], jpeg)
     db.session.commit()
 
     staff = desk.staff(world.staff_number)
@@ -229,11 +236,11 @@ def test_application_submitted_is_one_service_call_that_keeps_the_history(desk, 
     assert audit.details["previous_status"] == "none"
 
 
-def test_a_card_already_received_stays_received(desk, world, booked):
+def test_a_card_already_received_stays_received(desk, world, booked, jpeg):
     staff = desk.staff(world.staff_number)
     staff.card_status = "received"
     rows = checkin.check_in(desk.actor, db.session.get(Reservation, booked.id), now=desk.at(15))
-    checkin.mark_application_submitted(desk.actor, rows[0])
+    hand_in(desk, rows[0], jpeg)
     db.session.commit()
     assert desk.staff(world.staff_number).card_status == "received"
     assert rows[0].is_application_submitted

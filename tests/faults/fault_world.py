@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from booking.extensions import db
-from booking.services import accounts, checkin, directory, photos, reservations
+from booking.services import accounts, applications, checkin, directory, photos, reservations
 from booking.services.actor import Actor
 
 
@@ -45,8 +45,9 @@ def populate(app, world) -> Populated:
         db.session.commit()
         rows = checkin.check_in(Actor("page", user=clerk), first)
         db.session.commit()
-        checkin.mark_application_submitted(Actor("page", user=clerk), rows[0])
         photo = photos.attach_photo(Actor("page", user=clerk), rows[0], io.BytesIO(photo_bytes()))
+        applications.record_application(Actor("page", user=clerk), rows[0],
+                                        {"application_id": "12345678901234567890123"}, submit=True)
         db.session.commit()
         booked = []
         for number in ("3000", "3001"):
