@@ -66,6 +66,7 @@ def document() -> dict:
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
         s.CampaignOut, s.SessionOut, s.ReservationOut, s.AlreadyReservedOut,
         s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
+        s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn,
     ]
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     components = defs.get("$defs", {})
@@ -178,10 +179,25 @@ def document() -> dict:
                  "404": _error("No such check-in or no photo")},
                 secured=True, params=[CHECK_IN_ID], tag="desk"),
         },
-        "/api/v1/checkins/{check_in_id}/application": {"post": _op(
-            "The person handed in the card application: card status becomes applied today",
-            {"200": {"description": "The new card status"}, "404": _error("No such check-in")},
-            secured=True, params=[CHECK_IN_ID], tag="desk")},
+        "/api/v1/identity-documents": {"get": _op(
+            "The identity documents the desk records (A, B, notice): the built-in list with the section's changes",
+            {"200": {"description": "The documents", **_json({"type": "array", "items": _ref(s.IdentityDocumentOut)})}},
+            secured=True, tag="desk")},
+        "/api/v1/checkins/{check_in_id}/application": {
+            "post": _op(
+                "Record what the clerk checked for the application (only the fields given); submitted: true "
+                "hands it in (needs the 申請書ID and a photo, none under 1) and makes the card status applied",
+                {"200": {"description": "The record, with mail or counter and why", **_json(s.ApplicationOut)},
+                 "404": _error("No such check-in"),
+                 "409": _error("application_incomplete: missing lists what handing in still needs"),
+                 "422": _error("invalid (fields.application_id: not 23 digits, or recorded for someone else; "
+                               "unknown documents) or individual_number_refused")},
+                body=s.ApplicationIn, secured=True, params=[CHECK_IN_ID], tag="desk"),
+            "get": _op(
+                "The application record of a check-in, with mail or counter as things stand",
+                {"200": {"description": "The record", **_json(s.ApplicationOut)}, "404": _error("No such check-in")},
+                secured=True, params=[CHECK_IN_ID], tag="desk"),
+        },
         # Rosters and reports: CSV, UTF-8 with BOM; a chief's rows stop at their units.
         "/api/v1/sessions/{session_id}/roster.csv": {"get": _op(
             "A session's roster: one row per person in time order (time, code, staff_number, name, kana, "

@@ -170,10 +170,12 @@ def _person_rows(reservation: Reservation, done: dict[int, CheckIn], day: date) 
             for p in db.session.scalars(select(Photo).where(Photo.check_in_id.in_([c.id for c in done.values()])))
         }
     rows = []
+    draft = session.pop("application_draft", None)
     for person in reservation.people:
         holder = person.dependent if person.dependent is not None else reservation.staff
         record = done.get(person.id)
         rows.append({
+            "panel": _panel(record, draft) if record is not None else None,
             "person": person,
             "relation": person.dependent.relation if person.dependent is not None else _("Staff member"),
             "card_status": holder.card_status,
@@ -182,6 +184,59 @@ def _person_rows(reservation: Reservation, done: dict[int, CheckIn], day: date) 
             "notices": applicants.notices(person.dependent, day),
         })
     return rows
+
+
+def _panel(record: CheckIn, draft: dict | None) -> dict:
+    """The application panel of one checked-in person: the values shown (the draft of a refused
+    post, else what is recorded), the field errors, and mail or counter as things stand."""
+    application = applications.record_of(record)
+    applicant = applications.applicant_of(record)
+    if draft is not None and draft.get("check_in_id") == record.id:
+        form: dict[str, list[str]] = draft["form"]
+
+        def first(name: str) -> str:
+            return (form.get(name) or [""])[0]
+
+        values = {
+            "application_id": first("application_id"),
+            "identity_documents": set(form.get("identity_documents", [])),
+            "surrendered": set(form.get("surrendered", [])),
+            "representative_documents": set(form.get("representative_documents", [])),
+            "representative_name": first("representative_name"),
+            "representative_relation": first("representative_relation"),
+            "age_group": first("age_group"),
+            **{flag: first(flag) in ("y", "on", "1", "true")
+               for flag in ("pin_entered", "pin_form", "address_change_planned", "adult_ward")},
+        }
+        errors = draft.get("fields", {})
+    else:
+        values = {
+            "application_id": _grouped(application.application_id) if application and application.application_id else "",
+            "identity_documents": set(application.identity_documents) if application else set(),
+            "surrendered": set(application.surrendered) if application else set(),
+            "representative_documents": set(application.representative_documents) if application else set(),
+            "representative_name": application.representative_name if application else "",
+            "representative_relation": application.representative_relation if application else "",
+            "age_group": (application.age_group if application else None) or "",
+            **{flag: bool(application and getattr(application, flag))
+               for flag in ("pin_entered", "pin_form", "address_change_planned", "adult_ward")},
+        }
+        errors = {}
+    assessment = applications.assess(applicant, application, has_photo=applications.has_photo(record))
+    return {
+        "application": application,
+        "shown": values,
+        "errors": errors,
+        "assessment": assessment,
+        "reasons": [applications.REASON_TEXTS[code] for code in assessment.reasons],
+        "asks_age_group": applicant.dependent is not None and applicant.birth_date is None,
+        "is_renewal": assessment.is_renewal,
+    }
+
+
+def _grouped(application_id: str) -> str:
+    """A 申請書ID as printed on the form: groups of four digits, easier to compare by eye."""
+    return " ".join(application_id[i:i + 4] for i in range(0, len(application_id), 4))
 
 
 def _span(reservation: Reservation) -> tuple[Slot, Slot]:
@@ -218,6 +273,8 @@ def check_in_screen(reservation_id: int) -> ResponseReturnValue:
         channel_label=CHANNEL_LABELS.get(reservation.channel, reservation.channel),
         duty_approval=approvals.booker_status(reservation),
         max_upload=max_upload_bytes(),
+        documents=applications.identity_documents(),
+        campaign=reservation.campaign,
     )
 
 
@@ -261,6 +318,9 @@ def application(check_in_id: int) -> ResponseReturnValue:
         _application, assessment = applications.record_application(
             request_actor(), record, form.changes(), submit=submit)
     except DomainError as error:
+        if _wants_json():  # desk.js saving the other panels of a family before a page reload
+            db.session.rollback()
+            return _error_json(error)
         refused(error)
         # Keep what was typed: the panel shows it again with the refusal.
         draft = request.form.to_dict(flat=False)
@@ -268,12 +328,37 @@ def application(check_in_id: int) -> ResponseReturnValue:
         session["application_draft"] = {"check_in_id": record.id, "form": draft, "fields": {
             name: str(message) for name, message in error.fields.items()}}
         return redirect(back)
+    if _wants_json():
+        return jsonify(delivery=assessment.delivery, sentence=applications.delivery_sentence(assessment))
     if submit:
         flash(_("Application handed in: %(name)s. %(delivery)s",
                 name=record.person.name, delivery=applications.delivery_sentence(assessment)), "success")
     else:
         flash(_("Saved: %(name)s.", name=record.person.name), "success")
     return redirect(back)
+
+
+@bp.post("/check-ins/<int:check_in_id>/application/assess")
+@role_required(*DESK_ROLES)
+def application_assess(check_in_id: int) -> ResponseReturnValue:
+    """Mail or counter for what the panel shows now, while the clerk ticks; nothing is written."""
+    record = db.get_or_404(CheckIn, check_in_id)
+    form = ApplicationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        assessment = applications.preview(record, form.changes())
+    except DomainError as error:
+        db.session.rollback()
+        return _error_json(error)
+    db.session.rollback()  # a preview: nothing of it may be kept
+    return jsonify(
+        delivery=assessment.delivery,
+        sentence=applications.delivery_sentence(assessment),
+        reasons=[{"code": code, "text": str(applications.REASON_TEXTS[code])} for code in assessment.reasons],
+        missing=assessment.missing,
+        needs_representative=assessment.needs_representative,
+    )
 
 
 @bp.post("/check-ins/<int:check_in_id>/photo")

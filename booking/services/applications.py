@@ -330,6 +330,33 @@ def _apply(record: Application, changes: Mapping[str, object]) -> list[str]:
     return [name for name in FIELDS if name in changes]
 
 
+def _blank(check_in: CheckIn) -> Application:
+    return Application(check_in_id=check_in.id, identity_documents=[], surrendered=[],
+                       representative_documents=[], delivery_reasons=[], pin_form=False,
+                       pin_entered=False, address_change_planned=False, adult_ward=False,
+                       representative_name="", representative_relation="")
+
+
+_COPIED = ("application_id", "identity_documents", "pin_entered", "pin_form", "surrendered",
+           "address_change_planned", "adult_ward", "age_group", "representative_name",
+           "representative_relation", "representative_documents")
+
+
+def preview(check_in: CheckIn, changes: Mapping[str, object]) -> Assessment:
+    """What ``record_application`` would decide with these changes, writing nothing: the desk's
+    panel shows mail or counter while the clerk ticks."""
+    stored = record_of(check_in)
+    draft = _blank(check_in)
+    if stored is not None:
+        for name in _COPIED:
+            value = getattr(stored, name)
+            setattr(draft, name, list(value) if isinstance(value, list) else value)
+        draft.id = stored.id  # its own 申請書ID is no duplicate
+    with db.session.no_autoflush:
+        _apply(draft, changes)
+    return assess(applicant_of(check_in), draft, has_photo=has_photo(check_in))
+
+
 def record_application(actor: Actor, check_in: CheckIn, changes: Mapping[str, object], *,
                        submit: bool = False, now: datetime | None = None,
                        today: date | None = None) -> tuple[Application, Assessment]:
@@ -343,10 +370,7 @@ def record_application(actor: Actor, check_in: CheckIn, changes: Mapping[str, ob
     now = now or utcnow()
     record = record_of(check_in)
     if record is None:
-        record = Application(check_in_id=check_in.id, identity_documents=[], surrendered=[],
-                             representative_documents=[], delivery_reasons=[], pin_form=False,
-                             pin_entered=False, address_change_planned=False, adult_ward=False,
-                             representative_name="", representative_relation="")
+        record = _blank(check_in)
         db.session.add(record)
     changed = _apply(record, changes)
     record.updated_at = now

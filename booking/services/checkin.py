@@ -33,6 +33,7 @@ from ..models import (
 from . import audit, capacity, seating, tokens
 from .accounts import require_role
 from .actor import Actor
+from .applications import application_id_from_qr
 from .confirmations import token_from_qr
 from .database import begin_write
 from .errors import DomainError, NotFound
@@ -76,6 +77,13 @@ def find_reservation(*, qr: str | None = None, code: str | None = None) -> Reser
                 return _load(by_manage_token(token).id)
             except NotFound:
                 pass
+        if application_id_from_qr(qr):
+            # The two QR codes at the desk: the form's holds a 申請書ID, the booking's a link.
+            raise DomainError(
+                "invalid_qr",
+                _l("This is the QR code of an application form (its 申請書ID), not of a booking. Scan the "
+                   "booking's QR code, or type the reservation code; the form's QR goes into the application panel."),
+            )
         raise DomainError(
             "invalid_qr",
             _l("This QR code is not a valid reservation of this system (it may have been altered "

@@ -160,35 +160,30 @@
     });
   }
 
-  /* --- the scanner: the camera reads the confirmation QR in the browser ----------- */
+  /* --- reading QR codes with the camera, in the browser ----------------------------- */
 
-  var scanner = document.querySelector("[data-scanner]");
-  if (scanner) {
-    var video = scanner.querySelector("video");
-    var canvas = scanner.querySelector("canvas");
-    var statusLine = document.querySelector("[data-scan-status]");
-    var startButton = document.querySelector("[data-scan-start]");
-    var findForm = document.querySelector("[data-find-form]");
+  // BarcodeDetector reads QR codes natively on Android, ChromeOS and macOS; jsQR elsewhere.
+  var nativeDetector = function () {
+    if (!("BarcodeDetector" in window)) return Promise.resolve(null);
+    return window.BarcodeDetector.getSupportedFormats()
+      .then(function (formats) {
+        return formats.indexOf("qr_code") >= 0 ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+      })
+      .catch(function () { return null; });
+  };
+
+  // A reader on a video and a canvas: start(onText) calls onText with each text read until
+  // onText returns true (done) or stop() is called. onFail(reason) for "nocamera" / "denied".
+  function qrReader(video, canvas, say, onFail, readingText) {
     var stream = null;
     var detector = null;
     var running = false;
-
-    var say = function (text) { if (statusLine) statusLine.textContent = text; };
+    var handler = null;
 
     var stop = function () {
       running = false;
       if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
       stream = null;
-    };
-
-    var nativeDetector = function () {
-      // BarcodeDetector reads QR codes natively on Android, ChromeOS and macOS.
-      if (!("BarcodeDetector" in window)) return Promise.resolve(null);
-      return window.BarcodeDetector.getSupportedFormats()
-        .then(function (formats) {
-          return formats.indexOf("qr_code") >= 0 ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
-        })
-        .catch(function () { return null; });
     };
 
     var readWithJsQR = function () {
@@ -205,16 +200,6 @@
       return code && code.data ? code.data : null;
     };
 
-    var found = function (text) {
-      stop();
-      say(msg("found"));
-      scanner.setAttribute("data-found", "1");
-      findForm.querySelector("[data-qr]").value = text;
-      var code = findForm.querySelector('input[name="code"]');
-      if (code) code.value = "";
-      findForm.submit();
-    };
-
     var tick = function () {
       if (!running) return;
       if (video.readyState < 2 || !video.videoWidth) {
@@ -227,15 +212,16 @@
       attempt
         .catch(function () { return null; })
         .then(function (text) {
-          if (text) found(text);
-          else window.setTimeout(tick, 120);
+          if (!running) return;
+          if (text && handler(text)) stop();
+          else window.setTimeout(tick, text ? 900 : 120);
         });
     };
 
-    var start = function () {
-      if (startButton) startButton.hidden = true;
+    var start = function (onText) {
+      handler = onText;
       if (!hasCamera) {
-        say(msg("nocamera"));
+        onFail("nocamera");
         return;
       }
       say(msg("starting"));
@@ -253,19 +239,170 @@
         .then(function (native) {
           detector = native;
           running = true;
-          scanner.setAttribute("data-reader", native ? "native" : "jsqr");
-          say(msg("reading"));
+          video.parentNode.setAttribute("data-reader", native ? "native" : "jsqr");
+          say(readingText);
           tick();
         })
-        .catch(function () {
-          say(msg("denied"));
-          if (startButton) startButton.hidden = false;
-        });
+        .catch(function () { onFail("denied"); });
     };
 
-    if (startButton) startButton.addEventListener("click", start);
-    window.addEventListener("pagehide", stop);
-    start();
+    return { start: start, stop: stop };
+  }
+
+  /* --- the scan page: the confirmation QR opens the reservation ----------------------- */
+
+  var scanner = document.querySelector("[data-scanner]");
+  if (scanner) {
+    var statusLine = document.querySelector("[data-scan-status]");
+    var startButton = document.querySelector("[data-scan-start]");
+    var findForm = document.querySelector("[data-find-form]");
+    var say = function (text) { if (statusLine) statusLine.textContent = text; };
+    var reader = qrReader(scanner.querySelector("video"), scanner.querySelector("canvas"), say, function (reason) {
+      say(msg(reason));
+      if (startButton && reason === "denied") startButton.hidden = false;
+    }, msg("reading"));
+    var onText = function (text) {
+      say(msg("found"));
+      scanner.setAttribute("data-found", "1");
+      findForm.querySelector("[data-qr]").value = text;
+      var code = findForm.querySelector('input[name="code"]');
+      if (code) code.value = "";
+      findForm.submit();
+      return true;
+    };
+    var begin = function () {
+      if (startButton) startButton.hidden = true;
+      reader.start(onText);
+    };
+    if (startButton) startButton.addEventListener("click", begin);
+    window.addEventListener("pagehide", reader.stop);
+    begin();
+  }
+
+  /* --- the application panel: mail or counter while the clerk ticks, the form's QR ----- */
+
+  // The 申請書ID in a QR text: the one run of exactly 23 digits (the form's QR may hold a URL).
+  var applicationIdIn = function (text) {
+    var runs = (text.normalize ? text.normalize("NFKC") : text).match(/[0-9]+/g) || [];
+    var found = runs.filter(function (run) { return run.length === 23; });
+    return found.length === 1 ? found[0] : null;
+  };
+  var grouped = function (digits) { return digits.replace(/(\d{4})(?=\d)/g, "$1 "); };
+
+  document.querySelectorAll("[data-application-form]").forEach(function (form) {
+    var verdict = form.querySelector("[data-verdict]");
+    var head = form.querySelector("[data-verdict-head]");
+    var reasons = form.querySelector("[data-verdict-reasons]");
+    var representative = form.querySelector("[data-representative]");
+    var timer = null;
+    var assess = function () {
+      var body = new FormData(form);
+      body.set("csrf_token", csrf);
+      fetch(form.getAttribute("data-assess-url"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf },
+      })
+        .then(function (response) { return response.json().then(function (data) { return [response.ok, data]; }); })
+        .then(function (result) {
+          var data = result[1];
+          if (!result[0]) {
+            head.textContent = data.message || "";
+            return;
+          }
+          verdict.className = "desk-verdict desk-verdict--" + data.delivery;
+          head.textContent = data.delivery === "mail" ? msg("mail") : msg("counter");
+          reasons.textContent = "";
+          data.reasons.forEach(function (reason) { reasons.appendChild(make("li", "", reason.text)); });
+          if (representative && data.needs_representative) representative.hidden = false;
+        })
+        .catch(function () {});
+    };
+    var later = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(assess, 350);
+    };
+    form.addEventListener("change", later);
+    form.addEventListener("input", later);
+    form.addEventListener("change", function () { form.setAttribute("data-dirty", ""); });
+    form.addEventListener("input", function () { form.setAttribute("data-dirty", ""); });
+  });
+
+  // A family has a panel each. Saving or handing in one of them (or uploading a photo) reloads
+  // the page: what was ticked in the others is saved first, so that nothing typed is lost.
+  var saveDraft = function (form) {
+    var body = new FormData(form);
+    body.set("csrf_token", csrf);
+    body.set("action", "save");
+    return fetch(form.getAttribute("action"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf },
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (response.ok) {
+          form.removeAttribute("data-dirty");
+          return true;
+        }
+        var head = form.querySelector("[data-verdict-head]");
+        if (head) head.textContent = data.message || "";
+        form.closest("details").open = true;
+        form.scrollIntoView({ block: "start" });
+        return false;
+      });
+    }).catch(function () { return false; });
+  };
+  document.addEventListener("submit", function (event) {
+    var submitting = event.target;
+    if (submitting.hasAttribute("data-drafts-saved")) return;
+    var others = Array.prototype.filter.call(document.querySelectorAll("[data-application-form][data-dirty]"),
+                                             function (form) { return form !== submitting; });
+    if (!others.length) return;
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    others.reduce(function (chain, form) {
+      return chain.then(function (ok) { return ok && saveDraft(form); });
+    }, Promise.resolve(true)).then(function (ok) {
+      if (!ok) return;
+      submitting.setAttribute("data-drafts-saved", "");
+      if (submitter && submitter.form === submitting) submitting.requestSubmit(submitter);
+      else submitting.requestSubmit();
+    });
+  }, true);
+
+  var formQr = document.querySelector("[data-formqr]");
+  if (formQr && hasCamera && typeof formQr.showModal === "function") {
+    var qrStatus = formQr.querySelector("[data-formqr-status]");
+    var qrSay = function (text) { qrStatus.textContent = text; };
+    var qrReaderForForm = qrReader(formQr.querySelector("video"), formQr.querySelector("canvas"), qrSay,
+                                   function (reason) { qrSay(msg(reason)); }, msg("formqr"));
+    var target = null;
+    var closeQr = function () {
+      qrReaderForForm.stop();
+      if (formQr.open) formQr.close();
+    };
+    document.querySelectorAll("[data-form-qr]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        target = document.getElementById(button.getAttribute("data-form-qr"));
+        formQr.showModal();
+        qrSay(msg("formqr"));
+        qrReaderForForm.start(function (text) {
+          var digits = applicationIdIn(text);
+          if (!digits) {
+            // A booking's QR, or something else: say so and keep reading.
+            qrSay(msg("notform"));
+            return false;
+          }
+          target.value = grouped(digits);
+          closeQr();
+          target.dispatchEvent(new Event("input", { bubbles: true }));
+          target.focus();
+          return true;
+        });
+      });
+    });
+    formQr.querySelector("[data-formqr-close]").addEventListener("click", closeQr);
+    formQr.addEventListener("cancel", function () { qrReaderForForm.stop(); });
+    window.addEventListener("pagehide", qrReaderForForm.stop);
   }
 
   /* --- photos: the camera with a face guide, or a file ------------------------------ */

@@ -8,6 +8,7 @@ same camera and stored. Screenshots at 1024×768 (a tablet in landscape) and
 """
 from __future__ import annotations
 
+import io
 import os
 import random
 import re
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import AuditEvent, CheckIn, Photo, Reservation
+from booking.models import AuditEvent, CheckIn, DeskSession, Photo, Reservation
 from booking.services import accounts, confirmations, directory, reservations
 from booking.services.actor import Actor
 
@@ -59,6 +60,13 @@ def camera_frame(qr_text: str | None) -> Image.Image:
         code = code.resize((side, side), Image.Resampling.NEAREST)
         frame.paste(code, ((FRAME[0] - side) // 2, (FRAME[1] - side) // 2))
     return frame
+
+
+def camera_jpeg() -> bytes:
+    """A photo-like JPEG the desk's photo processing accepts."""
+    buffer = io.BytesIO()
+    backdrop((700, 900)).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def write_y4m(path: Path, image: Image.Image, frames: int = 4, fps: int = 10) -> Path:
@@ -332,3 +340,87 @@ def test_a_family_of_three_walks_into_an_empty_two_desk_session_on_a_portrait_ta
         phone.goto(url)
         assert_no_horizontal_scroll(phone)
         screenshot(phone, name)
+
+
+FORM_ID = "12345678901234567890123"
+
+
+def test_the_application_panel_for_a_family_of_three_with_the_forms_qr_read_by_the_camera(
+        app, camera_browser, family_world, screenshot):
+    """At 820×1180: the form's QR read into the staff member's 申請書ID, documents ticked, mail or
+    counter shown at once, the child's legal representative, and the application handed in."""
+    from booking.models import Application, Staff
+    from booking.services import applications, checkin, photos
+
+    base, session_id = family_world["base"], family_world["session_id"]
+    with app.test_request_context(base_url=base):
+        clerk = accounts.ensure_user("clerk-desk", "clerk")
+        staff = db.session.get(Staff, family_world["staff_id"])
+        seated = checkin.walk_in(Actor("page", user=clerk), db.session.get(DeskSession, session_id), staff,
+                                 dependent_ids=[d.id for d in staff.dependents])
+        staff_check_in = next(c for c in seated.check_ins if c.person.kind == "staff")
+        photos.attach_photo(Actor("page", user=clerk), staff_check_in, io.BytesIO(camera_jpeg()))
+        db.session.commit()
+        reservation_id, staff_check_in_id = seated.reservation.id, staff_check_in.id
+        child_check_in_id = next(c.id for c in seated.check_ins if c.person.dependent and c.person.dependent.birth_date)
+
+    # The camera shows a printed application form's QR: a URL with the 申請書ID in it.
+    chromium = camera_browser(camera_frame(f"https://www.kojinbango-card.go.jp/apply/?id={FORM_ID}"))
+    page, errors = open_page(chromium, PORTRAIT_TABLET, base)
+    page.goto(f"{base}/desk/reservations/{reservation_id}?session={session_id}")
+    assert page.locator("[data-application-form]").count() == 3
+    staff_form = page.locator(f"#application-{staff_check_in_id} form")
+    child_form = page.locator(f"#application-{child_check_in_id} form")
+    # Nothing recorded yet: the counter, with what is missing for mailing.
+    assert "窓口" in staff_form.locator("[data-verdict-head]").inner_text()
+    # The child under 15: the legal representative's part is shown without asking.
+    assert child_form.locator("[data-representative]").is_visible()
+
+    staff_form.locator("[data-form-qr]").click()
+    page.wait_for_function(
+        "(id) => document.querySelector(id).value.replace(/ /g, '') === '12345678901234567890123'",
+        arg=f"#app-{staff_check_in_id}-application_id", timeout=20000)
+    assert not page.locator("[data-formqr]").evaluate("d => d.open")
+    for label in ("運転免許証", "健康保険の資格確認書"):
+        staff_form.locator(f"label:has-text('{label}')").first.click()
+    staff_form.locator("label:has-text('暗証番号設定依頼書')").click()
+    page.wait_for_selector(f"#application-{staff_check_in_id} .desk-verdict--mail", timeout=10000)
+    assert staff_form.locator("[data-verdict-head]").inner_text() == "郵送できます"
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-application-family-820")
+
+    # The child: typed ID, the notice and two B documents, and the father as representative.
+    child_form.locator(f"#app-{child_check_in_id}-application_id").fill("9876 5432 1098 7654 3210 987")
+    for label in ("通知カード", "健康保険の資格確認書", "母子健康手帳", "暗証番号設定依頼書"):
+        child_form.locator(f".desk-app__flags label:has-text('{label}'), .desk-app__docs:not([data-representative] *) label:has-text('{label}')").first.click()
+    child_form.locator("input[name=representative_name]").fill("山田 誠")
+    child_form.locator("input[name=representative_relation]").fill("父")
+    representative = child_form.locator("[data-representative]")
+    representative.locator("label:has-text('運転免許証')").click()
+    representative.locator("label:has-text('旅券')").click()
+    page.wait_for_selector(f"#application-{child_check_in_id} .desk-verdict--mail", timeout=10000)
+    screenshot(page, "desk-application-child-820")
+    with page.expect_navigation():
+        child_form.locator("button[value=save]").click()
+    # Saving the boy's panel saved his father's too: nothing ticked there was lost.
+    assert page.locator(f"#app-{staff_check_in_id}-application_id").input_value() == "1234 5678 9012 3456 7890 123"
+
+    # Hand in the staff member's application (the photo is on file).
+    staff_form = page.locator(f"#application-{staff_check_in_id} form")
+    with page.expect_navigation():
+        staff_form.locator("button[value=submit]").click()
+    summary = page.locator(f"#application-{staff_check_in_id} summary")
+    assert "郵送" in summary.inner_text(), page.locator(".flash").all_inner_texts()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "desk-application-handed-in-820")
+    assert errors == [], errors
+
+    with app.app_context():
+        records = {a.check_in_id: a for a in db.session.scalars(select(Application))}
+        assert records[staff_check_in_id].application_id == FORM_ID
+        assert (records[staff_check_in_id].delivery, records[staff_check_in_id].submitted_at is not None) == ("mail", True)
+        child = records[child_check_in_id]
+        assert child.submitted_at is None and child.application_id == "98765432109876543210987"
+        assert (child.representative_name, child.representative_relation) == ("山田 誠", "父")
+        assert applications.documents_suffice(child.identity_documents, {
+            d.code: d for d in applications.identity_documents()})
