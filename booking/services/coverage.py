@@ -231,7 +231,8 @@ def coverage(campaign: Campaign, *, now: datetime | None = None) -> Coverage:
 def _intervals(group: Group, day: date, cache: dict) -> list[tuple[datetime, datetime]]:
     key = (group.plan, group.name, day)
     if key not in cache:
-        cache[key] = group.plan.duty_intervals(group.name, day - timedelta(days=1), day + timedelta(days=1))
+        cache[key] = group.plan.duty_intervals(group.name, day - timedelta(days=1),
+                                               day + timedelta(days=1) if day < date.max else day)
     return cache[key]
 
 
