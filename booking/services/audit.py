@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -362,7 +362,18 @@ class DetailReader:
             return ", ".join(str(FIELD_LABELS.get(v, v)) if isinstance(v, str) else str(v) for v in value)
         if key in VALUE_LABELS and isinstance(value, str):
             return str(VALUE_LABELS[key].get(value, value))
+        if key in ("date", "dates", "on"):
+            return ", ".join(self._day(v) for v in (value if isinstance(value, list) else [value]))
         return _detail_value(value)
+
+    @staticmethod
+    def _day(value: object) -> str:
+        from ..formatting import day_label
+
+        try:
+            return day_label(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
 
     def __call__(self, details: dict | None) -> list[tuple[str, str]]:
         return [(detail_label(key), self._value(key, value)) for key, value in (details or {}).items()
