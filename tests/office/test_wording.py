@@ -42,7 +42,7 @@ def test_audit_details_name_channels_fields_slots_and_copies_in_words(app, clien
         "title": "出張申請（改）", "booking_opens_at": "2026-01-01T09:00",
         "booking_closes_at": f"{office.session_day + timedelta(days=30)}T23:00", "cutoff_minutes": "60"})
     page = admin.get("/office/audit").get_data(as_text=True)
-    details = " ".join(re.findall(r'<td class="o-details">(.*?)</td>', page, re.S))
+    details = " ".join(re.findall(r'<td class="o-details">(.*?)</td>', page, re.DOTALL))
     assert "<b>Booked through</b> Phone" in details and " phone<" not in details
     assert re.search(r"<b>Slot</b> \w{3} \d+ \w+( \d{4})? 15:10", details), details
     assert f"<b>Copied to</b> {copy_day:%a} {copy_day.day} {copy_day:%B}" in details and "中央消防署 会議室" in details
