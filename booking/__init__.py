@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -52,6 +53,11 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+#: Flask-Login's message, named here so that the translations carry it.
+LOGIN_MESSAGE = "Please sign in to open this page."
+_EXTRACTED = lazy_gettext("Please sign in to open this page.")
+
+
 def configure_extensions(app: Flask) -> None:
     from .web import select_locale, select_timezone
 
@@ -66,6 +72,11 @@ def configure_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "office.login"
+    # Flask-Login flashes its own English sentence; passed through gettext, it follows the page's
+    # language (issue 16: it showed in English on the Japanese sign-in page).
+    login_manager.login_message = LOGIN_MESSAGE
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = gettext
     limiter.init_app(app)
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix

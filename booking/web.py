@@ -39,7 +39,7 @@ from werkzeug.exceptions import (
 from werkzeug.urls import iri_to_uri
 
 from .extensions import db
-from .formatting import clock, day_label, when
+from .formatting import clock, day_label, day_range, when, when_range
 from .navigation import office_nav
 from .services import tokens
 from .services.actor import Actor, Channel
@@ -129,6 +129,7 @@ def configure(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     app.session_interface = _SchemeAwareSessions()
     app.jinja_env.filters.update(day_label=day_label, clock=clock, when=when, code=tokens.format_code)
+    app.jinja_env.globals.update(day_range=day_range, when_range=when_range)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["office_nav"] = office_nav
     app.jinja_env.globals["party_span"] = party_span

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from ..localtime import year_range_message
 from ..models import User
 from ..services.accounts import user_for_api_token
 from ..services.errors import DomainError
@@ -125,7 +126,7 @@ def field_message(problem: ErrorDetails) -> str:
     if kind == "list_type":
         return _("Send a list.")
     if kind == "year_range":
-        return _("Enter a date in the years 2000 to 2099.")
+        return year_range_message()
     if kind.startswith("datetime_") or kind == "timezone_aware":
         return _("Enter a date and time as YYYY-MM-DDTHH:MM.")
     if kind.startswith("date_"):

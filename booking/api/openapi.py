@@ -64,7 +64,7 @@ def document() -> dict:
     models: list[type[BaseModel]] = [
         s.UnitIn, s.DependentIn, s.VenueIn, s.CampaignIn, s.SessionIn, s.ReservationIn, s.RescheduleIn,
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
-        s.CampaignOut, s.SessionOut, s.ReservationOut, s.AlreadyReservedOut,
+        s.CampaignOut, s.SessionOut, s.NewSessionOut, s.ReservationOut, s.AlreadyReservedOut,
         s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
         s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn,
     ]
@@ -120,7 +120,8 @@ def document() -> dict:
                         "401": _error("Invalid token"),
                         "404": _error("No such published campaign")}, params=[CAMPAIGN_ID]),
             "post": _op("Add a session and its slots",
-                        {"201": {"description": "The session", **_json(s.SessionOut)},
+                        {"201": {"description": "The session, with warnings (an overlap at the venue, a start in "
+                                                "the past): it is saved all the same", **_json(s.NewSessionOut)},
                          "404": _error("No such campaign")},
                         body=s.SessionIn, secured=True, params=[CAMPAIGN_ID], tag="setup"),
         },

@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..localtime import FIRST_YEAR, LAST_YEAR, in_our_years
+
 CardStatus = Literal["none", "applied", "received"]
 Day = TypeVar("Day", bound=dt.date)
 
@@ -34,10 +36,10 @@ def _iso_text(kind: str) -> BeforeValidator:
 
 
 def _in_our_years(value: Day) -> Day:
-    """Years 2000-2099 only: a desk is never booked outside them, and dates before 1888 would come
-    back in Tokyo's local mean time (+09:18:59), which is not a valid ISO 8601 offset."""
-    if not 2000 <= value.year <= 2099:
-        raise PydanticCustomError("year_range", "Enter a date in the years 2000 to 2099")
+    """The years every date entered must fall in (localtime.in_our_years: the office forms and the
+    services refuse the same dates with the same words)."""
+    if not in_our_years(value):
+        raise PydanticCustomError("year_range", f"Enter a date in the years {FIRST_YEAR} to {LAST_YEAR}")
     return value
 
 
@@ -288,6 +290,19 @@ class SessionOut(BaseModel):
     slot_minutes: int
     desks: int
     slots: list[SlotOut]
+
+
+class SessionWarningOut(BaseModel):
+    #: "overlap" (another session at the venue at the same time, its id in session_id) or "starts_in_past".
+    code: Literal["overlap", "starts_in_past"]
+    message: str
+    session_id: int | None = None
+
+
+class NewSessionOut(SessionOut):
+    """The session as saved, with what the office page would have asked to confirm."""
+
+    warnings: list[SessionWarningOut]
 
 
 class ReservationSlot(BaseModel):

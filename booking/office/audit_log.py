@@ -49,5 +49,5 @@ def audit_log() -> ResponseReturnValue:
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("office/audit.html", form=form, page=page, args=args,
                            actions=audit.action_choices(), action_label=audit.action_label,
-                           target_label=audit.target_label, readable_details=audit.readable_details,
+                           target_label=audit.target_label, readable_details=audit.DetailReader(page.rows),
                            actor_label=audit.actor_label)

@@ -15,7 +15,7 @@ from .. import navigation
 from ..auth import role_required
 from ..converters import bounded_int
 from ..extensions import db
-from ..localtime import TOKYO, local, utcnow
+from ..localtime import TOKYO, in_our_years, local, utcnow, year_range_message
 from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory
 from ..services.errors import DomainError
@@ -138,12 +138,15 @@ def create_session(campaign_id: int) -> ResponseReturnValue:
             form.date.data = None
     status = 200
     preview = None
+    warnings: list[dict] = []
     if form.validate_on_submit():
         preview = _preview_of(form)
         if request.form.get("action") != "preview":
             try:
-                session = campaigns.create_session(request_actor(), campaign, **_session_values(form))
+                session = campaigns.add_session(request_actor(), campaign, **_session_values(form),
+                                                confirmed=bool(form.confirm_warnings.data)).session
             except DomainError as error:
+                warnings = error.extra.get("warnings", [])
                 status = refused(error, form)
             else:
                 flash(_("The session was saved with %(n)s slots.", n=len(session.slots)), "success")
@@ -151,7 +154,7 @@ def create_session(campaign_id: int) -> ResponseReturnValue:
     elif request.method == "POST":
         status = 422
     return render_template("office/session_form.html", form=form, campaign=campaign, session=None,
-                           preview=preview, affected=None), status
+                           preview=preview, affected=None, warnings=warnings), status
 
 
 @bp.get("/sessions/preview")
@@ -168,6 +171,8 @@ def preview_session() -> ResponseReturnValue:
         return jsonify(error="invalid", message=_("Fill in the date, times, slot length and desks.")), 422
     if not (1 <= minutes <= 1440 and 1 <= desks <= 100):
         return jsonify(error="invalid", message=_("Use 1 to 1440 minutes and 1 to 100 desks.")), 422
+    if not in_our_years(day):
+        return jsonify(error="invalid", message=year_range_message()), 422
     result = campaigns.preview(day, start, end, minutes, desks).as_dict()
     result["summary"] = _("%(count)s slots × %(desks)s desks = %(capacity)s places",
                           count=result["count"], desks=desks, capacity=result["capacity"])
@@ -194,6 +199,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     status = 200
     preview = None
     affected = None
+    warnings: list[dict] = []
     if form.validate_on_submit():
         preview = _preview_of(form)
         action = request.form.get("action", "save")
@@ -201,8 +207,9 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             resolution = action if action in campaigns.RESOLUTIONS else None
             try:
                 change = campaigns.update_session(request_actor(), session, resolution=resolution,
-                                                  **_session_values(form))
+                                                  confirmed=bool(form.confirm_warnings.data), **_session_values(form))
             except DomainError as error:
+                warnings = error.extra.get("warnings", [])
                 affected_ids = error.extra.get("affected", [])
                 status = refused(error, form)
                 session = campaigns.get_session(session_id)
@@ -217,7 +224,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     elif request.method == "POST":
         status = 422
     return render_template("office/session_form.html", form=form, campaign=session.campaign, session=session,
-                           preview=preview or _preview_of(form), affected=affected), status
+                           preview=preview or _preview_of(form), affected=affected, warnings=warnings), status
 
 
 @bp.route("/sessions/<int:session_id>/copy", methods=["GET", "POST"])
@@ -239,6 +246,7 @@ def copy_session(session_id: int) -> ResponseReturnValue:
             return redirect(url_for(".show_campaign", campaign_id=session.campaign_id))
     elif request.method == "POST":
         status = 422
+        errors = list(dict.fromkeys(str(m) for entry in form.dates for m in entry.errors))
     return render_template("office/session_copy.html", form=form, session=session, errors=errors,
                            preview=campaigns.preview(session.date, session.start_time, session.end_time,
                                                      session.slot_minutes, session.desks)), status

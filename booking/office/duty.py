@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,8 +24,7 @@ from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth import role_required
-from ..converters import BoundedIntegerField
-from ..formatting import clock
+from ..formatting import clock, day_label
 from ..localtime import local, utcnow
 from ..services import campaigns, coverage, directory, duty
 from ..services.campaigns import get_campaign
@@ -48,10 +48,10 @@ class DutyCalendarForm(FlaskForm):
     crews = FieldList(FormField(CrewForm), min_entries=3, max_entries=3)
 
 
-class CoverageSessionForm(FlaskForm):
-    unit_id = BoundedIntegerField(validators=[DataRequired()])
-    group = HiddenField(validators=[DataRequired(), Length(max=20)])
-    day = DateField(validators=[DataRequired()])
+class CoverageSessionsForm(FlaskForm):
+    """The suggested sessions the admin confirmed (coverage.Proposal.key each)."""
+
+    pick = FieldList(HiddenField(validators=[DataRequired(), Length(max=40)]), max_entries=coverage.MAX_PROPOSALS)
 
 
 class DutyApprovalSettingForm(FlaskForm):
@@ -116,29 +116,45 @@ def campaign_coverage(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
     result = coverage.coverage(campaign)
     setting = DutyApprovalSettingForm(requires_duty_approval=campaign.requires_duty_approval)
-    return render_template("office/coverage.html", campaign=campaign, result=result, add_form=CoverageSessionForm(),
+    return render_template("office/coverage.html", campaign=campaign, result=result,
                            setting_form=setting, cell_labels=coverage.CELL_LABELS, day_crew=duty.DAY_CREW,
                            states=coverage)
 
 
+def _picked_keys() -> list[str]:
+    return [k for k in request.values.getlist("pick") if k][:coverage.MAX_PROPOSALS]
+
+
+@bp.get("/campaigns/<int:campaign_id>/coverage/sessions")
+@role_required("admin")
+def confirm_coverage_sessions(campaign_id: int) -> ResponseReturnValue:
+    """What the ticked suggestions will create, before anything is created."""
+    campaign = get_campaign(campaign_id)
+    proposals = coverage.proposals_for(campaign, _picked_keys())
+    if not proposals:
+        flash(_("Tick at least one of the suggested sessions."), "error")
+        return redirect(url_for(".campaign_coverage", campaign_id=campaign.id) + "#suggestions")
+    return render_template("office/coverage_confirm.html", campaign=campaign, proposals=proposals,
+                           form=CoverageSessionsForm(), day_crew=duty.DAY_CREW)
+
+
 @bp.post("/campaigns/<int:campaign_id>/coverage/sessions")
 @role_required("admin")
-def add_coverage_session(campaign_id: int) -> ResponseReturnValue:
+def add_coverage_sessions(campaign_id: int) -> ResponseReturnValue:
     campaign = get_campaign(campaign_id)
-    form = CoverageSessionForm()
+    form = CoverageSessionsForm()
     if not form.validate_on_submit():
-        flash(_("Choose a date from the suggestions."), "error")
+        flash(_("Choose the sessions from the suggestions."), "error")
         return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
     try:
-        session = coverage.add_suggested_session(request_actor(), campaign, form.unit_id.data, form.group.data,
-                                                 form.day.data)
+        made = coverage.add_suggested_sessions(request_actor(), campaign, [k for k in form.pick.data if k])
     except DomainError as error:
         refused(error)
-        return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
-    flash(_("A session was added on %(date)s %(start)s–%(end)s at %(venue)s.", date=session.date.isoformat(),
-            start=clock(session.start_time), end=clock(session.end_time),
-            venue=session.venue.name), "success")
-    return redirect(url_for(".campaign_coverage", campaign_id=campaign.id) + "#suggestions")
+        return redirect(url_for(".campaign_coverage", campaign_id=campaign.id) + "#suggestions")
+    flash(ngettext("%(num)s session was added: %(list)s.", "%(num)s sessions were added: %(list)s.", len(made),
+                   list=_(", ").join(f"{day_label(s.date, year=True)} {clock(s.start_time)}–{clock(s.end_time)} {s.venue.name}"
+                                     for s in made)), "success")
+    return redirect(url_for(".campaign_coverage", campaign_id=campaign.id))
 
 
 @bp.post("/campaigns/<int:campaign_id>/coverage/approval")

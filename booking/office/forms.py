@@ -31,10 +31,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..converters import BoundedIntegerField, bounded_int, optional_bounded_int
+from ..localtime import in_our_years, year_range_message
 from ..models import CARD_STATUSES, ROLES
 
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
@@ -49,6 +51,12 @@ def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
 
 def _optional_int(value: str | int | None) -> int | None:
     return optional_bounded_int(value)
+
+
+def in_years(form: FlaskForm, field: Any) -> None:
+    """The API's year range (localtime.in_our_years), with its words: a date it refuses is refused here."""
+    if field.data is not None and not in_our_years(field.data):
+        raise ValidationError(year_range_message())
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -191,9 +199,9 @@ class ImportConfirmForm(FlaskForm):
 class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     booking_opens_at = DateTimeLocalField(_l("Booking opens"), format="%Y-%m-%dT%H:%M",
-                                          validators=[InputRequired(message=_l("Give a date and time."))])
+                                          validators=[InputRequired(message=_l("Give a date and time.")), in_years])
     booking_closes_at = DateTimeLocalField(_l("Booking closes"), format="%Y-%m-%dT%H:%M",
-                                           validators=[InputRequired(message=_l("Give a date and time."))])
+                                           validators=[InputRequired(message=_l("Give a date and time.")), in_years])
     cutoff_minutes = BoundedIntegerField(_l("Booking closes this many minutes before each slot"), default=60,
                                   validators=[InputRequired()])
     target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=bounded_int,
@@ -205,17 +213,19 @@ class CampaignForm(FlaskForm):
 class SessionForm(FlaskForm):
     venue_id = SelectField(_l("Venue"), coerce=_optional_int, validate_choice=False,
                            validators=[InputRequired(message=_l("Choose a venue."))])
-    date = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))])
+    date = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date.")), in_years])
     start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Give a time."))])
     end_time = TimeField(_l("To"), validators=[InputRequired(message=_l("Give a time."))])
     slot_minutes = BoundedIntegerField(_l("Slot length (minutes)"), default=10,
                                 validators=[InputRequired(), NumberRange(min=1, max=1440)])
     desks = BoundedIntegerField(_l("Desks (people per slot)"), default=2,
                          validators=[InputRequired(), NumberRange(min=1, max=100)])
+    #: Ticked after the page has shown the session's warnings (an overlap, a start in the past).
+    confirm_warnings = BooleanField(_l("I have read the warnings above: save the session anyway"))
 
 
 class SessionCopyForm(FlaskForm):
-    dates = FieldList(DateField(_l("Date"), validators=[Optional()]), min_entries=6, max_entries=31)
+    dates = FieldList(DateField(_l("Date"), validators=[Optional(), in_years]), min_entries=6, max_entries=31)
 
 
 class PhoneSearchForm(FlaskForm):

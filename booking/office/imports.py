@@ -38,7 +38,7 @@ def _upload_page(form: ImportUploadForm, *, parsed: staff_import.Parsed | None =
                  plan: staff_import.ImportPlan | None = None, filename: str = "",
                  status: int = 200) -> ResponseReturnValue:
     return render_template("office/import_upload.html", form=form, parsed=parsed, plan=plan, filename=filename,
-                           guide=staff_import.TEMPLATE_GUIDE), status
+                           guide=staff_import.TEMPLATE_GUIDE, japanese_headings=staff_import.JAPANESE_HEADINGS), status
 
 
 @bp.route("/staff/import", methods=["GET", "POST"])
@@ -174,11 +174,14 @@ def discard_import(batch_id: str) -> ResponseReturnValue:
 @bp.get("/staff/import/template.<kind>")
 @role_required("admin")
 def import_template(kind: str) -> ResponseReturnValue:
+    """The header row to fill in, with English column keys or (``?headings=ja``) Japanese headings."""
+    japanese = request.args.get("headings") == "ja"
+    name = "staff-template-ja" if japanese else "staff-template"
     if kind == "csv":
-        return Response(staff_import.template_csv(), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=staff-template.csv"})
+        return Response(staff_import.template_csv(japanese), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     if kind == "xlsx":
-        return Response(staff_import.template_xlsx(),
+        return Response(staff_import.template_xlsx(japanese),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": "attachment; filename=staff-template.xlsx"})
+                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
     return redirect(url_for(".import_staff"))

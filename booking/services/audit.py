@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -178,7 +178,7 @@ DETAIL_LABELS = {
     "check_in_id": _l("Check-in"),
     "check_ins": _l("Check-ins"),
     "code": _l("Code"),
-    "copies": _l("Copies"),
+    "copies": _l("Copied to"),
     "count": _l("Count"),
     "created": _l("Created"),
     "crew": _l("Crew"),
@@ -262,6 +262,50 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key
 
 
+#: Names of the fields a "changed" list names (campaigns, sessions, staff, users).
+FIELD_LABELS = {
+    "created": _l("created"),
+    "title": _l("title"),
+    "booking_opens_at": _l("booking opens"),
+    "booking_closes_at": _l("booking closes"),
+    "is_published": _l("published"),
+    "what_to_bring": _l("what to bring"),
+    "cutoff_minutes": _l("booking cut-off"),
+    "target_units": _l("units"),
+    "requires_duty_approval": _l("duty-hours approval"),
+    "venue_id": _l("venue"),
+    "date": _l("date"),
+    "start_time": _l("start time"),
+    "end_time": _l("end time"),
+    "slot_minutes": _l("slot length"),
+    "desks": _l("desks"),
+    "card_status": _l("card status"),
+    "family_name": _l("family name"),
+    "given_name": _l("given name"),
+    "family_name_kana": _l("family name (kana)"),
+    "given_name_kana": _l("given name (kana)"),
+    "crew": _l("crew"),
+    "email": _l("email"),
+    "phone": _l("phone"),
+    "unit_id": _l("unit"),
+    "display_name": _l("name"),
+    "role": _l("role"),
+    "is_active": _l("may sign in"),
+    "password": _l("password"),
+}
+#: Values some details hold, in words (a code nobody labelled shows as it is).
+VALUE_LABELS = {
+    "channel": {"web": _l("Web"), "phone": _l("Phone"), "walk_in": _l("Walk-in")},
+    "card_status": {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")},
+    "previous_status": {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received"),
+                        "booked": _l("Booked"), "cancelled": _l("Cancelled"), "checked_in": _l("Checked in"),
+                        "no_show": _l("No-show")},
+    "status": {"booked": _l("Booked"), "cancelled": _l("Cancelled"), "checked_in": _l("Checked in"),
+               "no_show": _l("No-show")},
+    "role": {"admin": _l("Admin"), "chief": _l("Chief"), "clerk": _l("Desk clerk")},
+}
+
+
 def _detail_value(value: object) -> str:
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
@@ -274,8 +318,70 @@ def _detail_value(value: object) -> str:
     return str(value)
 
 
+class DetailReader:
+    """Events' details in words for the log page: labels, field names, codes, and the records ids
+    point to (a slot as its time, sessions as date and venue, a campaign, unit or venue by name),
+    looked up once for the whole page (issue 16: 「枠 177」 and 「コピー数 9, 10」 meant nothing)."""
+
+    def __init__(self, events: list[AuditEvent]):
+        from ..formatting import day_label, when
+        from ..models import Campaign, DeskSession, Slot, Unit, Venue
+
+        wanted: dict[str, set[int]] = {"slot": set(), "session": set(), "campaign": set(), "unit": set(),
+                                       "venue": set()}
+        for event in events:
+            details = event.details or {}
+            for key, kind in (("slot_id", "slot"), ("campaign_id", "campaign"), ("unit_id", "unit"),
+                              ("venue_id", "venue")):
+                if isinstance(details.get(key), int):
+                    wanted[kind].add(details[key])
+            copies = details.get("copies")
+            if isinstance(copies, list):
+                wanted["session"].update(c for c in copies if isinstance(c, int))
+        self.names: dict[tuple[str, int], str] = {}
+        if wanted["slot"]:
+            for slot in db.session.scalars(select(Slot).where(Slot.id.in_(wanted["slot"]))):
+                self.names["slot", slot.id] = when(slot.starts_at)
+        if wanted["session"]:
+            for session in db.session.scalars(select(DeskSession).options(joinedload(DeskSession.venue))
+                                              .where(DeskSession.id.in_(wanted["session"]))):
+                self.names["session", session.id] = f"{day_label(session.date)} {session.venue.name}"
+        for kind, column, label in (("campaign", Campaign.id, Campaign.title), ("unit", Unit.id, Unit.name),
+                                    ("venue", Venue.id, Venue.name)):
+            if wanted[kind]:
+                for row_id, name in db.session.execute(select(column, label).where(column.in_(wanted[kind]))):
+                    self.names[kind, row_id] = name
+
+    def _value(self, key: str, value: object) -> str:
+        kinds = {"slot_id": "slot", "campaign_id": "campaign", "unit_id": "unit", "venue_id": "venue"}
+        if key in kinds and isinstance(value, int):
+            return self.names.get((kinds[key], value), f"#{value}")
+        if key == "copies" and isinstance(value, list):
+            return ", ".join(self.names.get(("session", c), f"#{c}") for c in value if isinstance(c, int))
+        if key == "changed" and isinstance(value, list):
+            return ", ".join(str(FIELD_LABELS.get(v, v)) if isinstance(v, str) else str(v) for v in value)
+        if key in VALUE_LABELS and isinstance(value, str):
+            return str(VALUE_LABELS[key].get(value, value))
+        if key in ("date", "dates", "on"):
+            return ", ".join(self._day(v) for v in (value if isinstance(value, list) else [value]))
+        return _detail_value(value)
+
+    @staticmethod
+    def _day(value: object) -> str:
+        from ..formatting import day_label
+
+        try:
+            return day_label(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+
+    def __call__(self, details: dict | None) -> list[tuple[str, str]]:
+        return [(detail_label(key), self._value(key, value)) for key, value in (details or {}).items()
+                if value != []]
+
+
 def readable_details(details: dict | None) -> list[tuple[str, str]]:
-    """An event's details as (label, value) pairs for the log page; empty lists are left out."""
+    """An event's details as (label, value) pairs, without looking anything up; empty lists are left out."""
     return [(detail_label(key), _detail_value(value)) for key, value in (details or {}).items()
             if value != []]
 

@@ -12,14 +12,14 @@ the same list.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..localtime import TOKYO, utcnow
+from ..localtime import TOKYO, in_our_years, utcnow, year_range_message
 from ..models import (
     ACTIVE_STATUSES,
     AuditEvent,
@@ -63,6 +63,9 @@ def _campaign_values(title: str, booking_opens_at: datetime, booking_closes_at: 
     refuse_individual_numbers({"title": title, "what_to_bring": what_to_bring})
     if not title:
         raise invalid(title=_l("Give the campaign a title."))
+    for name, value in (("booking_opens_at", booking_opens_at), ("booking_closes_at", booking_closes_at)):
+        if not in_our_years(value):
+            raise invalid(**{name: year_range_message()})
     if booking_closes_at <= booking_opens_at:
         raise invalid(booking_closes_at=_l("Booking must close after it opens."))
     if not 0 <= cutoff_minutes <= MAX_CUTOFF_MINUTES:
@@ -194,16 +197,90 @@ def get_session(session_id: int) -> DeskSession:
     return session
 
 
-def create_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
-                   slot_minutes: int, desks: int, suggested_for: dict[str, object] | None = None) -> DeskSession:
-    """Add a session and its slots to a campaign (``suggested_for``: the coverage gap it closes)."""
+@dataclass(frozen=True)
+class SessionWarning:
+    """Something about a session that is allowed but rarely meant: the office page asks the admin to
+    confirm it, the API saves and answers with the list (docs/api.md)."""
+
+    #: "overlap": another session at the same venue runs at the same time (its id in ``session_id``);
+    #: "starts_in_past": the session starts before now.
+    code: str
+    message: str
+    session_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "session_id": self.session_id}
+
+
+def session_warnings(*, venue_id: int, day: date, start: time, end: time, now: datetime | None = None,
+                     ignore_session_id: int | None = None, past: bool = True) -> list[SessionWarning]:
+    """What to confirm before saving a session with these values (``ignore_session_id``: the one edited)."""
+    from ..formatting import day_label, when
+
+    now = now or utcnow()
+    starts_at, ends_at = slot_service.session_bounds(day, start, end)
+    found: list[SessionWarning] = []
+    if past and starts_at <= now:
+        found.append(SessionWarning("starts_in_past", str(_l(
+            "This session starts in the past (%(when)s): staff cannot book it any more. Save it only to "
+            "record a desk that has already taken place.", when=when(starts_at, year=True)))))
+    # Sessions that end the next morning may overlap one on the day after; look one day each side.
+    others = db.session.scalars(
+        select(DeskSession)
+        .options(joinedload(DeskSession.venue), joinedload(DeskSession.campaign))
+        .where(DeskSession.venue_id == venue_id, DeskSession.is_cancelled.is_(False),
+               DeskSession.date.between(day - timedelta(days=1), day + timedelta(days=1)),
+               DeskSession.id != (ignore_session_id or 0))
+        .order_by(DeskSession.date, DeskSession.start_time, DeskSession.id))
+    for other in others:
+        other_start, other_end = slot_service.session_bounds(other.date, other.start_time, other.end_time)
+        if other_start < ends_at and starts_at < other_end:
+            found.append(SessionWarning("overlap", str(_l(
+                "%(venue)s already has a session at the same time: %(date)s %(start)s–%(end)s (%(campaign)s).",
+                venue=other.venue.name, date=day_label(other.date, year=True),
+                start=other.start_time.strftime("%H:%M"), end=other.end_time.strftime("%H:%M"),
+                campaign=other.campaign.title)), other.id))
+    return found
+
+
+def needs_confirmation(warnings: list[SessionWarning]) -> DomainError:
+    return DomainError("needs_confirmation", _l("Check the warnings below and confirm to save the session."),
+                       warnings=[w.as_dict() for w in warnings])
+
+
+@dataclass
+class NewSession:
+    session: DeskSession
+    warnings: list[SessionWarning]
+
+
+def add_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
+                slot_minutes: int, desks: int, suggested_for: dict[str, object] | None = None,
+                confirmed: bool = True, now: datetime | None = None) -> NewSession:
+    """Add a session and its slots to a campaign (``suggested_for``: the coverage gap it closes).
+
+    A session overlapping another at the same venue, or starting in the past, is saved with its
+    warnings when ``confirmed`` (the API, and the page once the admin has ticked the box); otherwise
+    nothing is written and ``needs_confirmation`` carries the warnings.
+    """
     require_role(actor, "admin")
     _check_numbers(slot_minutes, desks)
+    slot_service.check_day(day)
+    warnings = session_warnings(venue_id=venue_id, day=day, start=start, end=end, now=now)
+    if warnings and not confirmed:
+        raise needs_confirmation(warnings)
     session = slot_service.create_session(campaign, venue_id, day, start, end, slot_minutes, desks)
     audit.record("session.create", actor=actor, target_type="session", target_id=session.id,
                  campaign_id=campaign.id, date=session.date.isoformat(), slots=len(session.slots),
-                 suggested_for=suggested_for)
-    return session
+                 suggested_for=suggested_for, warnings=[w.code for w in warnings] or None)
+    return NewSession(session, warnings)
+
+
+def create_session(actor: Actor, campaign: Campaign, *, venue_id: int, day: date, start: time, end: time,
+                   slot_minutes: int, desks: int, suggested_for: dict[str, object] | None = None) -> DeskSession:
+    """add_session for callers that have nothing to confirm (the demo, coverage suggestions, scripts)."""
+    return add_session(actor, campaign, venue_id=venue_id, day=day, start=start, end=end,
+                       slot_minutes=slot_minutes, desks=desks, suggested_for=suggested_for).session
 
 
 def copy_session(actor: Actor, session: DeskSession, days: list[date]) -> list[DeskSession]:
@@ -214,6 +291,8 @@ def copy_session(actor: Actor, session: DeskSession, days: list[date]) -> list[D
         raise invalid(dates=_l("Give at least one date."))
     if len(wanted) > MAX_COPIES:
         raise invalid(dates=_l("Copy to at most %(n)s dates at once.", n=MAX_COPIES))
+    for day in wanted:
+        slot_service.check_day(day, "dates")
     taken = set(db.session.scalars(
         select(DeskSession.date).where(
             DeskSession.campaign_id == session.campaign_id,
@@ -348,7 +427,7 @@ def affected_by(session: DeskSession, *, venue_id: int, day: date, start: time, 
 
 def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: date, start: time, end: time,
                    slot_minutes: int, desks: int, resolution: str | None = None,
-                   now: datetime | None = None) -> SessionChange:
+                   now: datetime | None = None, confirmed: bool = True) -> SessionChange:
     """Change a session's venue, date, hours, slot length or desks, keeping every booking accounted for.
 
     ``resolution`` is None (refuse when anyone is affected, with ``session_conflict``
@@ -364,6 +443,7 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
     if db.session.get(Venue, venue_id) is None:
         raise invalid(venue_id=_l("No such venue."))
     _check_numbers(slot_minutes, desks)
+    slot_service.check_day(day)
     if start == end:
         raise invalid(end_time=_l("The end time must differ from the start time."))
     planned = slot_service.plan_slots(day, start, end, slot_minutes, desks)
@@ -375,6 +455,12 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
             "This session has already started, so its times and desks can no longer be changed."))
     if planned[0].starts_at <= now:
         raise invalid(date=_l("Choose a date and time that are still ahead."))
+    moves = (venue_id, day, start, end) != (session.venue_id, session.date, session.start_time, session.end_time)
+    if moves and not confirmed:
+        warnings = session_warnings(venue_id=venue_id, day=day, start=start, end=end, now=now,
+                                    ignore_session_id=session.id, past=False)
+        if warnings:
+            raise needs_confirmation(warnings)
 
     begin_write()
     affected = affected_by(session, venue_id=venue_id, day=day, start=start, end=end,

@@ -5,9 +5,10 @@ A session at a station on one day reaches only the crew on duty there that day
 unit × duty group (each crew, and 日勤) this module says, session by session,
 whether the group can attend on duty at its own station, only off duty, or not
 at all; flags groups that no session reaches on duty or that have more people
-without a card than the seats of the sessions that do; and suggests the dates
-on which a flagged group's crew is on duty at its station, with the times of
-that station's existing sessions, for the admin to add with one click.
+without a card than the seats of the sessions that do; and suggests the fewest
+sessions (at most five) that reach every flagged group on duty at its station,
+with the times of that station's existing sessions, for the admin to add after
+a confirmation that shows what will be created.
 """
 from __future__ import annotations
 
@@ -97,17 +98,41 @@ class Unplaced:
     has_calendar: bool
 
 
-@dataclass
-class Suggestion:
-    group: Group
-    venue: Venue | None
-    dates: list[date]
+#: At most this many sessions are suggested at once (issue 16: a wall of a hundred dates helps nobody).
+MAX_PROPOSALS = 5
+
+
+@dataclass(eq=False)
+class Proposal:
+    """A session the coverage suggests adding, and the flagged groups it reaches on duty."""
+
+    venue: Venue
+    day: date
     start: time
     end: time
     slot_minutes: int
     desks: int
+    groups: tuple[Group, ...]
     #: The session whose times were copied (None: the campaign had none at this station).
-    template: DeskSession | None
+    template: DeskSession | None = None
+
+    @property
+    def places(self) -> int:
+        return sum(s.capacity for s in slot_service.plan_slots(self.day, self.start, self.end,
+                                                                self.slot_minutes, self.desks))
+
+    @property
+    def key(self) -> str:
+        """What the page sends back: the service works the proposal out again and matches this."""
+        return f"{self.venue.id}:{self.day.isoformat()}:{self.start.strftime('%H%M')}"
+
+
+@dataclass
+class Unreachable:
+    """A flagged group no suggestion reaches: no venue at its station, or no duty day left to book."""
+
+    group: Group
+    no_venue: bool
 
 
 @dataclass
@@ -117,7 +142,9 @@ class Coverage:
     groups: list[Group]
     unplaced: list[Unplaced]
     period: tuple[date, date]
-    suggestions: list[Suggestion] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    #: Flagged groups that no proposal reaches (including those beyond the first MAX_PROPOSALS).
+    unreachable: list[Unreachable] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[Group]:
@@ -224,14 +251,15 @@ def coverage(campaign: Campaign, *, now: datetime | None = None) -> Coverage:
 
     result = Coverage(campaign, sessions, groups, unplaced, campaign_period(campaign, local(now).date()))
     venue_by_id = {v.id: v for v in venues}
-    result.suggestions = [_suggest(g, result, venue_by_id, now) for g in result.flagged]
+    result.proposals, result.unreachable = _propose(result, venue_by_id, now)
     return result
 
 
 def _intervals(group: Group, day: date, cache: dict) -> list[tuple[datetime, datetime]]:
     key = (group.plan, group.name, day)
     if key not in cache:
-        cache[key] = group.plan.duty_intervals(group.name, day - timedelta(days=1), day + timedelta(days=1))
+        cache[key] = group.plan.duty_intervals(group.name, day - timedelta(days=1),
+                                               day + timedelta(days=1) if day < date.max else day)
     return cache[key]
 
 
@@ -276,56 +304,106 @@ def _template(group: Group, result: Coverage) -> DeskSession | None:
     return at_station[0] if at_station else None
 
 
-def _suggest(group: Group, result: Coverage, venue_by_id: dict[int, Venue], now: datetime) -> Suggestion:
-    venue = venue_by_id.get(group.station_venue_ids[0]) if group.station_venue_ids else None
+def _shape(group: Group, result: Coverage) -> tuple[DeskSession | None, tuple[time, time, int, int]]:
+    """The times, slot length and desks to copy: the group's station's first session, else the
+    campaign's earliest, else a default."""
     template = _template(group, result)
     if template is not None:
-        venue = template.venue
-        shape = (template.start_time, template.end_time, template.slot_minutes, template.desks)
-    elif result.sessions:
+        return template, (template.start_time, template.end_time, template.slot_minutes, template.desks)
+    if result.sessions:
         earliest = result.sessions[0]
-        shape = (earliest.start_time, earliest.end_time, earliest.slot_minutes, earliest.desks)
-    else:
-        shape = FALLBACK_SHAPE
-    start, end, minutes, desks = shape
-    dates: list[date] = []
-    if venue is not None:
-        taken = [slot_service.session_bounds(s.date, s.start_time, s.end_time)
-                 for s in result.sessions if s.venue_id == venue.id]
-        first, last = result.period
-        cutoff = timedelta(minutes=result.campaign.cutoff_minutes)
+        return None, (earliest.start_time, earliest.end_time, earliest.slot_minutes, earliest.desks)
+    return None, FALLBACK_SHAPE
+
+
+def _propose(result: Coverage, venue_by_id: dict[int, Venue], now: datetime) -> tuple[list[Proposal],
+                                                                                       list[Unreachable]]:
+    """The fewest sessions (at most MAX_PROPOSALS) that give every flagged group one it can attend on duty.
+
+    Each candidate is a duty day of a flagged group at its station, with the station's times fitted
+    into that duty; it reaches every flagged group of the station on duty in those hours (a weekday
+    afternoon may reach the day workers and the crew on duty at once). Chosen greedily, as set cover
+    is: the candidate reaching most groups still without one, ties broken by the fewest days to the
+    campaign's other sessions (a desk set up on neighbouring days), then by the earlier date.
+    """
+    flagged = result.flagged
+    unreachable: list[Unreachable] = []
+    candidates: dict[tuple[int, date, time], Proposal] = {}
+    first, last = result.period
+    cutoff = timedelta(minutes=result.campaign.cutoff_minutes)
+    taken: dict[int, list[tuple[datetime, datetime]]] = {}
+    for s in result.sessions:
+        taken.setdefault(s.venue_id, []).append(slot_service.session_bounds(s.date, s.start_time, s.end_time))
+    for group in flagged:
+        template, (start, end, minutes, desks) = _shape(group, result)
+        venue = template.venue if template is not None else (
+            venue_by_id.get(group.station_venue_ids[0]) if group.station_venue_ids else None)
+        if venue is None:
+            unreachable.append(Unreachable(group, no_venue=True))
+            continue
         for duty_day in group.plan.duty_dates(group.name, first, last):
             day, begin, finish = fitted_times(group.plan, group.name, duty_day, start, end)
             new_start, new_end = slot_service.session_bounds(day, begin, finish)
-            # Not on a day the venue already has a desk at those hours, nor too late to book.
+            # Not too late to book, nor at hours the venue already has a desk.
             if day > last or new_start - cutoff <= now or any(
-                    s < new_end and new_start < e for s, e in taken):
+                    s < new_end and new_start < e for s, e in taken.get(venue.id, [])):
                 continue
-            dates.append(day)
-        fitted = fitted_times(group.plan, group.name, dates[0], start, end) if dates else None
-        if fitted:
-            start, end = fitted[1], fitted[2]
-    return Suggestion(group, venue, dates, start, end, minutes, desks, template)
+            key = (venue.id, day, begin)
+            if key in candidates:
+                continue
+            reached = tuple(g for g in flagged if venue.id in g.station_venue_ids
+                            and g.plan.on_duty_during(g.name, new_start, new_end))
+            candidates[key] = Proposal(venue, day, begin, finish, minutes, desks, reached, template)
+
+    session_days = [s.date for s in result.sessions]
+
+    def nearness(day: date) -> int:
+        return min((abs((day - other).days) for other in session_days), default=0)
+
+    chosen: list[Proposal] = []
+    missing = {g.key for g in flagged} - {u.group.key for u in unreachable}
+    pool = list(candidates.values())
+    while missing and pool and len(chosen) < MAX_PROPOSALS:
+        best = min(pool, key=lambda p: (-sum(1 for g in p.groups if g.key in missing), nearness(p.day),
+                                        p.day, p.venue.id, p.start))
+        gained = {g.key for g in best.groups} & missing
+        if not gained:
+            break
+        chosen.append(best)
+        missing -= gained
+        pool = [p for p in pool if p is not best]
+    unreachable += [Unreachable(g, no_venue=False) for g in flagged if g.key in missing]
+    chosen.sort(key=lambda p: (p.day, p.start, p.venue.id))
+    return chosen, unreachable
 
 
-def add_suggested_session(actor: Actor, campaign: Campaign, unit_id: int, group_name: str, day: date,
-                          *, now: datetime | None = None) -> DeskSession:
-    """Add the session a suggestion offers for a flagged group on one of its dates.
+def add_suggested_sessions(actor: Actor, campaign: Campaign, keys: list[str], *,
+                           now: datetime | None = None) -> list[DeskSession]:
+    """Add the proposed sessions the admin confirmed (``keys``: Proposal.key), all or none.
 
-    The times are worked out again here from the current plan, never taken from the
-    form, so a stale page cannot add a session its group cannot attend on duty.
+    The proposals are worked out again here from the current plan, never taken from the
+    form, so a stale page cannot add a session its crews cannot attend on duty.
     """
     require_role(actor, "admin")
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        raise DomainError("invalid", _l("Choose at least one of the suggested sessions."))
     result = coverage(campaign, now=now)
-    suggestion = next((s for s in result.suggestions
-                       if s.group.unit.id == unit_id and s.group.name == group_name), None)
-    if suggestion is None:
+    by_key = {p.key: p for p in result.proposals}
+    if any(k not in by_key for k in wanted):
         raise DomainError("session_conflict", _l(
-            "This group no longer needs a session: the coverage has changed. Look at the page again."))
-    if day not in suggestion.dates or suggestion.venue is None:
-        raise DomainError("session_conflict", _l(
-            "A session cannot be suggested for this group on this date any more. Choose another date."))
-    return campaigns.create_session(actor, campaign, venue_id=suggestion.venue.id, day=day,
-                                    start=suggestion.start, end=suggestion.end,
-                                    slot_minutes=suggestion.slot_minutes, desks=suggestion.desks,
-                                    suggested_for={"unit_id": unit_id, "group": group_name})
+            "The suggestions have changed since the page was shown: nothing was added. Look at them again."))
+    made = []
+    for key in wanted:
+        p = by_key[key]
+        made.append(campaigns.create_session(
+            actor, campaign, venue_id=p.venue.id, day=p.day, start=p.start, end=p.end,
+            slot_minutes=p.slot_minutes, desks=p.desks,
+            suggested_for={"groups": [{"unit_id": g.unit.id, "group": g.name} for g in p.groups]}))
+    return made
+
+
+def proposals_for(campaign: Campaign, keys: list[str], *, now: datetime | None = None) -> list[Proposal]:
+    """The current proposals among ``keys``, for the confirmation page (stale keys are left out)."""
+    wanted = set(keys)
+    return [p for p in coverage(campaign, now=now).proposals if p.key in wanted]

@@ -74,6 +74,17 @@ def is_working_day(day: date) -> bool:
 # --- the pure core --------------------------------------------------------------------
 
 
+def _day_after(at: datetime) -> datetime:
+    try:
+        return at + timedelta(days=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=at.tzinfo)
+
+
+def _day_before(day: date) -> date:
+    return day - timedelta(days=1) if day > date.min else day
+
+
 @dataclass(frozen=True)
 class Crew:
     name: str
@@ -133,7 +144,12 @@ class DutyPlan:
         return ON_DUTY if offset == 0 else OFF_DUTY if offset == 1 else REST
 
     def duty_intervals(self, group: str, first: date, last: date) -> list[tuple[datetime, datetime]]:
-        """The group's on-duty instants [start, end) whose duty date lies in first..last."""
+        """The group's on-duty instants [start, end) whose duty date lies in first..last.
+
+        Dates at the ends of the calendar (a session saved on 9999-12-31 before the year range
+        was checked) are clamped rather than overflowing: issue 16 found every booker's page,
+        the coverage and the phone pages answering 500 for one such session.
+        """
         intervals = []
         day = first
         while day <= last:
@@ -142,13 +158,15 @@ class DutyPlan:
                     intervals.append((at_tokyo(day, DAY_START), at_tokyo(day, DAY_END)))
                 else:
                     start = at_tokyo(day, self.shift_start)
-                    intervals.append((start, start + timedelta(days=1)))
+                    intervals.append((start, _day_after(start)))
+            if day == date.max:
+                break
             day += timedelta(days=1)
         return intervals
 
     def on_duty_during(self, group: str, start: datetime, end: datetime) -> bool:
         """Whether the group is on duty at any moment of [start, end)."""
-        first = local(start).date() - timedelta(days=1)
+        first = _day_before(local(start).date())
         return any(s < end and start < e for s, e in self.duty_intervals(group, first, local(end).date()))
 
     def duty_dates(self, group: str, first: date, last: date) -> list[date]:
@@ -374,6 +392,15 @@ class BookerFit:
     def place(self, session: DeskSession) -> Placement:
         if self.plan is None or self.group is None:
             return UNKNOWN
+        try:
+            return self._place(session)
+        except OverflowError:
+            # A date at the end of the calendar: no duty can be worked out for it, and the
+            # rest of the booker's list must still show (issue 16).
+            return UNKNOWN
+
+    def _place(self, session: DeskSession) -> Placement:
+        assert self.plan is not None and self.group is not None
         from .slots import session_bounds
 
         start, end = session_bounds(session.date, session.start_time, session.end_time)

@@ -61,6 +61,8 @@ STATUS = {
     "too_large": 413,
     "last_admin": 409,
     "session_conflict": 409,
+    # A session that overlaps another or starts in the past: the page asks to confirm.
+    "needs_confirmation": 409,
     "session_started": 409,
     "no_room": 409,
     "import_changed": 409,

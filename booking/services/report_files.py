@@ -33,8 +33,12 @@ _RATE = "0.0"
 
 def _table(xlsx: XlsxFile, sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[object]], *,
            widths: Sequence[float], title: str, subtitle: str, landscape: bool = False,
-           number_formats: dict[int, str] | None = None, bold_last_row: bool = False) -> None:
-    """Title rows 1-2, header on row 4 (frozen, filtered, repeated when printed), then the rows."""
+           number_formats: dict[int, str] | None = None, bold_last_row: bool = False,
+           indents: tuple[int, Sequence[int]] | None = None) -> None:
+    """Title rows 1-2, header on row 4 (frozen, filtered, repeated when printed), then the rows.
+
+    ``indents``: a column and each row's indent level there (Excel's own indent, so that the
+    cell holds the name alone: sorting, filtering and lookups see no padding)."""
     width = len(header)
     for row, text, properties in ((0, title, {"bold": True, "font_size": 14}), (1, subtitle, {"font_size": 10})):
         # Titles carry campaign, venue and unit names: made safe like every other cell.
@@ -47,10 +51,14 @@ def _table(xlsx: XlsxFile, sheet: Worksheet, header: Sequence[str], rows: Sequen
     bold = {column: xlsx.format(**_GRID, bold=True, num_format=f) for column, f in (number_formats or {}).items()}
     last = 3 + len(rows)
     for index, values in enumerate(rows, start=4):
-        if bold_last_row and index == last:
-            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID, bold=True), bold)
+        is_bold = bold_last_row and index == last
+        formats: dict[int, object] = dict(bold if is_bold else plain)
+        if indents is not None and indents[1][index - 4]:
+            formats[indents[0]] = xlsx.format(**_GRID, bold=is_bold, indent=indents[1][index - 4])
+        if is_bold:
+            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID, bold=True), formats)
         else:
-            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID), plain)
+            xlsx.write_row(sheet, index, values, xlsx.format(**_GRID), formats)
     sheet.freeze_panes(4, 0)
     sheet.autofilter(3, 0, max(last, 3), width - 1)
     set_widths(sheet, widths)
@@ -106,17 +114,21 @@ def status_xlsx(statuses: list[UnitStatus], totals: UnitStatus, *, as_of: date, 
     sheet = xlsx.book.add_worksheet(_("Status")[:31])
     header = [_("Unit code"), _("Unit"), _("Staff"), _("Staff applied"), _("Staff received"),
               _("Staff application rate (%)"), _("Staff acquisition rate (%)"), _("Dependents"),
-              _("Dependents applied"), _("Dependents received"), _("Application rate (%)"),
-              _("Acquisition rate (%)")]
+              _("Dependents applied"), _("Dependents received"),
+              # The last two are the unit's whole rates, staff and dependents together (issue 16).
+              _("Application rate, staff and dependents together (%)"),
+              _("Acquisition rate, staff and dependents together (%)")]
+    rows = [*statuses, totals]
     body = [
-        (s.unit_code, ("　" * s.depth) + s.unit, s.staff, s.staff_applied, s.staff_received,
+        (s.unit_code, s.unit, s.staff, s.staff_applied, s.staff_received,
          float(s.staff_application_rate), float(s.staff_acquisition_rate), s.dependents, s.dependents_applied,
          s.dependents_received, float(s.application_rate), float(s.acquisition_rate))
-        for s in [*statuses, totals]
+        for s in rows
     ]
-    _table(xlsx, sheet, header, body, widths=(10, 24, 8, 9, 9, 11, 11, 9, 9, 9, 11, 11), title=title,
+    _table(xlsx, sheet, header, body, widths=(10, 24, 8, 9, 9, 11, 11, 9, 9, 9, 13, 13), title=title,
            subtitle=_("As of %(day)s", day=as_of.isoformat()), landscape=True,
-           number_formats={5: _RATE, 6: _RATE, 10: _RATE, 11: _RATE}, bold_last_row=True)
+           number_formats={5: _RATE, 6: _RATE, 10: _RATE, 11: _RATE}, bold_last_row=True,
+           indents=(1, [s.depth for s in rows]))
     return xlsx.to_bytes()
 
 

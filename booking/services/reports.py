@@ -457,7 +457,7 @@ def upcoming_sessions_by_unit(today: date) -> dict[int, list[DeskSession]]:
         select(DeskSession)
         .join(Campaign, DeskSession.campaign_id == Campaign.id)
         .join(Venue, DeskSession.venue_id == Venue.id)
-        .options(joinedload(DeskSession.venue))
+        .options(joinedload(DeskSession.venue), joinedload(DeskSession.campaign))
         .where(Campaign.is_published.is_(True), DeskSession.is_cancelled.is_(False),
                DeskSession.date >= today, Venue.unit_id.is_not(None))
         .order_by(DeskSession.date, DeskSession.start_time)

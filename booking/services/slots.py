@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..localtime import at_tokyo
+from ..localtime import at_tokyo, in_our_years, year_range_message
 from ..models import Campaign, DeskSession, Slot, Venue
 from .errors import NotFound, invalid
 
@@ -24,7 +24,10 @@ def session_bounds(day: date, start: time, end: time) -> tuple[datetime, datetim
     starts_at = at_tokyo(day, start)
     ends_at = at_tokyo(day, end)
     if ends_at <= starts_at:
-        ends_at += timedelta(days=1)
+        try:
+            ends_at += timedelta(days=1)
+        except OverflowError:  # 9999-12-31, saved before the year range was checked
+            ends_at = datetime.max.replace(tzinfo=ends_at.tzinfo)
     return starts_at, ends_at
 
 
@@ -40,6 +43,12 @@ def plan_slots(day: date, start: time, end: time, minutes: int, desks: int) -> l
         planned.append(PlannedSlot(cursor, cursor + length, desks))
         cursor += length
     return planned
+
+
+def check_day(day: date, name: str = "date") -> None:
+    """A session's date must lie in the years every date entered may have (the API refuses the rest)."""
+    if not in_our_years(day):
+        raise invalid(**{name: year_range_message()})
 
 
 def create_session(
@@ -59,6 +68,7 @@ def create_session(
     venue = db.session.get(Venue, venue_id)
     if venue is None:
         raise invalid(venue_id=_l("No venue has this id."))
+    check_day(day)
     if start == end:
         raise invalid(end_time=_l("The end time must differ from the start time."))
     planned = plan_slots(day, start, end, slot_minutes, desks)

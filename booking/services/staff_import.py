@@ -91,6 +91,13 @@ HEADER_ALIASES = {
     "カード状況": "card_status",
     "カード": "card_status",
 }
+#: The Japanese heading of each column: the template offers them, and a file that uses Japanese
+#: headings hears about its columns by them (issue 16: errors named staff_number for 職員番号).
+JAPANESE_HEADINGS = {
+    "staff_number": "職員番号", "family_name": "姓", "given_name": "名", "family_name_kana": "セイ",
+    "given_name_kana": "メイ", "unit_code": "所属コード", "crew": "部", "email": "メール", "phone": "電話",
+    "card_status": "カード状況",
+}
 #: Pending uploads older than this are dropped: the preview is stale by then.
 BATCH_LIFETIME = timedelta(hours=12)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -108,6 +115,8 @@ class LineError:
     message: str
     #: 1-based position of the column in the file, when known (for "C12" style cell names).
     column: int | None = None
+    #: The column as the file names it (職員番号 for staff_number), for the page.
+    heading: str = ""
 
     def as_dict(self) -> dict:
         return {"line": self.line, "field": self.field, "message": str(self.message)}
@@ -134,6 +143,8 @@ class Parsed:
     errors: list[LineError]
     ignored_columns: list[str] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
+    #: Each known column's heading as the file wrote it.
+    headings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -257,10 +268,14 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
             positions[key] = index
         elif key:
             ignored.append(header[index - 1].strip())
+    headings = {key: header[index - 1].strip() for key, index in positions.items()}
     missing = [c for c in REQUIRED if c not in positions]
     if missing:
-        return Parsed([], [LineError(1, c, _l("The header has no column %(column)s.", column=c)) for c in missing],
-                      ignored, positions)
+        # Name a missing column the way the rest of the header is written.
+        japanese = any(_header_key(h) in COLUMNS and _header_key(h) != h.strip().lower() for h in header)
+        names = {c: JAPANESE_HEADINGS[c] if japanese else c for c in missing}
+        return Parsed([], [LineError(1, c, _l("The header has no column %(column)s.", column=names[c]),
+                                     heading=names[c]) for c in missing], ignored, positions, headings)
 
     # An optional column the file does not have is None in every row: existing staff keep
     # what they have (a personnel list without e-mail addresses must not erase them) and
@@ -289,7 +304,7 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
             values["card_status"] = card_status.status_from_word(written) or written.lower() or "none"
 
         def problem(column: str, message: str | LazyString, line: int = line) -> None:
-            errors.append(LineError(line, column, message, positions.get(column)))
+            errors.append(LineError(line, column, message, positions.get(column), headings.get(column, column)))
 
         for column in REQUIRED:
             if not values[column]:
@@ -323,7 +338,7 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
         elif number:
             seen[number] = line
         rows.append((line, values))
-    return Parsed(rows, errors, ignored, positions)
+    return Parsed(rows, errors, ignored, positions, headings)
 
 
 def parse_rows(text: str) -> tuple[list[tuple[int, dict]], list[LineError]]:
@@ -387,16 +402,17 @@ def _existing_staff(numbers: list[str], *, columns_only: bool = False) -> dict[s
 
 
 def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
-                positions: dict[str, int] | None = None) -> ImportPlan:
+                positions: dict[str, int] | None = None, headings: dict[str, str] | None = None) -> ImportPlan:
     """What importing the rows would create and change; unit codes are checked here."""
     plan = ImportPlan(errors=list(errors))
     positions = positions or {}
+    headings = headings or {}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     for line, values in rows:
         if values["unit_code"] and values["unit_code"] not in units:
             plan.errors.append(LineError(
                 line, "unit_code", _l("No unit has the code %(code)s.", code=values["unit_code"]),
-                positions.get("unit_code")))
+                positions.get("unit_code"), headings.get("unit_code", "unit_code")))
     if plan.errors:
         plan.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else -1))
         return plan
@@ -556,7 +572,7 @@ def stage_upload(actor: Actor, filename: str, data: bytes, *, now: datetime | No
     assert actor.user is not None
     now = now or utcnow()
     parsed = parse_upload(filename, data)
-    plan = plan_import(parsed.rows, parsed.errors, parsed.positions)
+    plan = plan_import(parsed.rows, parsed.errors, parsed.positions, parsed.headings)
     if plan.errors:
         _record_refusal(actor, filename, plan.errors)
         return None, parsed, plan
@@ -617,14 +633,18 @@ def neutralise(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def template_csv() -> bytes:
+def template_headings(japanese: bool = False) -> list[str]:
+    return [JAPANESE_HEADINGS[c] for c in COLUMNS] if japanese else list(COLUMNS)
+
+
+def template_csv(japanese: bool = False) -> bytes:
     """The header row in UTF-8 with BOM, so that Excel opens it with the right encoding."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS)
+    csv.writer(buffer, lineterminator="\r\n").writerow(template_headings(japanese))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(japanese: bool = False) -> bytes:
     """A workbook with the header row as text columns, and a sheet explaining each column."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -633,8 +653,8 @@ def template_xlsx() -> bytes:
     sheet = workbook.active
     assert sheet is not None, "a new Workbook has one sheet, its active one"
     sheet.title = "staff"
-    sheet.append(list(COLUMNS))
-    for index, column in enumerate(COLUMNS, start=1):
+    sheet.append(template_headings(japanese))
+    for index, column in enumerate(template_headings(japanese), start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True)
         letter = column_letter(index)
@@ -646,7 +666,8 @@ def template_xlsx() -> bytes:
     guide = workbook.create_sheet("columns")
     guide.append(["column", "required", "example", "notes"])
     for column, required, example, notes in TEMPLATE_GUIDE:
-        guide.append([column, "yes" if required else "", example, str(notes)])
+        guide.append([JAPANESE_HEADINGS[column] if japanese else column, "yes" if required else "", example,
+                      str(notes)])
     for letter, width in zip("ABCD", (20, 10, 22, 60)):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()

@@ -49,10 +49,22 @@ def test_the_admin_sees_the_gaps_and_adds_a_suggested_session(app, new_page, liv
     assert page.locator("tr.cov-row--flagged").count() >= 2
     assert_no_horizontal_scroll(page)
     screenshot(page, "coverage-desktop")
+    # Issue 16: at most five suggested sessions, not a wall of one-click dates; nothing is created
+    # before a confirmation page says what will be.
+    picks = page.locator(".cov-proposals input[name=pick]").count()
+    assert 1 <= picks <= 5
+    assert page.locator("#suggestions button").count() == 1
     before = sessions(app)
-    page.locator(".cov-dates button").first.click()
+    page.get_by_role("button", name="追加する日程を確認").click()
+    expect(page.locator("h1")).to_have_text("提案した日程の追加")
+    assert page.locator("tbody tr").count() == picks
+    assert sessions(app) == before
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "coverage-confirm")
+    added = page.locator("tbody tr").count()
+    page.get_by_role("button", name="これらの日程を追加する").click()
     expect(page.locator(".flash--success")).to_be_visible()
-    assert sessions(app) == before + 1
+    assert sessions(app) == before + added
     screenshot(page, "coverage-after-adding")
     page.goto(f"{live_server}/office/units")
     page.get_by_role("link", name="勤務体制").nth(2).click()

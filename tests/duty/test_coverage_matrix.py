@@ -2,14 +2,14 @@
 none left after adding the suggested sessions with one click each."""
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import AuditEvent, Campaign, DeskSession
-from booking.services import coverage
+from booking.services import coverage, slots
 from booking.services.coverage import NOT_POSSIBLE, OFF_DUTY, ON_DUTY_HERE
 from tests.duty.conftest import DEMO_NOW, sign_in
 
@@ -53,85 +53,100 @@ def test_each_crew_is_reached_on_duty_only_at_its_own_station(demo):
         assert rows[(unit, "1部")].on_duty_sessions and rows[(unit, "2部")].on_duty_sessions
 
 
-def test_suggestions_offer_the_crews_duty_days_with_the_stations_times(demo):
+def test_at_most_five_suggestions_the_fewest_that_reach_every_flagged_group(demo):
     result = matrix(demo)
-    by_group = {(s.group.unit.code, s.group.name): s for s in result.suggestions}
-    c1 = by_group[("C", "1部")]
-    assert c1.venue.name == "南消防署 1階会議室" and (c1.start, c1.end) == (time(18), time(19))
-    assert c1.dates and all(c1.group.plan.state("1部", d) == "on_duty" for d in c1.dates)
-    assert all(result.period[0] <= d <= result.period[1] for d in c1.dates)
-    # Day workers: weekdays only, and the evening hours moved into the working day.
-    b_day = by_group[("B", "日勤")]
-    assert (b_day.start, b_day.end) == (time(16, 15), time(17, 15))
-    assert b_day.dates and all(d.weekday() < 5 for d in b_day.dates)
-    assert date(2026, 7, 20) not in b_day.dates  # 海の日
+    reached = {(g.unit.code, g.name) for p in result.proposals for g in p.groups}
+    assert reached == {(unit, name) for unit, name, _why in DEMO_GAPS} and not result.unreachable
+    # Station C's day workers and the crew on duty share a weekday afternoon: three sessions, not four.
+    assert len(result.proposals) == 3
+    for p in result.proposals:
+        assert result.period[0] <= p.day <= result.period[1]
+        assert all(p.venue.id in g.station_venue_ids for g in p.groups)
+        assert all(g.plan.on_duty_during(g.name, *slots.session_bounds(p.day, p.start, p.end)) for g in p.groups)
+    b_day = next(p for p in result.proposals if [(g.unit.code, g.name) for g in p.groups] == [("B", "日勤")])
+    assert (b_day.start, b_day.end) == (time(16, 15), time(17, 15)) and b_day.day.weekday() < 5
 
 
-def test_adding_the_suggested_sessions_leaves_no_gap(demo, client, monkeypatch):
+def test_equal_choices_go_to_the_day_nearest_the_campaigns_other_sessions(demo):
+    from booking.services.duty import is_working_day
+
+    result = matrix(demo)
+    b_day = next(p for p in result.proposals if [(g.unit.code, g.name) for g in p.groups] == [("B", "日勤")])
+    first, last = result.period
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    session_days = [s.date for s in result.sessions]
+    nearest = min((d for d in days if is_working_day(d)),
+                  key=lambda d: (min(abs((d - o).days) for o in session_days), d))
+    assert b_day.day == nearest
+    assert date(2026, 7, 20) != b_day.day  # 海の日
+
+
+def confirm_and_add(client, campaign_id: int, keys: list[str]):
+    page = client.get(f"/office/campaigns/{campaign_id}/coverage/sessions", query_string={"pick": keys})
+    assert page.status_code == 200
+    assert "Add the suggested sessions" in page.get_data(as_text=True)
+    return client.post(f"/office/campaigns/{campaign_id}/coverage/sessions",
+                       data={f"pick-{n}": key for n, key in enumerate(keys)})
+
+
+def test_nothing_is_added_until_the_confirmation_and_then_no_crew_is_left_without(demo, client, monkeypatch):
     monkeypatch.setattr(coverage, "utcnow", lambda: DEMO_NOW)
     sign_in(client, "planner")
-    with demo.test_request_context():
-        campaign_id = db.session.scalar(select(Campaign.id))
-    for _round in range(3):
-        result = matrix(demo)
-        if not result.flagged:
-            break
-        for suggestion in result.suggestions:
-            response = client.post(f"/office/campaigns/{campaign_id}/coverage/sessions", data={
-                "unit_id": suggestion.group.unit.id, "group": suggestion.group.name,
-                "day": suggestion.dates[0].isoformat()})
-            assert response.status_code == 302
     result = matrix(demo)
-    assert result.flagged == []
+    keys = [p.key for p in result.proposals]
+    page = client.get(f"/office/campaigns/{result.campaign.id}/coverage/sessions",
+                      query_string={"pick": keys}).get_data(as_text=True)
+    assert page.count('name="pick-') == 3 and "南消防署 1階会議室" in page and "Add these 3 sessions" in page
     with demo.app_context():
-        added = db.session.scalar(select(func.count()).select_from(DeskSession)) - 7
-        # The demo's own sessions are audited too, from the command line: count the page's.
+        assert db.session.scalar(select(func.count()).select_from(DeskSession)) == 7
+    assert confirm_and_add(client, result.campaign.id, keys).status_code == 302
+    after = matrix(demo)
+    assert not [g for g in after.flagged if g.no_duty_session]
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DeskSession)) == 10
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "session.create",
                                                              AuditEvent.channel == "page")).all()
-    assert added == len(DEMO_GAPS) == len(events)
-    assert all(e.details["suggested_for"]["group"] for e in events)
-    page = client.get(f"/office/campaigns/{campaign_id}/coverage").get_data(as_text=True)
-    assert "Every crew can attend a session on duty at its own station" in page
+    assert len(events) == 3 and all(e.details["suggested_for"]["groups"] for e in events)
 
 
 def test_a_suggested_session_is_added_with_the_copied_times_and_its_slots(demo, client, monkeypatch):
     monkeypatch.setattr(coverage, "utcnow", lambda: DEMO_NOW)
     sign_in(client, "planner")
     result = matrix(demo)
-    suggestion = next(s for s in result.suggestions if s.group.name == "日勤")
-    day = suggestion.dates[0]
-    client.post(f"/office/campaigns/{result.campaign.id}/coverage/sessions", data={
-        "unit_id": suggestion.group.unit.id, "group": "日勤", "day": day.isoformat()})
+    proposal = next(p for p in result.proposals if p.groups[0].unit.code == "B")
+    confirm_and_add(client, result.campaign.id, [proposal.key])
     with demo.app_context():
-        session = db.session.scalar(select(DeskSession).where(DeskSession.date == day))
+        session = db.session.scalar(select(DeskSession).where(DeskSession.date == proposal.day,
+                                                              DeskSession.venue_id == proposal.venue.id))
         assert (session.start_time, session.end_time, session.slot_minutes, session.desks) == (
             time(16, 15), time(17, 15), 10, 2)
-        assert len(session.slots) == 6 and session.venue_id == suggestion.venue.id
+        assert len(session.slots) == 6
 
 
-def test_a_date_outside_the_suggestions_is_refused(demo, client, monkeypatch):
+def test_a_key_outside_the_suggestions_adds_nothing(demo, client, monkeypatch):
     monkeypatch.setattr(coverage, "utcnow", lambda: DEMO_NOW)
     sign_in(client, "planner")
     result = matrix(demo)
-    suggestion = next(s for s in result.suggestions if s.group.name == "1部")
-    off_day = next(d for d in [suggestion.dates[0].replace(day=suggestion.dates[0].day + 1)]
-                   if d not in suggestion.dates)
-    response = client.post(f"/office/campaigns/{result.campaign.id}/coverage/sessions", data={
-        "unit_id": suggestion.group.unit.id, "group": "1部", "day": off_day.isoformat()}, follow_redirects=True)
-    assert "cannot be suggested for this group on this date" in response.get_data(as_text=True)
+    good = result.proposals[0].key
+    venue, day, hhmm = good.split(":")
+    stale = f"{venue}:{(date.fromisoformat(day) + timedelta(days=1)).isoformat()}:{hhmm}"
+    response = client.post(f"/office/campaigns/{result.campaign.id}/coverage/sessions",
+                           data={"pick-0": good, "pick-1": stale}, follow_redirects=True)
+    assert "nothing was added" in response.get_data(as_text=True)
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(DeskSession)) == 7
 
 
-def test_the_coverage_page_shows_the_matrix_flags_and_suggestions(demo, client, monkeypatch):
+def test_the_coverage_page_shows_the_matrix_flags_and_at_most_five_suggestions(demo, client, monkeypatch):
     monkeypatch.setattr(coverage, "utcnow", lambda: DEMO_NOW)
     sign_in(client, "planner")
     with demo.app_context():
         campaign_id = db.session.scalar(select(Campaign.id))
     page = client.get(f"/office/campaigns/{campaign_id}/coverage").get_data(as_text=True)
-    assert "Coverage by crew" in page and "北消防署" in page and "Day work (日勤)" in page
+    assert "Coverage by crew" in page and "北消防署" in page
     assert page.count("No session on duty") >= 2 and "Too few seats" in page
-    assert 'name="day"' in page and "Suggestions" in page
+    assert page.count('name="pick"') == 3 and "Suggestions" in page
+    assert "日勤（日勤）" not in page and "Day work (日勤)" not in page
     campaign_page = client.get(f"/office/campaigns/{campaign_id}").get_data(as_text=True)
     assert f"/office/campaigns/{campaign_id}/coverage" in campaign_page
 

@@ -60,7 +60,7 @@ def test_actions_records_and_details_read_as_words_in_the_pages_language(activit
     page = activity.get("/office/audit?lang=en").get_data(as_text=True)
     body = page[page.index("<tbody>"):page.index("</tbody>")]
     assert f"Staff member #{office.ids['staff_b']}" in body            # invitation.reissue
-    assert "Reservation #" in body and "<b>Booked through</b> phone" in body  # the phone booking
+    assert "Reservation #" in body and "<b>Booked through</b> Phone" in body  # the phone booking
     assert "<b>Rows</b> 3" in body and "<b>Staff number</b> 2001" in body
     for raw in ("<code>", "export.staff<", "staff #", "<b>rows</b>", "<b>staff_number</b>", "reservation #"):
         assert raw not in body, raw

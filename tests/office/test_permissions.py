@@ -86,7 +86,7 @@ ACTIONS = [
     ("office.cancel_session", "/office/sessions/{session}/cancel", ADMIN),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
-    ("office.add_coverage_session", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
+    ("office.add_coverage_sessions", "/office/campaigns/{campaign}/coverage/sessions", ADMIN),
     ("office.set_duty_approval", "/office/campaigns/{campaign}/coverage/approval", ADMIN),
     # Personal data
     ("office.disclosure_erase", "/office/personal-data/staff/{staff_a}/erase", ADMIN),
@@ -97,7 +97,9 @@ ACTIONS = [
 UNLISTED = {"office.login", "office.logout", "office.login_code", "office.start_two_factor",
             "office.confirm_two_factor", "office.preview_import", "office.import_progress",
             "office.import_progress_json", "office.session_contacts",
-            "office.phone_done", "office.phone_cancel"}
+            "office.phone_done", "office.phone_cancel",
+            # Without ticked suggestions it sends the admin back to the coverage page (a 302).
+            "office.confirm_coverage_sessions"}
 
 
 def _url(template: str, office) -> str:

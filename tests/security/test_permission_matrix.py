@@ -69,7 +69,7 @@ MATRIX: dict[str, object] = {
     "office.show_campaign": STAFF, "office.edit_campaign": ADMIN, "office.create_session": ADMIN,
     "office.edit_session": ADMIN, "office.copy_session": ADMIN, "office.cancel_session": ADMIN,
     "office.preview_session": ADMIN, "office.session_contacts": ADMIN, "office.campaign_coverage": ADMIN,
-    "office.add_coverage_session": ADMIN, "office.set_duty_approval": ADMIN,
+    "office.add_coverage_sessions": ADMIN, "office.confirm_coverage_sessions": ADMIN, "office.set_duty_approval": ADMIN,
     "office.phone": DESK, "office.phone_staff": DESK, "office.phone_book": DESK, "office.phone_done": DESK,
     "office.phone_cancel": DESK, "office.audit_log": ADMIN,
     # Personal data: disclosure, erasure and how long photos are kept
