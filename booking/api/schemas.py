@@ -108,6 +108,10 @@ class CampaignIn(Body):
     # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
     cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
+    #: One A document with the PIN entered is enough to mail the card at this campaign's desks.
+    allows_single_photo_id_with_pin: StrictBool = False
+    #: Local government codes whose residents the desks verify for mailing (none: the home one).
+    mailing_municipality_codes: list[str] = Field(default_factory=list, max_length=100)
 
 
 class SessionIn(Body):
@@ -263,6 +267,8 @@ class CampaignOut(BaseModel):
     published: bool = True
     what_to_bring: str = ""
     cutoff_minutes: int = 60
+    allows_single_photo_id_with_pin: bool = False
+    mailing_municipality_codes: list[str] = Field(default_factory=list)
 
 
 class SlotOut(BaseModel):

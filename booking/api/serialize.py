@@ -61,6 +61,8 @@ def campaign(c: Campaign) -> dict:
         "published": c.is_published,
         "what_to_bring": c.what_to_bring,
         "cutoff_minutes": c.cutoff_minutes,
+        "allows_single_photo_id_with_pin": c.allows_single_photo_id_with_pin,
+        "mailing_municipality_codes": [m.code for m in c.mailing_municipalities],
     }
 
 
