@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
-from ..localtime import utcnow
 from ..converters import bounded_int
+from ..localtime import utcnow
 from ..services import (
     card_status,
     delivery_report,

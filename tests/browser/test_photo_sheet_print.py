@@ -17,7 +17,7 @@ from booking.services import confirmations, directory, reservations
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "desk"))
 
-from photo_session import APPLICATION_ID, session_with_photos  # noqa: E402
+from photo_session import APPLICATION_ID, session_with_photos
 
 pytestmark = pytest.mark.browser
 

@@ -14,6 +14,12 @@ from booking.services import applications
 from booking.services.actor import Actor
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English messages (Japanese is the default)."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def handed_in(app, book_for):
     ids = session_with_photos(app, book_for)

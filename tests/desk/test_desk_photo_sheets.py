@@ -13,6 +13,12 @@ from booking.extensions import db
 from booking.models import AuditEvent
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English messages (Japanese is the default)."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def photo_session(app, book_for):
     return session_with_photos(app, book_for)
