@@ -90,6 +90,8 @@ class DependentIn(Body):
     #: Optional; the desk needs it (a child under 15 applies with a legal representative,
     #: a baby under 1 needs no photo). Not in the future, not before 1900.
     birth_date: BirthDateText | None = None
+    #: Where the dependent is registered (local government code); none: as the staff member.
+    municipality_code: str | None = Field(default=None, max_length=12)
 
 
 class VenueIn(Body):
@@ -249,6 +251,7 @@ class DependentOut(BaseModel):
     relation: str
     card_status: CardStatus
     birth_date: dt.date | None
+    municipality_code: str | None = None
 
 
 class VenueOut(BaseModel):

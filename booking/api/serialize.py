@@ -49,6 +49,7 @@ def dependent(d: Dependent) -> dict:
         "relation": d.relation,
         "card_status": d.card_status,
         "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+        "municipality_code": d.municipality_code,
     }
 
 

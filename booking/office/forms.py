@@ -139,6 +139,8 @@ class StaffForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
     card_status_on = DateField(_l("Since"), validators=[Optional()])
+    #: Choices set by the view from the municipalities page ("" not known).
+    municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
 
 
 #: The directory's words for a date of birth it refuses (services/directory.check_birth_date).
@@ -173,6 +175,8 @@ class DependentForm(FlaskForm):
     card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
     #: Optional: the desk tells a child under 15 and a baby under 1 apart by it.
     birth_date = BirthDateField(_l("Date of birth"))
+    #: Choices set by the view ("" registered where the staff member is).
+    municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
 
 
 class ImportUploadForm(FlaskForm):
