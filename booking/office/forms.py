@@ -263,7 +263,7 @@ class AuditFilterForm(FlaskForm):
 
 class MunicipalityForm(FlaskForm):
     code = StringField(_l("Local government code"), validators=[DataRequired(), Length(max=12)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
+    name = StringField(_l("Municipality name"), validators=[DataRequired(), Length(max=50)])
     is_home = BooleanField(_l("Our own municipality (the desks verify its residents for mailing)"))
 
 
@@ -275,6 +275,6 @@ DOCUMENT_GROUP_CHOICES = opts([
 
 
 class IdentityDocumentForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Document name"), validators=[DataRequired(), Length(max=100)])
     group = SelectField(_l("Group"), choices=DOCUMENT_GROUP_CHOICES)
     is_active = BooleanField(_l("Listed at the desks"), default=True)
