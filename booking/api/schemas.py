@@ -92,6 +92,8 @@ class DependentIn(Body):
     #: Optional; the desk needs it (a child under 15 applies with a legal representative,
     #: a baby under 1 needs no photo). Not in the future, not before 1900.
     birth_date: BirthDateText | None = None
+    #: Where the dependent is registered (local government code); none: as the staff member.
+    municipality_code: str | None = Field(default=None, max_length=12)
 
 
 class VenueIn(Body):
@@ -110,6 +112,10 @@ class CampaignIn(Body):
     # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
     cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
+    #: One A document with the PIN entered is enough to mail the card at this campaign's desks.
+    allows_single_photo_id_with_pin: StrictBool = False
+    #: Local government codes whose residents the desks verify for mailing (none: the home one).
+    mailing_municipality_codes: list[str] = Field(default_factory=list, max_length=100)
 
 
 class SessionIn(Body):
@@ -247,6 +253,7 @@ class DependentOut(BaseModel):
     relation: str
     card_status: CardStatus
     birth_date: dt.date | None
+    municipality_code: str | None = None
 
 
 class VenueOut(BaseModel):
@@ -265,6 +272,8 @@ class CampaignOut(BaseModel):
     published: bool = True
     what_to_bring: str = ""
     cutoff_minutes: int = 60
+    allows_single_photo_id_with_pin: bool = False
+    mailing_municipality_codes: list[str] = Field(default_factory=list)
 
 
 class SlotOut(BaseModel):

@@ -49,6 +49,7 @@ def dependent(d: Dependent) -> dict:
         "relation": d.relation,
         "card_status": d.card_status,
         "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+        "municipality_code": d.municipality_code,
     }
 
 
@@ -61,6 +62,8 @@ def campaign(c: Campaign) -> dict:
         "published": c.is_published,
         "what_to_bring": c.what_to_bring,
         "cutoff_minutes": c.cutoff_minutes,
+        "allows_single_photo_id_with_pin": c.allows_single_photo_id_with_pin,
+        "mailing_municipality_codes": [m.code for m in c.mailing_municipalities],
     }
 
 

@@ -75,6 +75,8 @@ def create_campaign() -> ResponseReturnValue:
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
         target_unit_codes=data.target_unit_codes,
+        allows_single_photo_id_with_pin=data.allows_single_photo_id_with_pin,
+        mailing_municipality_codes=data.mailing_municipality_codes,
     )
     return jsonify(serialize.campaign(campaign)), 201
 

@@ -8,6 +8,7 @@ bp = Blueprint("office", __name__)
 # printing and erasing it).
 from . import (  # noqa: F401
     accounts,
+    application_settings,
     audit_log,
     campaigns,
     common,

@@ -17,7 +17,7 @@ from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import TOKYO, in_our_years, local, utcnow, year_range_message
 from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
-from ..services import audit, campaigns, directory
+from ..services import audit, campaigns, directory, municipalities
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
@@ -61,10 +61,13 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
     campaign = campaigns.get_campaign(campaign_id) if campaign_id else None
     form = CampaignForm(obj=campaign)
     form.target_unit_ids.choices = opts(unit_choices())
+    form.mailing_municipality_codes.choices = opts(
+        [(m.code, f"{m.name} ({m.code})") for m in municipalities.all_municipalities()])
     if request.method == "GET" and campaign is not None:
         form.booking_opens_at.data = _naive_local(campaign.booking_opens_at)
         form.booking_closes_at.data = _naive_local(campaign.booking_closes_at)
         form.target_unit_ids.data = [u.id for u in campaign.target_units]
+        form.mailing_municipality_codes.data = [m.code for m in campaign.mailing_municipalities]
     status = 200
     if form.validate_on_submit():
         values = {
@@ -75,6 +78,8 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
                                                 campaign.booking_closes_at if campaign else None),
             "published": form.is_published.data, "what_to_bring": form.what_to_bring.data or "",
             "cutoff_minutes": form.cutoff_minutes.data, "target_unit_ids": form.target_unit_ids.data or [],
+            "allows_single_photo_id_with_pin": form.allows_single_photo_id_with_pin.data,
+            "mailing_municipality_codes": form.mailing_municipality_codes.data or [],
         }
         try:
             if campaign is None:

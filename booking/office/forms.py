@@ -147,6 +147,8 @@ class StaffForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
     card_status_on = DateField(_l("Since"), validators=[Optional()])
+    #: Choices set by the view from the municipalities page ("" not known).
+    municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
 
 
 #: The directory's words for a date of birth it refuses (services/directory.check_birth_date).
@@ -181,6 +183,8 @@ class DependentForm(FlaskForm):
     card_status = SelectField(_l("Card status"), choices=opts([(c, CARD_LABELS[c]) for c in CARD_STATUSES]))
     #: Optional: the desk tells a child under 15 and a baby under 1 apart by it.
     birth_date = BirthDateField(_l("Date of birth"))
+    #: Choices set by the view ("" registered where the staff member is).
+    municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
 
 
 class ImportUploadForm(FlaskForm):
@@ -208,6 +212,10 @@ class CampaignForm(FlaskForm):
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])
     is_published = BooleanField(_l("Published (staff can see and book it)"))
+    allows_single_photo_id_with_pin = BooleanField(
+        _l("One A document with the PIN entered is enough at these desks"))
+    mailing_municipality_codes = MultiCheckboxField(
+        _l("Residents these desks verify for mailing (none ticked: our own municipality)"), validate_choice=False)
 
 
 class SessionForm(FlaskForm):
@@ -261,3 +269,22 @@ class AuditFilterForm(FlaskForm):
     remote_addr = StringField(_l("IP address"), validators=[Optional(), Length(max=64)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
+
+
+class MunicipalityForm(FlaskForm):
+    code = StringField(_l("Local government code"), validators=[DataRequired(), Length(max=12)])
+    name = StringField(_l("Municipality name"), validators=[DataRequired(), Length(max=50)])
+    is_home = BooleanField(_l("Our own municipality (the desks verify its residents for mailing)"))
+
+
+DOCUMENT_GROUP_CHOICES = opts([
+    ("A", _l("A: photo ID issued by a public office")),
+    ("B", _l("B: name and birth date or address")),
+    ("notice", _l("Notification card or notice")),
+])
+
+
+class IdentityDocumentForm(FlaskForm):
+    name = StringField(_l("Document name"), validators=[DataRequired(), Length(max=100)])
+    group = SelectField(_l("Group"), choices=DOCUMENT_GROUP_CHOICES)
+    is_active = BooleanField(_l("Listed at the desks"), default=True)

@@ -16,7 +16,7 @@ from ..auth import role_required
 from ..extensions import db
 from ..localtime import local_today
 from ..models import Staff
-from ..services import applicants, directory, invitations, reservations, staff_import
+from ..services import applicants, directory, invitations, municipalities, reservations, staff_import
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
@@ -79,6 +79,11 @@ def export_staff() -> ResponseReturnValue:
                              "Cache-Control": "no-store"})
 
 
+def _town_choices(empty: str) -> list:
+    """The listed municipalities for a select, after the choice that names none."""
+    return opts([("", empty), *[(m.code, f"{m.name} ({m.code})") for m in municipalities.all_municipalities()]])
+
+
 def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: DependentForm | None = None,
                 status: int = 200, *, edited: tuple[int, DependentForm] | None = None) -> ResponseReturnValue:
     """The record; ``edited`` is a dependent's edit form sent back with its errors, shown open."""
@@ -87,16 +92,21 @@ def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: Dep
         form = StaffForm(obj=staff, formdata=None)
     if form is not None:
         form.unit_id.choices = opts(unit_choices())
+        form.municipality_code.choices = _town_choices(_("— not known —"))
     edit_forms = {d.id: DependentForm(prefix=f"dep{d.id}", obj=d, formdata=None)
                   for d in staff.dependents} if is_admin else {}
     if edited is not None:
         edit_forms[edited[0]] = edited[1]
+    dependent_form = dependent_form or (DependentForm(prefix="dep", formdata=None) if is_admin else None)
+    for each in [*edit_forms.values(), *([dependent_form] if dependent_form else [])]:
+        each.municipality_code.choices = _town_choices(_("— as the staff member —"))
     today = local_today()
     return render_template(
         "office/staff_detail.html",
         staff=staff,
         form=form,
-        dependent_form=dependent_form or (DependentForm(prefix="dep", formdata=None) if is_admin else None),
+        dependent_form=dependent_form,
+        towns=municipalities.names_by_code(),
         edit_forms=edit_forms,
         edited_id=edited[0] if edited else None,
         ages={d.id: applicants.age_on(d.birth_date, today) for d in staff.dependents if d.birth_date},
@@ -128,7 +138,7 @@ def update_staff(staff_id: int) -> ResponseReturnValue:
             family_name_kana=form.family_name_kana.data, given_name_kana=form.given_name_kana.data,
             unit_id=form.unit_id.data, crew=form.crew.data or "", email=form.email.data or "",
             phone=form.phone.data or "", card_status=form.card_status.data,
-            card_status_on=form.card_status_on.data)
+            card_status_on=form.card_status_on.data, municipality_code=form.municipality_code.data or "")
     except DomainError as error:
         status = refused(error, form)
         return _staff_page(directory.get_staff(current_user, staff_id), form, status=status)
@@ -162,7 +172,7 @@ def save_dependent(staff_id: int, dependent_id: int | None = None) -> ResponseRe
         values = {"family_name": form.family_name.data, "given_name": form.given_name.data,
                   "family_name_kana": form.family_name_kana.data, "given_name_kana": form.given_name_kana.data,
                   "relation": form.relation.data, "card_status": form.card_status.data,
-                  "birth_date": form.birth_date.data}
+                  "birth_date": form.birth_date.data, "municipality_code": form.municipality_code.data or ""}
         if dependent is None:
             saved = directory.add_dependent(request_actor(), staff, **values)
         else:

@@ -13,15 +13,18 @@ from flask_login import current_user
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
+from ..converters import bounded_int
 from ..localtime import utcnow
 from ..services import (
     card_status,
+    delivery_report,
     exports,
     report_files,
     reports,
     snapshots,
     status_import,
 )
+from ..services.applications import REASON_TEXTS
 from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from ..web import request_actor
@@ -210,3 +213,30 @@ def upward() -> ResponseReturnValue:
                          f"{stem}.xlsx")
     return render_template("reports/upward.html", forms=forms, days=days, department=department,
                            form_name=report_files.form_name, today=card_status.today(), refused=refused)
+
+
+# --- how the cards will reach people ---------------------------------------------------------
+
+navigation.register("reports.delivery", _l("Mail or counter"), ("admin",), order=64, section="hq")
+
+
+def _delivery_campaign() -> int | None:
+    return request.args.get("campaign", type=bounded_int)
+
+
+@bp.get("/delivery")
+@role_required("admin")
+def delivery() -> ResponseReturnValue:
+    """Per session and campaign: applications handed in, mailed or collected at the counter, and why."""
+    campaign_id = _delivery_campaign()
+    return render_template("reports/delivery.html", report=delivery_report.delivery_by_campaign(campaign_id),
+                           codes=delivery_report.reason_codes(), reason_texts=REASON_TEXTS,
+                           campaigns=delivery_report.campaigns(),
+                           campaign_id=campaign_id)
+
+
+@bp.get("/delivery.csv")
+@role_required("admin")
+def delivery_csv() -> ResponseReturnValue:
+    header, rows = delivery_report.csv_rows(delivery_report.delivery_by_campaign(_delivery_campaign()))
+    return _download(exports.csv_bytes(header, rows), CSV_MIMETYPE, "delivery.csv")

@@ -25,6 +25,7 @@ from ..models import (
     AuditEvent,
     Campaign,
     DeskSession,
+    Municipality,
     Reservation,
     ReservationPerson,
     Slot,
@@ -32,7 +33,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, seating, tokens
+from . import approvals, audit, capacity, directory, municipalities, seating, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -45,6 +46,12 @@ RESOLUTIONS = ("move", "cancel")
 MAX_COPIES = 31
 #: Booking closes at most this long before a slot (7 days).
 MAX_CUTOFF_MINUTES = 7 * 24 * 60
+
+
+def _mailing_municipalities(codes: list[str]) -> list[Municipality]:
+    """The listed municipalities of typed codes, refused whole for one unknown or invalid code."""
+    found = (municipalities.get(code, field="mailing_municipality_codes") for code in dict.fromkeys(codes))
+    return sorted({m.code: m for m in found if m is not None}.values(), key=lambda m: m.code)
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -100,12 +107,17 @@ def _target_units(ids: list[int] | None, codes: list[str] | None) -> list[Unit]:
 def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, booking_closes_at: datetime,
                     published: bool = False, what_to_bring: str = "", cutoff_minutes: int = 60,
                     target_unit_ids: list[int] | None = None,
-                    target_unit_codes: list[str] | None = None) -> Campaign:
-    """A new campaign; no target units means every unit's staff may book."""
+                    target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
+                    mailing_municipality_codes: list[str] | None = None) -> Campaign:
+    """A new campaign; no target units means every unit's staff may book; no mailing
+    municipalities means its desks verify the home municipality's residents."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
-    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes), **values)
+    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
+                        allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
+                        mailing_municipalities=_mailing_municipalities(mailing_municipality_codes or []),
+                        **values)
     db.session.add(campaign)
     db.session.flush()
     audit.record("campaign.create", actor=actor, target_type="campaign", target_id=campaign.id,
@@ -115,8 +127,10 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
 
 def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_opens_at: datetime,
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
-                    target_unit_ids: list[int]) -> list[str]:
-    """Change a campaign; returns the fields that changed (audited only when some did)."""
+                    target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
+                    mailing_municipality_codes: list[str] | None = None) -> list[str]:
+    """Change a campaign; returns the fields that changed (audited only when some did). The
+    application settings are kept when not given (None)."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
@@ -127,6 +141,15 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
     if {u.id for u in campaign.target_units} != {u.id for u in targets}:
         campaign.target_units = targets
         changed.append("target_units")
+    if (allows_single_photo_id_with_pin is not None
+            and campaign.allows_single_photo_id_with_pin != bool(allows_single_photo_id_with_pin)):
+        campaign.allows_single_photo_id_with_pin = bool(allows_single_photo_id_with_pin)
+        changed.append("allows_single_photo_id_with_pin")
+    if mailing_municipality_codes is not None:
+        mailing = _mailing_municipalities(mailing_municipality_codes)
+        if [m.code for m in campaign.mailing_municipalities] != [m.code for m in mailing]:
+            campaign.mailing_municipalities = mailing
+            changed.append("mailing_municipalities")
     db.session.flush()
     if changed:
         audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,

@@ -29,7 +29,7 @@ from ..models import (
     kana_key,
     katakana,
 )
-from . import audit, invitations
+from . import audit, invitations, municipalities
 from .accounts import require_role
 from .actor import Actor
 from .card_status import record_change
@@ -396,8 +396,9 @@ def add_staff(
 
 def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
                  given_name_kana: str, unit_id: int, crew: str, email: str, phone: str, card_status: str,
-                 card_status_on: date | None) -> list[str]:
-    """Change a staff member's record; returns the names of the fields that changed."""
+                 card_status_on: date | None, municipality_code: str | None = None) -> list[str]:
+    """Change a staff member's record; returns the names of the fields that changed.
+    ``municipality_code``: where they are registered; "" clears it, None keeps it."""
     require_role(actor, "admin")
     values: dict[str, object] = {
         "family_name": family_name.strip(), "given_name": given_name.strip(),
@@ -411,6 +412,9 @@ def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: st
     if card_status not in CARD_STATUSES:
         raise invalid(card_status=_l("Use none, applied or received."))
     values["unit_id"] = unit.id
+    if municipality_code is not None:
+        town = municipalities.get(municipality_code)
+        values["municipality_code"] = town.code if town else None
     new_on = card_status_on if card_status != "none" else None
     changed = []
     if (staff.card_status, staff.card_status_on) != (card_status, new_on):
@@ -471,11 +475,15 @@ def check_birth_date(birth_date: date | None) -> None:
 
 def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: str, family_name_kana: str,
                   given_name_kana: str, relation: str, card_status: str = "none",
-                  birth_date: date | None = None) -> Dependent:
+                  birth_date: date | None = None, municipality_code: str | None = None) -> Dependent:
+    """A new dependent; without ``municipality_code`` they are taken to be registered where the
+    staff member is."""
     require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
     check_birth_date(birth_date)
-    dependent = Dependent(staff=staff, card_status=card_status, birth_date=birth_date, **values)
+    town = municipalities.get(municipality_code)
+    dependent = Dependent(staff=staff, card_status=card_status, birth_date=birth_date,
+                          municipality_code=town.code if town else None, **values)
     db.session.add(dependent)
     db.session.flush()
     audit.record("dependent.create", actor=actor, target_type="dependent", target_id=dependent.id,
@@ -485,10 +493,15 @@ def add_dependent(actor: Actor, staff: Staff, *, family_name: str, given_name: s
 
 def update_dependent(actor: Actor, dependent: Dependent, *, family_name: str, given_name: str,
                      family_name_kana: str, given_name_kana: str, relation: str, card_status: str,
-                     birth_date: date | None = None) -> Dependent:
+                     birth_date: date | None = None, municipality_code: str | None = None) -> Dependent:
+    """Change a dependent; ``municipality_code`` "" clears it (registered as the staff member),
+    None keeps it."""
     require_role(actor, "admin")
     values = _dependent_values(family_name, given_name, family_name_kana, given_name_kana, relation, card_status)
     check_birth_date(birth_date)
+    if municipality_code is not None:
+        town = municipalities.get(municipality_code)
+        dependent.municipality_code = town.code if town else None
     for name, value in values.items():
         setattr(dependent, name, value)
     dependent.birth_date = birth_date

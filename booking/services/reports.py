@@ -28,7 +28,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import card_status
+from . import card_status, municipalities
 
 # --- rates ----------------------------------------------------------------------------------
 
@@ -222,6 +222,10 @@ class RosterRow:
     kind: str  # "staff" or "dependent"
     relation: str
     status: str
+    #: The municipality (name) the person is registered in when the campaign's desks cannot
+    #: verify its residents for mailing: the card is collected at that town's counter, and the
+    #: chief tells them before the day. "" otherwise.
+    counter_town: str = ""
 
     @property
     def time(self) -> str:
@@ -244,6 +248,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             owner.staff_number, owner.family_name, owner.given_name, owner.family_name_kana,
             owner.given_name_kana, owner.crew, Unit.name, Unit.code, Dependent.id, Dependent.family_name,
             Dependent.given_name, Dependent.family_name_kana, Dependent.given_name_kana, Dependent.relation,
+            owner.municipality_code, Dependent.municipality_code,
         )
         .join(Reservation, ReservationPerson.reservation_id == Reservation.id)
         # Each person's own time: a family larger than a time's free seats continues in the next.
@@ -258,9 +263,16 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
     if unit_ids is not None:
         query = query.where(owner.unit_id.in_(unit_ids))
     rows = []
+    towns = municipalities.names_by_code()
+    verified = {s.id: municipalities.verifying(s.campaign) for s in db.session.scalars(
+        select(DeskSession).options(joinedload(DeskSession.campaign)).where(DeskSession.id.in_(session_ids)))}
     for (session_id, starts_at, code, status, kind, staff_number, family, given, family_kana, given_kana, crew,
          unit_name, unit_code, dependent_id, d_family, d_given, d_family_kana, d_given_kana,
-         relation) in db.session.execute(query):
+         relation, staff_town, dependent_town) in db.session.execute(query):
+        # A dependent without a town of their own lives with the staff member (registered_in).
+        town = dependent_town or staff_town if dependent_id is not None else staff_town
+        codes = verified.get(session_id, set())
+        counter_town = towns.get(town, town) if town and codes and town not in codes else ""
         # Names as Staff.name / Dependent.name and .kana write them.
         if dependent_id is not None:
             name, kana = f"{d_family} {d_given}", f"{d_family_kana} {d_given_kana}"
@@ -279,6 +291,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             kind=kind,
             relation=relation if dependent_id is not None else "",
             status=status,
+            counter_town=counter_town or "",
         ))
     return rows
 

@@ -36,13 +36,14 @@ from ..extensions import db
 from ..localtime import utcnow
 from ..models import (
     CARD_STATUSES,
+    Municipality,
     Staff,
     StaffImportBatch,
     Unit,
     kana_key,
     katakana,
 )
-from . import audit, card_status, invitations, tokens, xlsx_limits
+from . import audit, card_status, invitations, municipalities, tokens, xlsx_limits
 from .actor import Actor
 from .errors import DomainError, NotFound
 from .guard import contains_individual_number, split_individual_number_fields
@@ -59,15 +60,18 @@ COLUMNS = (
     "email",
     "phone",
     "card_status",
+    "municipality_code",
 )
 REQUIRED = ("staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code")
-UPDATABLE = ("family_name", "given_name", "family_name_kana", "given_name_kana", "crew", "email", "phone", "card_status")
+UPDATABLE = ("family_name", "given_name", "family_name_kana", "given_name_kana", "crew", "email", "phone", "card_status",
+             "municipality_code")
 #: What a new staff member gets for an optional column the file does not have.
-DEFAULTS = {"crew": "", "email": "", "phone": "", "card_status": "none"}
+DEFAULTS = {"crew": "", "email": "", "phone": "", "card_status": "none", "municipality_code": ""}
 #: Longest value each column takes (the database columns' sizes).
 MAX_LENGTH = {
     "staff_number": 32, "family_name": 50, "given_name": 50, "family_name_kana": 50,
     "given_name_kana": 50, "unit_code": 32, "crew": 20, "email": 254, "phone": 30, "card_status": 10,
+    "municipality_code": 12,
 }
 #: Japanese headings accepted in place of the column keys (Excel sheets kept by the section).
 HEADER_ALIASES = {
@@ -90,13 +94,14 @@ HEADER_ALIASES = {
     "電話": "phone",
     "カード状況": "card_status",
     "カード": "card_status",
+    "住民登録地コード": "municipality_code",
 }
 #: The Japanese heading of each column: the template offers them, and a file that uses Japanese
 #: headings hears about its columns by them (issue 16: errors named staff_number for 職員番号).
 JAPANESE_HEADINGS = {
     "staff_number": "職員番号", "family_name": "姓", "given_name": "名", "family_name_kana": "セイ",
     "given_name_kana": "メイ", "unit_code": "所属コード", "crew": "部", "email": "メール", "phone": "電話",
-    "card_status": "カード状況",
+    "card_status": "カード状況", "municipality_code": "住民登録地コード",
 }
 #: Pending uploads older than this are dropped: the preview is stale by then.
 BATCH_LIFETIME = timedelta(hours=12)
@@ -313,6 +318,15 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
             problem("staff_number", _l("Use letters, digits and hyphens only."))
         if values["card_status"] not in (None, *CARD_STATUSES):
             problem("card_status", _l("Use none, applied or received."))
+        if values["municipality_code"]:
+            # Where the person is registered, by local government code: five digits get their
+            # check digit; known municipalities are checked with the units in plan_import.
+            code = municipalities.normalise_code(values["municipality_code"])
+            if code is None:
+                problem("municipality_code", _l(
+                    "Enter the six-digit local government code (全国地方公共団体コード), e.g. 072010."))
+            else:
+                values["municipality_code"] = code
         if values["email"] and not _EMAIL.match(values["email"]):
             problem("email", _l("This is not an email address."))
         for column, value in values.items():
@@ -408,11 +422,18 @@ def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
     positions = positions or {}
     headings = headings or {}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
+    towns = set(db.session.scalars(select(Municipality.code)))
     for line, values in rows:
         if values["unit_code"] and values["unit_code"] not in units:
             plan.errors.append(LineError(
                 line, "unit_code", _l("No unit has the code %(code)s.", code=values["unit_code"]),
                 positions.get("unit_code"), headings.get("unit_code", "unit_code")))
+        town = values["municipality_code"]
+        if town and town not in towns and municipalities.normalise_code(town) == town:  # a bad one: said already
+            plan.errors.append(LineError(line, "municipality_code", _l(
+                "No municipality with the code %(code)s is listed: add it on the municipalities page first.",
+                code=values["municipality_code"]), positions.get("municipality_code"),
+                headings.get("municipality_code", "municipality_code")))
     if plan.errors:
         plan.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else -1))
         return plan
@@ -448,6 +469,7 @@ def new_staff_row(values: dict, unit_id: int) -> dict:
     """The columns of a staff member created by an import (inserted in bulk by _apply)."""
     row = {c: values[c] for c in COLUMNS if c != "unit_code"}
     row.update({c: DEFAULTS[c] for c in row if row[c] is None})
+    row["municipality_code"] = row["municipality_code"] or None  # a foreign key: none, not ""
     row.update(
         unit_id=unit_id,
         card_status_on=None,
@@ -473,7 +495,7 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
                 # A dated card status event, so rates as of past days stay right.
                 status_changes.append((staff, values[column], None))
                 continue
-            setattr(staff, column, values[column])
+            setattr(staff, column, values[column] or None if column == "municipality_code" else values[column])
     card_status.record_changes(status_changes, source="import")
     if plan.created:
         _create(plan, by_number, units)
@@ -691,6 +713,9 @@ TEMPLATE_GUIDE = (
     ("phone", False, "", _l("Phone number")),
     ("card_status", False, "none", _l("Card status: none / applied / received, or 未申請 / 申請済み / 取得済み. "
                                       "Empty means none.")),
+    ("municipality_code", False, "", _l("Where the person is registered (住民登録地コード): the six-digit local "
+                                        "government code of a municipality on the municipalities page; empty: "
+                                        "not known")),
 )
 
 
@@ -700,5 +725,5 @@ def export_rows(staff: Iterable[Staff]) -> Iterable[list[str]]:
     for s in staff:
         yield [neutralise(v) for v in (
             s.staff_number, s.family_name, s.given_name, s.family_name_kana, s.given_name_kana,
-            s.unit.code, s.crew, s.email, s.phone, s.card_status)]
+            s.unit.code, s.crew, s.email, s.phone, s.card_status, s.municipality_code or "")]
 

@@ -99,7 +99,8 @@ def test_every_office_form_refuses_a_post_without_its_csrf_token(app, csrf_clien
             values[argument] = {"user_id": ids["user_clerk"], "unit_id": ids["A"], "venue_id": ids["venue"],
                                 "staff_id": ids["staff_a"], "dependent_id": ids["spouse"],
                                 "campaign_id": ids["campaign"], "session_id": ids["session"],
-                                "reservation_id": 1, "batch_id": "x", "event_id": 1}[argument]
+                                "reservation_id": 1, "batch_id": "x", "event_id": 1,
+                                "code": "drivers_license"}[argument]
         url = rule.build(values, append_unknown=False)[1]
         response = client.post(url, data={"title": "X", "username": "x", "password": "x"})
         assert response.status_code == 400, (url, response.status_code)
