@@ -278,10 +278,26 @@ def test_an_application_id_is_never_taken_for_an_individual_number(desk_api):
     assert response.get_json()["application_id"] == "12345678901800000000001"
 
 
-def test_an_individual_number_in_free_text_is_still_refused(desk_api):
-    response = desk_api.record(desk_api.spouse_check_in, legal_representative={
-        "name": "佐藤 1234 5678 9018", "relation": "父", "identity_documents": []})
+@pytest.mark.parametrize("field", ["name", "relation"])
+def test_an_individual_number_in_free_text_is_still_refused(desk_api, field):
+    representative = {"name": "佐藤 翔太", "relation": "父", "identity_documents": [], field: "佐藤 1234 5678 9018"}
+    response = desk_api.record(desk_api.spouse_check_in, legal_representative=representative)
     assert response.status_code == 422 and response.get_json()["error"] == "individual_number_refused"
+
+
+@pytest.mark.parametrize("field", ["representative_name", "representative_relation"])
+def test_the_page_refuses_an_individual_number_and_saves_nothing(app, login, booked, field):
+    clerk = login("clerk")
+    clerk.post(f"/desk/reservations/{booked.id}/check-in", data={"people": booked.person_ids})
+    with app.app_context():
+        from booking.models import CheckIn
+
+        check_in_id = db.session.scalars(select(CheckIn.id).order_by(CheckIn.id)).first()
+    response = clerk.post(f"/desk/check-ins/{check_in_id}/application?lang=en",
+                          data={field: "1234-5678-9018", "action": "save"}, follow_redirects=True)
+    assert "individual number" in response.get_data(as_text=True).lower()
+    with app.app_context():
+        assert db.session.scalar(select(Application)) is None
 
 
 # --- the two QR codes at the desk ----------------------------------------------------------------------------

@@ -45,6 +45,13 @@ EXEMPT = {
     ("AuditFilterForm", "remote_addr"),
     # The sign-in's and the enrolment's code: compared with the secret, never stored or logged.
     ("CodeForm", "code"),
+    # A 申請書ID is 23 digits, checked for that shape; an age group is one of three words.
+    ("ApplicationForm", "application_id"), ("ApplicationForm", "age_group"),
+    # The desk's panel keeps a refused draft and redirects back to the person (not a 422 page):
+    # tests/desk/test_desk_applications.py checks that these are refused and nothing is saved.
+    ("ApplicationForm", "representative_name"), ("ApplicationForm", "representative_relation"),
+    # A local government code: six digits with a check digit, refused unless it is one.
+    ("MunicipalityForm", "code"),
 }
 
 
@@ -99,6 +106,9 @@ def _submissions(sec) -> dict:
     rows[("CampaignForm", "what_to_bring")] = ("admin", "/office/campaigns/new", campaign, "")
     rows[("WalkInForm", "override_reason")] = ("clerk", f"/desk/sessions/{ids['session']}/walk-in", walk_in, "")
     rows[("ReasonForm", "note")] = ("chief_a", f"/chiefs/staff/{ids['staff_a']}/reason", reason, "")
+    rows[("MunicipalityForm", "name")] = ("admin", "/office/municipalities", {"code": "072010", "name": "福島市"}, "")
+    rows[("IdentityDocumentForm", "name")] = ("admin", "/office/identity-documents",
+                                              {"name": "消防団員証", "group": "A", "is_active": "y"}, "")
     return rows
 
 
@@ -164,10 +174,15 @@ API_BODIES = {
 }
 
 
+#: Bodies sent to a check-in, which this module's data does not have: the application at the desk is
+#: checked in tests/desk/test_desk_applications.py (its 申請書ID is an identifier, never refused).
+CHECKED_WITH_THE_DESK = {schemas.ApplicationIn, schemas.LegalRepresentativeIn}
+
+
 def test_every_api_input_model_is_checked():
     inputs = {m for m in vars(schemas).values()
               if inspect.isclass(m) and issubclass(m, schemas.Body) and m is not schemas.Body and _str_fields(m)}
-    assert inputs - set(API_BODIES) == set()
+    assert inputs - set(API_BODIES) - CHECKED_WITH_THE_DESK == set()
 
 
 @pytest.mark.parametrize("model,field", [(m, f) for m in API_BODIES for f in _str_fields(m)],

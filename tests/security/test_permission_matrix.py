@@ -39,13 +39,18 @@ MATRIX: dict[str, object] = {
     "api.create_unit": ADMIN, "api.import_staff": ADMIN, "api.staff_invitation": ADMIN, "api.add_dependent": ADMIN,
     "api.create_venue": ADMIN, "api.create_campaign": ADMIN, "api.create_session": ADMIN,
     "api.create_check_in": DESK, "api.upload_check_in_photo": DESK, "api.download_check_in_photo": DESK,
-    "api.check_in_application": DESK,
+    "api.check_in_application": DESK, "api.show_check_in_application": DESK, "api.identity_documents": DESK,
     "api.session_roster_csv": CHIEFS_ANY, "api.status_csv": CHIEFS_ANY,
     # desk pages
     **{f"desk.{name}": DESK for name in (
         "index", "session_board", "board_json", "find", "mark_no_shows", "check_in_screen", "check_in",
-        "application_submitted", "upload_photo", "show_photo", "scan", "walk_in")},
+        "application", "application_assess", "upload_photo", "show_photo", "scan", "walk_in")},
     "desk.no_shows": STAFF, "desk.photo_retention": ADMIN,
+    "desk.print_photos": DESK, "desk.download_photos": DESK,
+    # the section's settings for the application at the desk
+    "office.list_municipalities": ADMIN, "office.list_identity_documents": ADMIN,
+    "office.edit_identity_document": ADMIN,
+    "reports.delivery": ADMIN, "reports.delivery_csv": ADMIN,
     # chiefs' pages (staff of unit A in the path)
     "chiefs.sessions": CHIEFS_ANY, "chiefs.session_roster": CHIEFS_ANY, "chiefs.day_roster": CHIEFS_ANY,
     "chiefs.unit_status": CHIEFS_ANY, "chiefs.slips": CHIEFS_ANY, "chiefs.print_slips": CHIEFS_ANY,
@@ -92,7 +97,7 @@ def _values(sec, rule: Rule) -> dict:
         "venue_id": ids["venue"], "staff_id": ids["staff_a"], "dependent_id": ids["spouse"],
         "reservation_id": ids["reservation_staff_a"], "event_id": 999999, "user_id": ids["user_clerk"],
         "unit_id": ids["A"], "batch_id": "nothing", "kind": "csv", "fmt": "csv", "staff_number": "1001",
-        "filename": "css/app.css",
+        "filename": "css/app.css", "code": "drivers_license",
     }
 
 
