@@ -186,7 +186,8 @@ class IdentityDocumentOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
-    id: int
+    #: None until something is recorded for the check-in.
+    id: int | None
     check_in_id: int
     application_id: str | None
     identity_documents: list[str]
