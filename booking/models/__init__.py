@@ -3,6 +3,7 @@ from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
 from .imports import StaffImportBatch, StaffImportRows
+from .mail import MESSAGE_KINDS, MESSAGE_STATUSES, JobRun, OutboxMessage
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, RecoveryCode, Staff, Unit, User, kana_key, katakana
 from .reservations import (
     ACTIVE_STATUSES,
@@ -25,10 +26,10 @@ from .types import UTCDateTime
 
 __all__ = [
     "ACTIVE_STATUSES", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DUTY_SYSTEMS",
-    "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
+    "MESSAGE_KINDS", "MESSAGE_STATUSES", "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
     "ApiToken", "AuditEvent", "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent",
-    "CheckIn", "Dependent", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew",
-    "NonApplicationReason", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
+    "CheckIn", "Dependent", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew", "JobRun",
+    "NonApplicationReason", "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
     "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User",
     "Venue", "campaign_units", "kana_key", "katakana",
 ]

@@ -65,6 +65,9 @@ class Campaign(Model):
     #: Duty-hours approval (職務専念義務の免除): a booking during the booker's duty hours waits for the unit
     #: chief's approval (services.approvals); set on the campaign's coverage page.
     requires_duty_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The reminder mail: this many minutes before the booking's start; None (the default) means the
+    #: day before at noon, Tokyo time. A booking made after that moment gets no reminder.
+    reminder_minutes_before: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Connection, ForeignKey, String, event
+from sqlalchemy import CheckConstraint, Connection, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from ..extensions import Model
@@ -49,6 +49,8 @@ class Staff(Model):
     crew: Mapped[str] = mapped_column(String(20), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
+    #: The mail server's permanent refusal (5xx) of ``email``, until the address changes.
+    email_failure: Mapped[str] = mapped_column(Text, default="", server_default="")
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
     #: Family and given kana folded to full-width katakana without spaces, for prefix search;

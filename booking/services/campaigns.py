@@ -32,7 +32,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, seating, tokens
+from . import approvals, audit, capacity, directory, outbox, seating, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -454,6 +454,10 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
         change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
                                     campaign_id=session.campaign_id, changed=details["changed"],
                                     moved=details["moved"], cancelled=details["cancelled"])
+    for reservation, old_start, _new_start in change.moved:
+        outbox.enqueue("changed", reservation, now=now, by="session_change", previous_start=old_start.isoformat())
+    for reservation, _old_start in change.cancelled:
+        outbox.enqueue("cancelled", reservation, now=now, by="session_change")
     return change
 
 
@@ -515,8 +519,10 @@ def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
     )
 
 
-def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None = None) -> SessionChange:
-    """Cancel a session and every booking in it; its ``cancelled`` are the bookings to tell people about.
+def cancel_session(actor: Actor, session: DeskSession, *, reason: str = "",
+                   now: datetime | None = None) -> SessionChange:
+    """Cancel a session and every booking in it; its ``cancelled`` are the bookings to tell people about
+    (each gets a message with the office's ``reason`` and a link to book another time).
 
     A session already cancelled is left as it is (no event).
     """
@@ -525,6 +531,9 @@ def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None =
     change = SessionChange()
     if session.is_cancelled:
         return change
+    reason = (reason or "").strip()
+    if reason:
+        refuse_individual_numbers({"reason": reason})
     begin_write()
     # The slots first: a booking that has taken its seats finishes before this
     # reads the bookings to cancel, and one that has not yet finds the session
@@ -539,7 +548,10 @@ def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None =
     change.changed = ["is_cancelled"]
     db.session.flush()
     change.event = audit.record("session.cancel", actor=actor, target_type="session", target_id=session.id,
-                                campaign_id=session.campaign_id, cancelled=change.audit_details()["cancelled"])
+                                campaign_id=session.campaign_id, cancelled=change.audit_details()["cancelled"],
+                                reason=reason or None)
+    for reservation, _old_start in change.cancelled:
+        outbox.enqueue("cancelled", reservation, now=now, by="session_cancelled", reason=reason)
     return change
 
 

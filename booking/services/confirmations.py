@@ -38,12 +38,15 @@ def qr_png(reservation: Reservation) -> bytes:
     return qr.png(qr_text(reservation))
 
 
-def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> bytes:
+def calendar_file(reservation: Reservation, *, now: datetime | None = None, method: str | None = None,
+                  organizer: str | None = None, attendee: str | None = None) -> bytes:
     """An RFC 5545 VCALENDAR with one VEVENT for the reservation.
 
     The UID is stable for the reservation, SEQUENCE rises with every move and
     a cancelled booking is sent as STATUS:CANCELLED, so calendar apps update
-    the one event instead of adding another.
+    the one event instead of adding another. ``ics_url`` serves it with METHOD:PUBLISH (CANCEL
+    once cancelled); a mail carries the same event as an invitation (``method`` REQUEST or
+    CANCEL, RFC 5546), with the sender as organizer and the booker as attendee.
     """
     now = now or utcnow()
     slot = reservation.slot
@@ -56,7 +59,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     calendar.add("prodid", "-//Outreach Desk//My Number card desk//JA")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if reservation.status == "cancelled" else "PUBLISH")
+    calendar.add("method", method or ("CANCEL" if reservation.status == "cancelled" else "PUBLISH"))
 
     event = Event()
     event.add("uid", f"reservation-{reservation.id}-{reservation.token_nonce[:8]}@{host}")
@@ -73,7 +76,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     lines = [
         _("Reservation code: %(code)s", code=tokens.format_code(reservation.code)),
         campaign.title,
-        _("Who: %(names)s", names=", ".join(_people_with_times(reservation))),
+        _("Who: %(names)s", names=", ".join(people_with_times(reservation))),
     ]
     if campaign.what_to_bring:
         lines.append(_("What to bring: %(items)s", items=campaign.what_to_bring))
@@ -82,7 +85,11 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     lines.append(_("Manage or cancel: %(url)s", url=manage_url(reservation)))
     event.add("description", "\n".join(lines))
     event.add("url", manage_url(reservation))
-    if reservation.status == "cancelled":
+    if organizer:
+        event.add("organizer", f"mailto:{organizer}")
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"})
+    if reservation.status == "cancelled" or method == "CANCEL":
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")
@@ -97,7 +104,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     return calendar.to_ical()
 
 
-def _people_with_times(reservation: Reservation) -> list[str]:
+def people_with_times(reservation: Reservation) -> list[str]:
     """Each person's name, with their own time when the party spans several."""
     people = sorted(reservation.people, key=lambda p: (p.slot.starts_at, p.id))
     if len({p.slot_id for p in people}) == 1:
