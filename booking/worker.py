@@ -16,6 +16,7 @@ minute's tick, and a task that runs twice finds nothing left to do.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,6 +108,8 @@ def run(app: Flask, *, threads: int = 1) -> int:
         max_delay=float(app.config.get("WORKER_POLL_SECONDS", 1.0)),
         scheduler_interval=1, check_worker_health=True, graceful_signal="TERM",
     )
+    # SIGINT (Ctrl+C) stops as gently as SIGTERM: the task under way finishes, then exit 0.
+    consumer._signal_actions[signal.SIGINT] = (False, True)
     # Messages queued while no worker ran go out now rather than at the first tick.
     wake(app)
     consumer.run()

@@ -16,6 +16,14 @@ from ..localtime import naive_as_tokyo
 def worker_command(threads: int) -> None:
     """Send queued mail and run the scheduled jobs until SIGTERM or SIGINT (then exit 0)."""
     import logging
+    import signal
+    import sys
+
+    def stop_before_start(signum: int, frame: object) -> None:
+        sys.exit(0)  # nothing is under way yet; the consumer installs its own handlers when it starts
+
+    signal.signal(signal.SIGTERM, stop_before_start)
+    signal.signal(signal.SIGINT, stop_before_start)
 
     from .. import worker
 

@@ -103,9 +103,11 @@ def mail_app(app, smtp, tmp_path):
 class Workers:
     """Real ``flask --app booking worker`` processes on the test's database."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, log_dir: Path) -> None:
         self.app = app
+        self.log_dir = log_dir
         self.processes: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
 
     def env(self) -> dict[str, str]:
         config = self.app.config
@@ -126,9 +128,12 @@ class Workers:
         with self.app.app_context():
             db.session.remove()
         for _ in range(count):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "booking", "worker"], cwd=ROOT, env=self.env(),
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            log = self.log_dir / f"worker-{len(self.logs)}.log"
+            self.logs.append(log)
+            with log.open("wb") as out:
+                self.processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "booking", "worker"], cwd=ROOT, env=self.env(),
+                    stdout=out, stderr=subprocess.STDOUT))
 
     def stop(self) -> list[int]:
         codes = []
@@ -144,12 +149,20 @@ class Workers:
         self.processes = []
         return codes
 
+    def wait_started(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all("consumer started" in log.read_text(errors="replace") for log in self.logs):
+                return
+            time.sleep(0.1)
+        raise AssertionError(self.output())
+
     def output(self) -> str:
-        return "".join((p.stdout.read() or b"").decode() for p in self.processes if p.stdout)
+        return "".join(log.read_text(errors="replace") for log in self.logs)
 
 
 @pytest.fixture
-def workers(mail_app):
-    running = Workers(mail_app)
+def workers(mail_app, tmp_path):
+    running = Workers(mail_app, tmp_path)
     yield running
     running.stop()
