@@ -108,6 +108,9 @@ class CampaignIn(Body):
     # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
     cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
+    # The reminder mail this many minutes before each booking; null: the day before at noon (Tokyo).
+    reminder_minutes_before: StrictInt | None = Field(
+        default=None, json_schema_extra={"minimum": 10, "maximum": 14 * 24 * 60})
 
 
 class SessionIn(Body):
@@ -209,6 +212,19 @@ class CampaignOut(BaseModel):
     published: bool = True
     what_to_bring: str = ""
     cutoff_minutes: int = 60
+    reminder_minutes_before: int | None = None
+
+
+class MessageOut(BaseModel):
+    """A message about a booking: what went out, to whom, and how its delivery went (never its text)."""
+    id: int
+    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval"]
+    to: str = Field(description="The address it went (or was to go) to; empty when the staff member has none")
+    status: Literal["queued", "sent", "failed", "not_sent"]
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str | None = Field(description="The mail server's last answer, or why it was not sent")
+    created_at: dt.datetime
 
 
 class SlotOut(BaseModel):

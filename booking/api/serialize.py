@@ -7,7 +7,7 @@ from typing import Protocol
 from flask import url_for
 
 from ..localtime import TOKYO
-from ..models import Campaign, Dependent, DeskSession, Reservation, Slot, Unit, Venue
+from ..models import Campaign, Dependent, DeskSession, OutboxMessage, Reservation, Slot, Unit, Venue
 from ..services.confirmations import manage_url
 from ..services.reservations import manage_token
 
@@ -61,6 +61,7 @@ def campaign(c: Campaign) -> dict:
         "published": c.is_published,
         "what_to_bring": c.what_to_bring,
         "cutoff_minutes": c.cutoff_minutes,
+        "reminder_minutes_before": c.reminder_minutes_before,
     }
 
 
@@ -119,4 +120,18 @@ def reservation(r: Reservation) -> dict:
         "manage_url": manage_url(r),
         "ics_url": url_for("public.calendar", token=token, _external=True),
         "qr_url": url_for("public.qr", token=token, _external=True),
+    }
+
+
+def message(m: OutboxMessage) -> dict:
+    """A message as the API lists it: never its text."""
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "to": m.to_address,
+        "status": m.status,
+        "attempts": m.attempts,
+        "sent_at": instant(m.sent_at) if m.sent_at else None,
+        "last_error": m.last_error or None,
+        "created_at": instant(m.created_at),
     }

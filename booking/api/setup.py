@@ -75,6 +75,7 @@ def create_campaign() -> ResponseReturnValue:
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
         target_unit_codes=data.target_unit_codes,
+        reminder_minutes_before=data.reminder_minutes_before,
     )
     return jsonify(serialize.campaign(campaign)), 201
 

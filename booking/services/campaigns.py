@@ -97,12 +97,16 @@ def _target_units(ids: list[int] | None, codes: list[str] | None) -> list[Unit]:
 def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, booking_closes_at: datetime,
                     published: bool = False, what_to_bring: str = "", cutoff_minutes: int = 60,
                     target_unit_ids: list[int] | None = None,
-                    target_unit_codes: list[str] | None = None) -> Campaign:
-    """A new campaign; no target units means every unit's staff may book."""
+                    target_unit_codes: list[str] | None = None,
+                    reminder_minutes_before: int | None = None) -> Campaign:
+    """A new campaign; no target units means every unit's staff may book. ``reminder_minutes_before``:
+    when the reminder mail goes out before each booking (None: the day before at noon)."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
-    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes), **values)
+    _check_reminder(reminder_minutes_before)
+    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
+                        reminder_minutes_before=reminder_minutes_before, **values)
     db.session.add(campaign)
     db.session.flush()
     audit.record("campaign.create", actor=actor, target_type="campaign", target_id=campaign.id,
@@ -129,6 +133,30 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
         audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
                      changed=changed)
     return changed
+
+
+MAX_REMINDER_MINUTES = 14 * 24 * 60
+
+
+def _check_reminder(minutes: int | None) -> None:
+    if minutes is not None and not 10 <= minutes <= MAX_REMINDER_MINUTES:
+        raise invalid(reminder_minutes_before=_l(
+            "Use 10 to %(max)s minutes (14 days), or leave it empty for the day before at noon.",
+            max=MAX_REMINDER_MINUTES))
+
+
+def set_reminder(actor: Actor, campaign: Campaign, minutes_before: int | None) -> bool:
+    """When the reminder mail goes out before each booking (None: the day before at noon, Tokyo
+    time); True when it changed. Bookings whose reminder has gone out do not get a second one."""
+    require_role(actor, "admin")
+    _check_reminder(minutes_before)
+    if campaign.reminder_minutes_before == minutes_before:
+        return False
+    campaign.reminder_minutes_before = minutes_before
+    db.session.flush()
+    audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
+                 changed=["reminder_minutes_before"])
+    return True
 
 
 def set_duty_approval(actor: Actor, campaign: Campaign, required: bool) -> bool:

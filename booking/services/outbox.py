@@ -40,7 +40,7 @@ def enqueue_once(kind: str, reservation: Reservation, dedupe_key: str, *, now: d
     now = now or utcnow()
     dialect = db.session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = module.insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = db.session.execute(statement, _row(kind, reservation, "", now, facts, dedupe_key))
     added = bool(getattr(result, "rowcount", 0))
     if added:
@@ -63,7 +63,8 @@ def _row(kind: str, reservation: Reservation, reason: str, now: datetime, facts:
         "dedupe_key": dedupe_key,
         "status": "queued",
         "attempts": 0,
-        "next_attempt_at": now,
+        # Due at once: on the real clock even when the act's clock was driven (run-due-jobs --now).
+        "next_attempt_at": min(now, utcnow()),
         "last_error": "",
         "subject": "",
         "body": "",

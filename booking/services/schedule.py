@@ -104,7 +104,7 @@ def claim(job: str, due_at: datetime, now: datetime) -> bool:
     """Take the run of ``job`` for ``due_at`` (committed); False when another worker has it."""
     dialect = db.session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(JobRun).on_conflict_do_nothing(index_elements=["job", "due_at"])
+    statement = module.insert(JobRun.__table__).on_conflict_do_nothing(index_elements=["job", "due_at"])
     result = db.session.execute(statement, {"job": job, "due_at": due_at, "started_at": now, "outcome": ""})
     db.session.commit()
     return bool(getattr(result, "rowcount", 0))
