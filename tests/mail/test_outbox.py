@@ -216,3 +216,16 @@ def test_chiefs_decision_is_sent(mail_app, booker, client, smtp):
     deliver(mail_app)
     messages = smtp.inbox.wait_for(2)
     assert "STATUS:CANCELLED" in calendar_of(messages[1])
+
+
+def test_readyz_names_the_mail_queue_when_messages_are_overdue(mail_app, booker, client, smtp):
+    assert client.get("/readyz").json["checks"]["mail_queue"] == "ok"
+    book(client, booker)
+    with mail_app.app_context():
+        message = db.session.scalars(select(OutboxMessage)).one()
+        message.next_attempt_at = datetime.now(UTC) - timedelta(hours=1)
+        db.session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json["failed"] == ["mail_queue"]
+    deliver(mail_app)
+    assert client.get("/readyz").status_code == 200
