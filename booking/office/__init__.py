@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     disclosure,
     duty,
     imports,
+    messages,
     phone,
     staff,
     two_factor,

@@ -3,6 +3,7 @@ attempts and last error; its text (personal data) only through ``read``, which i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -83,3 +84,22 @@ def read(actor: Actor, message_id: int) -> OutboxMessage:
 def failed_count() -> int:
     """Deliveries that failed for good, for the office home page."""
     return db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "failed")) or 0
+
+
+def unreached(reservations: list[Reservation], *, since: datetime) -> dict[int, str]:
+    """The bookings of a change whose people mail does not reach, with why: no address, an
+    address that refused mail (5xx), or this change's message failed. The office calls them."""
+    failed = set(db.session.scalars(
+        select(OutboxMessage.reservation_id).where(
+            OutboxMessage.reservation_id.in_([r.id for r in reservations]),
+            OutboxMessage.status == "failed", OutboxMessage.created_at >= since)))
+    reasons: dict[int, str] = {}
+    for reservation in reservations:
+        staff = reservation.staff
+        if not (staff.email or "").strip():
+            reasons[reservation.id] = str(_l("No mail address"))
+        elif staff.email_failure:
+            reasons[reservation.id] = str(_l("The address refuses mail"))
+        elif reservation.id in failed:
+            reasons[reservation.id] = str(_l("The mail could not be delivered"))
+    return reasons
