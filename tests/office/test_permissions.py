@@ -52,6 +52,7 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
+    ("office.messages_page", "/office/messages", ADMIN),
     ("office.two_factor", "/office/account/two-factor", ALL),
     # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
@@ -97,7 +98,9 @@ ACTIONS = [
 UNLISTED = {"office.login", "office.logout", "office.login_code", "office.start_two_factor",
             "office.confirm_two_factor", "office.preview_import", "office.import_progress",
             "office.import_progress_json", "office.session_contacts",
-            "office.phone_done", "office.phone_cancel"}
+            "office.phone_done", "office.phone_cancel",
+            # a message's text: tests/office/test_mail_pages.py (admin only, every read audited)
+            "office.message_page"}
 
 
 def _url(template: str, office) -> str:
