@@ -158,7 +158,7 @@ def document() -> dict:
             secured=True, tag="setup", params=[
                 {"name": "reservation_code", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kind", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval"]}},
+                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address"]}},
                 {"name": "status", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["queued", "sent", "failed", "not_sent"]}},
             ])},

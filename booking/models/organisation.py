@@ -51,6 +51,13 @@ class Staff(Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     #: The mail server's permanent refusal (5xx) of ``email``, until the address changes.
     email_failure: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Set when the booker confirmed ``email`` through the link sent to it: a later staff import
+    #: keeps it (the booker's own address wins) until the booker changes it again.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An address the booker asked for, used once they open the link sent to it.
+    pending_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: Derives that link (tokens.url_token); a new request replaces it.
+    pending_email_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
     #: Family and given kana folded to full-width katakana without spaces, for prefix search;

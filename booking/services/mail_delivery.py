@@ -28,7 +28,7 @@ from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
@@ -287,6 +287,11 @@ def _context(message: OutboxMessage) -> dict[str, Any]:
             book_url=invitations.link_url(reservation.staff),
             previous_start=_instant(message.facts.get("previous_start")),
         )
+        if message.kind == "address":
+            nonce = (message.facts or {}).get("nonce", "")
+            context["confirm_url"] = url_for(
+                "public.confirm_email", token=confirmations.manage_token(reservation),
+                code=tokens.url_token("email-confirm", reservation.staff_id, nonce), _external=True)
     return context
 
 

@@ -22,6 +22,7 @@ KIND_LABELS = {
     "cancelled": _l("Cancelled"),
     "reminder": _l("Reminder"),
     "approval": _l("Chief's answer"),
+    "address": _l("Address confirmation"),
 }
 STATUS_LABELS = {
     "queued": _l("Waiting to be sent"),

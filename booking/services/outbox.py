@@ -25,11 +25,14 @@ from ..models import OutboxMessage, Reservation
 
 
 def enqueue(kind: str, reservation: Reservation, *, reason: str = "", now: datetime | None = None,
-            **facts: Any) -> None:
+            to: str | None = None, **facts: Any) -> None:
     """Queue one message about ``reservation`` to its staff member's address (dependents are
-    reached through the staff member), in the language the booker booked in."""
+    reached through the staff member; ``to`` another address), in the language the booker booked in."""
     now = now or utcnow()
-    db.session.execute(_insert(), [_row(kind, reservation, reason, now, facts, None)])
+    row = _row(kind, reservation, reason, now, facts, None)
+    if to is not None:
+        row["to_address"] = to
+    db.session.execute(_insert(), [row])
     db.session.info["outbox_written"] = True
 
 

@@ -61,10 +61,16 @@ def upgrade():
         batch.add_column(sa.Column('reminder_minutes_before', sa.Integer(), nullable=True))
     with op.batch_alter_table('staff') as batch:
         batch.add_column(sa.Column('email_failure', sa.Text(), nullable=False, server_default=''))
+        batch.add_column(sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('pending_email', sa.String(length=254), nullable=False, server_default=''))
+        batch.add_column(sa.Column('pending_email_nonce', sa.String(length=32), nullable=False, server_default=''))
 
 
 def downgrade():
     with op.batch_alter_table('staff') as batch:
+        batch.drop_column('pending_email_nonce')
+        batch.drop_column('pending_email')
+        batch.drop_column('email_confirmed_at')
         batch.drop_column('email_failure')
     with op.batch_alter_table('campaigns') as batch:
         batch.drop_column('reminder_minutes_before')
