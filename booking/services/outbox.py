@@ -43,9 +43,9 @@ def enqueue_once(kind: str, reservation: Reservation, dedupe_key: str, *, now: d
     now = now or utcnow()
     dialect = db.session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = db.session.execute(statement, _row(kind, reservation, "", now, facts, dedupe_key))
-    added = bool(getattr(result, "rowcount", 0))
+    table = OutboxMessage.__table__
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    added = db.session.execute(statement, _row(kind, reservation, "", now, facts, dedupe_key)).first() is not None
     if added:
         db.session.info["outbox_written"] = True
     return added

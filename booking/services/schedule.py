@@ -104,10 +104,14 @@ def claim(job: str, due_at: datetime, now: datetime) -> bool:
     """Take the run of ``job`` for ``due_at`` (committed); False when another worker has it."""
     dialect = db.session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(JobRun.__table__).on_conflict_do_nothing(index_elements=["job", "due_at"])
-    result = db.session.execute(statement, {"job": job, "due_at": due_at, "started_at": now, "outcome": ""})
+    table = JobRun.__table__
+    # RETURNING says whether this insert won: rowcount is not reliable for ON CONFLICT DO NOTHING
+    # across drivers (psycopg reported 1 for a skipped row).
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=["job", "due_at"]).returning(table.c.job)
+    won = db.session.execute(
+        statement, {"job": job, "due_at": due_at, "started_at": now, "outcome": ""}).first() is not None
     db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return won
 
 
 def run_due(now: datetime | None = None, jobs: tuple[Job, ...] = JOBS) -> dict[str, str]:

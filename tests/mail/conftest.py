@@ -41,7 +41,7 @@ class Inbox:
         self.messages.append(parsed)
         return "250 Message accepted"
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -149,7 +149,7 @@ class Workers:
         self.processes = []
         return codes
 
-    def wait_started(self, timeout: float = 30.0) -> None:
+    def wait_started(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if all("consumer started" in log.read_text(errors="replace") for log in self.logs):
