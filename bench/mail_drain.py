@@ -40,7 +40,7 @@ class Counter:
         self.first: float | None = None
         self.last: float | None = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         now = time.monotonic()
         self.first = self.first or now
         self.last = now
