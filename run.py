@@ -1,7 +1,11 @@
-"""Serve Outreach Desk with gunicorn (a production WSGI server).
+"""Serve Outreach Desk with gunicorn (a production WSGI server) and one background worker.
 
     python run.py            # upgrade the database, then serve on 127.0.0.1:5000
     python run.py --demo     # the same, seeding the Fukushima-like demo into an empty database
+    python run.py --no-worker  # the web server alone (workers run elsewhere: flask --app booking worker)
+
+The worker (``flask --app booking worker``: mail and the scheduled jobs) runs as a child process
+and stops with the server.
 
 Settings come from environment variables (see README); gunicorn.conf.py sets
 workers and timeouts.
@@ -10,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 
 from flask_migrate import upgrade
@@ -47,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:5000"))
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="do not start the background worker (mail, reminders, nightly jobs) beside the server")
     args = parser.parse_args(argv)
 
     app = create_app()
@@ -70,9 +78,41 @@ def main(argv: list[str] | None = None) -> int:
     options = {"bind": args.bind}
     if args.workers:
         options["workers"] = args.workers
+    worker = None if args.no_worker else start_worker()
     print(f"Serving on http://{args.bind}/ (Ctrl+C to stop)", flush=True)
-    Server(app, options).run()
+    try:
+        Server(app, options).run()
+    finally:
+        if worker is not None:
+            stop_worker(worker)
     return 0
+
+
+def start_worker() -> subprocess.Popen:
+    """``flask --app booking worker`` as a child with this process's environment; on Linux it is
+    told to stop if this process dies without stopping it (PR_SET_PDEATHSIG)."""
+    def die_with_parent() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "booking", "worker"], cwd=here,
+                            # No thread runs in this process yet (gunicorn has not started).
+                            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)  # noqa: PLW1509
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 if __name__ == "__main__":

@@ -386,6 +386,11 @@ class Server:
         self.log_path = workdir / f"server-{self.port}.log"
         self.command = [sys.executable, str(ROOT / "run.py"), "--bind", f"127.0.0.1:{self.port}",
                         "--workers", str(workers)]
+        if "--no-worker" in (ROOT / "run.py").read_text():
+            # The web server alone: the outbox rows are written (and the queue woken) by every
+            # booking as in production, but their sending is measured apart (bench/mail_drain.py),
+            # not mixed into the server CPU per booking.
+            self.command.append("--no-worker")
         self.log_file = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self.log_file,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -50,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     web.configure(app)
     cli.register(app)
     web.commit_per_request(app)
+    from . import worker
+
+    worker.init_app(app)
     return app
 
 

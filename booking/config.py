@@ -50,7 +50,39 @@ def from_environment(instance_path: Path) -> dict:
         # Admins must set up two-step sign-in (TOTP) before they can use any office page.
         "REQUIRE_TOTP_FOR_ADMINS": os.environ.get("REQUIRE_TOTP_FOR_ADMINS", "") == "1",
         **import_job_settings(os.environ),
+        **mail_settings(os.environ, database_url, instance_path),
     }
+
+
+def mail_settings(environ: Mapping[str, str], database_url: str, instance_path: Path) -> dict:
+    """Mail (API.md "Notifications by e-mail") and the worker's queue (booking/worker.py).
+
+    Without SMTP_URL nothing is sent: messages are kept as not sent, for admins to read. The
+    retry pauses and the worker's polling are settings so that tests can shorten them.
+    """
+    settings: dict[str, object] = {
+        "SMTP_URL": environ.get("SMTP_URL", ""),
+        "MAIL_FROM": environ.get("MAIL_FROM", ""),
+        "JOBS_STORAGE": jobs_storage(environ, database_url, instance_path),
+    }
+    for name in ("MAIL_RETRY_FIRST_SECONDS", "MAIL_RETRY_FACTOR", "MAIL_RETRY_MAX_SECONDS",
+                 "MAIL_GIVE_UP_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SMTP_TIMEOUT", "WORKER_POLL_SECONDS"):
+        if environ.get(name):
+            settings[name] = float(environ[name])
+    return settings
+
+
+def jobs_storage(environ: Mapping[str, str], database_url: str, instance_path: Path) -> str:
+    """Where the worker's queue lives: Redis when REDIS_URL is set, else the PostgreSQL database
+    itself, else a SQLite file beside the database (``…jobs.sqlite3``); JOBS_STORAGE overrides."""
+    if environ.get("JOBS_STORAGE"):
+        return environ["JOBS_STORAGE"]
+    if environ.get("REDIS_URL"):
+        return environ["REDIS_URL"]
+    if database_url.startswith("postgresql"):
+        return database_url
+    counts = Path(rate_limit_file(database_url, instance_path))
+    return "sqlite:///" + str(counts.with_name(counts.name.replace("rate-limits", "jobs")))
 
 
 def import_job_settings(environ: Mapping[str, str]) -> dict[str, int | float]:
@@ -149,4 +181,13 @@ DEFAULTS = {
     "REQUIRE_TOTP_FOR_ADMINS": False,
     # Wrong second-step codes allowed per account before its code step pauses.
     "OFFICE_CODE_LIMIT": "5 per 15 minutes",
+    # Mail delivery (services/mail_delivery.py): first retry after 20 s, each pause 3 times the
+    # last, at most 4 hours apart, given up 26 hours after the message was queued.
+    "MAIL_RETRY_FIRST_SECONDS": 20.0,
+    "MAIL_RETRY_FACTOR": 3.0,
+    "MAIL_RETRY_MAX_SECONDS": 4 * 3600.0,
+    "MAIL_GIVE_UP_SECONDS": 26 * 3600.0,
+    "MAIL_LEASE_SECONDS": 300.0,
+    "MAIL_SMTP_TIMEOUT": 20.0,
+    "WORKER_POLL_SECONDS": 1.0,
 }

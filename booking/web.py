@@ -40,6 +40,7 @@ from werkzeug.urls import iri_to_uri
 
 from .extensions import db
 from .formatting import clock, day_label, day_range, when, when_range
+from .localtime import utcnow
 from .navigation import office_nav
 from .services import tokens
 from .services.actor import Actor, Channel
@@ -217,13 +218,14 @@ def configure(app: Flask) -> None:
 
 def readiness_checks(app: Flask) -> list[tuple[str, Callable[[], str | None]]]:
     """What a host needs in order to serve, as (name, check) pairs; a check raises or returns a
-    reason when it fails. The database always; Redis when REDIS_URL is set. The mail queue's
-    age belongs here as "mail_queue" once the outbox exists (DESIGN: a worker sends mail from an
-    outbox table): fail when the oldest queued message waits far longer than the retry policy
-    allows. There is no outbox yet, so there is nothing to check and no check pretends to."""
+    reason when it fails. The database always; Redis when REDIS_URL is set; the mail queue when a
+    worker queue is configured: "mail_queue" fails when a queued message is overdue by more than
+    MAIL_READY_OVERDUE_SECONDS (no worker is sending)."""
     checks: list[tuple[str, Callable[[], str | None]]] = [("database", _database_ready)]
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
         checks.append(("redis", _redis_ready))
+    if app.config.get("JOBS_STORAGE"):
+        checks.append(("mail_queue", _mail_queue_ready))
     checks.extend(app.extensions.get("readiness_checks", []))  # more seams: app.extensions[...]
     return checks
 
@@ -249,6 +251,18 @@ def _database_ready() -> str | None:
     database = db.engine.url.database if sqlite else None
     writable = not database or database == ":memory:" or database.startswith("file:") or os.access(database, os.W_OK)
     return None if writable else "read-only"
+
+
+def _mail_queue_ready() -> str | None:
+    from datetime import timedelta
+
+    from .services import mail_delivery
+
+    due = mail_delivery.next_due()
+    overdue = timedelta(seconds=float(current_app.config.get("MAIL_READY_OVERDUE_SECONDS", 900)))
+    if due is not None and utcnow() - due > overdue:
+        return "messages waiting; is a worker running?"
+    return None
 
 
 def _redis_ready() -> str | None:

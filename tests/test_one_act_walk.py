@@ -12,7 +12,9 @@ from pathlib import Path
 
 #: Commands that change no record (they read, copy or replace the whole database) or that are
 #: no act of a person (the schema migrations; the demo seeding, audited act by act inside).
-NO_ACT_COMMANDS = {"backup", "check", "db", "restore", "seed-demo"}
+# worker and run-due-jobs run the scheduled jobs, whose acts are walked through their own commands
+# (mark-no-shows, purge-photos, purge-personal-data, snapshot) and the mail tests (tests/mail).
+NO_ACT_COMMANDS = {"backup", "check", "db", "restore", "seed-demo", "worker", "run-due-jobs"}
 
 
 def _one_act_sources() -> str:

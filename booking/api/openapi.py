@@ -64,7 +64,7 @@ def document() -> dict:
     models: list[type[BaseModel]] = [
         s.UnitIn, s.DependentIn, s.VenueIn, s.CampaignIn, s.SessionIn, s.ReservationIn, s.RescheduleIn,
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
-        s.CampaignOut, s.SessionOut, s.NewSessionOut, s.ReservationOut, s.AlreadyReservedOut,
+        s.CampaignOut, s.SessionOut, s.NewSessionOut, s.ReservationOut, s.AlreadyReservedOut, s.MessageOut,
         s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
         s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn,
     ]
@@ -153,6 +153,17 @@ def document() -> dict:
                                      "409": _error("slot_full; the booking is unchanged"),
                                      "429": _error("Too many unknown tokens from this address")},
             body=s.RescheduleIn, params=[TOKEN])},
+        "/api/v1/messages": {"get": _op(
+            "The mail messages about a booking (or the newest, filtered by kind and status)",
+            {"200": {"description": "Messages, oldest first", **_json({"type": "array", "items": _ref(s.MessageOut)})},
+             "422": _error("invalid: an unknown kind or status")},
+            secured=True, tag="setup", params=[
+                {"name": "reservation_code", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "kind", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address"]}},
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["queued", "sent", "failed", "not_sent"]}},
+            ])},
         "/api/v1/checkins": {"post": _op(
             "Check in a reservation by its QR text or code (everyone on it unless people says who)",
             {"201": {"description": "Checked in", **_json(s.CheckInOut)},

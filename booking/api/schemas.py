@@ -116,6 +116,9 @@ class CampaignIn(Body):
     allows_single_photo_id_with_pin: StrictBool = False
     #: Local government codes whose residents the desks verify for mailing (none: the home one).
     mailing_municipality_codes: list[str] = Field(default_factory=list, max_length=100)
+    # The reminder mail this many minutes before each booking; null: the day before at noon (Tokyo).
+    reminder_minutes_before: StrictInt | None = Field(
+        default=None, json_schema_extra={"minimum": 10, "maximum": 14 * 24 * 60})
 
 
 class SessionIn(Body):
@@ -275,6 +278,19 @@ class CampaignOut(BaseModel):
     cutoff_minutes: int = 60
     allows_single_photo_id_with_pin: bool = False
     mailing_municipality_codes: list[str] = Field(default_factory=list)
+    reminder_minutes_before: int | None = None
+
+
+class MessageOut(BaseModel):
+    """A message about a booking: what went out, to whom, and how its delivery went (never its text)."""
+    id: int
+    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval", "address"]
+    to: str = Field(description="The address it went (or was to go) to; empty when the staff member has none")
+    status: Literal["queued", "sent", "failed", "not_sent"]
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str | None = Field(description="The mail server's last answer, or why it was not sent")
+    created_at: dt.datetime
 
 
 class SlotOut(BaseModel):

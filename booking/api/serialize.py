@@ -7,7 +7,7 @@ from typing import Protocol
 from flask import url_for
 
 from ..localtime import TOKYO
-from ..models import Campaign, Dependent, DeskSession, Reservation, Slot, Unit, Venue
+from ..models import Campaign, Dependent, DeskSession, OutboxMessage, Reservation, Slot, Unit, Venue
 from ..services.confirmations import manage_url
 from ..services.reservations import manage_token
 
@@ -64,6 +64,7 @@ def campaign(c: Campaign) -> dict:
         "cutoff_minutes": c.cutoff_minutes,
         "allows_single_photo_id_with_pin": c.allows_single_photo_id_with_pin,
         "mailing_municipality_codes": [m.code for m in c.mailing_municipalities],
+        "reminder_minutes_before": c.reminder_minutes_before,
     }
 
 
@@ -122,4 +123,18 @@ def reservation(r: Reservation) -> dict:
         "manage_url": manage_url(r),
         "ics_url": url_for("public.calendar", token=token, _external=True),
         "qr_url": url_for("public.qr", token=token, _external=True),
+    }
+
+
+def message(m: OutboxMessage) -> dict:
+    """A message as the API lists it: never its text."""
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "to": m.to_address,
+        "status": m.status,
+        "attempts": m.attempts,
+        "sent_at": instant(m.sent_at) if m.sent_at else None,
+        "last_error": m.last_error or None,
+        "created_at": instant(m.created_at),
     }

@@ -77,6 +77,7 @@ def create_campaign() -> ResponseReturnValue:
         target_unit_codes=data.target_unit_codes,
         allows_single_photo_id_with_pin=data.allows_single_photo_id_with_pin,
         mailing_municipality_codes=data.mailing_municipality_codes,
+        reminder_minutes_before=data.reminder_minutes_before,
     )
     return jsonify(serialize.campaign(campaign)), 201
 

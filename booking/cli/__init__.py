@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import accounts, data, desk
+from . import accounts, data, desk, mail
 
 
 def register(app: Flask) -> None:
-    for module in (accounts, data, desk):
+    for module in (accounts, data, desk, mail):
         for command in module.COMMANDS:
             app.cli.add_command(command)

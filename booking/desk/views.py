@@ -29,7 +29,7 @@ from ..formatting import clock
 from ..localtime import utcnow
 from ..models import Campaign, CheckIn, DeskSession, Photo, Reservation, Slot, Staff
 from ..office.common import refused
-from ..services import applicants, applications, approvals, checkin, photos
+from ..services import applicants, applications, approvals, checkin, messages, photos
 from ..services.errors import DomainError, status_for
 from ..services.reservations import CHANNEL_LABELS
 from ..web import request_actor
@@ -270,6 +270,7 @@ def check_in_screen(reservation_id: int) -> ResponseReturnValue:
         button_form=ButtonForm(),
         photo_form=PhotoForm(),
         status_label=STATUS_LABELS.get(reservation.status, reservation.status),
+        mail_messages=messages.of_reservation(request_actor(), reservation),
         channel_label=CHANNEL_LABELS.get(reservation.channel, reservation.channel),
         duty_approval=approvals.booker_status(reservation),
         max_upload=max_upload_bytes(),

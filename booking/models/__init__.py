@@ -13,6 +13,7 @@ from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
 from .imports import StaffImportBatch, StaffImportRows
+from .mail import MESSAGE_KINDS, MESSAGE_STATUSES, JobRun, OutboxMessage
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, RecoveryCode, Staff, Unit, User, kana_key, katakana
 from .reservations import (
     ACTIVE_STATUSES,
@@ -35,11 +36,11 @@ from .types import UTCDateTime
 
 __all__ = [
     "ACTIVE_STATUSES", "AGE_GROUPS", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DELIVERIES",
-    "DOCUMENT_GROUPS", "DUTY_SYSTEMS", "NON_APPLICATION_REASONS", "ROLES", "STATUS_SOURCES",
-    "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent", "CalendarFeed", "Campaign",
-    "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskSession", "DutyApproval",
-    "DutyCalendar", "DutyCrew", "IdentityDocument", "Municipality", "NonApplicationReason", "Photo",
-    "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot", "Staff", "StaffImportBatch",
-    "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
+    "DOCUMENT_GROUPS", "DUTY_SYSTEMS", "MESSAGE_KINDS", "MESSAGE_STATUSES", "NON_APPLICATION_REASONS",
+    "ROLES", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent", "CalendarFeed",
+    "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskSession", "DutyApproval",
+    "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality", "NonApplicationReason",
+    "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
+    "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
     "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

@@ -72,6 +72,9 @@ class Campaign(Model):
     #: Whether one A document with the PIN entered at the desk is enough to mail the card
     #: (sections differ on allowing it at an outreach desk).
     allows_single_photo_id_with_pin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The reminder mail: this many minutes before the booking's start; None (the default) means the
+    #: day before at noon, Tokyo time. A booking made after that moment gets no reminder.
+    reminder_minutes_before: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.

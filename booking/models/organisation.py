@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Connection, ForeignKey, String, event
+from sqlalchemy import CheckConstraint, Connection, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from ..extensions import Model
@@ -49,6 +49,15 @@ class Staff(Model):
     crew: Mapped[str] = mapped_column(String(20), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
+    #: The mail server's permanent refusal (5xx) of ``email``, until the address changes.
+    email_failure: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Set when the booker confirmed ``email`` through the link sent to it: a later staff import
+    #: keeps it (the booker's own address wins) until the booker changes it again.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An address the booker asked for, used once they open the link sent to it.
+    pending_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: Derives that link (tokens.url_token); a new request replaces it.
+    pending_email_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     card_status: Mapped[str] = mapped_column(String(10), default="none")
     card_status_on: Mapped[date | None]
     #: Where the person is registered (住民登録地); decides whether a desk can verify them for

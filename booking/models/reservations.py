@@ -75,6 +75,8 @@ class Reservation(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The booker's language when they booked (the office's bookings: Japanese): their messages use it.
+    locale: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
 
     slot: Mapped[Slot] = relationship()
     staff: Mapped[Staff] = relationship()

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     disclosure,
     duty,
     imports,
+    messages,
     phone,
     staff,
     two_factor,

@@ -36,7 +36,10 @@ def _today() -> date:
 @login_required
 def overview() -> ResponseReturnValue:
     data = campaigns.overview(today=_today(), published_only=current_user.role != "admin")
-    return render_template("office/overview.html", data=data, user=current_user)
+    from ..services import messages
+
+    failed_mail = messages.failed_count() if current_user.role == "admin" else 0
+    return render_template("office/overview.html", data=data, user=current_user, failed_mail=failed_mail)
 
 
 # --- campaigns --------------------------------------------------------------------------
@@ -263,7 +266,7 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     session = campaigns.get_session(session_id)
     form = ConfirmForm()
     if form.validate_on_submit() and not session.is_cancelled:
-        change = campaigns.cancel_session(request_actor(), session)
+        change = campaigns.cancel_session(request_actor(), session, reason=request.form.get("reason", "")[:500])
         assert change.event is not None, "the service cancels (and records) a session not yet cancelled"
         flash(_("The session was cancelled with %(n)s reservations. Contact the people listed below.",
                 n=len(change.cancelled)), "success")
@@ -280,5 +283,11 @@ def session_contacts(session_id: int, event_id: int) -> ResponseReturnValue:
     event = audit.event_for("session", session.id, event_id)
     if event is None:
         abort(404)
+    from ..services import messages
+
+    contacts = campaigns.contacts(event.details or {})
+    unreached = messages.unreached([c.reservation for c in contacts], since=event.occurred_at)
     return render_template("office/session_contacts.html", session=session, event=event,
-                           contacts=campaigns.contacts(event.details or {}))
+                           contacts=[c for c in contacts if c.reservation.id in unreached],
+                           mailed=[c for c in contacts if c.reservation.id not in unreached],
+                           unreached=unreached)

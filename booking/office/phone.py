@@ -18,7 +18,7 @@ from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation
-from ..services import bookings, browse, directory, reservations
+from ..services import bookings, browse, directory, messages, reservations
 from ..services.errors import DomainError
 from ..services.tokens import format_code
 from ..web import request_actor
@@ -56,7 +56,8 @@ def phone_staff(staff_id: int) -> ResponseReturnValue:
     held_campaigns = {r.campaign_id for r in held}
     offers = [(c, browse.session_choices(c, staff, now)) for c in browse.open_campaigns(staff, now)
               if c.id not in held_campaigns]
-    return render_template("office/phone_staff.html", staff=staff, held=held, offers=offers,
+    mail = {r.id: messages.of_reservation(request_actor(), r) for r in held}
+    return render_template("office/phone_staff.html", staff=staff, held=held, offers=offers, mail=mail,
                            confirm=ConfirmForm(), q=request.args.get("q", ""))
 
 
@@ -117,7 +118,8 @@ def phone_done(staff_id: int, reservation_id: int) -> ResponseReturnValue:
     staff = directory.get_staff(current_user, staff_id)
     reservation = _reservation_for(staff.id, reservation_id)
     return render_template("office/phone_done.html", staff=staff, reservation=reservation,
-                           done=request.args.get("done", ""), confirm=ConfirmForm())
+                           done=request.args.get("done", ""), confirm=ConfirmForm(),
+                           mail_messages=messages.of_reservation(request_actor(), reservation), mail_staff=staff)
 
 
 @bp.post("/phone/staff/<int:staff_id>/reservations/<int:reservation_id>/cancel")

@@ -46,3 +46,8 @@ class MoveForm(BookForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (cancel)."""
+
+
+class EmailForm(FlaskForm):
+    """The booker's mail address; the service checks its shape and sends the confirmation link."""
+    email = StringField(_l("Mail address"), validators=[DataRequired(_l("Enter your mail address.")), Length(max=254)])

@@ -15,6 +15,7 @@ from ..formatting import clock
 from ..localtime import utcnow
 from ..models import DeskSession, Reservation, Staff
 from ..services import (
+    addresses,
     applicants,
     approvals,
     bookings,
@@ -22,11 +23,12 @@ from ..services import (
     confirmations,
     invitations,
     reservations,
+    tokens,
 )
 from ..services.errors import DomainError, status_for
 from ..web import request_actor
 from . import bp
-from .forms import BookForm, ConfirmForm, IdentifyForm, MoveForm
+from .forms import BookForm, ConfirmForm, EmailForm, IdentifyForm, MoveForm
 
 
 def _staff_or_404(token: str) -> Staff:
@@ -138,7 +140,57 @@ def manage(token: str) -> ResponseReturnValue:
         cancel_form=ConfirmForm(),
         invitation_token=invitations.link_token(reservation.staff),
         duty_approval=approvals.booker_status(reservation),
+        email_form=EmailForm(),
+        email_sent=request.args.get("email") == "sent",
+        email_confirmed=request.args.get("email") == "confirmed",
     )
+
+
+@bp.post("/r/<token>/email")
+@ratelimits.secret_links
+def change_email(token: str) -> ResponseReturnValue:
+    """The booker gives an address; a link is sent to it, and it is used once they open it."""
+    reservation = _reservation_or_404(token)
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            addresses.request_change(request_actor(staff=reservation.staff), reservation, form.email.data or "")
+        except DomainError as error:
+            for message in (error.fields or {}).values():
+                form.email.errors = [*form.email.errors, str(message)]
+        else:
+            return redirect(url_for(".manage", token=token, email="sent") + "#mail")
+    return render_template(
+        "public/manage.html", reservation=reservation, token=token,
+        manage_url=confirmations.manage_url(reservation), is_new=False, cancel_form=ConfirmForm(),
+        invitation_token=invitations.link_token(reservation.staff),
+        duty_approval=approvals.booker_status(reservation), email_form=form, email_sent=False,
+        email_confirmed=False,
+    ), 422
+
+
+@bp.route("/r/<token>/email/<code>", methods=["GET", "POST"])
+@ratelimits.secret_links
+def confirm_email(token: str, code: str) -> ResponseReturnValue:
+    """The link in the confirmation mail: a page with a button (mail scanners that open links do
+    not confirm anything), and the button confirms."""
+    reservation = _reservation_or_404(token)
+    staff = reservation.staff
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            addresses.confirm(request_actor(staff=staff), reservation, code)
+        except DomainError as error:
+            return render_template("public/confirm_email.html", reservation=reservation, token=token,
+                                   form=form, error=str(error.message)), 404
+        return redirect(url_for(".manage", token=token, email="confirmed") + "#mail")
+    valid = bool(staff.pending_email) and tokens.same(addresses.confirm_token(staff), code)
+    return render_template("public/confirm_email.html", reservation=reservation, token=token, form=form,
+                           address=staff.pending_email if valid else "",
+                           error="" if valid else _("This confirmation link is no longer valid. Enter your "
+                                                     "address again on your booking page.")), 200 if valid else 404
 
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import DeskSession, DutyApproval, Reservation, Slot, Staff, User
-from . import audit, duty, reservations
+from . import audit, duty, outbox, reservations
 from .accounts import require_role
 from .actor import Actor
 from .database import begin_write
@@ -178,6 +178,8 @@ def decide(actor: Actor, approval_id: int, *, approve: bool, now: datetime | Non
     db.session.flush()
     audit.record(f"reservation.duty_{approval.status}", actor=actor, target_type="reservation",
                  target_id=reservation.id, code=reservation.code, approval_id=approval.id)
+    if approval.status in ("approved", "declined"):
+        outbox.enqueue("approval", reservation, now=now, decision=approval.status)
     return approval
 
 

@@ -105,6 +105,7 @@ ACTION_LABELS = {
     "reservation.book": _l("Booking made"),
     "reservation.move": _l("Booking moved"),
     "reservation.cancel": _l("Booking cancelled"),
+    "message.read": _l("Mail message read"),
     # Events recorded before bookings through the API were "reservation.book" too.
     "reservation.create": _l("Booked through the API"),
     "reservation.duty_approved": _l("Booking in duty hours approved"),
@@ -154,6 +155,7 @@ ACTION_LABELS = {
 #: The kinds of record an event is about; the log shows "Session #12" for desk_session 12.
 #: "session" (office edits) and "desk_session" (desk and rosters) are the same record.
 TARGET_LABELS = {
+    "message": _l("Mail message"),
     "staff": _l("Staff member"),
     "dependent": _l("Dependent"),
     "reservation": _l("Reservation"),

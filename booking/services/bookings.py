@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..localtime import utcnow
 from ..models import Reservation, Staff
-from . import approvals, audit, reservations
+from . import approvals, audit, outbox, reservations
 from .accounts import require_role
 from .actor import Actor
 from .errors import DomainError
@@ -49,14 +51,15 @@ def book(
     channel = "web" if actor.staff is not None else "phone"
     reservation = reservations.reserve(
         slot_id, staff, dependent_ids=dependent_ids, include_staff=include_staff, channel=channel,
-        booked_by=actor.user, now=now,
+        booked_by=actor.user, now=now, locale=_booker_locale(actor),
     )
-    approvals.hold_if_needed(reservation, now=now)
+    held = approvals.hold_if_needed(reservation, now=now)
     audit.record(
         "reservation.book", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=staff.staff_number, channel=channel, slot_id=slot_id,
         seats=reservation.seats, include_staff=None if include_staff else False,
     )
+    outbox.enqueue("confirmation", reservation, now=now, awaiting_approval=True if held else None)
     return reservation
 
 
@@ -92,6 +95,8 @@ def move(
         code=reservation.code, staff_number=reservation.staff.staff_number, slot_id=reservation.slot_id,
         seats=reservation.seats, people_changed=True if new_people != old_people else None, **moved_from,
     )
+    outbox.enqueue("changed", reservation, now=now, by="booker" if actor.staff is not None else "office",
+                   previous_start=moved_from["from"])
     return reservation
 
 
@@ -109,7 +114,16 @@ def cancel(actor: Actor, reservation: Reservation, *, now: datetime | None = Non
         "reservation.cancel", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=reservation.staff.staff_number,
     )
+    outbox.enqueue("cancelled", reservation, now=now, by="booker" if actor.staff is not None else "office")
     return reservation
+
+
+def _booker_locale(actor: Actor) -> str:
+    """The language the booker's messages will be in: the one they book in; the office's
+    bookings (phone, walk-in) take the default, Japanese."""
+    if actor.staff is None or not has_request_context():
+        return "ja"
+    return str(get_locale() or "ja")
 
 
 def _may_act_for(actor: Actor, staff_id: int) -> None:

@@ -22,6 +22,7 @@ from ..localtime import TOKYO, at_tokyo, utcnow
 from ..models import CalendarFeed, Campaign, DeskSession, User, Venue
 from . import audit, reports, tokens
 from .actor import Actor
+from .confirmations import add_timezones
 from .errors import DomainError
 
 
@@ -109,5 +110,5 @@ def calendar_for(user: User, unit_ids: set[int] | None, *, today: date, now: dat
         event.add("description", "\n".join(description))
         event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar.to_ical()

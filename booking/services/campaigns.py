@@ -33,7 +33,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, municipalities, seating, tokens
+from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -108,16 +108,19 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
                     published: bool = False, what_to_bring: str = "", cutoff_minutes: int = 60,
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
-                    mailing_municipality_codes: list[str] | None = None) -> Campaign:
+                    mailing_municipality_codes: list[str] | None = None,
+                    reminder_minutes_before: int | None = None) -> Campaign:
     """A new campaign; no target units means every unit's staff may book; no mailing
-    municipalities means its desks verify the home municipality's residents."""
+    municipalities means its desks verify the home municipality's residents. ``reminder_minutes_before``:
+    when the reminder mail goes out before each booking (None: the day before at noon)."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes)
+    _check_reminder(reminder_minutes_before)
     campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
                         allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
                         mailing_municipalities=_mailing_municipalities(mailing_municipality_codes or []),
-                        **values)
+                        reminder_minutes_before=reminder_minutes_before, **values)
     db.session.add(campaign)
     db.session.flush()
     audit.record("campaign.create", actor=actor, target_type="campaign", target_id=campaign.id,
@@ -155,6 +158,30 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
         audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
                      changed=changed)
     return changed
+
+
+MAX_REMINDER_MINUTES = 14 * 24 * 60
+
+
+def _check_reminder(minutes: int | None) -> None:
+    if minutes is not None and not 10 <= minutes <= MAX_REMINDER_MINUTES:
+        raise invalid(reminder_minutes_before=_l(
+            "Use 10 to %(max)s minutes (14 days), or leave it empty for the day before at noon.",
+            max=MAX_REMINDER_MINUTES))
+
+
+def set_reminder(actor: Actor, campaign: Campaign, minutes_before: int | None) -> bool:
+    """When the reminder mail goes out before each booking (None: the day before at noon, Tokyo
+    time); True when it changed. Bookings whose reminder has gone out do not get a second one."""
+    require_role(actor, "admin")
+    _check_reminder(minutes_before)
+    if campaign.reminder_minutes_before == minutes_before:
+        return False
+    campaign.reminder_minutes_before = minutes_before
+    db.session.flush()
+    audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
+                 changed=["reminder_minutes_before"])
+    return True
 
 
 def set_duty_approval(actor: Actor, campaign: Campaign, required: bool) -> bool:
@@ -563,6 +590,10 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
         change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
                                     campaign_id=session.campaign_id, changed=details["changed"],
                                     moved=details["moved"], cancelled=details["cancelled"])
+    for reservation, old_start, _new_start in change.moved:
+        outbox.enqueue("changed", reservation, now=now, by="session_change", previous_start=old_start.isoformat())
+    for reservation, _old_start in change.cancelled:
+        outbox.enqueue("cancelled", reservation, now=now, by="session_change")
     return change
 
 
@@ -624,8 +655,10 @@ def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
     )
 
 
-def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None = None) -> SessionChange:
-    """Cancel a session and every booking in it; its ``cancelled`` are the bookings to tell people about.
+def cancel_session(actor: Actor, session: DeskSession, *, reason: str = "",
+                   now: datetime | None = None) -> SessionChange:
+    """Cancel a session and every booking in it; its ``cancelled`` are the bookings to tell people about
+    (each gets a message with the office's ``reason`` and a link to book another time).
 
     A session already cancelled is left as it is (no event).
     """
@@ -634,6 +667,9 @@ def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None =
     change = SessionChange()
     if session.is_cancelled:
         return change
+    reason = (reason or "").strip()
+    if reason:
+        refuse_individual_numbers({"reason": reason})
     begin_write()
     # The slots first: a booking that has taken its seats finishes before this
     # reads the bookings to cancel, and one that has not yet finds the session
@@ -648,7 +684,10 @@ def cancel_session(actor: Actor, session: DeskSession, *, now: datetime | None =
     change.changed = ["is_cancelled"]
     db.session.flush()
     change.event = audit.record("session.cancel", actor=actor, target_type="session", target_id=session.id,
-                                campaign_id=session.campaign_id, cancelled=change.audit_details()["cancelled"])
+                                campaign_id=session.campaign_id, cancelled=change.audit_details()["cancelled"],
+                                reason=reason or None)
+    for reservation, _old_start in change.cancelled:
+        outbox.enqueue("cancelled", reservation, now=now, by="session_cancelled", reason=reason)
     return change
 
 

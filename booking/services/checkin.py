@@ -30,7 +30,7 @@ from ..models import (
     User,
     kana_key,
 )
-from . import audit, capacity, seating, tokens
+from . import audit, capacity, outbox, seating, tokens
 from .accounts import require_role
 from .actor import Actor
 from .applications import application_id_from_qr
@@ -428,6 +428,7 @@ def walk_in(
                  target_type="reservation", target_id=reservation.id, code=reservation.code,
                  staff_number=staff.staff_number, slot_id=chosen.id, seats=seats, people=len(rows),
                  over_capacity=True if over_capacity else None, **over_capacity)
+    outbox.enqueue("confirmation", reservation, now=now, walk_in=True)
     return WalkInResult(reservation, rows, bool(over_capacity))
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vText
 
 from .. import qr
 from ..formatting import clock
@@ -38,12 +39,15 @@ def qr_png(reservation: Reservation) -> bytes:
     return qr.png(qr_text(reservation))
 
 
-def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> bytes:
+def calendar_file(reservation: Reservation, *, now: datetime | None = None, method: str | None = None,
+                  organizer: str | None = None, attendee: str | None = None) -> bytes:
     """An RFC 5545 VCALENDAR with one VEVENT for the reservation.
 
     The UID is stable for the reservation, SEQUENCE rises with every move and
     a cancelled booking is sent as STATUS:CANCELLED, so calendar apps update
-    the one event instead of adding another.
+    the one event instead of adding another. ``ics_url`` serves it with METHOD:PUBLISH (CANCEL
+    once cancelled); a mail carries the same event as an invitation (``method`` REQUEST or
+    CANCEL, RFC 5546), with the sender as organizer and the booker as attendee.
     """
     now = now or utcnow()
     slot = reservation.slot
@@ -56,7 +60,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     calendar.add("prodid", "-//Outreach Desk//My Number card desk//JA")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if reservation.status == "cancelled" else "PUBLISH")
+    calendar.add("method", method or ("CANCEL" if reservation.status == "cancelled" else "PUBLISH"))
 
     event = Event()
     event.add("uid", f"reservation-{reservation.id}-{reservation.token_nonce[:8]}@{host}")
@@ -73,7 +77,7 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     lines = [
         _("Reservation code: %(code)s", code=tokens.format_code(reservation.code)),
         campaign.title,
-        _("Who: %(names)s", names=", ".join(_people_with_times(reservation))),
+        _("Who: %(names)s", names=", ".join(people_with_times(reservation))),
     ]
     if campaign.what_to_bring:
         lines.append(_("What to bring: %(items)s", items=campaign.what_to_bring))
@@ -82,7 +86,11 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
     lines.append(_("Manage or cancel: %(url)s", url=manage_url(reservation)))
     event.add("description", "\n".join(lines))
     event.add("url", manage_url(reservation))
-    if reservation.status == "cancelled":
+    if organizer:
+        event.add("organizer", f"mailto:{organizer}")
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"})
+    if reservation.status == "cancelled" or method == "CANCEL":
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")
@@ -93,11 +101,30 @@ def calendar_file(reservation: Reservation, *, now: datetime | None = None) -> b
             alarm.add("description", f"{label}: " + _("My Number card application"))
             event.add_component(alarm)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar.to_ical()
 
 
-def _people_with_times(reservation: Reservation) -> list[str]:
+def add_timezones(calendar: Calendar) -> None:
+    """The VTIMEZONE components the calendar's times need (Asia/Tokyo), as icalendar's
+    add_missing_timezones adds them, but built once per process: building one walks decades of
+    offsets (about 0.1 s of CPU each time), which a mail worker or a calendar feed repeated for
+    every file."""
+    for tzid in sorted(calendar.get_missing_tzids()):
+        component = _timezone(tzid)
+        if component is not None:
+            calendar.subcomponents.insert(len(calendar.timezones), component)
+
+
+@cache
+def _timezone(tzid: str) -> Timezone | None:
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:
+        return None
+
+
+def people_with_times(reservation: Reservation) -> list[str]:
     """Each person's name, with their own time when the party spans several."""
     people = sorted(reservation.people, key=lambda p: (p.slot.starts_at, p.id))
     if len({p.slot_id for p in people}) == 1:

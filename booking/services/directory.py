@@ -426,6 +426,10 @@ def update_staff(actor: Actor, staff: Staff, *, family_name: str, given_name: st
         if getattr(staff, name) != value:
             changed.append(name)
             setattr(staff, name, value)
+    if "email" in changed:
+        # The office set the address: a refusal of the old one no longer applies, and the booker's
+        # confirmation was of another address.
+        staff.email_failure, staff.email_confirmed_at = "", None
     db.session.flush()
     if changed:
         audit.record("staff.update", actor=actor, target_type="staff", target_id=staff.id,

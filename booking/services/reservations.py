@@ -70,6 +70,7 @@ def reserve(
     channel: str = "web",
     booked_by: User | None = None,
     now: datetime | None = None,
+    locale: str = "ja",
 ) -> Reservation:
     """Book a party starting in a slot: the staff member (unless ``include_staff`` is False) and the
     dependents who come along, one seat each, continuing in the next slots when the first is too
@@ -102,7 +103,7 @@ def reserve(
         raise
     return insert_reservation(
         slot, staff, dependents, seat_slot_ids, include_staff=include_staff, channel=channel,
-        booked_by=booked_by, now=now, duplicate_error=_already_reserved,
+        booked_by=booked_by, now=now, duplicate_error=_already_reserved, locale=locale,
     )
 
 
@@ -117,6 +118,7 @@ def insert_reservation(
     booked_by: User | None,
     now: datetime,
     duplicate_error: Callable[[Reservation], DomainError],
+    locale: str = "ja",
 ) -> Reservation:
     """Write a reservation whose seats the caller has already taken (services.seating): the party
     starts in ``slot`` and its people sit in ``seat_slot_ids``, in order.
@@ -140,6 +142,7 @@ def insert_reservation(
         "booked_by_id": booked_by.id if booked_by else None,
         "created_at": now,
         "updated_at": now,
+        "locale": locale,
     }
     statement = _insert_reservation_statement(db.session.get_bind().dialect.name)
     try:

@@ -105,7 +105,7 @@ JAPANESE_HEADINGS = {
 }
 #: Pending uploads older than this are dropped: the preview is stale by then.
 BATCH_LIFETIME = timedelta(hours=12)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STAFF_NUMBER = re.compile(r"^[0-9A-Za-z\-]{1,32}$")
 # Formula injection defence in files we write puts an apostrophe before these;
 # a file exported and imported back must come back unchanged.
@@ -398,7 +398,8 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
 def _existing_staff(numbers: list[str], *, columns_only: bool = False) -> dict[str, Staff]:
     """Staff already on record by number; for planning only the compared columns are read."""
     found: dict = {}
-    wanted = (select(Staff.staff_number, Staff.unit_id, *[getattr(Staff, c) for c in UPDATABLE])
+    wanted = (select(Staff.staff_number, Staff.unit_id, Staff.email_confirmed_at,
+                     *[getattr(Staff, c) for c in UPDATABLE])
               if columns_only else select(Staff))
     if len(numbers) > _CHUNK:
         # A whole staff list: one pass over the table beats thousands of bound
@@ -449,7 +450,8 @@ def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
         if staff.unit_id != units[values["unit_code"]].id:
             changes.append(("unit_code", unit_codes.get(staff.unit_id, ""), values["unit_code"]))
         changes.extend((c, getattr(staff, c) or "", values[c]) for c in UPDATABLE
-                       if values[c] is not None and (getattr(staff, c) or "") != values[c])
+                       if values[c] is not None and (getattr(staff, c) or "") != values[c]
+                       and not (c == "email" and staff.email_confirmed_at is not None))
         if changes:
             plan.updated.append(Change(line, values["staff_number"], name, values["unit_code"], changes))
         else:
@@ -495,6 +497,11 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
                 # A dated card status event, so rates as of past days stay right.
                 status_changes.append((staff, values[column], None))
                 continue
+            if column == "email":
+                if staff.email_confirmed_at is not None:
+                    continue  # the address the booker confirmed wins until they change it
+                if staff.email != values[column]:
+                    staff.email_failure = ""  # a new address has not been refused
             setattr(staff, column, values[column] or None if column == "municipality_code" else values[column])
     card_status.record_changes(status_changes, source="import")
     if plan.created:

@@ -55,6 +55,7 @@ PAGES = [
     ("office.phone_staff", "/office/phone/staff/{staff_a}", PHONE),
     ("office.phone_book", "/office/phone/staff/{staff_a}/sessions/{session}", PHONE),
     ("office.audit_log", "/office/audit", ADMIN),
+    ("office.messages_page", "/office/messages", ADMIN),
     ("office.two_factor", "/office/account/two-factor", ALL),
     # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
@@ -102,7 +103,9 @@ UNLISTED = {"office.login", "office.logout", "office.login_code", "office.start_
             "office.import_progress_json", "office.session_contacts",
             "office.phone_done", "office.phone_cancel",
             # Without ticked suggestions it sends the admin back to the coverage page (a 302).
-            "office.confirm_coverage_sessions"}
+            "office.confirm_coverage_sessions",
+            # a message's text: tests/office/test_mail_pages.py (admin only, every read audited)
+            "office.message_page"}
 
 
 def _url(template: str, office) -> str:

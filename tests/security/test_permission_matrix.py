@@ -38,6 +38,7 @@ MATRIX: dict[str, object] = {
     # JSON API, office side
     "api.create_unit": ADMIN, "api.import_staff": ADMIN, "api.staff_invitation": ADMIN, "api.add_dependent": ADMIN,
     "api.create_venue": ADMIN, "api.create_campaign": ADMIN, "api.create_session": ADMIN,
+    "api.list_messages": ADMIN,
     "api.create_check_in": DESK, "api.upload_check_in_photo": DESK, "api.download_check_in_photo": DESK,
     "api.check_in_application": DESK, "api.show_check_in_application": DESK, "api.identity_documents": DESK,
     "api.session_roster_csv": CHIEFS_ANY, "api.status_csv": CHIEFS_ANY,
@@ -77,6 +78,7 @@ MATRIX: dict[str, object] = {
     "office.add_coverage_sessions": ADMIN, "office.confirm_coverage_sessions": ADMIN, "office.set_duty_approval": ADMIN,
     "office.phone": DESK, "office.phone_staff": DESK, "office.phone_book": DESK, "office.phone_done": DESK,
     "office.phone_cancel": DESK, "office.audit_log": ADMIN,
+    "office.messages_page": ADMIN, "office.message_page": ADMIN,
     # Personal data: disclosure, erasure and how long photos are kept
     "office.personal_data": ADMIN, "office.disclosure_print": ADMIN, "office.disclosure_json": ADMIN,
     "office.disclosure_erase": ADMIN, "office.retention_days": ADMIN,
@@ -97,7 +99,7 @@ def _values(sec, rule: Rule) -> dict:
         "venue_id": ids["venue"], "staff_id": ids["staff_a"], "dependent_id": ids["spouse"],
         "reservation_id": ids["reservation_staff_a"], "event_id": 999999, "user_id": ids["user_clerk"],
         "unit_id": ids["A"], "batch_id": "nothing", "kind": "csv", "fmt": "csv", "staff_number": "1001",
-        "filename": "css/app.css", "code": "drivers_license",
+        "filename": "css/app.css", "code": "drivers_license", "message_id": 999999,
     }
 
 
