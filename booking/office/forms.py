@@ -38,7 +38,7 @@ from ..converters import BoundedIntegerField, bounded_int, optional_bounded_int
 from ..models import CARD_STATUSES, ROLES
 
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
-               "clerk": _l("Desk clerk")}
+               "clerk": _l("Desk clerk"), "hq": _l("HQ general affairs (all units, read-only)")}
 CARD_LABELS = {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")}
 
 
