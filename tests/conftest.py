@@ -18,6 +18,7 @@ from booking.extensions import db
 from booking.localtime import TOKYO
 from booking.services import accounts, campaigns, directory, invitations
 from booking.services.actor import Actor
+
 # --a11y-report: the accessibility run writes docs/accessibility.md (tests/accessibility/report.py).
 from tests.accessibility.report import pytest_addoption, pytest_configure, pytest_sessionfinish  # noqa: F401
 
