@@ -18,6 +18,20 @@ SECTIONS = {
 }
 
 
+#: Where each role starts after signing in: its own daily page, not the admin's campaign list.
+START_PAGES = {
+    "admin": "office.overview",
+    "clerk": "desk.index",
+    "chief": "chiefs.sessions",
+    "hq": "reports.dashboard",
+}
+
+
+def start_url(role: str) -> str:
+    """The address a user of this role lands on after signing in (the overview when unknown)."""
+    return url_for(START_PAGES.get(role, "office.overview"))
+
+
 @dataclass(frozen=True)
 class NavItem:
     endpoint: str

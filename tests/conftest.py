@@ -19,6 +19,9 @@ from booking.localtime import TOKYO
 from booking.services import accounts, campaigns, directory, invitations
 from booking.services.actor import Actor
 
+# --a11y-report: the accessibility run writes docs/accessibility.md (tests/accessibility/report.py).
+from tests.accessibility.report import pytest_addoption, pytest_configure, pytest_sessionfinish  # noqa: F401
+
 
 def _database_of_this_worker() -> None:
     """Under pytest-xdist each worker gets a PostgreSQL database of its own, <name>_<worker>,

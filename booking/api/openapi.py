@@ -210,17 +210,18 @@ def document() -> dict:
                 {"200": {"description": "The record", **_json(s.ApplicationOut)}, "404": _error("No such check-in")},
                 secured=True, params=[CHECK_IN_ID], tag="desk"),
         },
-        # Rosters and reports: CSV, UTF-8 with BOM; a chief's rows stop at their units.
+        # Rosters and reports (chief, admin, hq): CSV, UTF-8 with BOM; a chief's rows stop at their units.
         "/api/v1/sessions/{session_id}/roster.csv": {"get": _op(
             "A session's roster: one row per person in time order (time, code, staff_number, name, kana, "
-            "unit, crew, kind, status)",
+            "unit, crew, kind, status). Roles chief (their units' people), admin and hq (everyone)",
             {"200": {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {"schema": {"type": "string"}}}},
              "404": _error("No such session")},
             secured=True, params=[_path_param("session_id", {"type": "integer", "minimum": 1})], tag="reports")},
         "/api/v1/reports/status.csv": {"get": _op(
             "Card status per unit as of a day (unit_code, unit, staff, staff_applied, staff_received, dependents, "
             "dependents_applied, dependents_received, application_rate, acquisition_rate); applied counts "
-            "holders too, rates are percentages of staff and dependents with one decimal",
+            "holders too, rates are percentages of staff and dependents with one decimal. Roles chief (their "
+            "units), admin and hq (every unit)",
             {"200": {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {"schema": {"type": "string"}}}},
              "422": _error("as_of is not a date")},
             secured=True, params=[{"name": "as_of", "in": "query", "required": False,

@@ -1,4 +1,4 @@
-"""Rosters and reports (roles chief or admin): API.md's CSV resources.
+"""Rosters and reports (roles chief, admin or hq): API.md's CSV resources.
 
 A chief's files stop at the boundary of their units (DESIGN.md rule 8): the
 queries themselves are filtered by visible_unit_ids, not the output.
@@ -28,7 +28,7 @@ def _csv(body: bytes, filename: str) -> Response:
 
 
 @bp.get("/sessions/<int:session_id>/roster.csv")
-@office("chief", "admin")
+@office("chief", "admin", "hq")
 def session_roster_csv(session_id: int) -> ResponseReturnValue:
     user = office_user()
     session = db.session.get(DeskSession, session_id)
@@ -40,7 +40,7 @@ def session_roster_csv(session_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/reports/status.csv")
-@office("chief", "admin")
+@office("chief", "admin", "hq")
 def status_csv() -> ResponseReturnValue:
     raw = request.args.get("as_of", "")
     try:

@@ -34,14 +34,17 @@ from . import bp
 from .forms import CardStatusForm, ReasonForm
 
 ROLES = ("chief", "admin")
+#: Who reads rosters and the unit pages: the chiefs, the admin, and HQ general affairs (``hq``),
+#: who sees every unit but changes nothing (no card status, no reason, no slips, no feed).
+READERS = (*ROLES, "hq")
 #: Roster rows on one printed A4 page; each row is a fixed 10 mm (print-roster.css).
 ROSTER_ROWS_PER_PAGE = 22
 #: Invitation slips on one A4 sheet (2 columns x 4 rows).
 SLIPS_PER_PAGE = 8
 STAFF_PER_PAGE = 100
 
-navigation.register("chiefs.sessions", _l("Rosters"), ROLES, order=40, section="units")
-navigation.register("chiefs.unit_status", _l("My units"), ROLES, order=41, section="units",
+navigation.register("chiefs.sessions", _l("Rosters"), READERS, order=40, section="units")
+navigation.register("chiefs.unit_status", _l("My units"), READERS, order=41, section="units",
                     also=("/chiefs/staff", "/chiefs/slips"))
 navigation.register("chiefs.calendar", _l("Calendar feed"), ROLES, order=48, section="units")
 
@@ -74,7 +77,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 
 
 @bp.get("/")
-@role_required(*ROLES)
+@role_required(*READERS)
 def sessions() -> ResponseReturnValue:
     today = card_status.today()
     lines = reports.session_lines(_units(), since=date.fromordinal(today.toordinal() - 30))
@@ -131,7 +134,7 @@ def _render_roster(sessions: list[DeskSession], rows: list[reports.RosterRow], *
 
 
 @bp.get("/sessions/<int:session_id>/roster")
-@role_required(*ROLES)
+@role_required(*READERS)
 def session_roster(session_id: int) -> ResponseReturnValue:
     session = _session_or_404(session_id)
     rows = reports.roster_rows([session.id], _units())
@@ -139,7 +142,7 @@ def session_roster(session_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/venues/<int:venue_id>/<day>/roster")
-@role_required(*ROLES)
+@role_required(*READERS)
 def day_roster(venue_id: int, day: str) -> ResponseReturnValue:
     try:
         on = date.fromisoformat(day)
@@ -177,7 +180,7 @@ def _selected_units() -> tuple[set[int] | None, int | None]:
 
 
 @bp.get("/unit")
-@role_required(*ROLES)
+@role_required(*READERS)
 def unit_status() -> ResponseReturnValue:
     unit_ids, unit_id = _selected_units()
     filter_name = request.args.get("filter", "all")
@@ -228,14 +231,14 @@ def _render_staff(staff: Staff, *, status_forms: dict[str, CardStatusForm] | Non
         reason_form.note.data = reason.note if reason else ""
     histories = {key: card_status.history(person) for key, person, _form in people}
     return render_template(
-        "chiefs/staff.html", staff=staff, people=people, reason_form=reason_form, reason=reason,
+        "chiefs/staff.html", staff=staff, may_change=current_user.role in ROLES, people=people, reason_form=reason_form, reason=reason,
         histories=histories, status_labels=card_status.STATUS_LABELS, line=reports.staff_lines([staff])[0],
         reason_labels=card_status.REASON_LABELS, back=local_path(request.args.get("back")) or url_for(".unit_status"),
     ), status
 
 
 @bp.get("/staff/<int:staff_id>")
-@role_required(*ROLES)
+@role_required(*READERS)
 def staff_detail(staff_id: int) -> ResponseReturnValue:
     return _render_staff(_staff_or_404(staff_id))
 

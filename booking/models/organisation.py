@@ -12,7 +12,8 @@ from ..localtime import utcnow
 from .types import UTCDateTime
 
 CARD_STATUSES = ("none", "applied", "received")
-ROLES = ("admin", "chief", "clerk")
+#: Office roles (DESIGN.md "User"): ``hq`` is HQ general affairs, read-only over every unit, no photos.
+ROLES = ("admin", "chief", "clerk", "hq")
 
 
 class Unit(Model):
@@ -125,7 +126,7 @@ class User(Model):
     """An office account: the My Number section (admin), a station chief or a desk clerk."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'chief', 'clerk')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('admin', 'chief', 'clerk', 'hq')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)

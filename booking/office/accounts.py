@@ -61,9 +61,9 @@ def _login_key() -> str:
     return f"{remote_addr()}|{username}"
 
 
-def _next_url() -> str:
-    """Where to go after signing in: the page asked for, on this site, else the overview."""
-    return local_path(request.args.get("next")) or url_for(".overview")
+def _next_url(user: User) -> str:
+    """Where to go after signing in: the page asked for, on this site, else the role's start page."""
+    return local_path(request.args.get("next")) or navigation.start_url(user.role)
 
 
 #: The session key of a sign-in halfway: the password was right, the code is still to come.
@@ -94,11 +94,11 @@ def login() -> ResponseReturnValue:
             flash(_("The username or password is wrong."), "error")
             return render_template("office/login.html", form=form), 401
         if user.two_factor_on:
-            session[HALFWAY] = {"user": user.get_id(), "at": int(time.time()), "next": _next_url()}
+            session[HALFWAY] = {"user": user.get_id(), "at": int(time.time()), "next": _next_url(user)}
             return redirect(url_for(".login_code"))
         accounts.signed_in(request_actor(), user)
         login_user(user)
-        return redirect(_next_url())
+        return redirect(_next_url(user))
     return render_template("office/login.html", form=form)
 
 
@@ -149,7 +149,8 @@ def login_code() -> ResponseReturnValue:
             flash(_("You signed in with a recovery code; %(n)s are left. Set up your phone again on the "
                     "two-step sign-in page to get new codes.", n=left), "warning")
         next_url = halfway.get("next")
-        return redirect(local_path(next_url if isinstance(next_url, str) else None) or url_for(".overview"))
+        return redirect(local_path(next_url if isinstance(next_url, str) else None)
+                        or navigation.start_url(user.role))
     return render_template("office/login_code.html", form=form), 422 if request.method == "POST" else 200
 
 

@@ -40,7 +40,7 @@ from ..localtime import in_our_years, year_range_message
 from ..models import CARD_STATUSES, ROLES
 
 ROLE_LABELS = {"admin": _l("Admin (My Number section)"), "chief": _l("Chief (one unit and below)"),
-               "clerk": _l("Desk clerk")}
+               "clerk": _l("Desk clerk"), "hq": _l("HQ general affairs (all units, read-only)")}
 CARD_LABELS = {"none": _l("No card"), "applied": _l("Applied"), "received": _l("Received")}
 
 

@@ -31,10 +31,14 @@ from ..web import request_actor
 from . import bp, charts
 from .forms import ConfirmImportForm, SnapshotForm, StatusImportForm
 
-navigation.register("reports.dashboard", _l("HQ dashboard"), ("admin",), order=60, section="hq")
-navigation.register("reports.ranking", _l("Ranking"), ("admin", "chief", "clerk"), order=61, section="hq")
+#: Who reads the whole department's figures: the My Number section and HQ general affairs (the
+#: ``hq`` role, read-only: it takes no snapshot and imports no survey).
+READERS = ("admin", "hq")
+
+navigation.register("reports.dashboard", _l("HQ dashboard"), READERS, order=60, section="hq")
+navigation.register("reports.ranking", _l("Ranking"), ("admin", "chief", "clerk", "hq"), order=61, section="hq")
 navigation.register("reports.status_import", _l("Status survey import"), ("admin",), order=62, section="hq")
-navigation.register("reports.upward", _l("Report upward"), ("admin",), order=63, section="hq")
+navigation.register("reports.upward", _l("Report upward"), READERS, order=63, section="hq")
 
 
 def _as_of() -> date:
@@ -59,7 +63,7 @@ def _month_label(month: date) -> str:
 
 
 @bp.get("/")
-@role_required("admin")
+@role_required(*READERS)
 def dashboard() -> ResponseReturnValue:
     as_of = _as_of()
     statuses = reports.unit_status(as_of)
@@ -76,7 +80,8 @@ def dashboard() -> ResponseReturnValue:
         "reports/dashboard.html", as_of=as_of, statuses=statuses, totals=totals, months=months,
         trend=charts.trend(trend_points, title=_("Staff and dependents, month by month")),
         staff_trend=charts.trend(staff_points, title=_("Staff, month by month")),
-        unit_bars=unit_bars, lines=lines, snapshot_form=SnapshotForm(),
+        unit_bars=unit_bars, lines=lines,
+        snapshot_form=SnapshotForm() if current_user.role == "admin" else None,
         fill_total=(sum(l.taken for l in lines), sum(l.capacity for l in lines),
                     sum(l.no_shows for l in lines)),
         months_taken=snapshots.months_taken()[:3],
@@ -84,7 +89,7 @@ def dashboard() -> ResponseReturnValue:
 
 
 @bp.get("/status.<fmt>")
-@role_required("admin", "chief")
+@role_required("admin", "chief", "hq")
 def status_file(fmt: str) -> ResponseReturnValue:
     """The unit status as of a day, as the API's CSV or as XLSX; a chief's file holds their units."""
     if fmt not in ("csv", "xlsx"):
@@ -100,7 +105,7 @@ def status_file(fmt: str) -> ResponseReturnValue:
 
 
 @bp.get("/ranking")
-@role_required("admin", "chief", "clerk")
+@role_required("admin", "chief", "clerk", "hq")
 def ranking() -> ResponseReturnValue:
     """Hamamatsu's practice: every unit's rate shown to all staff (a page to print and post)."""
     as_of = _as_of()
@@ -196,7 +201,7 @@ def _report_dates() -> tuple[list[date], list[str]]:
 
 
 @bp.get("/upward")
-@role_required("admin")
+@role_required(*READERS)
 def upward() -> ResponseReturnValue:
     """The report to the prefecture: a form per survey date (31 Dec, 31 Mar), as XLSX or CSV."""
     days, refused = _report_dates()

@@ -23,7 +23,7 @@ def ensure_user(username: str, role: str, *, unit_code: str | None = None, passw
     event. Office acts on accounts (the pages and the command line) go through services.users.
     """
     if role not in ROLES:
-        raise invalid(role=_l("Use admin, chief or clerk."))
+        raise invalid(role=_l("Use admin, chief, clerk or hq."))
     unit = None
     if unit_code:
         from .directory import unit_by_code  # directory checks roles with this module

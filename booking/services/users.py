@@ -51,7 +51,7 @@ def check_password(password: str, *, field: str = "password") -> None:
 
 def _unit(role: str, unit_id: int | None) -> Unit | None:
     if role not in ROLES:
-        raise invalid(role=_l("Use admin, chief or clerk."))
+        raise invalid(role=_l("Use admin, chief, clerk or hq."))
     unit = db.session.get(Unit, unit_id) if unit_id else None
     if unit_id and unit is None:
         raise invalid(unit_id=_l("No such unit."))

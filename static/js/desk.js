@@ -127,7 +127,23 @@
       var list = name === "rows"
         ? document.querySelector("[data-rows]")
         : document.querySelector('[data-list="' + name + '"]');
-      if (list) list.replaceChildren.apply(list, rows.map(builder));
+      if (list) {
+        // Keep the keyboard focus (WCAG 2.4.3): a link focused in the old rows is focused again
+        // in the new ones (the same reservation's address), without scrolling the page.
+        var focused = document.activeElement;
+        var href = focused && list.contains(focused) ? focused.getAttribute("href") : null;
+        list.replaceChildren.apply(list, rows.map(builder));
+        if (href) {
+          var again = list.querySelector('a[href="' + href.replace(/"/g, '\\"') + '"]');
+          if (again) again.focus({ preventScroll: true });
+          else {
+            // The row is gone (checked in elsewhere): the list's heading takes the focus.
+            var heading = list.closest("section").querySelector("h2");
+            heading.setAttribute("tabindex", "-1");
+            heading.focus({ preventScroll: true });
+          }
+        }
+      }
       var empty = document.querySelector('[data-empty="' + name + '"]');
       if (empty) empty.hidden = rows.length > 0;
     };
@@ -152,11 +168,25 @@
         });
     };
 
+    // The pause button (WCAG 2.2.2): a clerk reading the list or working through it with the
+    // keyboard stops the refreshing, and starts it again (at once) when done.
+    var paused = false;
+    var pause = document.querySelector("[data-board-pause]");
+    if (pause) {
+      pause.hidden = false;
+      pause.addEventListener("click", function () {
+        paused = !paused;
+        pause.setAttribute("aria-pressed", paused ? "true" : "false");
+        pause.textContent = pause.getAttribute(paused ? "data-label-resume" : "data-label-pause");
+        board.toggleAttribute("data-paused", paused);
+        if (!paused) refresh();
+      });
+    }
     window.setInterval(function () {
-      if (!document.hidden) refresh();
+      if (!document.hidden && !paused) refresh();
     }, 15000);
     document.addEventListener("visibilitychange", function () {
-      if (!document.hidden) refresh();
+      if (!document.hidden && !paused) refresh();
     });
   }
 

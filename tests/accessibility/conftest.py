@@ -46,13 +46,17 @@ def a11y_page(a11y_browser):
 IMPACTS = tuple(os.environ.get("A11Y_IMPACTS", "serious,critical").split(","))
 
 
-def axe_violations(page, impacts=IMPACTS) -> list[dict]:
+def axe_run(page) -> dict:
+    """axe-core's whole result (WCAG 2.0/2.1 A and AA rules) for the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+
+
+def axe_violations(page, impacts=IMPACTS, *, result: dict | None = None) -> list[dict]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; the violations of the given impacts."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG_AA,
-    )
+    result = result if result is not None else axe_run(page)
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
          "nodes": [n["target"] for n in v["nodes"]][:5], "summary": v["nodes"][0].get("failureSummary", "")[:300]}

@@ -121,7 +121,7 @@ def test_the_dates_out_of_date_order_are_grouped_under_headings_that_say_why(app
     list does not look out of order. A booker whose duty is unknown gets plain date order, no headings."""
     page = client.get(f"/i/{world.invitation_token}?lang=en").get_data(as_text=True)
     ranks = sorted({rank for _sid, _kind, rank in choices_for(app, "1001")})
-    headings = re.findall(r'<h3 class="day-group">([^<]+)</h3>', page)
+    headings = re.findall(r'<h2 class="day-group">([^<]+)</h2>', page)
     labels = {0: "Dates that suit your duty best", 1: "Other dates", 2: "Dates that may suit you less"}
     assert headings == [labels[rank] for rank in ranks] and len(headings) > 1
     # Every date under a heading comes after it and before the next one.

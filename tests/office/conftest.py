@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 def password_hash() -> str:
     """Hashed once per run: scrypt takes a third of a second, and every test needs four users."""
     return generate_password_hash(PASSWORD)
-ROLES = ("admin", "chief_a", "chief_b", "clerk")
+ROLES = ("admin", "chief_a", "chief_b", "clerk", "hq")
 
 
 @dataclass
@@ -62,6 +62,7 @@ class Office:
                 "chief_a": accounts.ensure_user("chief_a", "chief", unit_code="A"),
                 "chief_b": accounts.ensure_user("chief_b", "chief", unit_code="B"),
                 "clerk": accounts.ensure_user("clerk", "clerk"),
+                "hq": accounts.ensure_user("hq", "hq"),
             }
             for user in users.values():
                 user.password_hash = password_hash()
@@ -86,7 +87,7 @@ def sign_in(client, username: str, password: str = PASSWORD):
 
 @pytest.fixture
 def login(client, office):
-    """Sign the test client in as one of the office roles (admin, chief_a, chief_b, clerk)."""
+    """Sign the test client in as one of the office roles (admin, chief_a, chief_b, clerk, hq)."""
 
     def as_(role: str):
         response = sign_in(client, role)

@@ -106,7 +106,7 @@ def test_sign_in_asks_for_the_code_after_the_password_and_grants_nothing_halfway
     [failed] = events(app, "login.code_failed")
     assert failed.actor == "clerk" and failed.user_id is None
     right = client.post("/office/login/code", data={"code": phone.generate_otp(step_now() + 1)})
-    assert right.status_code == 302 and right.headers["Location"].endswith("/office/")
+    assert right.status_code == 302 and right.headers["Location"].endswith("/desk/")  # a clerk starts at the desk
     assert client.get("/desk/").status_code == 200
     assert events(app, "login")[-1].details["method"] == "totp"
 
@@ -209,7 +209,7 @@ def test_an_admin_resets_another_users_second_step(app, client, enrolled, office
     response = client.post(f"/office/users/{office.ids['user_clerk']}/two-factor/reset")
     assert response.status_code == 302
     assert clerk.get("/desk/").status_code == 302  # signed out everywhere
-    assert sign_in(app.test_client(), "clerk").headers["Location"].endswith("/office/")  # password alone
+    assert sign_in(app.test_client(), "clerk").headers["Location"].endswith("/desk/")  # password alone
     [event] = events(app, "user.two_factor_reset")
     assert (event.actor, event.channel, event.target_id, event.details["was_on"]) == (
         "admin", "page", str(office.ids["user_clerk"]), True)
