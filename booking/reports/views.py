@@ -222,7 +222,7 @@ def upward() -> ResponseReturnValue:
 
 # --- how the cards will reach people ---------------------------------------------------------
 
-navigation.register("reports.delivery", _l("Mail or counter"), ("admin",), order=64, section="hq")
+navigation.register("reports.delivery", _l("Mail or counter"), READERS, order=64, section="hq")
 
 
 def _delivery_campaign() -> int | None:
@@ -230,7 +230,7 @@ def _delivery_campaign() -> int | None:
 
 
 @bp.get("/delivery")
-@role_required("admin")
+@role_required(*READERS)
 def delivery() -> ResponseReturnValue:
     """Per session and campaign: applications handed in, mailed or collected at the counter, and why."""
     campaign_id = _delivery_campaign()
@@ -241,7 +241,7 @@ def delivery() -> ResponseReturnValue:
 
 
 @bp.get("/delivery.csv")
-@role_required("admin")
+@role_required(*READERS)
 def delivery_csv() -> ResponseReturnValue:
     header, rows = delivery_report.csv_rows(delivery_report.delivery_by_campaign(_delivery_campaign()))
     return _download(exports.csv_bytes(header, rows), CSV_MIMETYPE, "delivery.csv")

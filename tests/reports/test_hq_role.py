@@ -20,6 +20,8 @@ HQ_PAGES = [
     "/reports/upward",
     "/reports/status.csv",
     "/reports/status.xlsx",
+    "/reports/delivery",
+    "/reports/delivery.csv",
     "/chiefs/",
     "/chiefs/unit",
     "/chiefs/sessions/{session}/roster",
