@@ -107,6 +107,10 @@ class CampaignIn(Body):
     what_to_bring: str = Field(default="", max_length=2000)
     # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
     cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
+    #: The section's phone number, told to bookers once booking has closed.
+    contact_phone: str = Field(default="", max_length=30)
+    #: Minutes after a slot's end before the desk may mark its bookings as no-shows.
+    no_show_grace_minutes: StrictInt = Field(default=30, json_schema_extra={"minimum": 0, "maximum": 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
 
 
@@ -209,6 +213,8 @@ class CampaignOut(BaseModel):
     published: bool = True
     what_to_bring: str = ""
     cutoff_minutes: int = 60
+    contact_phone: str = ""
+    no_show_grace_minutes: int = 30
 
 
 class SlotOut(BaseModel):

@@ -61,6 +61,8 @@ def campaign(c: Campaign) -> dict:
         "published": c.is_published,
         "what_to_bring": c.what_to_bring,
         "cutoff_minutes": c.cutoff_minutes,
+        "contact_phone": c.contact_phone,
+        "no_show_grace_minutes": c.no_show_grace_minutes,
     }
 
 

@@ -74,6 +74,8 @@ def create_campaign() -> ResponseReturnValue:
         published=data.published,
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
+        contact_phone=data.contact_phone,
+        no_show_grace_minutes=data.no_show_grace_minutes,
         target_unit_codes=data.target_unit_codes,
     )
     return jsonify(serialize.campaign(campaign)), 201

@@ -75,6 +75,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
                                                 campaign.booking_closes_at if campaign else None),
             "published": form.is_published.data, "what_to_bring": form.what_to_bring.data or "",
             "cutoff_minutes": form.cutoff_minutes.data, "target_unit_ids": form.target_unit_ids.data or [],
+            "no_show_grace_minutes": form.no_show_grace_minutes.data, "contact_phone": form.contact_phone.data or "",
         }
         try:
             if campaign is None:
