@@ -148,9 +148,10 @@ def mark_no_shows(session_id: int) -> ResponseReturnValue:
     none given means every one due now)."""
     desk_session = _session_or_404(session_id)
     if request.method == "GET":
+        now = utcnow()
         return render_template(
             "desk/no_shows_confirm.html", desk_session=desk_session, form=ButtonForm(),
-            candidates=checkin.no_show_candidates(desk_session), board=board(desk_session, utcnow()),
+            candidates=checkin.no_show_candidates(desk_session, now=now), board=board(desk_session, now),
             grace=desk_session.campaign.no_show_grace_minutes)
     if not ButtonForm().validate_on_submit():
         abort(400)
