@@ -49,12 +49,12 @@ UNITS = [
 
 
 def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2022,
-         now: datetime | None = None) -> str:
+         now: datetime | None = None, first_run: bool = True) -> str:
     """Create the demo department, staff, campaign and the seven sessions, and the HQ's first run
     (a session running ``now`` and one tomorrow, already booked); return what to print.
 
     ``today`` alone (as tests give it) puts ``now`` at noon that day, so the demo stays the same
-    whatever the hour."""
+    whatever the hour. ``first_run`` False leaves the first run out (the main campaign alone)."""
     if db.session.scalar(select(Unit.id).limit(1)) is not None:
         raise SystemExit("The database already has data; the demo needs an empty one.")
     rng = random.Random(rng_seed)
@@ -105,10 +105,10 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
 
     examples = _example_staff()
     _make_families(actor, examples, today)
-    first_run = _first_run(actor, venues["HQ"], units, examples, now)
+    extra = f", and the HQ's first run: {_first_run(actor, venues['HQ'], examples, now)}" if first_run else ""
     lines = [
-        f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions "
-        f"from {first:%Y-%m-%d}, and the HQ's first run: {first_run}.",
+        (f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions "
+         f"from {first:%Y-%m-%d}{extra}."),
         f"Office login: {url_for('office.login', _external=True)}",
         f"  username: admin   password: {password}",
         "Invitation links (open on a phone):",
@@ -125,7 +125,7 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
 FIRST_RUN_LEAD = timedelta(hours=1)
 
 
-def _first_run(actor: Actor, venue: Venue, units: dict[str, Unit], examples: list[Staff], now: datetime) -> str:
+def _first_run(actor: Actor, venue: Venue, examples: list[Staff], now: datetime) -> str:
     """A small campaign for the HQ building's staff (HQ, the central station and its branch office)
     with a session running now and one tomorrow, booked by a dozen people the day before: the desk
     can be tried at once (check-in, late arrivals, no-shows). The example bookers are left out so
