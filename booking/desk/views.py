@@ -375,7 +375,7 @@ def no_shows() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     campaign_id = request.args.get("campaign", type=bounded_int)
     if campaign_id is None and campaigns:
-        campaign_id = campaigns[0].id
+        campaign_id = checkin.recent_campaign_id() or campaigns[0].id
     groups = checkin.no_shows_by_unit(campaign_id=campaign_id, unit_ids=visible_unit_ids(current_user))
     return render_template("desk/no_shows.html", campaigns=campaigns, campaign_id=campaign_id, groups=groups)
 

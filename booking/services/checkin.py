@@ -558,6 +558,24 @@ def close_ended_sessions(actor: Actor, *, now: datetime | None = None) -> dict[i
     return done
 
 
+def recent_campaign_id(now: datetime | None = None) -> int | None:
+    """The campaign whose desks are running or ran last (the latest session already begun),
+    which the no-show list opens on; a future campaign only when none has begun."""
+    now = now or utcnow()
+    begun = db.session.scalar(
+        select(DeskSession.campaign_id)
+        .join(Slot, Slot.desk_session_id == DeskSession.id)
+        .where(DeskSession.is_cancelled.is_(False), Slot.starts_at <= now)
+        .order_by(Slot.starts_at.desc(), DeskSession.id.desc())
+        .limit(1)
+    )
+    if begun is not None:
+        return begun
+    return db.session.scalar(
+        select(DeskSession.campaign_id).where(DeskSession.is_cancelled.is_(False))
+        .order_by(DeskSession.date, DeskSession.start_time).limit(1))
+
+
 @dataclass
 class UnitNoShows:
     unit: Unit

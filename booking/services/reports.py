@@ -18,8 +18,10 @@ from ..formatting import clock
 from ..models import (
     ACTIVE_STATUSES,
     Campaign,
+    CheckIn,
     Dependent,
     DeskSession,
+    Photo,
     Reservation,
     ReservationPerson,
     Slot,
@@ -222,6 +224,10 @@ class RosterRow:
     kind: str  # "staff" or "dependent"
     relation: str
     status: str
+    #: What the desk has recorded for this person: printed as ticked boxes on the roster.
+    checked_in: bool = False
+    photographed: bool = False
+    application_submitted: bool = False
 
     @property
     def time(self) -> str:
@@ -244,6 +250,8 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             owner.staff_number, owner.family_name, owner.given_name, owner.family_name_kana,
             owner.given_name_kana, owner.crew, Unit.name, Unit.code, Dependent.id, Dependent.family_name,
             Dependent.given_name, Dependent.family_name_kana, Dependent.given_name_kana, Dependent.relation,
+            CheckIn.id, CheckIn.is_application_submitted,
+            select(Photo.id).where(Photo.check_in_id == CheckIn.id).exists(),
         )
         .join(Reservation, ReservationPerson.reservation_id == Reservation.id)
         # Each person's own time: a family larger than a time's free seats continues in the next.
@@ -251,6 +259,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
         .join(owner, Reservation.staff_id == owner.id)
         .join(Unit, owner.unit_id == Unit.id)
         .outerjoin(Dependent, ReservationPerson.dependent_id == Dependent.id)
+        .outerjoin(CheckIn, CheckIn.reservation_person_id == ReservationPerson.id)
         .where(Slot.desk_session_id.in_(session_ids), Reservation.status != "cancelled")
         .order_by(Slot.starts_at, Reservation.id,
                   case((ReservationPerson.kind == "staff", 0), else_=1), ReservationPerson.id)
@@ -260,7 +269,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
     rows = []
     for (session_id, starts_at, code, status, kind, staff_number, family, given, family_kana, given_kana, crew,
          unit_name, unit_code, dependent_id, d_family, d_given, d_family_kana, d_given_kana,
-         relation) in db.session.execute(query):
+         relation, check_in_id, submitted, photographed) in db.session.execute(query):
         # Names as Staff.name / Dependent.name and .kana write them.
         if dependent_id is not None:
             name, kana = f"{d_family} {d_given}", f"{d_family_kana} {d_given_kana}"
@@ -279,6 +288,9 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             kind=kind,
             relation=relation if dependent_id is not None else "",
             status=status,
+            checked_in=check_in_id is not None,
+            photographed=bool(photographed),
+            application_submitted=bool(submitted),
         ))
     return rows
 
