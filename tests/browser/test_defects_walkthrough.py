@@ -8,10 +8,11 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from booking.extensions import db
 from booking.localtime import TOKYO, at_tokyo
-from booking.models import Campaign, DeskSession, Reservation, Slot
+from booking.models import Campaign, DeskSession, Reservation, Slot, Staff
 from booking.services import accounts, campaigns, checkin, directory, reservations
 from booking.services.actor import Actor
 
@@ -180,3 +181,44 @@ def test_the_book_bar_restates_the_time_and_a_focused_time_is_not_under_it(live_
         assert focused <= bar_top + 1, (focused, bar_top)
     assert "18:20–18:30" in chosen.inner_text()  # the arrows chose as they went (20 times on from 15:00)
     page.screenshot(path=str(ARTIFACTS / "defects-booker-grid-keyboard-390.png"))
+
+
+def test_after_booking_closed_the_booker_is_told_whom_to_call_on_a_phone(app, live_server, new_page, world,
+                                                                        screenshot):
+    with app.test_request_context(base_url="http://localhost"):
+        staff = db.session.get(Staff, world.staff_id)
+        reservation = reservations.reserve(world.slot_ids[1], staff, dependent_ids=[world.dependent_id])
+        token = reservations.manage_token(reservation)
+        campaign = db.session.get(Campaign, world.campaign_id)
+        campaign.contact_phone = "024-535-1111（内線 2150）"
+        campaign.booking_closes_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    page = new_page(viewport=PHONE)
+    for suffix, name in (("", "manage"), ("/move", "move"), ("/cancel", "cancel")):
+        page.goto(f"{live_server}/r/{token}{suffix}")
+        closed = page.locator("[data-booking-closed]")
+        assert closed.count() == 1 and closed.is_visible()
+        assert page.locator("a[href='tel:0245351111']").count() >= 1 or name == "move"
+        assert page.locator(f"a[href$='/r/{token}/move']").count() == 0
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        screenshot(page, f"defects-booker-closed-{name}-390")
+
+
+def test_the_campaign_form_and_page_show_the_grace_and_the_phone(app, live_server, new_page, world, screenshot):
+    with app.app_context():
+        accounts.ensure_user("plan-admin", "admin", password=PASSWORD)
+        db.session.commit()
+    page = new_page(viewport=OFFICE)
+    sign_in(page, live_server, "plan-admin")
+    page.goto(f"{live_server}/office/campaigns/{world.campaign_id}/edit")
+    page.fill("input[name=no_show_grace_minutes]", "45")
+    page.fill("input[name=contact_phone]", "024-535-1111（内線 2150）")
+    screenshot(page, "defects-campaign-form-1366")
+    assert page.locator("input[name=contact_phone]").get_attribute("inputmode") == "tel"
+    page.locator("form.o-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "024-535-1111（内線 2150）" in page.locator("main").inner_text()
+    screenshot(page, "defects-campaign-page-1366")
+    with app.app_context():
+        assert db.session.scalar(select(Campaign.no_show_grace_minutes)) == 45
