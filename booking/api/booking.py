@@ -24,7 +24,7 @@ def list_campaigns() -> ResponseReturnValue:
         select(Campaign).where(Campaign.is_published.is_(True)).order_by(Campaign.booking_opens_at, Campaign.id)
     )
     return jsonify([
-        {k: v for k, v in serialize.campaign(c).items() if k in ("id", "title", "booking_opens_at", "booking_closes_at", "contact_phone")}
+        {k: v for k, v in serialize.campaign(c).items() if k in ("id", "title", "booking_opens_at", "booking_closes_at")}
         for c in campaigns
     ])
 

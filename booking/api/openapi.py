@@ -79,8 +79,6 @@ def document() -> dict:
                 "title": {"type": "string"},
                 "booking_opens_at": {"type": "string", "format": "date-time"},
                 "booking_closes_at": {"type": "string", "format": "date-time"},
-                "contact_phone": {"type": "string",
-                                  "description": "The section's phone number for bookers (may be empty)"},
             },
         },
     }
