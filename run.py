@@ -48,6 +48,26 @@ class Server(Application):
         return self.application
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url_for(bind: str, configured: str) -> str:
+    """The address to print and to put in links: the configured PUBLIC_BASE_URL when someone set
+    one, else where --bind serves (a wildcard address becomes this machine's loopback, which a
+    browser here can open)."""
+    if ("PUBLIC_BASE_URL" in os.environ or configured.rstrip("/") != DEFAULT_BASE_URL
+            or bind.startswith(("unix:", "fd://"))):
+        return configured.rstrip("/")
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        return configured.rstrip("/")
+    if host in ("0.0.0.0", "*"):
+        host = "127.0.0.1"
+    elif host in ("[::]", "::"):
+        host = "[::1]"
+    return f"http://{host}:{port}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
@@ -58,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = create_app()
+    # Links the demo prints (and those made outside a request) name the port actually served.
+    app.config["PUBLIC_BASE_URL"] = base_url_for(args.bind, app.config["PUBLIC_BASE_URL"])
     with app.app_context():
         upgrade()
         if args.demo:
@@ -79,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers:
         options["workers"] = args.workers
     worker = None if args.no_worker else start_worker()
-    print(f"Serving on http://{args.bind}/ (Ctrl+C to stop)", flush=True)
+    print(f"Serving on {args.bind}: open {app.config['PUBLIC_BASE_URL']}/ (Ctrl+C to stop)", flush=True)
     try:
         Server(app, options).run()
     finally:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import url_for
 from sqlalchemy import select
 
 from .extensions import db
-from .localtime import at_tokyo, utcnow
-from .models import Staff, Unit
-from .services import accounts, campaigns, directory, duty, invitations
+from .localtime import at_tokyo, local, local_today, utcnow
+from .models import Staff, Unit, Venue
+from .services import accounts, bookings, campaigns, directory, duty, invitations
 from .services.actor import Actor
 
 FAMILY_NAMES = [
@@ -48,12 +48,19 @@ UNITS = [
 ]
 
 
-def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2022) -> str:
-    """Create the demo department, staff, campaign and the seven sessions; return what to print."""
+def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2022,
+         now: datetime | None = None, first_run: bool = True) -> str:
+    """Create the demo department, staff, campaign and the seven sessions, and the HQ's first run
+    (a session running ``now`` and one tomorrow, already booked); return what to print.
+
+    ``today`` alone (as tests give it) puts ``now`` at noon that day, so the demo stays the same
+    whatever the hour. ``first_run`` False leaves the first run out (the main campaign alone)."""
     if db.session.scalar(select(Unit.id).limit(1)) is not None:
         raise SystemExit("The database already has data; the demo needs an empty one.")
     rng = random.Random(rng_seed)
-    today = today or utcnow().date()
+    if now is None:
+        now = at_tokyo(today, time(12)) if today is not None else utcnow()
+    today = today or local_today(now)
 
     actor = Actor.command_line()
     units, venues = {}, {}
@@ -98,8 +105,10 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
 
     examples = _example_staff()
     _make_families(actor, examples, today)
+    extra = f", and the HQ's first run: {_first_run(actor, venues['HQ'], examples, now)}" if first_run else ""
     lines = [
-        f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions.",
+        (f"Demo data: {len(units)} units, {staff_count} staff, 1 campaign with {len(plan)} sessions "
+         f"from {first:%Y-%m-%d}{extra}."),
         f"Office login: {url_for('office.login', _external=True)}",
         f"  username: admin   password: {password}",
         "Invitation links (open on a phone):",
@@ -109,6 +118,49 @@ def seed(*, staff_count: int = 300, today: date | None = None, rng_seed: int = 2
                      f"{len(staff.dependents)} dependents): {invitations.link_url(staff)}")
         lines.append(f"    staff number {staff.staff_number} / invitation code {invitations.code(staff)}")
     return "\n".join(lines)
+
+
+#: The first run's own sessions: the one running when the demo is seeded starts this long before
+#: it (on the hour) and lasts four hours; the next is tomorrow 15:00–17:00.
+FIRST_RUN_LEAD = timedelta(hours=1)
+
+
+def _first_run(actor: Actor, venue: Venue, examples: list[Staff], now: datetime) -> str:
+    """A small campaign for the HQ building's staff (HQ, the central station and its branch office)
+    with a session running now and one tomorrow, booked by a dozen people the day before: the desk
+    can be tried at once (check-in, late arrivals, no-shows). The example bookers are left out so
+    that their invitations show the main campaign as before."""
+    start = local(now).replace(minute=0, second=0, microsecond=0, tzinfo=None) - FIRST_RUN_LEAD
+    end = start + timedelta(hours=4)
+    tomorrow = local_today(now) + timedelta(days=1)
+    campaign = campaigns.create_campaign(
+        actor,
+        title="本部庁舎 先行実施（窓口の試行）",
+        booking_opens_at=at_tokyo(start.date() - timedelta(days=7), time(8, 30)),
+        booking_closes_at=at_tokyo(tomorrow, time(14, 0)),
+        published=True,
+        contact_phone="024-535-1111（内線 2150）",
+        what_to_bring="本人確認書類（運転免許証など）。写真は会場で撮影します。",
+        target_unit_codes=["HQ", "A"],
+    )
+    running = campaigns.create_session(actor, campaign, venue_id=venue.id, day=start.date(), start=start.time(),
+                                       end=end.time(), slot_minutes=10, desks=2)
+    campaigns.create_session(actor, campaign, venue_id=venue.id, day=tomorrow, start=time(15), end=time(17),
+                             slot_minutes=10, desks=2)
+    db.session.flush()
+    # Booked the day before it began, one person every other slot, a few with their family.
+    booked_at = at_tokyo(start.date() - timedelta(days=1), time(12))
+    skip = {s.id for s in examples}
+    people = [s for s in db.session.scalars(
+        select(Staff).join(Staff.unit).where(Unit.code.in_(["HQ", "A", "A1"]), Staff.card_status == "none")
+        .order_by(Staff.id)) if s.id not in skip]
+    booked = 0
+    for staff, slot in zip(people, running.slots[::2]):
+        dependents = [d.id for d in staff.dependents if d.card_status == "none"][:1]
+        bookings.book(Actor("page", staff=staff), slot.id, staff, dependent_ids=dependents, now=booked_at)
+        booked += 1
+    return (f"{campaign.title}, a session now ({start:%Y-%m-%d %H:%M}–{end:%H:%M}, {booked} bookings) "
+            f"and one tomorrow")
 
 
 def _duty_calendars(units: dict[str, Unit], first: date) -> None:

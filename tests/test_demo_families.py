@@ -6,7 +6,7 @@ import re
 
 from booking.extensions import db
 from booking.localtime import local_today
-from booking.models import DeskSession, Staff
+from booking.models import Campaign, DeskSession, Staff
 
 
 def test_the_demo_examples_are_families_of_four_and_three_who_book_together(app, client):
@@ -22,7 +22,9 @@ def test_the_demo_examples_are_families_of_four_and_three_who_book_together(app,
         staff = db.session.query(Staff).filter_by(staff_number=number).one()
         dependent_ids = [d.id for d in staff.dependents]
         assert sorted((local_today() - d.birth_date).days // 365 for d in staff.dependents if d.birth_date) == [0, 8]
-        session = db.session.query(DeskSession).order_by(DeskSession.date).first()
+        # The main campaign's first session (the HQ's first run, running now, comes after it: issue 16 item 9).
+        main = db.session.query(Campaign).order_by(Campaign.id).first()
+        session = db.session.query(DeskSession).filter_by(campaign_id=main.id).order_by(DeskSession.date).first()
         assert session.desks == 2
         first_slot = session.slots[0].id
     page = client.get(re.search(r"(/i/\S+)", printed).group(1) + f"/sessions/{session.id}")

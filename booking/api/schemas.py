@@ -111,6 +111,10 @@ class CampaignIn(Body):
     what_to_bring: str = Field(default="", max_length=2000)
     # Its range is the campaign service's rule (checked there for pages and API alike); documented here.
     cutoff_minutes: StrictInt = Field(default=60, json_schema_extra={"minimum": 0, "maximum": 7 * 24 * 60})
+    #: The section's phone number, told to bookers once booking has closed.
+    contact_phone: str = Field(default="", max_length=30)
+    #: Minutes after a slot's end before the desk may mark its bookings as no-shows.
+    no_show_grace_minutes: StrictInt = Field(default=30, json_schema_extra={"minimum": 0, "maximum": 24 * 60})
     target_unit_codes: list[str] = Field(default_factory=list, max_length=500)
     #: One A document with the PIN entered is enough to mail the card at this campaign's desks.
     allows_single_photo_id_with_pin: StrictBool = False
@@ -279,6 +283,9 @@ class CampaignOut(BaseModel):
     allows_single_photo_id_with_pin: bool = False
     mailing_municipality_codes: list[str] = Field(default_factory=list)
     reminder_minutes_before: int | None = None
+    contact_phone: str = ""
+    no_show_grace_minutes: int = 30
+
 
 
 class MessageOut(BaseModel):

@@ -65,6 +65,8 @@ def campaign(c: Campaign) -> dict:
         "allows_single_photo_id_with_pin": c.allows_single_photo_id_with_pin,
         "mailing_municipality_codes": [m.code for m in c.mailing_municipalities],
         "reminder_minutes_before": c.reminder_minutes_before,
+        "contact_phone": c.contact_phone,
+        "no_show_grace_minutes": c.no_show_grace_minutes,
     }
 
 

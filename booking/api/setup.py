@@ -74,6 +74,8 @@ def create_campaign() -> ResponseReturnValue:
         published=data.published,
         what_to_bring=data.what_to_bring,
         cutoff_minutes=data.cutoff_minutes,
+        contact_phone=data.contact_phone,
+        no_show_grace_minutes=data.no_show_grace_minutes,
         target_unit_codes=data.target_unit_codes,
         allows_single_photo_id_with_pin=data.allows_single_photo_id_with_pin,
         mailing_municipality_codes=data.mailing_municipality_codes,

@@ -142,14 +142,25 @@ def find(session_id: int) -> ResponseReturnValue:
                            board=board(desk_session, utcnow())), 422
 
 
-@bp.post("/sessions/<int:session_id>/no-shows")
+@bp.route("/sessions/<int:session_id>/no-shows", methods=["GET", "POST"])
 @role_required(*DESK_ROLES)
 def mark_no_shows(session_id: int) -> ResponseReturnValue:
+    """GET: who would become a no-show now (their slots ended, the campaign's grace included),
+    how many, and a button; POST: mark those the clerk was shown (``reservation_id``, repeated;
+    none given means every one due now)."""
     desk_session = _session_or_404(session_id)
+    if request.method == "GET":
+        now = utcnow()
+        return render_template(
+            "desk/no_shows_confirm.html", desk_session=desk_session, form=ButtonForm(),
+            candidates=checkin.no_show_candidates(desk_session, now=now), board=board(desk_session, now),
+            grace=desk_session.campaign.no_show_grace_minutes)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    shown = request.form.getlist("reservation_id", type=bounded_int)
     try:
-        count = checkin.mark_no_shows(request_actor(), desk_session)
+        count = checkin.mark_no_shows(request_actor(), desk_session,
+                                      reservation_ids=shown if "reservation_id" in request.form else None)
     except DomainError as error:
         refused(error)
         return redirect(url_for(".session_board", session_id=desk_session.id))
@@ -473,7 +484,7 @@ def no_shows() -> ResponseReturnValue:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.booking_opens_at.desc())).all()
     campaign_id = request.args.get("campaign", type=bounded_int)
     if campaign_id is None and campaigns:
-        campaign_id = campaigns[0].id
+        campaign_id = checkin.recent_campaign_id() or campaigns[0].id
     groups = checkin.no_shows_by_unit(campaign_id=campaign_id, unit_ids=visible_unit_ids(current_user))
     return render_template("desk/no_shows.html", campaigns=campaigns, campaign_id=campaign_id, groups=groups)
 

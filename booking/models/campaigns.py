@@ -1,6 +1,8 @@
 """What the My Number section publishes: venues, campaigns, desk sessions and their slots."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
@@ -75,6 +77,12 @@ class Campaign(Model):
     #: The reminder mail: this many minutes before the booking's start; None (the default) means the
     #: day before at noon, Tokyo time. A booking made after that moment gets no reminder.
     reminder_minutes_before: Mapped[int | None]
+    #: The section's phone number, told to bookers who can no longer change a booking themselves
+    #: (booking closed): "call the section".
+    contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    #: The desk may mark a booking as a no-show only this many minutes after its slot has ended
+    #: (services.checkin.mark_no_shows); people running late keep their booking until then.
+    no_show_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.
@@ -85,6 +93,13 @@ class Campaign(Model):
     sessions: Mapped[list[DeskSession]] = relationship(
         back_populates="campaign", order_by="(DeskSession.date, DeskSession.start_time)"
     )
+
+    @property
+    def contact_phone_href(self) -> str:
+        """The contact phone number as a tel: link (full-width digits made ASCII, separators dropped)."""
+        number = re.split(r"内線|ext", unicodedata.normalize("NFKC", self.contact_phone), flags=re.IGNORECASE)[0]
+        digits = "".join(c for c in number if c.isdigit() or c == "+")
+        return f"tel:{digits}" if digits else ""
 
 
 class DeskSession(Model):

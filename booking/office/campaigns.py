@@ -83,9 +83,15 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
             "cutoff_minutes": form.cutoff_minutes.data, "target_unit_ids": form.target_unit_ids.data or [],
             "allows_single_photo_id_with_pin": form.allows_single_photo_id_with_pin.data,
             "mailing_municipality_codes": form.mailing_municipality_codes.data or [],
+            # Left out of the form (an older page, a script): the campaign keeps its own, a new one 30.
+            "no_show_grace_minutes": form.no_show_grace_minutes.data,
+            "contact_phone": form.contact_phone.data if "contact_phone" in request.form else None,
         }
         try:
             if campaign is None:
+                values["no_show_grace_minutes"] = 30 if values["no_show_grace_minutes"] is None \
+                    else values["no_show_grace_minutes"]
+                values["contact_phone"] = values["contact_phone"] or ""
                 saved = campaigns.create_campaign(request_actor(), **values)
             else:
                 campaigns.update_campaign(request_actor(), campaign, **values)

@@ -208,6 +208,11 @@ class CampaignForm(FlaskForm):
                                            validators=[InputRequired(message=_l("Give a date and time.")), in_years])
     cutoff_minutes = BoundedIntegerField(_l("Booking closes this many minutes before each slot"), default=60,
                                   validators=[InputRequired()])
+    no_show_grace_minutes = BoundedIntegerField(
+        _l("The desk may mark no-shows this many minutes after a slot ends"), default=30,
+        validators=[Optional()])
+    contact_phone = StringField(_l("The section's phone number for bookers"),
+                                validators=[Optional(), Length(max=30)])
     target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=bounded_int,
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

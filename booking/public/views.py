@@ -143,6 +143,7 @@ def manage(token: str) -> ResponseReturnValue:
         email_form=EmailForm(),
         email_sent=request.args.get("email") == "sent",
         email_confirmed=request.args.get("email") == "confirmed",
+        booking_closed=browse.booking_closed(reservation.campaign, utcnow()),
     )
 
 
@@ -202,7 +203,8 @@ def cancel(token: str) -> ResponseReturnValue:
     if request.method == "GET":
         if reservation.status != "booked":
             return redirect(url_for(".manage", token=token))
-        return render_template("public/cancel.html", reservation=reservation, token=token, form=form)
+        return render_template("public/cancel.html", reservation=reservation, token=token, form=form,
+                               booking_closed=browse.booking_closed(reservation.campaign, utcnow()))
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -220,8 +222,12 @@ def move(token: str) -> ResponseReturnValue:
     reservation = _reservation_or_404(token)
     if reservation.status != "booked":
         return redirect(url_for(".manage", token=token))
-    days = browse.session_choices(reservation.campaign, reservation.staff, utcnow(), seats=reservation.seats)
-    return render_template("public/move.html", reservation=reservation, token=token, days=days)
+    now = utcnow()
+    closed = browse.booking_closed(reservation.campaign, now)
+    days = [] if closed else browse.session_choices(reservation.campaign, reservation.staff, now,
+                                                    seats=reservation.seats)
+    return render_template("public/move.html", reservation=reservation, token=token, days=days,
+                           booking_closed=closed)
 
 
 @bp.route("/r/<token>/move/<int:session_id>", methods=["GET", "POST"])
@@ -232,6 +238,8 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
     if session.campaign_id != reservation.campaign_id or reservation.status != "booked":
         return redirect(url_for(".manage", token=token))
     now = utcnow()
+    if request.method == "GET" and browse.booking_closed(reservation.campaign, now):
+        return redirect(url_for(".move", token=token))  # which says booking has closed and whom to call
     form = MoveForm()
     if not form.is_submitted():  # who comes, as booked
         form.people_shown.data = "1"

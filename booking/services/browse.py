@@ -61,6 +61,20 @@ def open_campaigns(staff: Staff, now: datetime) -> list[Campaign]:
     return [c for c in campaigns if _targets(c, staff)]
 
 
+def booking_closed(campaign: Campaign, now: datetime) -> bool:
+    """No booking or move into the campaign is possible any more: its window has closed, or every
+    slot still to come is past its cut-off. (Before the window opens it is not closed: it has not
+    begun.) Cancelling stays possible; the booker is told to call the section for anything else."""
+    if now > campaign.booking_closes_at:
+        return True
+    last_start = db.session.scalar(
+        select(func.max(Slot.starts_at))
+        .join(DeskSession, DeskSession.id == Slot.desk_session_id)
+        .where(DeskSession.campaign_id == campaign.id, DeskSession.is_cancelled.is_(False))
+    )
+    return last_start is None or now > last_start - timedelta(minutes=campaign.cutoff_minutes)
+
+
 def _targets(campaign: Campaign, staff: Staff) -> bool:
     if not campaign.target_units:
         return True

@@ -11,6 +11,7 @@ the same list.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -46,6 +47,10 @@ RESOLUTIONS = ("move", "cancel")
 MAX_COPIES = 31
 #: Booking closes at most this long before a slot (7 days).
 MAX_CUTOFF_MINUTES = 7 * 24 * 60
+#: The longest wait after a slot's end before its bookings may be marked as no-shows (one day).
+MAX_NO_SHOW_GRACE_MINUTES = 24 * 60
+#: A phone number as people write it: digits, spaces, hyphens, brackets, a leading +, an extension.
+PHONE_PATTERN = re.compile(r"^\+?[0-9０-９ ()（）\-－ー‐内線ext.]{3,30}$")
 
 
 def _mailing_municipalities(codes: list[str]) -> list[Municipality]:
@@ -65,9 +70,11 @@ def get_campaign(campaign_id: int) -> Campaign:
 
 
 def _campaign_values(title: str, booking_opens_at: datetime, booking_closes_at: datetime, published: bool,
-                    what_to_bring: str, cutoff_minutes: int) -> dict[str, object]:
+                    what_to_bring: str, cutoff_minutes: int, contact_phone: str,
+                    no_show_grace_minutes: int) -> dict[str, object]:
     title = (title or "").strip()
-    refuse_individual_numbers({"title": title, "what_to_bring": what_to_bring})
+    contact_phone = (contact_phone or "").strip()
+    refuse_individual_numbers({"title": title, "what_to_bring": what_to_bring, "contact_phone": contact_phone})
     if not title:
         raise invalid(title=_l("Give the campaign a title."))
     for name, value in (("booking_opens_at", booking_opens_at), ("booking_closes_at", booking_closes_at)):
@@ -77,6 +84,10 @@ def _campaign_values(title: str, booking_opens_at: datetime, booking_closes_at: 
         raise invalid(booking_closes_at=_l("Booking must close after it opens."))
     if not 0 <= cutoff_minutes <= MAX_CUTOFF_MINUTES:
         raise invalid(cutoff_minutes=_l("Use 0 to %(max)s minutes (7 days).", max=MAX_CUTOFF_MINUTES))
+    if not 0 <= no_show_grace_minutes <= MAX_NO_SHOW_GRACE_MINUTES:
+        raise invalid(no_show_grace_minutes=_l("Use 0 to %(max)s minutes (one day).", max=MAX_NO_SHOW_GRACE_MINUTES))
+    if contact_phone and (not PHONE_PATTERN.match(contact_phone) or sum(c.isdigit() for c in contact_phone) < 3):
+        raise invalid(contact_phone=_l("Write a phone number, for example 024-535-1111 (ext. 1234)."))
     return {
         "title": title,
         "booking_opens_at": booking_opens_at,
@@ -84,6 +95,8 @@ def _campaign_values(title: str, booking_opens_at: datetime, booking_closes_at: 
         "is_published": bool(published),
         "what_to_bring": what_to_bring or "",
         "cutoff_minutes": cutoff_minutes,
+        "contact_phone": contact_phone,
+        "no_show_grace_minutes": no_show_grace_minutes,
     }
 
 
@@ -106,6 +119,7 @@ def _target_units(ids: list[int] | None, codes: list[str] | None) -> list[Unit]:
 
 def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, booking_closes_at: datetime,
                     published: bool = False, what_to_bring: str = "", cutoff_minutes: int = 60,
+                    contact_phone: str = "", no_show_grace_minutes: int = 30,
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
                     mailing_municipality_codes: list[str] | None = None,
@@ -115,7 +129,7 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
     when the reminder mail goes out before each booking (None: the day before at noon)."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
-                              cutoff_minutes)
+                              cutoff_minutes, contact_phone, no_show_grace_minutes)
     _check_reminder(reminder_minutes_before)
     campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
                         allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
@@ -131,12 +145,15 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
 def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_opens_at: datetime,
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
                     target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
-                    mailing_municipality_codes: list[str] | None = None) -> list[str]:
+                    mailing_municipality_codes: list[str] | None = None, contact_phone: str | None = None,
+                    no_show_grace_minutes: int | None = None) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did). The
-    application settings are kept when not given (None)."""
+    application settings, ``contact_phone`` and ``no_show_grace_minutes`` are kept when not given (None)."""
     require_role(actor, "admin")
-    values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
-                              cutoff_minutes)
+    values = _campaign_values(
+        title, booking_opens_at, booking_closes_at, published, what_to_bring, cutoff_minutes,
+        campaign.contact_phone if contact_phone is None else contact_phone,
+        campaign.no_show_grace_minutes if no_show_grace_minutes is None else no_show_grace_minutes)
     targets = _target_units(target_unit_ids, None)
     changed = [name for name, value in values.items() if getattr(campaign, name) != value]
     for name in changed:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
 from ..formatting import clock
@@ -447,13 +447,49 @@ def _already_booked(existing: Reservation) -> DomainError:
 # --- no-shows --------------------------------------------------------------------
 
 
-def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | None = None) -> int:
-    """Close the desk: every reservation of the session still ``booked`` becomes ``no_show``.
+def _no_show_cutoff(desk_session: DeskSession, now: datetime) -> datetime:
+    """Slots that ended at or before this instant are over, the section's grace included."""
+    return now - timedelta(minutes=desk_session.campaign.no_show_grace_minutes)
 
-    Seats stay taken (the time has passed); a no-show who turns up later can
-    still be checked in. The status condition in the UPDATE leaves anyone
-    checked in at the same moment alone. Refused before the session starts: a
-    click a week ahead would take every booker's booking from them.
+
+def no_show_candidates(desk_session: DeskSession, *, now: datetime | None = None) -> list[Reservation]:
+    """The session's bookings nobody has come for and whose time is over: every slot the party
+    sits in ended at least the campaign's grace ago. A booking whose slot is still to come, or
+    ended within the grace, is not one of them (a late arrival keeps it). In time order."""
+    now = now or utcnow()
+    cutoff = _no_show_cutoff(desk_session, now)
+    seat_slot = aliased(Slot)
+    still_due = (
+        select(ReservationPerson.id)
+        .join(seat_slot, seat_slot.id == ReservationPerson.slot_id)
+        .where(ReservationPerson.reservation_id == Reservation.id, seat_slot.ends_at > cutoff)
+        .exists()
+    )
+    return list(db.session.scalars(
+        select(Reservation)
+        .join(Reservation.slot)
+        .join(Reservation.staff)
+        .options(
+            joinedload(Reservation.slot),
+            joinedload(Reservation.staff).joinedload(Staff.unit),
+            selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+        )
+        .where(Slot.desk_session_id == desk_session.id, Reservation.status == "booked",
+               Slot.ends_at <= cutoff, ~still_due)
+        .order_by(Slot.starts_at, Staff.family_name_kana, Reservation.id)
+    ).unique())
+
+
+def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | None = None,
+                  reservation_ids: Iterable[int] | None = None) -> int:
+    """Close the desk for the times that are over: each booking of the session still ``booked``
+    whose slots all ended at least the campaign's grace ago becomes ``no_show``
+    (no_show_candidates). Bookings still to come stay booked, however late the click.
+
+    ``reservation_ids`` limits it to the people the clerk was shown and confirmed; None (the
+    cron) takes every candidate. Seats stay taken (the time has passed); a no-show who turns up
+    later can still be checked in. The status condition in the UPDATE leaves anyone checked in
+    at the same moment alone. Refused before the session starts.
     """
     if actor.channel not in ("cli", "system"):  # the cron closing ended sessions has no account
         require_role(actor, *DESK_ROLES)
@@ -463,14 +499,19 @@ def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | No
         raise DomainError("not_started", _l(
             "This session has not started yet. The desk can be closed once it has begun."))
     begin_write()
-    slot_ids = select(Slot.id).where(Slot.desk_session_id == desk_session.id)
-    result = cast("CursorResult[Any]", db.session.execute(
-        update(Reservation)
-        .where(Reservation.slot_id.in_(slot_ids), Reservation.status == "booked")
-        .values(status="no_show", updated_at=now)
-        .execution_options(synchronize_session=False)
-    ))
-    count = result.rowcount or 0
+    ids = [r.id for r in no_show_candidates(desk_session, now=now)]
+    if reservation_ids is not None:
+        confirmed = set(reservation_ids)
+        ids = [i for i in ids if i in confirmed]
+    count = 0
+    if ids:
+        result = cast("CursorResult[Any]", db.session.execute(
+            update(Reservation)
+            .where(Reservation.id.in_(ids), Reservation.status == "booked")
+            .values(status="no_show", updated_at=now)
+            .execution_options(synchronize_session=False)
+        ))
+        count = result.rowcount or 0
     audit.record("no_show.mark", actor=actor, target_type="desk_session", target_id=desk_session.id,
                  reservations=count)
     db.session.expire_all()
@@ -478,7 +519,8 @@ def mark_no_shows(actor: Actor, desk_session: DeskSession, *, now: datetime | No
 
 
 def close_ended_sessions(actor: Actor, *, now: datetime | None = None) -> dict[int, int]:
-    """For cron: mark the no-shows of every session that has ended. Returns {session_id: count}.
+    """For cron: mark the no-shows of every session that has ended (and whose grace after its
+    last slot has passed). Returns {session_id: count}.
 
     Each session closed is its own act, as when a clerk closes it (one event each)."""
     now = now or utcnow()
@@ -492,11 +534,29 @@ def close_ended_sessions(actor: Actor, *, now: datetime | None = None) -> dict[i
     done = {}
     for desk_session in candidates:
         _start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
-        if end <= now:
+        if end <= _no_show_cutoff(desk_session, now):
             count = mark_no_shows(actor, desk_session, now=now)
             if count:
                 done[desk_session.id] = count
     return done
+
+
+def recent_campaign_id(now: datetime | None = None) -> int | None:
+    """The campaign whose desks are running or ran last (the latest session already begun),
+    which the no-show list opens on; a future campaign only when none has begun."""
+    now = now or utcnow()
+    begun = db.session.scalar(
+        select(DeskSession.campaign_id)
+        .join(Slot, Slot.desk_session_id == DeskSession.id)
+        .where(DeskSession.is_cancelled.is_(False), Slot.starts_at <= now)
+        .order_by(Slot.starts_at.desc(), DeskSession.id.desc())
+        .limit(1)
+    )
+    if begun is not None:
+        return begun
+    return db.session.scalar(
+        select(DeskSession.campaign_id).where(DeskSession.is_cancelled.is_(False))
+        .order_by(DeskSession.date, DeskSession.start_time).limit(1))
 
 
 @dataclass

@@ -18,8 +18,10 @@ from ..formatting import clock
 from ..models import (
     ACTIVE_STATUSES,
     Campaign,
+    CheckIn,
     Dependent,
     DeskSession,
+    Photo,
     Reservation,
     ReservationPerson,
     Slot,
@@ -226,6 +228,10 @@ class RosterRow:
     #: verify its residents for mailing: the card is collected at that town's counter, and the
     #: chief tells them before the day. "" otherwise.
     counter_town: str = ""
+    #: What the desk has recorded for this person: printed as ticked boxes on the roster.
+    checked_in: bool = False
+    photographed: bool = False
+    application_submitted: bool = False
 
     @property
     def time(self) -> str:
@@ -249,6 +255,8 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             owner.given_name_kana, owner.crew, Unit.name, Unit.code, Dependent.id, Dependent.family_name,
             Dependent.given_name, Dependent.family_name_kana, Dependent.given_name_kana, Dependent.relation,
             owner.municipality_code, Dependent.municipality_code,
+            CheckIn.id, CheckIn.is_application_submitted,
+            select(Photo.id).where(Photo.check_in_id == CheckIn.id).exists(),
         )
         .join(Reservation, ReservationPerson.reservation_id == Reservation.id)
         # Each person's own time: a family larger than a time's free seats continues in the next.
@@ -256,6 +264,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
         .join(owner, Reservation.staff_id == owner.id)
         .join(Unit, owner.unit_id == Unit.id)
         .outerjoin(Dependent, ReservationPerson.dependent_id == Dependent.id)
+        .outerjoin(CheckIn, CheckIn.reservation_person_id == ReservationPerson.id)
         .where(Slot.desk_session_id.in_(session_ids), Reservation.status != "cancelled")
         .order_by(Slot.starts_at, Reservation.id,
                   case((ReservationPerson.kind == "staff", 0), else_=1), ReservationPerson.id)
@@ -268,7 +277,7 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
         select(DeskSession).options(joinedload(DeskSession.campaign)).where(DeskSession.id.in_(session_ids)))}
     for (session_id, starts_at, code, status, kind, staff_number, family, given, family_kana, given_kana, crew,
          unit_name, unit_code, dependent_id, d_family, d_given, d_family_kana, d_given_kana,
-         relation, staff_town, dependent_town) in db.session.execute(query):
+         relation, staff_town, dependent_town, check_in_id, submitted, photographed) in db.session.execute(query):
         # A dependent without a town of their own lives with the staff member (registered_in).
         town = dependent_town or staff_town if dependent_id is not None else staff_town
         codes = verified.get(session_id, set())
@@ -292,6 +301,9 @@ def roster_rows(session_ids: list[int], unit_ids: set[int] | None = None) -> lis
             relation=relation if dependent_id is not None else "",
             status=status,
             counter_town=counter_town or "",
+            checked_in=check_in_id is not None,
+            photographed=bool(photographed),
+            application_submitted=bool(submitted),
         ))
     return rows
 

@@ -37,7 +37,7 @@ def demo(app):
     from booking.demo import seed
 
     with app.test_request_context(base_url="http://localhost"):
-        seed(today=DEMO_TODAY)
+        seed(today=DEMO_TODAY, first_run=False)  # the main campaign's plan alone
         db.session.commit()
     make_user(app, "planner", "admin")
     return app

@@ -104,6 +104,7 @@ def _submissions(sec) -> dict:
         rows[("VenueForm", field)] = ("admin", "/office/venues/new", venue, "")
     rows[("CampaignForm", "title")] = ("admin", "/office/campaigns/new", campaign, "")
     rows[("CampaignForm", "what_to_bring")] = ("admin", "/office/campaigns/new", campaign, "")
+    rows[("CampaignForm", "contact_phone")] = ("admin", "/office/campaigns/new", campaign, "")
     rows[("WalkInForm", "override_reason")] = ("clerk", f"/desk/sessions/{ids['session']}/walk-in", walk_in, "")
     rows[("ReasonForm", "note")] = ("chief_a", f"/chiefs/staff/{ids['staff_a']}/reason", reason, "")
     rows[("MunicipalityForm", "name")] = ("admin", "/office/municipalities", {"code": "072010", "name": "福島市"}, "")
