@@ -12,6 +12,7 @@ from ..models import Reservation, Staff
 from . import audit, outbox, tokens
 from .actor import Actor
 from .errors import DomainError, invalid
+from .guard import refuse_individual_numbers
 from .staff_import import EMAIL_PATTERN
 
 PURPOSE = "email-confirm"
@@ -28,6 +29,7 @@ def request_change(actor: Actor, reservation: Reservation, email: str, *, now: d
     if actor.staff is None or actor.staff.id != staff.id:
         raise DomainError("forbidden", _l("This reservation is not yours."))
     email = (email or "").strip()
+    refuse_individual_numbers({"email": email})
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         raise invalid(email=_l("This is not an email address."))
     staff.pending_email = email

@@ -91,6 +91,8 @@ ACTION_LABELS = {
     "import.staff.failed": _l("Staff list import failed"),
     "import.staff.discarded": _l("Staff list upload discarded"),
     "staff.update": _l("Staff member changed"),
+    "staff.email_requested": _l("Mail address change requested by the booker"),
+    "staff.email_confirmed": _l("Mail address confirmed by the booker"),
     "dependent.create": _l("Dependent added"),
     "dependent.update": _l("Dependent changed"),
     "dependent.delete": _l("Dependent removed"),

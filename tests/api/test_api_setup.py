@@ -247,7 +247,7 @@ def test_admin_adds_a_dependent(client, world, admin_headers):
     assert response.status_code == 201
     body = response.get_json()
     assert isinstance(body.pop("id"), int)
-    assert body == {**payload, "birth_date": None}
+    assert body == {**payload, "birth_date": None, "municipality_code": None}
 
 
 def test_a_dependent_of_an_unknown_staff_member_is_404(client, world, admin_headers):

@@ -70,6 +70,8 @@ def test_the_roster_prints_on_numbered_a4_pages_with_a_header_on_each(
     _need("pdftoppm")
     _need("pdftotext")
     ARTIFACTS.mkdir(exist_ok=True)
+    with app.app_context():
+        session_year = db.session.get(DeskSession, big_roster).date.year
     page = new_page(viewport={"width": 1100, "height": 900}, locale="ja-JP")
     _sign_in(page, live_server)
     page.goto(f"{live_server}/chiefs/sessions/{big_roster}/roster")
@@ -93,6 +95,8 @@ def test_the_roster_prints_on_numbered_a4_pages_with_a_header_on_each(
         assert "受付名簿" in flat or ("Reception" in flat and "roster" in flat) or "Reception roster" in text, f"page {n} has no header"
         assert "中央消防署 会議室" in text and "出張申請" in text, f"page {n} lacks venue or campaign"
         assert "09:00–13:00" in text, f"page {n} lacks the session time"
+        # Printed pages always carry the year (issue 16 item 5), even in the current one.
+        assert f"{session_year}年" in text, f"page {n} has no year"
         assert re.search(rf"\b{n}\s*/\s*3\b", text), f"page {n} has no page number"
         assert "受付" in text and "写真" in text and "申請" in text, f"page {n} lacks the table header"
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],

@@ -33,7 +33,7 @@ def test_a_day_workers_list_does_not_open_with_other_dates(seeded, client):
     client.set_cookie("lang", "en")
     # Station B's sessions are 18:00-19:00, after its day workers' hours: none suits them best.
     page = client.get(link(seeded, "B", "日勤")).get_data(as_text=True)
-    headings = re.findall(r'<h3 class="day-group">(.*?)</h3>', page)
+    headings = re.findall(r'<h2 class="day-group">(.*?)</h2>', page)
     assert headings and headings[0] != "Other dates"
     assert "Dates that suit your duty best" not in headings
 

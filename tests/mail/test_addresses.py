@@ -63,6 +63,14 @@ def test_an_address_is_used_only_once_the_link_sent_to_it_is_opened(mail_app, wo
         assert cancelled.to_address == "shota@example.jp"
 
 
+def test_an_individual_number_is_refused_as_an_address(mail_app, world, client, smtp):
+    token = book(client, world)["manage_token"]
+    client.set_cookie("lang", "en")
+    response = client.post(f"/r/{token}/email", data={"email": "1234-5678-9018@example.jp"})
+    assert response.status_code == 422 and "individual number" in response.get_data(as_text=True)
+    assert staff(mail_app, world).pending_email in (None, "")
+
+
 def test_a_tampered_link_is_refused(mail_app, world, client, smtp):
     token = book(client, world)["manage_token"]
     client.post(f"/r/{token}/email", data={"email": "shota@example.jp"})

@@ -88,6 +88,8 @@ FILES = [
     ("reports.upward", "/reports/upward?format=csv&department=%3Dcmd%7C%27+%2FC+calc%27%21A0", "csv", "admin", True),
     ("reports.upward", "/reports/upward?format=xlsx&department=%3Dcmd%7C%27+%2FC+calc%27%21A0", "xlsx", "admin", True),
     ("office.export_staff", "/office/staff/export.csv", "csv", "admin", True),
+    # Counts and the section's own reason labels only: nothing anybody typed.
+    ("reports.delivery_csv", "/reports/delivery.csv", "csv", "admin", False),
     ("office.import_template", "/office/staff/import/template.csv", "csv", "admin", False),
     ("office.import_template", "/office/staff/import/template.xlsx", "xlsx", "admin", False),
 ]

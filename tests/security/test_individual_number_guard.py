@@ -50,6 +50,8 @@ EXEMPT = {
     # The desk's panel keeps a refused draft and redirects back to the person (not a 422 page):
     # tests/desk/test_desk_applications.py checks that these are refused and nothing is saved.
     ("ApplicationForm", "representative_name"), ("ApplicationForm", "representative_relation"),
+    # The booker's address: refused by services.addresses (tests/mail/test_addresses.py).
+    ("EmailForm", "email"),
     # A local government code: six digits with a check digit, refused unless it is one.
     ("MunicipalityForm", "code"),
 }

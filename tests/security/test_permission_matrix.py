@@ -32,6 +32,7 @@ MATRIX: dict[str, object] = {
     "api.openapi_document": ANY, "api.list_campaigns": ANY, "api.list_sessions": ANY,
     "api.create_reservation": ANY,
     "public.invitation": TOKEN, "public.choose_slot": TOKEN, "public.manage": TOKEN, "public.calendar": TOKEN,
+    "public.change_email": TOKEN, "public.confirm_email": TOKEN,
     "public.cancel": TOKEN, "public.move": TOKEN, "public.move_to_slot": TOKEN, "public.qr": TOKEN,
     "api.show_reservation": TOKEN, "api.cancel_reservation": TOKEN, "api.reschedule_reservation": TOKEN,
     "chiefs.calendar_feed": TOKEN,
