@@ -18,7 +18,7 @@ BAD_FIELDS = """() => [...document.querySelectorAll('[inputmode], input, textare
   .filter(e => e.hasAttribute('inputmode') && ['', 'none'].includes(e.getAttribute('inputmode').trim().toLowerCase()))
   .map(e => e.outerHTML.slice(0, 160))"""
 #: Pages that are files, redirects or JSON, not forms to type in.
-SKIP_SUFFIXES = (".json", ".csv", ".xlsx", ".ics", ".png", ".jpg", "/qr", "/logout", "/template")
+SKIP_SUFFIXES = (".json", ".csv", ".xlsx", ".ics", ".png", ".jpg", "/qr", "/logout", "/template", ".zip")
 
 
 @pytest.fixture
