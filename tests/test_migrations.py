@@ -31,6 +31,15 @@ def flask(database_url: str, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
+#: The job queue's storage on PostgreSQL without Redis (booking/worker.py): huey creates and owns
+#: these tables itself, as the app starts, so they are no part of the migrations.
+QUEUE_TABLES = "jobs_huey"
+
+
+def _ours(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name and name.startswith(QUEUE_TABLES))
+
+
 def differences(url: str) -> list:
     import booking.models  # noqa: F401  (every model on the metadata)
 
@@ -38,7 +47,8 @@ def differences(url: str) -> list:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                                    "compare_server_default": False})
+                                                                    "compare_server_default": False,
+                                                                    "include_object": _ours})
             return compare_metadata(context, db.metadata)
     finally:
         engine.dispose()
@@ -47,7 +57,7 @@ def differences(url: str) -> list:
 def tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return {name for name in inspect(engine).get_table_names() if not name.startswith(QUEUE_TABLES)}
     finally:
         engine.dispose()
 
