@@ -52,6 +52,12 @@ from .slots import session_bounds
 CHECKABLE_STATUSES = ("booked", "no_show")
 #: Who works the desk.
 DESK_ROLES = ("clerk", "admin")
+#: What a list of reservations on the desk shows: the slot, the staff member and unit, the people.
+_AS_LISTED = (
+    joinedload(Reservation.slot),
+    joinedload(Reservation.staff).joinedload(Staff.unit),
+    selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
+)
 
 
 def clerk_label(user: User | None) -> str:
@@ -469,11 +475,7 @@ def no_show_candidates(desk_session: DeskSession, *, now: datetime | None = None
         select(Reservation)
         .join(Reservation.slot)
         .join(Reservation.staff)
-        .options(
-            joinedload(Reservation.slot),
-            joinedload(Reservation.staff).joinedload(Staff.unit),
-            selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
-        )
+        .options(*_AS_LISTED)
         .where(Slot.desk_session_id == desk_session.id, Reservation.status == "booked",
                Slot.ends_at <= cutoff, ~still_due)
         .order_by(Slot.starts_at, Staff.family_name_kana, Reservation.id)
@@ -637,11 +639,7 @@ def session_reservations(desk_session: DeskSession) -> list[Reservation]:
             select(Reservation)
             .join(Reservation.slot)
             .join(Reservation.staff)
-            .options(
-                joinedload(Reservation.slot),
-                joinedload(Reservation.staff).joinedload(Staff.unit),
-                selectinload(Reservation.people).joinedload(ReservationPerson.dependent),
-            )
+            .options(*_AS_LISTED)
             .where(Slot.desk_session_id == desk_session.id)
             .order_by(Slot.starts_at, Reservation.created_at, Reservation.id)
         ).unique()

@@ -105,12 +105,12 @@ def test_the_roster_prints_on_numbered_a4_pages_with_a_header_on_each(
 
 
 def test_the_roster_names_a_japanese_font_that_chromium_has():
-    """The glyphs come from Noto Sans CJK JP (Debian's fonts-noto-cjk), first in the roster's font stack.
+    """The glyphs come from Noto Sans CJK JP (Debian's fonts-noto-cjk), first in the printed pages' font stack (print-base.css).
 
     Chromium embeds CFF fonts as Type 3, so pdffonts cannot name it; fontconfig can.
     """
     _need("fc-list")
-    css = (Path(__file__).resolve().parents[2] / "static/css/print-roster.css").read_text()
+    css = (Path(__file__).resolve().parents[2] / "static/css/print-base.css").read_text()
     assert 'font-family: "Noto Sans CJK JP"' in css
     families = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True,
                               check=False).stdout
