@@ -40,6 +40,9 @@ def _op(summary: str, responses: dict, *, body: type[BaseModel] | dict | None = 
         responses.setdefault("403", _error("Role not allowed"))
     if params:
         op["parameters"] = list(params)
+        if any(param["in"] == "query" for param in op["parameters"]):
+            # web.refuse_nul_characters: PostgreSQL cannot compare a NUL, so it never reaches a query.
+            responses.setdefault("400", _error("bad_request: a query value holds a NUL character"))
     return op
 
 
