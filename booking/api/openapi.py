@@ -39,8 +39,9 @@ def _op(summary: str, responses: dict, *, body: type[BaseModel] | dict | None = 
         responses.setdefault("401", _error("Missing or invalid token"))
         responses.setdefault("403", _error("Role not allowed"))
     if params:
-        op["parameters"] = list(params)
-        if any(param["in"] == "query" for param in op["parameters"]):
+        parameters = list(params)
+        op["parameters"] = parameters
+        if any(param["in"] == "query" for param in parameters):
             # web.refuse_nul_characters: PostgreSQL cannot compare a NUL, so it never reaches a query.
             responses.setdefault("400", _error("bad_request: a query value holds a NUL character"))
     return op
@@ -163,7 +164,7 @@ def document() -> dict:
             secured=True, tag="setup", params=[
                 {"name": "reservation_code", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kind", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address"]}},
+                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest"]}},
                 {"name": "status", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["queued", "sent", "failed", "not_sent"]}},
             ])},
