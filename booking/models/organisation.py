@@ -136,6 +136,8 @@ class User(Model):
     #: A chief sees this unit and everything under it.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Where a chief's digest of bookings waiting for approval goes ("": none is sent).
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Part of every sign-in session (see get_id); raised on sign-out, a password change or reset,
     #: a role change, disabling and a change of second factor, which ends every session signed

@@ -220,7 +220,8 @@ def create_user() -> ResponseReturnValue:
         try:
             user = users.create_user(
                 request_actor(), username=form.username.data, display_name=form.display_name.data or "",
-                role=form.role.data, unit_id=form.unit_id.data, password=form.password.data)
+                role=form.role.data, unit_id=form.unit_id.data, password=form.password.data,
+                email=form.email.data or "")
         except DomainError as error:
             status = refused(error, form)
         else:
@@ -242,7 +243,8 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             users.update_user(request_actor(), user, display_name=form.display_name.data or "",
-                              role=form.role.data, unit_id=form.unit_id.data, is_active=form.is_active.data)
+                              role=form.role.data, unit_id=form.unit_id.data, is_active=form.is_active.data,
+                              email=form.email.data if "email" in request.form else None)
         except DomainError as error:
             status = refused(error, form)
         else:

@@ -16,13 +16,13 @@ from ..auth import role_required
 from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import TOKYO, in_our_years, local, utcnow, year_range_message
-from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
+from ..models import Campaign, DeskSession, Reservation, ReservationPerson, Slot, Staff
 from ..services import audit, campaigns, directory, municipalities
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
 from .common import refused
-from .forms import CampaignForm, ConfirmForm, SessionCopyForm, SessionForm, opts
+from .forms import REMINDER_CHOICES, CampaignForm, ConfirmForm, SessionCopyForm, SessionForm, opts
 from .units import unit_choices
 
 navigation.register("office.overview", _l("Campaigns"), ("admin", "chief", "clerk"), order=10, section="bookings")
@@ -71,6 +71,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
         form.booking_closes_at.data = _naive_local(campaign.booking_closes_at)
         form.target_unit_ids.data = [u.id for u in campaign.target_units]
         form.mailing_municipality_codes.data = [m.code for m in campaign.mailing_municipalities]
+    _offer_the_campaigns_reminder(form, campaign)
     status = 200
     if form.validate_on_submit():
         values = {
@@ -86,12 +87,16 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
             # Left out of the form (an older page, a script): the campaign keeps its own, a new one 30.
             "no_show_grace_minutes": form.no_show_grace_minutes.data,
             "contact_phone": form.contact_phone.data if "contact_phone" in request.form else None,
+            "reminder_minutes_before": form.reminder_minutes_before.data
+            if "reminder_minutes_before" in request.form else campaigns.Keep.KEEP,
         }
         try:
             if campaign is None:
                 values["no_show_grace_minutes"] = 30 if values["no_show_grace_minutes"] is None \
                     else values["no_show_grace_minutes"]
                 values["contact_phone"] = values["contact_phone"] or ""
+                if values["reminder_minutes_before"] is campaigns.Keep.KEEP:
+                    values["reminder_minutes_before"] = None
                 saved = campaigns.create_campaign(request_actor(), **values)
             else:
                 campaigns.update_campaign(request_actor(), campaign, **values)
@@ -106,6 +111,19 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
     return render_template("office/campaign_form.html", form=form, campaign=campaign), status
 
 
+def _reminder_label(minutes: int | None) -> str:
+    labels = {value: label for value, label in REMINDER_CHOICES}
+    return str(labels.get("" if minutes is None else minutes) or _("%(n)s minutes before", n=minutes))
+
+
+def _offer_the_campaigns_reminder(form: CampaignForm, campaign: Campaign | None) -> None:
+    """A reminder time set through the API that the list does not offer stays choosable."""
+    minutes = campaign.reminder_minutes_before if campaign is not None else None
+    if minutes is not None and minutes not in {value for value, _label in REMINDER_CHOICES}:
+        form.reminder_minutes_before.choices = opts(
+            [*REMINDER_CHOICES, (minutes, _reminder_label(minutes))])
+
+
 @bp.get("/campaigns/<int:campaign_id>")
 @login_required
 def show_campaign(campaign_id: int) -> ResponseReturnValue:
@@ -114,7 +132,8 @@ def show_campaign(campaign_id: int) -> ResponseReturnValue:
         abort(404)
     data = campaigns.overview(today=_today())
     fill = next(c for c in data.campaigns if c.campaign.id == campaign.id)
-    return render_template("office/campaign.html", campaign=campaign, fill=fill, today=data.today)
+    return render_template("office/campaign.html", campaign=campaign, fill=fill, today=data.today,
+                           reminder=_reminder_label(campaign.reminder_minutes_before))
 
 
 # --- sessions ---------------------------------------------------------------------------

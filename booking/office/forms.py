@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    EmailField,
     FieldList,
     HiddenField,
     PasswordField,
@@ -86,6 +87,7 @@ class _UserFields(FlaskForm):
     display_name = StringField(_l("Name shown"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("Role"), choices=opts([(r, ROLE_LABELS[r]) for r in ROLES]))
     unit_id = SelectField(_l("Unit (chiefs only)"), coerce=_optional_int, validate_choice=False)
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
 
 
 class UserCreateForm(_UserFields):
@@ -200,6 +202,12 @@ class ImportConfirmForm(FlaskForm):
 # --- campaigns and sessions -------------------------------------------------------------
 
 
+#: The reminder times offered (minutes before the booking; "" the day before at noon, Tokyo time).
+REMINDER_CHOICES = [("", _l("The day before at noon")), (60, _l("1 hour before")), (180, _l("3 hours before")),
+                    (1440, _l("24 hours before")), (2880, _l("2 days before")), (4320, _l("3 days before")),
+                    (10080, _l("1 week before"))]
+
+
 class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     booking_opens_at = DateTimeLocalField(_l("Booking opens"), format="%Y-%m-%dT%H:%M",
@@ -213,6 +221,9 @@ class CampaignForm(FlaskForm):
         validators=[Optional()])
     contact_phone = StringField(_l("The section's phone number for bookers"),
                                 validators=[Optional(), Length(max=30)])
+    reminder_minutes_before = SelectField(
+        _l("Reminder e-mail"), coerce=_optional_int, validate_choice=False,
+        choices=opts(REMINDER_CHOICES))
     target_unit_ids = MultiCheckboxField(_l("Units whose staff may book (none ticked: every unit)"), coerce=bounded_int,
                                          validate_choice=False)
     what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

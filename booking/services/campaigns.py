@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import Literal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select, update
@@ -44,6 +46,13 @@ from .errors import DomainError, NotFound, invalid
 from .guard import refuse_individual_numbers
 
 RESOLUTIONS = ("move", "cancel")
+
+
+class Keep(Enum):
+    """A setting left out of a change, where None has a meaning of its own."""
+    KEEP = "keep"
+
+
 MAX_COPIES = 31
 #: Booking closes at most this long before a slot (7 days).
 MAX_CUTOFF_MINUTES = 7 * 24 * 60
@@ -146,9 +155,11 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
                     target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
                     mailing_municipality_codes: list[str] | None = None, contact_phone: str | None = None,
-                    no_show_grace_minutes: int | None = None) -> list[str]:
+                    no_show_grace_minutes: int | None = None,
+                    reminder_minutes_before: int | None | Literal[Keep.KEEP] = Keep.KEEP) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did). The
-    application settings, ``contact_phone`` and ``no_show_grace_minutes`` are kept when not given (None)."""
+    application settings, ``contact_phone`` and ``no_show_grace_minutes`` are kept when not given
+    (None), and the reminder when not given (``Keep.KEEP``: None there means the day before at noon)."""
     require_role(actor, "admin")
     values = _campaign_values(
         title, booking_opens_at, booking_closes_at, published, what_to_bring, cutoff_minutes,
@@ -170,6 +181,10 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
         if [m.code for m in campaign.mailing_municipalities] != [m.code for m in mailing]:
             campaign.mailing_municipalities = mailing
             changed.append("mailing_municipalities")
+    if reminder_minutes_before is not Keep.KEEP and campaign.reminder_minutes_before != reminder_minutes_before:
+        _check_reminder(reminder_minutes_before)
+        campaign.reminder_minutes_before = reminder_minutes_before
+        changed.append("reminder_minutes_before")
     db.session.flush()
     if changed:
         audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,

@@ -271,6 +271,11 @@ def render(message: OutboxMessage) -> EmailMessage:
 def _context(message: OutboxMessage) -> dict[str, Any]:
     reservation = message.reservation
     context: dict[str, Any] = {"message": message, "facts": message.facts or {}, "reason": message.reason}
+    if message.kind == "digest" and message.user is not None:
+        from . import digests
+
+        context.update(user=message.user, approvals_url=url_for("chiefs.duty_approvals", _external=True),
+                       lines=digests.still_waiting(message.user, (message.facts or {}).get("approval_ids", [])))
     if reservation is not None:
         start, end = confirmations.party_span(reservation)
         slot = reservation.slot

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import OutboxMessage, Reservation
+from ..models import OutboxMessage, Reservation, User
 
 
 def enqueue(kind: str, reservation: Reservation, *, reason: str = "", now: datetime | None = None,
@@ -41,11 +41,26 @@ def enqueue_once(kind: str, reservation: Reservation, dedupe_key: str, *, now: d
     """Queue a message that must exist once (a reminder): a second call with the same key, from
     this worker or another, adds nothing. True when this call queued it."""
     now = now or utcnow()
+    return _insert_once(_row(kind, reservation, "", now, facts, dedupe_key))
+
+
+def enqueue_to_user_once(kind: str, user: User, dedupe_key: str, *, now: datetime | None = None,
+                         **facts: Any) -> bool:
+    """Queue a message to an office user (a chief's digest) once per ``dedupe_key``; True when
+    this call queued it. Office pages are Japanese, and so is what they receive."""
+    now = now or utcnow()
+    return _insert_once({
+        **_blank_row(kind, now, facts, dedupe_key),
+        "user_id": user.id, "to_address": (user.email or "").strip(),
+    })
+
+
+def _insert_once(row: dict[str, Any]) -> bool:
     dialect = db.session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     table = OutboxMessage.__table__
     statement = module.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    added = db.session.execute(statement, _row(kind, reservation, "", now, facts, dedupe_key)).first() is not None
+    added = db.session.execute(statement, row).first() is not None
     if added:
         db.session.info["outbox_written"] = True
     return added
@@ -54,14 +69,26 @@ def enqueue_once(kind: str, reservation: Reservation, dedupe_key: str, *, now: d
 def _row(kind: str, reservation: Reservation, reason: str, now: datetime, facts: dict[str, Any],
          dedupe_key: str | None) -> dict[str, Any]:
     return {
-        "kind": kind,
+        **_blank_row(kind, now, facts, dedupe_key),
         "reservation_id": reservation.id,
         "staff_id": reservation.staff_id,
-        "user_id": None,
         "sequence": reservation.sequence,
         "locale": reservation.locale or "ja",
         "to_address": (reservation.staff.email or "").strip(),
         "reason": reason,
+    }
+
+
+def _blank_row(kind: str, now: datetime, facts: dict[str, Any], dedupe_key: str | None) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "reservation_id": None,
+        "staff_id": None,
+        "user_id": None,
+        "sequence": 0,
+        "locale": "ja",
+        "to_address": "",
+        "reason": "",
         "facts": {k: v for k, v in facts.items() if v is not None},
         "dedupe_key": dedupe_key,
         "status": "queued",

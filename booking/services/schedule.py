@@ -59,6 +59,18 @@ def _reminders(now: datetime) -> str:
     return f"{reminders.queue_due(now)} reminders queued"
 
 
+DIGEST_AT = time(8, 0)
+
+
+def _digests(now: datetime) -> str:
+    from . import digests
+
+    due = daily(DIGEST_AT)(now)
+    if now - due > timedelta(hours=12):
+        return "skipped: the morning has passed"  # no worker ran then; tomorrow's comes soon
+    return f"{digests.queue_due(now, day=due.astimezone(TOKYO).date())} digests queued"
+
+
 def _no_shows(now: datetime) -> str:
     from . import checkin
 
@@ -93,6 +105,7 @@ def _snapshot(now: datetime) -> str:
 
 JOBS: tuple[Job, ...] = (
     Job("reminders", every_minute, _reminders),
+    Job("chief_digest", daily(DIGEST_AT), _digests),
     Job("mark_no_shows", daily(time(23, 30)), _no_shows),
     Job("purge_photos", daily(time(2, 15)), _photos),
     Job("purge_personal_data", daily(time(2, 20)), _retention),

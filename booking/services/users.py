@@ -71,8 +71,18 @@ def _unit_id_for_code(unit_code: str | None) -> int | None:
     return unit.id
 
 
+def _email(email: str | None) -> str:
+    """An office user's address for the digest, checked as the staff import checks one."""
+    from .staff_import import EMAIL_PATTERN
+
+    email = (email or "").strip()
+    if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
+        raise invalid(email=_l("This is not an email address."))
+    return email
+
+
 def _new_user(*, username: str, display_name: str, role: str, unit_id: int | None,
-              password: str | None) -> User:
+              password: str | None, email: str = "") -> User:
     """Check and add a user; without a password (an API-only account) it cannot sign in on pages."""
     username = (username or "").strip()
     refuse_individual_numbers({"username": username, "display_name": display_name})
@@ -85,7 +95,7 @@ def _new_user(*, username: str, display_name: str, role: str, unit_id: int | Non
     if password is not None:
         check_password(password)
     user = User(username=username, display_name=(display_name or "").strip(), role=role, unit=unit,
-                password_hash=generate_password_hash(password) if password is not None else None,
+                email=_email(email), password_hash=generate_password_hash(password) if password is not None else None,
                 is_active=True)
     db.session.add(user)
     db.session.flush()
@@ -93,10 +103,10 @@ def _new_user(*, username: str, display_name: str, role: str, unit_id: int | Non
 
 
 def create_user(actor: Actor, *, username: str, display_name: str, role: str,
-                unit_id: int | None, password: str) -> User:
+                unit_id: int | None, password: str, email: str = "") -> User:
     require_role(actor, "admin")
     user = _new_user(username=username, display_name=display_name, role=role, unit_id=unit_id,
-                     password=password)
+                     password=password, email=email)
     audit.record("user.create", actor=actor, target_type="user", target_id=user.id, username=user.username,
                  role=user.role)
     return user
@@ -109,7 +119,7 @@ def _other_active_admins(user: User) -> int:
 
 
 def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: int | None,
-            is_active: bool) -> list[str]:
+            is_active: bool, email: str | None = None) -> list[str]:
     """Apply the rules of a change and the change itself; the names of the fields changed."""
     refuse_individual_numbers({"display_name": display_name})
     unit = _unit(role, unit_id)
@@ -123,7 +133,8 @@ def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: 
         raise invalid(is_active=_l("You cannot disable your own account."))
     changed = []
     new = {"display_name": (display_name or "").strip(), "role": role,
-           "unit_id": unit.id if unit else None, "is_active": bool(is_active)}
+           "unit_id": unit.id if unit else None, "is_active": bool(is_active),
+           "email": user.email if email is None else _email(email)}
     for name, value in new.items():
         if getattr(user, name) != value:
             changed.append(name)
@@ -137,10 +148,12 @@ def _change(actor: Actor, user: User, *, display_name: str, role: str, unit_id: 
 
 
 def update_user(actor: Actor, user: User, *, display_name: str, role: str, unit_id: int | None,
-                is_active: bool) -> list[str]:
-    """Change a user's name, role, unit or whether they may sign in; returns the fields changed."""
+                is_active: bool, email: str | None = None) -> list[str]:
+    """Change a user's name, role, unit, address (kept when None) or whether they may sign in;
+    returns the fields changed."""
     require_role(actor, "admin")
-    changed = _change(actor, user, display_name=display_name, role=role, unit_id=unit_id, is_active=is_active)
+    changed = _change(actor, user, display_name=display_name, role=role, unit_id=unit_id, is_active=is_active,
+                      email=email)
     if changed:
         audit.record("user.update", actor=actor, target_type="user", target_id=user.id, username=user.username,
                      changed=changed, role=user.role, is_active=user.is_active)

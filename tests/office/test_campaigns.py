@@ -352,3 +352,27 @@ def test_a_session_cannot_be_moved_into_the_past(app, admin, office):
     response = admin.post(f"/office/sessions/{office.ids['session']}/edit", data=session_form(office, date=yesterday))
     assert response.status_code == 422
     assert "still ahead" in response.get_data(as_text=True)
+
+
+def test_the_campaign_page_sets_when_the_reminder_goes_out(app, admin, office):
+    with app.app_context():
+        campaign = db.session.get(Campaign, office.ids["campaign"])
+        campaign.reminder_minutes_before = 90  # set through the API: not one the list offers
+        db.session.commit()
+        form = {"title": campaign.title, "cutoff_minutes": "60", "is_published": "y",
+                "booking_opens_at": campaign.booking_opens_at.astimezone(TOKYO).strftime("%Y-%m-%dT%H:%M"),
+                "booking_closes_at": campaign.booking_closes_at.astimezone(TOKYO).strftime("%Y-%m-%dT%H:%M")}
+    url = f"/office/campaigns/{office.ids['campaign']}"
+    page = admin.get(f"{url}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="90">90 minutes before</option>', page)
+    assert admin.post(f"{url}/edit", data={**form, "reminder_minutes_before": "1440"}).status_code == 302
+    assert "24 hours before" in admin.get(url).get_data(as_text=True)
+    assert admin.post(f"{url}/edit", data={**form, "reminder_minutes_before": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Campaign, office.ids["campaign"]).reminder_minutes_before is None
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.update")).all()
+        assert [e.details["changed"] for e in events] == [["reminder_minutes_before"]] * 2
+    assert "The day before at noon" in admin.get(url).get_data(as_text=True)
+    response = admin.post(f"{url}/edit", data={**form, "reminder_minutes_before": "5"})
+    assert response.status_code == 422
+    assert "Use 10 to 20160 minutes" in response.get_data(as_text=True)
