@@ -72,3 +72,28 @@ def test_the_admin_reads_the_messages(app, office, new_page, live_server, screen
     expect(page.locator("pre.o-mail-text")).to_be_visible()
     assert_no_horizontal_scroll(page)
     screenshot(page, "mail-message-text")
+
+
+def test_the_admin_sets_a_chiefs_address_and_the_reminder_time(app, office, new_page, live_server, screenshot):
+    page = new_page(viewport=DESKTOP, locale="ja-JP")
+    page.goto(f"{live_server}/office/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.o-form button[type=submit]")
+    page.wait_for_url(f"{live_server}/office/")
+    page.goto(f"{live_server}/office/users/{office.ids['user_chief_a']}")
+    page.fill("input[name=email]", "chief.a@example.jp")
+    screenshot(page, "mail-chief-address")
+    page.locator("form.o-form button[type=submit]").first.click()
+    page.wait_for_url(f"{live_server}/office/users")
+    page.goto(f"{live_server}/office/campaigns/{office.ids['campaign']}/edit")
+    page.select_option("select[name=reminder_minutes_before]", "1440")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "mail-campaign-reminder")
+    page.locator("form.o-form button[type=submit]").click()
+    expect(page.locator(".o-facts")).to_contain_text("24時間前")
+    with app.app_context():
+        from booking.models import Campaign, User
+
+        assert db.session.get(User, office.ids["user_chief_a"]).email == "chief.a@example.jp"
+        assert db.session.get(Campaign, office.ids["campaign"]).reminder_minutes_before == 1440
