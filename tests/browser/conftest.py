@@ -69,3 +69,12 @@ def screenshot():
 def assert_no_horizontal_scroll(page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.url}"
+
+
+def sign_in_office(page, live_server: str, username: str, password: str) -> None:
+    """Sign in on the office's page and wait for the office's home page."""
+    page.goto(f"{live_server}/office/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.o-form button[type=submit]")
+    page.wait_for_url(f"{live_server}/office/")

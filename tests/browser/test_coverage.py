@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Campaign, DeskSession, Staff, Unit
 from booking.services import invitations
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll, sign_in_office
 from tests.duty.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -37,11 +37,7 @@ def sessions(app) -> int:
 
 def test_the_admin_sees_the_gaps_and_adds_a_suggested_session(app, new_page, live_server, demo, screenshot):
     page = new_page(viewport=DESKTOP, locale="ja-JP")
-    page.goto(f"{live_server}/office/login")
-    page.fill("input[name=username]", "planner")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.o-form button[type=submit]")
-    page.wait_for_url(f"{live_server}/office/")
+    sign_in_office(page, live_server, "planner", PASSWORD)
     page.goto(f"{live_server}/office/campaigns/{demo}")
     page.get_by_role("link", name="部別の受付機会").click()
     expect(page.locator("h1")).to_have_text("部別の受付機会")

@@ -14,7 +14,7 @@ from booking.extensions import db
 from booking.models import Unit
 from booking.services import directory
 from booking.services.actor import Actor
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll, sign_in_office
 from tests.office.conftest import PASSWORD, Office
 from tests.office.import_steps import Gate
 
@@ -40,11 +40,7 @@ def office(app):
 def admin_page(new_page, live_server, office):
     def open_page(viewport, **options):
         page = new_page(viewport=viewport, locale="ja-JP", **options)
-        page.goto(f"{live_server}/office/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form.o-form button[type=submit]")
-        page.wait_for_url(f"{live_server}/office/")
+        sign_in_office(page, live_server, "admin", PASSWORD)
         return page
 
     return open_page

@@ -11,7 +11,7 @@ from booking.extensions import db
 from booking.models import Staff
 from booking.services import bookings, mail_delivery
 from booking.services.actor import Actor
-from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
+from tests.browser.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll, sign_in_office
 from tests.office.conftest import PASSWORD, Office
 
 pytestmark = pytest.mark.browser
@@ -59,11 +59,7 @@ def test_the_admin_reads_the_messages(app, office, new_page, live_server, screen
     with app.app_context():
         mail_delivery.deliver_due()
     page = new_page(viewport=DESKTOP, locale="ja-JP")
-    page.goto(f"{live_server}/office/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.o-form button[type=submit]")
-    page.wait_for_url(f"{live_server}/office/")
+    sign_in_office(page, live_server, "admin", PASSWORD)
     page.goto(f"{live_server}/office/messages")
     expect(page.locator("table")).to_contain_text("sato@example.jp")
     assert_no_horizontal_scroll(page)
@@ -76,11 +72,7 @@ def test_the_admin_reads_the_messages(app, office, new_page, live_server, screen
 
 def test_the_admin_sets_a_chiefs_address_and_the_reminder_time(app, office, new_page, live_server, screenshot):
     page = new_page(viewport=DESKTOP, locale="ja-JP")
-    page.goto(f"{live_server}/office/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.o-form button[type=submit]")
-    page.wait_for_url(f"{live_server}/office/")
+    sign_in_office(page, live_server, "admin", PASSWORD)
     page.goto(f"{live_server}/office/users/{office.ids['user_chief_a']}")
     page.fill("input[name=email]", "chief.a@example.jp")
     screenshot(page, "mail-chief-address")
