@@ -66,7 +66,8 @@ def mail_settings(environ: Mapping[str, str], database_url: str, instance_path: 
         "JOBS_STORAGE": jobs_storage(environ, database_url, instance_path),
     }
     for name in ("MAIL_RETRY_FIRST_SECONDS", "MAIL_RETRY_FACTOR", "MAIL_RETRY_MAX_SECONDS",
-                 "MAIL_GIVE_UP_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SMTP_TIMEOUT", "WORKER_POLL_SECONDS"):
+                 "MAIL_GIVE_UP_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SMTP_TIMEOUT", "WORKER_POLL_SECONDS",
+                 "WAKE_COALESCE_SECONDS"):
         if environ.get(name):
             settings[name] = float(environ[name])
     return settings
@@ -190,4 +191,7 @@ DEFAULTS = {
     "MAIL_LEASE_SECONDS": 300.0,
     "MAIL_SMTP_TIMEOUT": 20.0,
     "WORKER_POLL_SECONDS": 1.0,
+    # A web process wakes the worker at most once in this window; a commit inside it gets one
+    # wake-up at its end (worker.Waker). 0: a wake-up after every commit that wrote messages.
+    "WAKE_COALESCE_SECONDS": 0.5,
 }

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,12 +92,52 @@ def wake(app: Flask) -> None:
         deliver()
 
 
+class Waker:
+    """Wake-ups of one process, at most one per ``window`` seconds.
+
+    In a rush every booking commits a confirmation, and one look at the outbox sends all that is
+    due: a queue write per booking (on PostgreSQL without Redis, a transaction in huey's table)
+    is work for nothing. A commit inside the window is not dropped: one wake-up goes at the
+    window's end, so no message waits for the minute tick."""
+
+    def __init__(self, send: Callable[[], None], window: float) -> None:
+        self.send = send
+        self.window = window
+        self.lock = threading.Lock()
+        self.last = float("-inf")
+        self.trailing: threading.Timer | None = None
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.trailing is not None:
+                return  # the wake-up at the window's end will see this commit's messages too
+            if now - self.last >= self.window:
+                self.last = now
+            else:
+                self.trailing = threading.Timer(self.last + self.window - now, self._at_window_end)
+                self.trailing.daemon = True
+                self.trailing.start()
+                return
+        self.send()
+
+    def _at_window_end(self) -> None:
+        with self.lock:
+            self.trailing = None
+            self.last = time.monotonic()
+        try:
+            self.send()
+        except Exception:  # the minute tick still sends the messages
+            log.warning("could not wake the mail worker", exc_info=True)
+
+
 def init_app(app: Flask) -> None:
-    """Queue a look at the outbox after each commit that wrote messages, when a queue is set."""
+    """Queue a look at the outbox after commits that wrote messages, when a queue is set."""
     if not app.config.get("JOBS_STORAGE"):
         return
     make_huey(app)
-    app.extensions["outbox.wake"] = lambda: wake(app)
+    window = float(app.config.get("WAKE_COALESCE_SECONDS", 0.5))
+    app.extensions["outbox.wake"] = Waker(lambda: wake(app), window) if window > 0 else (lambda: wake(app))
 
 
 def run(app: Flask, *, threads: int = 1) -> int:
