@@ -190,4 +190,9 @@ DEFAULTS = {
     "MAIL_LEASE_SECONDS": 300.0,
     "MAIL_SMTP_TIMEOUT": 20.0,
     "WORKER_POLL_SECONDS": 1.0,
+    # The offline desk (issue 20): a device wipes the roster and queue it keeps this long after
+    # it last fetched the roster, or at the end of the session's day if that comes first.
+    "DESK_OFFLINE_KEEP_MINUTES": 12 * 60,
+    # How often the offline desk tries to send its queue while it has one (seconds).
+    "DESK_OFFLINE_RETRY_SECONDS": 20,
 }
