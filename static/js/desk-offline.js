@@ -290,6 +290,27 @@
       .then(loadAll).then(function () { state.syncing = false; render(); }, function () { state.syncing = false; });
   }
 
+  // On the input itself, not delegated: a render (a sync round ending) may replace the list while
+  // the camera or file chooser is open, and the photo taken must still be queued.
+  function photoChosen(input) {
+    if (!input.files || !input.files[0]) return;
+    var file = input.files[0];
+    var personId = parseInt(input.getAttribute("data-photo-for"), 10);
+    if (maxUpload && file.size > maxUpload) {
+      statusLine.textContent = msg("toolarge");
+      input.value = "";
+      return;
+    }
+    var name = "";
+    state.roster.reservations.forEach(function (r) {
+      r.people.forEach(function (p) { if (p.id === personId) name = p.name; });
+    });
+    file.arrayBuffer().then(function (bytes) {
+      input.value = "";
+      return enqueue("photo", { person_id: personId }, name, bytes);
+    });
+  }
+
   /* --- what the clerk sees -------------------------------------------------------------- */
 
   function waiting() {
@@ -355,6 +376,7 @@
       input.setAttribute("capture", "user");
       input.setAttribute("data-photo-for", person.id);
       input.setAttribute("aria-label", msg("photo") + " " + person.name);
+      input.addEventListener("change", function () { photoChosen(input); });
       take.appendChild(input);
       row.appendChild(take);
     }
@@ -447,26 +469,6 @@
     var names = reservation.people.filter(function (p) { return people.indexOf(p.id) >= 0; })
       .map(function (p) { return p.name; }).join("、");
     enqueue("check_in", { reservation_id: id, slot_id: reservation.slot_id, people: people }, names);
-  });
-
-  list.addEventListener("change", function (event) {
-    var input = event.target.closest("[data-photo-for]");
-    if (!input || !input.files || !input.files[0]) return;
-    var file = input.files[0];
-    var personId = parseInt(input.getAttribute("data-photo-for"), 10);
-    if (maxUpload && file.size > maxUpload) {
-      statusLine.textContent = msg("toolarge");
-      input.value = "";
-      return;
-    }
-    var name = "";
-    state.roster.reservations.forEach(function (r) {
-      r.people.forEach(function (p) { if (p.id === personId) name = p.name; });
-    });
-    file.arrayBuffer().then(function (bytes) {
-      input.value = "";
-      return enqueue("photo", { person_id: personId }, name, bytes);
-    });
   });
 
   find.addEventListener("input", filter);
