@@ -67,7 +67,7 @@ def test_desk_pages_have_no_serious_or_critical_violations(a11y_page, live_serve
     _token, reservation_id = booked_token
     for url in ("/desk/", f"/desk/sessions/{world.session_id}", f"/desk/sessions/{world.session_id}/scan",
                 f"/desk/reservations/{reservation_id}", f"/desk/sessions/{world.session_id}/walk-in",
-                "/desk/no-shows"):
+                "/desk/no-shows", f"/desk/sessions/{world.session_id}/offline"):
         found[url] = _check(page, f"{live_server}{url}")
     assert {url: v for url, v in found.items() if v} == {}
 
