@@ -87,17 +87,22 @@ def apply(actor: Actor, desk_session: DeskSession, action: Action, *, now: datet
     if earlier is not None:
         return earlier
     made = action.made_at if action.made_at and now - MAX_OFFLINE <= action.made_at <= now else now
-    try:
-        outcome, answer = _APPLY[action.kind](actor, desk_session, action, made)
-    except DomainError as error:
-        # The services roll back on a lost race: start again and keep only the answer.
-        db.session.rollback()
-        begin_write()
-        earlier = answered(action.action_id)
-        if earlier is not None:
-            return earlier
-        outcome, answer = "conflict", {"code": error.code, "message": str(error.message),
-                                       "fields": {k: str(v) for k, v in error.fields.items()} or None}
+    for attempt in (1, 2):
+        try:
+            outcome, answer = _APPLY[action.kind](actor, desk_session, action, made)
+            break
+        except DomainError as error:
+            # The services roll back on a lost race: start again and keep only the answer.
+            db.session.rollback()
+            begin_write()
+            earlier = answered(action.action_id)
+            if earlier is not None:
+                return earlier
+            if error.code == "already_checked_in" and attempt == 1:
+                continue  # another desk's check-in committed meanwhile: now it is seen, and noted
+            outcome, answer = "conflict", {"code": error.code, "message": str(error.message),
+                                           "fields": {k: str(v) for k, v in error.fields.items()} or None}
+            break
     record = DeskAction(
         action_id=action.action_id, device_id=action.device_id, kind=action.kind, user_id=actor.user.id,
         reservation_id=answer.pop("_reservation_id", action.reservation_id), made_at=made, received_at=now,
