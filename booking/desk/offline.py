@@ -16,7 +16,7 @@ from ..auth import role_required
 from ..converters import bounded_int
 from ..localtime import TOKYO, utcnow
 from ..models import DeskSession
-from ..services import offline
+from ..services import applications, offline
 from ..services.errors import DomainError
 from ..services.slots import session_bounds
 from ..web import request_actor
@@ -48,6 +48,7 @@ def offline_roster(session_id: int) -> ResponseReturnValue:
         generated_at=now.isoformat(),
         wipe_at=_wipe_at(desk_session, now).isoformat(),
         csrf_token=generate_csrf(),
+        documents=[{"code": d.code, "name": str(d.name), "group": d.group} for d in applications.identity_documents()],
         reservations=offline.roster(desk_session),
     )
     response.headers["Cache-Control"] = "no-store"
@@ -97,7 +98,9 @@ def offline_action(session_id: int) -> ResponseReturnValue:
         if not application_form.validate():
             return jsonify(error="invalid", fields={k: " ".join(map(str, v))
                                                     for k, v in application_form.errors.items()}), 422
-        action.changes = application_form.changes()
+        # Only what the tablet's panel shows: the rest of the record stays as it is (as in the API).
+        shown = set(form.getlist("fields"))
+        action.changes = {k: v for k, v in application_form.changes().items() if k in shown}
         action.submit = application_form.action.data == "submit"
     try:
         if upload is not None and upload.filename:

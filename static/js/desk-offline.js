@@ -138,6 +138,7 @@
     });
   }
 
+  var editing = false;
   var state = { roster: null, queue: [], sent: [], online: null, signedOut: false, syncing: false };
 
   function loadAll() {
@@ -316,15 +317,18 @@
   function waiting() {
     var people = {};
     var photos = {};
+    var applications = {};
     state.queue.forEach(function (entry) {
       var fields = entry.fields.fields;
       if (fields.kind === "check_in") {
         (fields.people || []).forEach(function (id) { people[id] = fields.made_at; });
       } else if (fields.kind === "photo") {
         photos[fields.person_id] = true;
+      } else if (fields.kind === "application") {
+        applications[fields.person_id] = true;
       }
     });
-    return { people: people, photos: photos };
+    return { people: people, photos: photos, applications: applications };
   }
 
   function clock(iso) {
@@ -379,8 +383,78 @@
       input.addEventListener("change", function () { photoChosen(input); });
       take.appendChild(input);
       row.appendChild(take);
+      row.appendChild(applicationPanel(person, pending));
     }
     return row;
+  }
+
+  // The application record, offline: the 申請書ID, the documents seen and the PIN form. Mail or
+  // counter is decided by the server and comes back in the answer once it is sent.
+  function applicationPanel(person, pending) {
+    var details = make("details", "offline-app");
+    details.setAttribute("data-app-for", person.id);
+    details.appendChild(make("summary", "", msg("app-title") + (pending.applications[person.id] ? " (" + msg("waiting") + ")" : "")));
+    var form = make("form", "offline-app__form");
+    form.setAttribute("data-app-form", "");
+    var idField = make("div", "field");
+    var idLabel = make("label", "field__label", msg("app-id"));
+    idLabel.htmlFor = "app-id-" + person.id;
+    var idInput = make("input", "field__input");
+    idInput.id = idLabel.htmlFor;
+    idInput.name = "application_id";
+    idInput.setAttribute("inputmode", "numeric");
+    idInput.setAttribute("autocomplete", "off");
+    idField.appendChild(idLabel);
+    idField.appendChild(idInput);
+    form.appendChild(idField);
+    var docs = make("fieldset", "offline-app__docs");
+    docs.appendChild(make("legend", "", msg("app-docs")));
+    ((state.roster && state.roster.documents) || []).forEach(function (doc) {
+      var label = make("label", "offline-app__doc");
+      var box = make("input");
+      box.type = "checkbox";
+      box.name = "identity_documents";
+      box.value = doc.code;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + doc.name));
+      docs.appendChild(label);
+    });
+    form.appendChild(docs);
+    var pin = make("label", "offline-app__doc");
+    var pinBox = make("input");
+    pinBox.type = "checkbox";
+    pinBox.name = "pin_form";
+    pinBox.value = "y";
+    pin.appendChild(pinBox);
+    pin.appendChild(document.createTextNode(" " + msg("app-pin-form")));
+    form.appendChild(pin);
+    var buttons = make("div", "offline-app__buttons");
+    [["save", "button button--secondary"], ["submit", "button"]].forEach(function (pair) {
+      var button = make("button", pair[1], msg("app-" + pair[0]));
+      button.type = "submit";
+      button.name = "action";
+      button.value = pair[0];
+      buttons.appendChild(button);
+    });
+    form.appendChild(buttons);
+    form.addEventListener("input", function () { editing = true; });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      editing = false;
+      var data = new FormData(form);
+      var fields = {
+        person_id: person.id,
+        application_id: data.get("application_id") || "",
+        identity_documents: data.getAll("identity_documents"),
+        pin_form: data.get("pin_form") ? "y" : "",
+        action: event.submitter ? event.submitter.value : "save",
+        fields: ["application_id", "identity_documents", "pin_form"],
+      };
+      enqueue("application", fields, person.name);
+    });
+    details.addEventListener("toggle", function () { if (!details.open) editing = false; });
+    details.appendChild(form);
+    return details;
   }
 
   function card(reservation, pending) {
@@ -444,8 +518,11 @@
     root.setAttribute("data-waiting-count", String(n));
     root.querySelector("[data-net]").setAttribute("data-net", state.online === false ? "offline" : "online");
     var reservations = state.roster ? state.roster.reservations : [];
-    list.replaceChildren.apply(list, reservations.map(function (r) { return card(r, pending); }));
-    filter();
+    // Not while the clerk is filling in an application panel: what is typed would be lost.
+    if (!editing) {
+      list.replaceChildren.apply(list, reservations.map(function (r) { return card(r, pending); }));
+      filter();
+    }
     var recent = state.sent.slice(-50).reverse();
     sentList.replaceChildren.apply(sentList, recent.map(logItem));
     var decide = recent.filter(function (entry) { return entry.answer && entry.answer.outcome !== "applied"; });

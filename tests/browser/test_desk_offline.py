@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from booking.extensions import db
-from booking.models import CheckIn, DeskAction, Photo, Reservation
+from booking.models import Application, CheckIn, DeskAction, Photo, Reservation
 from booking.services import accounts, directory, reservations
 
 pytestmark = pytest.mark.browser
@@ -256,3 +256,33 @@ def test_the_desk_data_is_wiped_at_sign_out_and_after_the_time_set(app, server, 
     expect(desk.page.locator("[data-offline-desk]")).to_have_attribute("data-wiped", "time", timeout=15000)
     expect(desk.page.locator("[data-reservation]")).to_have_count(0)
     desk.waiting(0)
+
+
+def test_the_application_record_made_offline_is_recorded_when_the_network_returns(
+        app, server, offline_world, desks, screenshot):
+    desk = desks()
+    desk.sign_in_and_open()
+    reservation_id = offline_world["ids"][3]
+    person_id = offline_world["people"][reservation_id][0]
+
+    server.stop()
+    desk.cut()
+    desk.check_in(reservation_id)
+    panel = desk.page.locator(f'[data-app-for="{person_id}"]')
+    panel.locator("summary").click()
+    panel.locator('input[name="application_id"]').fill("1234 5678 9012 3456 7890 123")
+    panel.locator('input[name="identity_documents"][value="passport"]').check()
+    screenshot(desk.page, "desk-offline-application-820")
+    panel.locator('button[value="save"]').click()
+    desk.waiting(2)
+
+    server.start()
+    desk.restore()
+    desk.send_now()
+    desk.waiting(0)
+
+    with app.app_context():
+        application = db.session.scalar(select(Application))
+        assert application is not None and application.application_id == "12345678901234567890123"
+        assert application.identity_documents == ["passport"]
+    assert desk.errors == []

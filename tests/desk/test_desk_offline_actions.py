@@ -154,7 +154,8 @@ def test_an_application_record_sent_twice_is_recorded_once(app, client, login, b
     login("clerk")
     send(client, booked.session_id, check_in(booked))
     fields = {"action_id": str(uuid.uuid4()), "device_id": DEVICE_A, "kind": "application",
-              "person_id": booked.person_ids[0], "identity_documents": "passport", "action": "save"}
+              "person_id": booked.person_ids[0], "identity_documents": "passport", "action": "save",
+              "fields": ["identity_documents", "application_id"]}
 
     first = send(client, booked.session_id, fields)
     again = send(client, booked.session_id, fields)
@@ -182,3 +183,26 @@ def test_a_device_clock_in_the_future_is_not_believed(app, client, login, booked
     answer = send(client, booked.session_id, fields).get_json()
 
     assert answer["check_ins"][0]["checked_in_at"] < "2999"
+
+
+def test_an_application_from_the_tablet_changes_only_what_its_panel_shows(app, client, login, booked):
+    login("clerk")
+    send(client, booked.session_id, check_in(booked))
+    person = booked.person_ids[0]
+    with app.app_context():
+        record = db.session.scalar(select(CheckIn).where(CheckIn.reservation_person_id == person))
+        check_in_id = record.id
+    online = client.post(f"/desk/check-ins/{check_in_id}/application",
+                         data={"identity_documents": "passport", "surrendered": "notification_card", "action": "save"})
+    assert online.status_code == 302
+    fields = {"action_id": str(uuid.uuid4()), "device_id": DEVICE_A, "kind": "application", "person_id": person,
+              "application_id": "1234 5678 9012 3456 7890 123", "identity_documents": "passport",
+              "action": "save", "fields": ["identity_documents", "application_id"]}
+
+    answer = send(client, booked.session_id, fields).get_json()
+
+    assert answer["outcome"] == "applied", answer
+    with app.app_context():
+        application = db.session.scalar(select(Application))
+        assert application.application_id == "12345678901234567890123"
+        assert application.surrendered == ["notification_card"]
