@@ -26,7 +26,7 @@ from .views import DESK_ROLES, _error_json, _session_or_404, max_upload_bytes
 
 #: What the service worker keeps for offline use besides the page itself.
 STATIC_FILES = ("css/app.css", "css/print.css", "css/desk.css", "img/favicon.svg", "js/office-nav.js",
-                "js/desk-offline.js", "img/desk-192.png", "img/desk-512.png")
+                "js/vendor/jsQR.js", "js/desk-offline.js", "img/desk-192.png", "img/desk-512.png")
 
 
 @bp.get("/sessions/<int:session_id>/offline")

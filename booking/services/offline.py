@@ -235,6 +235,9 @@ def _roster_row(reservation: Reservation, desk_session: DeskSession, check_ins: 
         })
     return {
         "id": reservation.id, "code": tokens.format_code(reservation.code), "slot_id": reservation.slot_id,
+        #: The SHA-256 of the token in the booking's QR code (as the server keeps it): the tablet
+        #: finds a scanned booking offline without holding any token itself.
+        "qr": reservation.manage_token_hash,
         "time": clock(reservation.slot.starts_at.astimezone(TOKYO)), "status": reservation.status,
         "name": staff.name, "kana": staff.kana, "unit": staff.unit.name, "people": people,
     }

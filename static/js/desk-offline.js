@@ -565,6 +565,97 @@
     });
   });
 
+  /* --- the booking's QR code, read and matched on the tablet ------------------------------ */
+
+  function sha256Hex(text) {
+    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (digest) {
+      return Array.prototype.map.call(new Uint8Array(digest), function (b) { return ("0" + b.toString(16)).slice(-2); })
+        .join("");
+    });
+  }
+
+  // The manage token in a QR text: the last part of a /r/<token> address (services/confirmations).
+  function tokenIn(text) {
+    var path;
+    try { path = new URL(text.trim()).pathname; } catch (error) { path = text.trim(); }
+    var parts = path.split("/").filter(function (part) { return part; });
+    return parts.length >= 2 && parts[parts.length - 2] === "r" ? parts[parts.length - 1] : null;
+  }
+
+  var scanButton = root.querySelector("[data-scan]");
+  var scanDialog = root.querySelector("[data-scan-dialog]");
+  if (scanButton && scanDialog && navigator.mediaDevices && navigator.mediaDevices.getUserMedia
+      && typeof scanDialog.showModal === "function") {
+    var video = scanDialog.querySelector("video");
+    var canvas = scanDialog.querySelector("canvas");
+    var say = scanDialog.querySelector("[data-scan-say]");
+    var stream = null;
+    var reading = false;
+    var stopReading = function () {
+      reading = false;
+      if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+      stream = null;
+      if (scanDialog.open) scanDialog.close();
+    };
+    var readFrame = function () {
+      if (!video.videoWidth || typeof window.jsQR !== "function") return null;
+      var scale = Math.min(1, 960 / video.videoWidth);
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(video, 0, 0, canvas.width, canvas.height);
+      var image = context.getImageData(0, 0, canvas.width, canvas.height);
+      var code = window.jsQR(image.data, canvas.width, canvas.height, { inversionAttempts: "attemptBoth" });
+      return code && code.data ? code.data : null;
+    };
+    var found = function (text) {
+      var token = tokenIn(text);
+      if (!token || !state.roster) return Promise.resolve(false);
+      return sha256Hex(token).then(function (digest) {
+        var match = state.roster.reservations.filter(function (r) { return r.qr === digest; })[0];
+        if (!match) return false;
+        stopReading();
+        find.value = match.code;
+        filter();
+        var cardNode = list.querySelector('[data-reservation="' + match.id + '"]');
+        if (cardNode) {
+          cardNode.setAttribute("data-found", "");
+          cardNode.scrollIntoView({ block: "start" });
+          var go = cardNode.querySelector("[data-check-in]") || cardNode.querySelector("h3");
+          if (go.tagName === "H3") go.setAttribute("tabindex", "-1");
+          go.focus();
+        }
+        return true;
+      });
+    };
+    var tick = function () {
+      if (!reading) return;
+      var text = video.readyState >= 2 ? readFrame() : null;
+      var next = text ? found(text) : Promise.resolve(false);
+      next.then(function (done) {
+        if (done || !reading) return;
+        if (text) say.textContent = msg("scan-unknown");
+        window.setTimeout(tick, text ? 900 : 150);
+      });
+    };
+    scanButton.hidden = false;
+    scanButton.addEventListener("click", function () {
+      scanDialog.showModal();
+      say.textContent = msg("scan-reading");
+      navigator.mediaDevices.getUserMedia({ audio: false, video: { facingMode: { ideal: "environment" } } })
+        .then(function (media) {
+          stream = media;
+          video.srcObject = media;
+          return video.play().catch(function () {});
+        })
+        .then(function () { reading = true; tick(); })
+        .catch(function () { say.textContent = msg("scan-denied"); });
+    });
+    scanDialog.querySelector("[data-scan-close]").addEventListener("click", stopReading);
+    scanDialog.addEventListener("cancel", stopReading);
+    window.addEventListener("pagehide", stopReading);
+  }
+
   /* --- the service worker: the page and its files for offline use ------------------------- */
 
   function ready(text) {
@@ -594,6 +685,7 @@
   }
 
   window.addEventListener("online", sync);
+  window.addEventListener("offline", function () { state.online = false; render(); });
   window.setInterval(function () {
     wipeIfDue().then(function (wiped) { if (!wiped && state.queue.length) sync(); });
   }, retrySeconds * 1000);

@@ -286,3 +286,32 @@ def test_the_application_record_made_offline_is_recorded_when_the_network_return
         assert application is not None and application.application_id == "12345678901234567890123"
         assert application.identity_documents == ["passport"]
     assert desk.errors == []
+
+
+def test_the_bookings_qr_code_is_read_and_found_offline(app, browser, server, offline_world, tmp_path, screenshot):
+    from booking.services import confirmations
+    from tests.browser.test_desk import CHROMIUM, CHROMIUM_ARGS, camera_frame, write_y4m
+
+    reservation_id = offline_world["ids"][2]
+    with app.test_request_context(base_url=server.base):
+        qr_text = confirmations.qr_text(db.session.get(Reservation, reservation_id))
+    video = write_y4m(tmp_path / "camera.y4m", camera_frame(qr_text))
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        desk = Desk(chromium, server, offline_world["session_id"])
+        desk.context.grant_permissions(["camera"], origin=server.base)
+        desk.sign_in_and_open()
+
+        server.stop()
+        desk.cut()
+        desk.page.click("[data-scan]")
+        expect(desk.booking(reservation_id)).to_have_attribute("data-found", "", timeout=20000)
+        expect(desk.page.locator("[data-reservation]:visible")).to_have_count(1)
+        screenshot(desk.page, "desk-offline-qr-found-820")
+        desk.check_in(reservation_id)
+        desk.waiting(1)
+        assert desk.errors == []
+    finally:
+        chromium.close()
