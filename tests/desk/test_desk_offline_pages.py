@@ -53,3 +53,21 @@ def test_signing_out_clears_the_sites_storage_on_the_device(client, login):
 
     assert answer.status_code == 302
     assert answer.headers["Clear-Site-Data"] == '"storage"'
+
+
+def test_the_tablet_wipes_at_the_end_of_the_session_day_whatever_the_time_set(app, client, login, booked, world):
+    from booking.extensions import db
+    from booking.localtime import local_today
+    from booking.models import DeskSession
+
+    with app.app_context():
+        desk_session = db.session.get(DeskSession, world.session_id)
+        desk_session.date = local_today() - timedelta(days=1)
+        db.session.commit()
+    login("clerk")
+    app.config["DESK_OFFLINE_KEEP_MINUTES"] = 24 * 60
+
+    roster = client.get(f"/desk/sessions/{booked.session_id}/roster.json").get_json()
+
+    # The session ended before today began (Tokyo): what the tablet keeps is due for wiping now.
+    assert datetime.fromisoformat(roster["wipe_at"]) <= utcnow()
