@@ -6,7 +6,9 @@ no personal data in it, which static/js/desk-offline.js fills from the roster it
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -117,12 +119,22 @@ def offline_action(session_id: int) -> ResponseReturnValue:
 # --- the installable web app ------------------------------------------------------------------
 
 
+def _static_version() -> str:
+    """A digest of the files the worker keeps: a deploy that changes one changes the worker, so
+    that tablets drop the old files at their next visit online."""
+    digest = hashlib.sha256()
+    folder = Path(current_app.static_folder or "static")
+    for name in STATIC_FILES:
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @bp.get("/sw.js")
 def service_worker() -> ResponseReturnValue:
     """The service worker, from /desk/ so that its scope is the desk; never cached by HTTP so
     that a new version is found at the next visit online."""
     body = render_template("desk/sw.js", files=[url_for("static", filename=f) for f in STATIC_FILES],
-                           version=current_app.config.get("ASSET_VERSION", "1"))
+                           version=_static_version())
     return current_app.response_class(body, mimetype="text/javascript",
                                       headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/desk/"})
 

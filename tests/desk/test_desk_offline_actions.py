@@ -91,13 +91,13 @@ def test_a_person_checked_in_on_two_devices_is_one_check_in_and_a_note_on_both(a
     assert first.get_json()["outcome"] == "applied"
     answer = second.get_json()
     assert second.status_code == 200 and answer["outcome"] == "note"
-    assert answer["code"] == "already_checked_in" and "another desk" in answer["message"]
+    assert answer["code"] == "already_checked_in" and "受付 花子" in answer["message"]  # who checked in first
     assert count(app, CheckIn) == 2
     # The first device learns it from the roster it fetches when it next syncs.
     roster = client.get(f"/desk/sessions/{booked.session_id}/roster.json").get_json()
     row = next(r for r in roster["reservations"] if r["id"] == booked.id)
     notes = [p["check_in"]["note"] for p in row["people"]]
-    assert all("Also checked in on another desk" in note for note in notes)
+    assert all(note and "受付 花子" in note for note in notes)
 
 
 def test_late_arrivals_from_a_second_device_are_checked_in_and_the_rest_noted(app, client, login, booked):
@@ -206,3 +206,13 @@ def test_an_application_from_the_tablet_changes_only_what_its_panel_shows(app, c
         application = db.session.scalar(select(Application))
         assert application.application_id == "12345678901234567890123"
         assert application.surrendered == ["notification_card"]
+
+
+def test_the_note_of_a_second_desk_shows_on_the_check_in_screen(app, client, login, booked):
+    login("clerk")
+    send(client, booked.session_id, check_in(booked, device=DEVICE_A))
+    send(client, booked.session_id, check_in(booked, device=DEVICE_B))
+
+    page = client.get(f"/desk/reservations/{booked.id}").get_data(as_text=True)
+
+    assert page.count("desk-person__note") == 2

@@ -2,6 +2,7 @@
 when it must wipe it, the service worker and the manifest, and the wipe at sign-out."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from booking.localtime import utcnow
@@ -38,6 +39,7 @@ def test_the_service_worker_and_the_manifest_are_served_by_the_app(client):
     assert worker.headers["Service-Worker-Allowed"] == "/desk/"
     assert "/static/js/desk-offline.js" in worker.get_data(as_text=True)
     assert "http" not in worker.get_data(as_text=True).replace("http://localhost", "")
+    assert re.search(r'var CACHE = "desk-shell-[0-9a-f]{16}"', worker.get_data(as_text=True))
 
     manifest = client.get("/desk/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json"
