@@ -244,6 +244,14 @@ def test_the_desk_data_is_wiped_at_sign_out_and_after_the_time_set(app, server, 
     desk.page.wait_for_url(re.compile("/office/login"))
     assert "outreach-desk" not in stored_databases()
 
+    # Signing out from any other page: the server's Clear-Site-Data wipes it without the page's script.
+    desk.sign_in_and_open()
+    assert "outreach-desk" in stored_databases()
+    desk.page.goto(f"{server.base}/desk/sessions/{offline_world['session_id']}")
+    desk.page.locator(".office-nav__user button[type=submit]").click()
+    desk.page.wait_for_url(re.compile("/office/login"))
+    assert "outreach-desk" not in stored_databases()
+
     # The time set by the section: the device wipes when it has passed, offline too.
     app.config["DESK_OFFLINE_KEEP_MINUTES"] = 1
     desk.page.clock.install()
