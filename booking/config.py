@@ -94,6 +94,9 @@ def import_job_settings(environ: Mapping[str, str]) -> dict[str, int | float]:
         settings["STAFF_IMPORT_CHUNK_LINES"] = int(environ["STAFF_IMPORT_CHUNK_LINES"])
     if environ.get("STAFF_IMPORT_STALE_SECONDS"):
         settings["STAFF_IMPORT_STALE_SECONDS"] = float(environ["STAFF_IMPORT_STALE_SECONDS"])
+    # The offline desk: how long a tablet keeps the roster and queue (docs/operations.md).
+    if environ.get("DESK_OFFLINE_KEEP_MINUTES"):
+        settings["DESK_OFFLINE_KEEP_MINUTES"] = int(environ["DESK_OFFLINE_KEEP_MINUTES"])
     return settings
 
 
@@ -194,4 +197,9 @@ DEFAULTS = {
     # A web process wakes the worker at most once in this window; a commit inside it gets one
     # wake-up at its end (worker.Waker). 0: a wake-up after every commit that wrote messages.
     "WAKE_COALESCE_SECONDS": 0.5,
+    # The offline desk (issue 20): a device wipes the roster and queue it keeps this long after
+    # it last fetched the roster, or at the end of the session's day if that comes first.
+    "DESK_OFFLINE_KEEP_MINUTES": 12 * 60,
+    # How often the offline desk tries to send its queue while it has one (seconds).
+    "DESK_OFFLINE_RETRY_SECONDS": 20,
 }

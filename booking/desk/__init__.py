@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("desk", __name__)
 
-from . import photo_sheets, views  # noqa: F401
+from . import offline, photo_sheets, views  # noqa: F401

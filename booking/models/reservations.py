@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -166,3 +167,28 @@ class Photo(Model):
     delete_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     check_in: Mapped[CheckIn] = relationship()
+
+
+class DeskAction(Model):
+    """One action a desk made while offline (or online through its queue), by the id the device
+    gave it: the server applies each id once and answers a retry with what it answered first."""
+
+    __tablename__ = "desk_actions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('check_in', 'photo', 'application')", name="kind"),
+        CheckConstraint("outcome IN ('applied', 'note', 'conflict')", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made on the device (a random UUID); unique across devices.
+    action_id: Mapped[str] = mapped_column(String(64), unique=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id", ondelete="SET NULL"))
+    #: When the clerk did it on the device (its clock, bounded by the server), and when it arrived.
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10))
+    #: The answer sent the first time, sent again as it was for a retry.
+    answer: Mapped[dict] = mapped_column(JSON, default=dict)

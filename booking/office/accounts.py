@@ -194,7 +194,10 @@ def logout() -> ResponseReturnValue:
     accounts.signed_out(request_actor())
     logout_user()
     flash(_("You have signed out."), "success")
-    return redirect(url_for(".login"))
+    response = redirect(url_for(".login"))
+    # The offline desk keeps a roster and a queue on the device: signing out wipes them (issue 20).
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 # --- user management (admin) ------------------------------------------------------------

@@ -76,6 +76,7 @@ def _email(email: str | None) -> str:
     from .staff_import import EMAIL_PATTERN
 
     email = (email or "").strip()
+    refuse_individual_numbers({"email": email})
     if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
         raise invalid(email=_l("This is not an email address."))
     return email

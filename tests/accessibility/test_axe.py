@@ -69,6 +69,13 @@ def test_desk_pages_have_no_serious_or_critical_violations(a11y_page, live_serve
                 f"/desk/reservations/{reservation_id}", f"/desk/sessions/{world.session_id}/walk-in",
                 "/desk/no-shows"):
         found[url] = _check(page, f"{live_server}{url}")
+    # The offline desk as the clerk uses it: its list drawn by the script, a booking's application panel open.
+    offline = f"/desk/sessions/{world.session_id}/offline"
+    page.goto(f"{live_server}{offline}")
+    page.wait_for_selector("[data-reservation]")
+    page.locator("[data-check-in]").first.click()
+    page.locator("[data-app-for] summary").first.click()
+    found[offline] = axe_violations(page)
     assert {url: v for url, v in found.items() if v} == {}
 
 

@@ -44,8 +44,8 @@ def test_booker_desk_and_office_pages_break_no_csp_rule(app, enforcing_page, liv
     page.locator("form button[type=submit]").first.click()
     page.wait_for_load_state()
     for url in ("/office/", "/office/staff", f"/office/campaigns/{world.campaign_id}", "/desk/",
-                f"/desk/sessions/{world.session_id}", f"/desk/sessions/{world.session_id}/scan", "/reports/",
-                "/chiefs/"):
+                f"/desk/sessions/{world.session_id}", f"/desk/sessions/{world.session_id}/scan",
+                f"/desk/sessions/{world.session_id}/offline", "/reports/", "/chiefs/"):
         page.goto(f"{live_server}{url}")
         page.wait_for_load_state("networkidle")
     assert blocked == []

@@ -100,6 +100,8 @@ def _submissions(sec) -> dict:
     rows[("UserCreateForm", "username")] = ("admin", "/office/users/new", user_new, "")
     rows[("UserCreateForm", "display_name")] = ("admin", "/office/users/new", user_new, "")
     rows[("UserEditForm", "display_name")] = ("admin", f"/office/users/{ids['user_clerk']}", user_edit, "")
+    rows[("UserCreateForm", "email")] = ("admin", "/office/users/new", user_new, "")
+    rows[("UserEditForm", "email")] = ("admin", f"/office/users/{ids['user_clerk']}", user_edit, "")
     rows[("UnitForm", "code")] = ("admin", "/office/units/new", unit, "")
     rows[("UnitForm", "name")] = ("admin", "/office/units/new", unit, "")
     for field in ("name", "address", "notes"):

@@ -49,6 +49,9 @@ MATRIX: dict[str, object] = {
         "application", "application_assess", "upload_photo", "show_photo", "scan", "walk_in")},
     "desk.no_shows": STAFF, "desk.photo_retention": ADMIN,
     "desk.print_photos": DESK, "desk.download_photos": DESK,
+    # the desk that keeps working offline; its service worker and manifest hold no data
+    "desk.offline_desk": DESK, "desk.offline_roster": DESK, "desk.offline_action": DESK,
+    "desk.service_worker": ANY, "desk.manifest": ANY,
     # the section's settings for the application at the desk
     "office.list_municipalities": ADMIN, "office.list_identity_documents": ADMIN,
     "office.edit_identity_document": ADMIN,
