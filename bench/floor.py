@@ -124,6 +124,13 @@ class Database:
         self.local.held = (os.getpid(), conn)
         return conn
 
+    def close(self) -> None:
+        """Close this thread's connection (tests; a worker's go with its process)."""
+        held = getattr(self.local, "held", None)
+        self.local.held = None
+        if held is not None:
+            held[1].close()
+
     def q(self, sql: str) -> str:
         return sql.replace("?", self.p)
 
@@ -148,16 +155,22 @@ class Database:
 # --- the app ---------------------------------------------------------------------------------
 
 
-def create_app(url: str | None = None, secret_key: str | None = None) -> Flask:
+def create_app(url: str | None = None, secret_key: str | None = None, *, instance: Path = ROOT / "instance",
+               wake_worker: bool = True) -> Flask:
+    """The floor on DATABASE_URL with SECRET_KEY (or those given); ``instance`` is where the app
+    keeps its counts file on PostgreSQL; tests turn the worker's wake-up off."""
     url = url or os.environ["DATABASE_URL"]
     key = (secret_key or os.environ["SECRET_KEY"]).encode()
     app = Flask(__name__)
     db = Database(url)
-    counts = Counts(url)
+    counts = Counts(url, instance)
+    app.extensions["floor.db"] = db
     # The confirmation's wake-up for the mail worker, coalesced as the app's (booking/worker.py).
-    app.config["JOBS_STORAGE"] = jobs_storage(os.environ, url, ROOT / "instance")
-    make_huey(app)
-    waker = Waker(lambda: wake(app), float(os.environ.get("WAKE_COALESCE_SECONDS", "0.5")))
+    waker: Any = lambda: None
+    if wake_worker:
+        app.config["JOBS_STORAGE"] = jobs_storage(os.environ, url, instance)
+        make_huey(app)
+        waker = Waker(lambda: wake(app), float(os.environ.get("WAKE_COALESCE_SECONDS", "0.5")))
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -191,14 +204,14 @@ class Counts:
     else the file every worker of the host shares (booking/ratelimit_storage.py), through the
     same ``limits`` storage and under Flask-Limiter's keys."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, instance: Path):
         redis_url = os.environ.get("REDIS_URL", "")
         if redis_url:
             self.uri, prefix = redis_url, os.environ.get("RATELIMIT_KEY_PREFIX", "outreach-desk") + "/"
         else:
             from booking.ratelimit_storage import uri_for  # registers the desk-sqlite scheme
 
-            self.uri, prefix = uri_for(rate_limit_file(url, ROOT / "instance")), ""
+            self.uri, prefix = uri_for(rate_limit_file(url, instance)), ""
         self.prefix = "LIMITER/" + prefix
         self.storage: Any = None
 
