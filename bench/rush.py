@@ -13,12 +13,12 @@ worker count it:
    - the ceiling: C clients calling GET /healthz;
    - the rush: a published campaign whose slots hold exactly N people, every staff
      member POSTs /api/v1/reservations once for their own slot;
-   - the hot spot: a second campaign where everyone aims at its first five slots;
    - the floor (unless --no-floor): bench/floor.py, the bare booking endpoint, served on the
      same database with the same gunicorn settings, gets the same ceiling and rush (a fresh
      campaign), so that the app's figures and the floor's are side by side from one sitting;
-4. checks through the database (after the app's rush and after the floor's): seats_taken equals the people in active
-   reservations in every slot, no slot over capacity, nobody with two active
+   - the hot spot: a second campaign where everyone aims at its first five slots;
+4. checks through the database (after the app's rush, the floor's and the hot spot):
+   seats_taken equals the people in active reservations in every slot, no slot over capacity, nobody with two active
    reservations in a campaign, and as many reservations as 201 answers;
 5. tops the database up to 20,000 reservations (past campaigns, and an open one
    with a 500-person session) and measures the read paths: the booker's session
