@@ -29,10 +29,10 @@ def _codes(runs, key):
     return ", ".join(f"{code}: {count}" for code, count in totals.items())
 
 
-def _checks_ok(runs) -> str:
+def _checks_ok(runs, keys=("rush_checks", "hotspot_checks")) -> str:
     bad = 0
     for run in runs:
-        for key in ("rush_checks", "hotspot_checks"):
+        for key in keys:
             checks = run[key]
             bad += sum(checks[k] for k in ("slots_where_seats_differ_from_people", "slots_over_capacity",
                                            "staff_with_two_active_in_a_campaign"))
@@ -49,6 +49,24 @@ def _idle(run: dict, workers: int, cores: int) -> float | None:
     server_ms = server_ms * rush["count"] / max(rush["booked"], 1)
     wrk_ms = rush["wrk_cpu_s"] * 1000 / max(rush["count"], 1)
     return 1000 * min(cores / (server_ms + wrk_ms), min(workers, cores) / server_ms)
+
+
+def _floor_table(configs: list[dict]) -> None:
+    """The app and bench/floor.py side by side, measured in the same runs (median of the runs)."""
+    print("\n### The app and the floor (bench/floor.py), the same runs (median)\n")
+    print("| database | workers | side | bookings/s | `/healthz`/s | ratio | p95 ms | CPU ms/booking "
+          "| CPU ms/`/healthz` | floor checks |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for c in configs:
+        md, runs = c["median"], [r for r in c["runs"] if r.get("floor")]
+        if not runs:
+            continue
+        floor_ok = _checks_ok([r["floor"] for r in runs], keys=("rush_checks",))
+        for side, prefix, checks in (("app", "", "–"), ("floor", "floor_", floor_ok)):
+            print(f"| {c['database']} | {c['workers']} | {side} | {_fmt(md[prefix + 'bookings_per_s'], 1)} "
+                  f"| {_fmt(md[prefix + 'ceiling_per_s'], 0)} | {_fmt(md[prefix + 'ratio'], 3)} "
+                  f"| {_fmt(md[prefix + 'rush_p95_ms'], 0)} | {_fmt(md[prefix + 'rush_server_cpu_ms'], 2)} "
+                  f"| {_fmt(md[prefix + 'ceiling_server_cpu_ms'], 2)} | {checks} |")
 
 
 def main(path: str) -> None:
@@ -73,6 +91,9 @@ def main(path: str) -> None:
               f"| {_fmt(md['ceiling_server_cpu_ms'], 2)} "
               f"| {_fmt(_med([_idle(r, c['workers'], m['nproc']) for r in runs]), 0)} "
               f"| {_codes(runs, 'rush')} | {_checks_ok(runs)} |")
+
+    if any(r.get("floor") for c in configs for r in c["runs"]):
+        _floor_table(configs)
 
     print("\n### Hot spot: everyone aims at the first five slots (capacity 25)\n")
     print("| database | workers | booked | slot_full | slot_full p50 ms | p95 ms | p99 ms | answers/s "

@@ -13,9 +13,12 @@ worker count it:
    - the ceiling: C clients calling GET /healthz;
    - the rush: a published campaign whose slots hold exactly N people, every staff
      member POSTs /api/v1/reservations once for their own slot;
+   - the floor (unless --no-floor): bench/floor.py, the bare booking endpoint, served on the
+     same database with the same gunicorn settings, gets the same ceiling and rush (a fresh
+     campaign), so that the app's figures and the floor's are side by side from one sitting;
    - the hot spot: a second campaign where everyone aims at its first five slots;
-4. checks through the database: seats_taken equals the people in active
-   reservations in every slot, no slot over capacity, nobody with two active
+4. checks through the database (after the app's rush, the floor's and the hot spot):
+   seats_taken equals the people in active reservations in every slot, no slot over capacity, nobody with two active
    reservations in a campaign, and as many reservations as 201 answers;
 5. tops the database up to 20,000 reservations (past campaigns, and an open one
    with a 500-person session) and measures the read paths: the booker's session
@@ -371,12 +374,15 @@ class Data:
 
 
 class Server:
-    """run.py (gunicorn + gunicorn.conf.py) on a free port, stopped with SIGTERM."""
+    """run.py (gunicorn + gunicorn.conf.py) on a free port, stopped with SIGTERM; with ``script``
+    bench/floor.py (the bare booking endpoint, the same gunicorn settings) instead."""
 
-    def __init__(self, url: str, workers: int, workdir: Path, threads: int | None, extra_env: dict):
+    def __init__(self, url: str, workers: int, workdir: Path, threads: int | None, extra_env: dict,
+                 script: Path | None = None):
         self.port = free_port()
         self.database = url
         self.workers = workers
+        self.workdir, self.threads, self.extra_env = workdir, threads, extra_env
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
                "PHOTO_DIR": str(workdir / "photos"), "PUBLIC_BASE_URL": self.base, **extra_env}
@@ -384,9 +390,9 @@ class Server:
         if threads:
             env["WEB_THREADS"] = str(threads)
         self.log_path = workdir / f"server-{self.port}.log"
-        self.command = [sys.executable, str(ROOT / "run.py"), "--bind", f"127.0.0.1:{self.port}",
+        self.command = [sys.executable, str(script or ROOT / "run.py"), "--bind", f"127.0.0.1:{self.port}",
                         "--workers", str(workers)]
-        if "--no-worker" in (ROOT / "run.py").read_text():
+        if script is None and "--no-worker" in (ROOT / "run.py").read_text():
             # The web server alone: the outbox rows are written (and the queue woken) by every
             # booking as in production, but their sending is measured apart (bench/mail_drain.py),
             # not mixed into the server CPU per booking.
@@ -662,6 +668,8 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     checks["reservations_match_201"] = checks["reservations_in_campaign"] == booked["count"]
     run["rush_checks"] = checks
     data.close(rush["id"])
+    if args.floor:
+        run["floor"] = floor_run(data, server, args, workdir, staff, sessions)
 
     hot = data.campaign("Hot spot", sessions, args.desks)
     first_five = sorted(s for session in hot["slots"] for s in session)[:5]
@@ -680,6 +688,39 @@ def one_run(data: Data, server: Server, args, workdir: Path) -> dict:
     data.close(hot["id"])
     run["rss_mib"] = server.rss_mib()
     return run
+
+
+def floor_run(data: Data, app_server: Server, args, workdir: Path, staff: list[dict], sessions: int) -> dict:
+    """The same ceiling and rush against bench/floor.py on the same database, in the same sitting:
+    a fresh campaign of the same shape, the same staff, the same load and clients."""
+    log(f"  floor: ceiling and rush (load {load_average()})")
+    server = Server(app_server.database, app_server.workers, app_server.workdir, app_server.threads,
+                    app_server.extra_env, script=ROOT / "bench" / "floor.py")
+    try:
+        rush = data.campaign("Floor rush", sessions, args.desks)
+        slots = [s for session in rush["slots"] for s in session]
+        out: dict = {"server_command": " ".join(server.command[1:]), "load": load_average()}
+        ceiling = run_wrk(server, healthz_entries(args.ceiling_requests), args.clients, workdir, "floor-ceiling",
+                          cpu=args.wrk_cpu)
+        out["ceiling"] = {**ceiling.summary(200), "by_code": ceiling.by_code(), "wrk_cpu_s": ceiling.wrk_cpu_s,
+                          "elapsed_s": round(ceiling.elapsed_s, 2)}
+        entries = booking_entries(staff, lambda i: slots[i % len(slots)])
+        random.Random(7).shuffle(entries)
+        result = run_wrk(server, entries, args.clients, workdir, "floor-rush", cpu=args.wrk_cpu)
+        booked = result.summary(201)
+        out["rush"] = {**result.summary(), "booked": booked["count"], "bookings_per_s": booked["per_s"],
+                       "by_code": result.by_code(), "wrk_cpu_s": result.wrk_cpu_s,
+                       "elapsed_s": round(result.elapsed_s, 2)}
+        out["ratio"] = round(booked["per_s"] / out["ceiling"]["per_s"], 3) if out["ceiling"]["per_s"] else None
+        checks = data.verify()
+        checks["reservations_in_campaign"] = data.active_in(rush["id"])
+        checks["reservations_match_201"] = checks["reservations_in_campaign"] == booked["count"]
+        out["rush_checks"] = checks
+        out["rss_mib"] = server.rss_mib()
+        data.close(rush["id"])
+    finally:
+        server.stop()
+    return out
 
 
 def spread(campaign_id: int, slots: list[int], capacity: int, people: list[tuple[int, list[int]]]) -> list[tuple]:
@@ -785,6 +826,15 @@ def medians(runs: list[dict]) -> dict:
         "ceiling_server_cpu_ms": med(lambda r: r["ceiling"]["server_cpu_ms_per_request"]),
         "hotspot_server_cpu_ms": med(lambda r: r["hotspot"]["server_cpu_ms_per_request"]),
         "idle_estimate_bookings_per_s": med(lambda r: r["idle_estimate_bookings_per_s"]),
+        # bench/floor.py in the same runs (None with --no-floor).
+        "floor_ceiling_per_s": med(lambda r: r.get("floor", {}).get("ceiling", {}).get("per_s")),
+        "floor_bookings_per_s": med(lambda r: r.get("floor", {}).get("rush", {}).get("bookings_per_s")),
+        "floor_ratio": med(lambda r: r.get("floor", {}).get("ratio")),
+        "floor_rush_p95_ms": med(lambda r: r.get("floor", {}).get("rush", {}).get("p95_ms")),
+        "floor_rush_server_cpu_ms": med(
+            lambda r: r.get("floor", {}).get("rush", {}).get("server_cpu_ms_per_request")),
+        "floor_ceiling_server_cpu_ms": med(
+            lambda r: r.get("floor", {}).get("ceiling", {}).get("server_cpu_ms_per_request")),
     }
 
 
@@ -800,6 +850,15 @@ def print_report(report: dict) -> None:
               f"{r['server_cpu_ms_per_request']} ms, per healthz {c['server_cpu_ms_per_request']} ms; "
               f"idle-machine estimate {run['idle_estimate_bookings_per_s']}/s")
         print(f"    checks {run['rush_checks']}")
+        floor = run.get("floor")
+        if floor:
+            fr, fc = floor["rush"], floor["ceiling"]
+            print(f"    {'':6} {'bookings/s':>10} {'healthz/s':>10} {'ratio':>6} {'p95 ms':>7} "
+                  f"{'CPU ms/booking':>14} {'CPU ms/healthz':>14}")
+            for name, rr, cc, ratio in (("app", r, c, run["ratio"]), ("floor", fr, fc, floor["ratio"])):
+                print(f"    {name:6} {rr['bookings_per_s']:>10} {cc['per_s']:>10} {ratio!s:>6} {rr['p95_ms']:>7} "
+                      f"{rr['server_cpu_ms_per_request']!s:>14} {cc['server_cpu_ms_per_request']!s:>14}")
+            print(f"    floor: {fr['by_code']}; checks {floor['rush_checks']}")
         print(f"    hot spot: {h['booked']} booked of capacity {h['capacity']}, {h['slot_full']} slot_full "
               f"p50 {h['slot_full_latency']['p50_ms']} p95 {h['slot_full_latency']['p95_ms']} "
               f"p99 {h['slot_full_latency']['p99_ms']} ms; {h['by_code']}; checks {run['hotspot_checks']}")
@@ -831,6 +890,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-requests", type=int, default=1000, help="requests per read path")
     parser.add_argument("--roster-requests", type=int, default=20, help="requests per roster format")
     parser.add_argument("--no-reads", dest="reads", action="store_false", help="skip the read paths")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor (bench/floor.py: the bare booking endpoint on the same database)")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", ""),
                         help="REDIS_URL for the server (rate-limit storage), e.g. redis://127.0.0.1:6379/9")
     parser.add_argument("--wrk-cpu", default=None, help="pin wrk to these CPUs with taskset (e.g. 1)")
@@ -851,10 +912,11 @@ def main(argv: list[str] | None = None) -> int:
                 reports.append(report)
                 if args.json:
                     args.json.write_text(json.dumps({**header, "configurations": reports}, indent=1))
+    rules = ("slots_where_seats_differ_from_people", "slots_over_capacity", "staff_with_two_active_in_a_campaign")
     bad = [r for r in reports for run in r["runs"]
-           if any(run["rush_checks"][k] for k in ("slots_where_seats_differ_from_people", "slots_over_capacity",
-                                                   "staff_with_two_active_in_a_campaign"))
-           or not run["rush_checks"]["reservations_match_201"] or not run["hotspot_checks"]["exactly_capacity_booked"]]
+           for checks in (run["rush_checks"], *([run["floor"]["rush_checks"]] if "floor" in run else []))
+           if any(checks[k] for k in rules) or not checks["reservations_match_201"]
+           or not run["hotspot_checks"]["exactly_capacity_booked"]]
     if bad:
         print("FAILED: a rule was broken (see the checks above)")
         return 1
