@@ -16,6 +16,7 @@ from ..auth import role_required, visible_unit_ids
 from ..converters import bounded_int
 from ..localtime import utcnow
 from ..services import (
+    card_life,
     card_status,
     delivery_report,
     exports,
@@ -155,7 +156,7 @@ def status_import_page() -> ResponseReturnValue:
     confirm.filename.data = upload.filename or ""
     confirm.survey_date.data = form.survey_date.data.isoformat()
     return render_template("reports/status_import_preview.html", result=result, confirm=confirm,
-                           status_labels=card_status.STATUS_LABELS)
+                           status_labels=card_status.STATUS_LABELS, stage_labels=card_life.STAGE_LABELS)
 
 
 @bp.post("/status-import/confirm")
@@ -176,6 +177,8 @@ def confirm_status_import() -> ResponseReturnValue:
                                message=error.message, errors=error.extra.get("errors", [])), 422
     flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
             n=len(result.changes), m=result.unchanged), "success")
+    if result.card_changes:
+        flash(_("%(n)s cards' stage or expiry dates changed.", n=len(result.card_changes)), "success")
     return redirect(url_for(".dashboard"))
 
 

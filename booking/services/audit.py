@@ -187,6 +187,7 @@ DETAIL_LABELS = {
     "capacity_before": _l("Seats before"),
     "card_expires_on": _l("Card expires on"),
     "card_status": _l("Card status"),
+    "cards": _l("Cards changed"),
     "certificates_expire_on": _l("Certificates expire on"),
     "changed": _l("Changed"),
     "channel": _l("Booked through"),
