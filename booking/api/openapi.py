@@ -243,9 +243,16 @@ def document() -> dict:
             "holders too, rates are percentages of staff and dependents with one decimal. Roles chief (their "
             "units), admin and hq (every unit)",
             {"200": {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {"schema": {"type": "string"}}}},
-             "422": _error("as_of is not a date")},
+             "422": _error("as_of is not a date, or expiring_months not 1 to 120")},
             secured=True, params=[{"name": "as_of", "in": "query", "required": False,
-                                   "schema": {"type": "string", "format": "date"}}], tag="reports")},
+                                   "schema": {"type": "string", "format": "date"}},
+                                  {"name": "expiring_months", "in": "query", "required": False,
+                                   "description": "The window of the columns after API.md's (issue 18): "
+                                                  "staff_valid_card, staff_card_expiring, staff_certificates_due, "
+                                                  "dependents_valid_card, dependents_card_expiring, "
+                                                  "dependents_certificates_due; default 3",
+                                   "schema": {"type": "integer", "minimum": 1, "maximum": 120}}],
+            tag="reports")},
         "/api/v1/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3.1"}}, tag="ops")},
     }
     return {

@@ -99,7 +99,8 @@ def status_file(fmt: str) -> ResponseReturnValue:
     statuses = reports.unit_status(as_of, visible_unit_ids(current_user))
     exports.status_exported(request_actor(), as_of, fmt=fmt)
     if fmt == "csv":
-        return _download(report_files.status_csv(statuses), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
+        cards = card_life.counts_by_unit(as_of, card_life.window_months(), visible_unit_ids(current_user))
+        return _download(report_files.status_csv(statuses, cards), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
     body = report_files.status_xlsx(statuses, reports.total(statuses, _("Total")), as_of=as_of,
                                     title=_("Card status per unit"))
     return _download(body, XLSX_MIMETYPE, f"status-{as_of.isoformat()}.xlsx")

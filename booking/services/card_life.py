@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -228,6 +229,16 @@ def survey_change(person: Person, *, stage: str | None, on: date, card_expires_o
 
 # --- many people, for reports -------------------------------------------------------------------
 
+#: The longest window a report may ask for ("expires within N months").
+MAX_WINDOW_MONTHS = 120
+
+
+def window_months(asked: int | None = None) -> int:
+    """The "expires within N months" window: as asked, else the setting (3 months by default)."""
+    if asked is not None:
+        return asked
+    return int(current_app.config.get("CARD_EXPIRY_WINDOW_MONTHS", 3))
+
 
 @dataclass
 class CardCounts:
@@ -259,9 +270,10 @@ def expiry_dates(unit_ids: set[int] | None = None) -> dict[tuple[str, int], tupl
     return found
 
 
-def counts_by_unit(rows: list[card_status.PersonRow], day: date, months: int,
-                   unit_ids: set[int] | None = None) -> dict[int, CardCounts]:
+def counts_by_unit(day: date, months: int, unit_ids: set[int] | None = None, *,
+                   rows: list[card_status.PersonRow] | None = None) -> dict[int, CardCounts]:
     """Per unit, from the same people (``card_status.all_timelines``) the status counts use."""
+    rows = card_status.all_timelines(unit_ids) if rows is None else rows
     dates = expiry_dates(unit_ids)
     counts: dict[int, CardCounts] = defaultdict(CardCounts)
     for row in rows:
