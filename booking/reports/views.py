@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
@@ -86,6 +87,7 @@ def dashboard() -> ResponseReturnValue:
         fill_total=(sum(l.taken for l in lines), sum(l.capacity for l in lines),
                     sum(l.no_shows for l in lines)),
         months_taken=snapshots.months_taken()[:3],
+        expiring_chart=_expiring_chart(card_status.today())[1],
     )
 
 
@@ -249,3 +251,30 @@ def delivery() -> ResponseReturnValue:
 def delivery_csv() -> ResponseReturnValue:
     header, rows = delivery_report.csv_rows(delivery_report.delivery_by_campaign(_delivery_campaign()))
     return _download(exports.csv_bytes(header, rows), CSV_MIMETYPE, "delivery.csv")
+
+
+# --- cards expiring month by month -------------------------------------------------------------
+
+navigation.register("reports.expiring", _l("Expiring cards"), READERS, order=65, section="hq")
+
+#: How far ahead the chart looks: renewals are planned a year and a half out.
+EXPIRING_MONTHS = 18
+
+
+def _expiring_chart(today: date) -> tuple[list[card_life.ExpiryMonth], Markup]:
+    months = card_life.expiring_by_month(today, EXPIRING_MONTHS)
+    chart = charts.monthly_counts([charts.MonthCount(_month_label(m.month), m.cards, m.certificates)
+                                   for m in months],
+                                  title=_("Cards and certificates expiring, month by month"))
+    return months, chart
+
+
+@bp.get("/expiring")
+@role_required(*READERS)
+def expiring() -> ResponseReturnValue:
+    """Cards and certificates of card holders that expire in each of the next 18 months, as a
+    chart drawn on the server and a table: a page to print for planning renewal desks."""
+    today = card_status.today()
+    months, chart = _expiring_chart(today)
+    return render_template("reports/expiring.html", today=today, months=months, chart=chart,
+                           total=(sum(m.cards for m in months), sum(m.certificates for m in months)))

@@ -65,7 +65,7 @@ MATRIX: dict[str, object] = {
     # reports
     "reports.dashboard": ADMIN, "reports.status_file": CHIEFS_ANY, "reports.ranking": STAFF,
     "reports.take_snapshot": ADMIN, "reports.status_import": ADMIN, "reports.confirm_status_import": ADMIN,
-    "reports.upward": ADMIN,
+    "reports.upward": ADMIN, "reports.expiring": ADMIN,
     # office (its own fine-grained matrix is tests/office/test_permissions.py)
     "office.overview": STAFF, "office.list_users": ADMIN, "office.create_user": ADMIN, "office.edit_user": ADMIN,
     "office.reset_password": ADMIN, "office.list_units": CHIEFS_ANY, "office.edit_unit": ADMIN,
