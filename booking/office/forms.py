@@ -303,6 +303,6 @@ class CardForm(FlaskForm):
     expiry dates (shown filled in; emptied clears them)."""
 
     stage = SelectField(_l("Next step"), validate_choice=False)
-    on = DateField(_l("On"), validators=[Optional(), in_years])
+    on = DateField(_l("Date of the step"), validators=[Optional(), in_years])
     card_expires_on = DateField(_l("Card expires on"), validators=[Optional(), in_years])
     certificates_expire_on = DateField(_l("Certificates expire on"), validators=[Optional(), in_years])

@@ -311,7 +311,7 @@ FIELD_LABELS = {
     "is_active": _l("may sign in"),
     "password": _l("password"),
 }
-_CARD_STAGES = {"none": _l("No card"), "applied": _l("Applied"), "mailed": _l("Mailed"),
+_CARD_STAGES = {"none": _l("No card"), "applied": _l("Applied"), "mailed": _l("Mailed to the person"),
                 "at_counter": _l("Ready at the counter"), "received": _l("Received"),
                 "returned": _l("Returned to sender")}
 #: Values some details hold, in words (a code nobody labelled shows as it is).

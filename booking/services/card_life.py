@@ -51,7 +51,7 @@ NEXT = {
 STAGE_LABELS = {
     "none": _l("No card"),
     "applied": _l("Applied"),
-    "mailed": _l("Mailed"),
+    "mailed": _l("Mailed to the person"),
     "at_counter": _l("Ready at the counter"),
     "received": _l("Received"),
     "returned": _l("Returned to sender"),
