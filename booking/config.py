@@ -49,6 +49,9 @@ def from_environment(instance_path: Path) -> dict:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # Admins must set up two-step sign-in (TOTP) before they can use any office page.
         "REQUIRE_TOTP_FOR_ADMINS": os.environ.get("REQUIRE_TOTP_FOR_ADMINS", "") == "1",
+        # Renewal opens about three months before a card expires (reference/desk-process.md); the
+        # rule may widen, so "expires within N months" in the reports defaults to this.
+        "CARD_EXPIRY_WINDOW_MONTHS": int(os.environ.get("CARD_EXPIRY_WINDOW_MONTHS", "3")),
         **import_job_settings(os.environ),
         **mail_settings(os.environ, database_url, instance_path),
     }

@@ -5,4 +5,4 @@ bp = Blueprint("api", __name__)
 
 # The view modules register on bp when imported: errors, bootstrap (setup), booking and its
 # OpenAPI document, the desk, rosters and reports.
-from . import booking, desk, errors, messages, openapi, reports, setup  # noqa: F401
+from . import booking, cards, desk, errors, messages, openapi, reports, setup  # noqa: F401

@@ -63,6 +63,25 @@ READINESS = {"content": {"application/json": {"schema": {
                    "checks": {"type": "object", "additionalProperties": {"type": "string"}}}}}}}
 
 
+def _card_paths() -> dict:
+    """The card's life (issue 18): the staff member's and a dependent's card."""
+    dependent_id = _path_param("dependent_id", {"type": "integer", "minimum": 1})
+    paths = {}
+    for path, params, who in (("/api/v1/staff/{staff_number}/card", [STAFF_NUMBER], "A staff member's"),
+                              ("/api/v1/staff/{staff_number}/dependents/{dependent_id}/card",
+                               [STAFF_NUMBER, dependent_id], "A dependent's")):
+        answer = {"200": {"description": "The card", **_json(s.CardOut)}, "404": _error("No such person")}
+        paths[path] = {
+            "get": _op(f"{who} card: stage, dates and the delivery the desk decided (roles admin, chief, hq)",
+                       dict(answer), secured=True, params=params, tag="cards"),
+            "post": _op(f"{who} card: record its next step and/or its expiry dates (roles admin, chief)",
+                        {**answer, "409": _error("The card cannot take that step from its stage "
+                                                 "(invalid_transition)")},
+                        body=s.CardIn, secured=True, params=params, tag="cards"),
+        }
+    return paths
+
+
 @cache
 def document() -> dict:
     models: list[type[BaseModel]] = [
@@ -70,7 +89,7 @@ def document() -> dict:
         s.Error, s.ImportErrorOut, s.UnitOut, s.ImportOut, s.InvitationOut, s.DependentOut, s.VenueOut,
         s.CampaignOut, s.SessionOut, s.NewSessionOut, s.ReservationOut, s.AlreadyReservedOut, s.MessageOut,
         s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
-        s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn,
+        s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn, s.CardIn, s.CardOut,
     ]
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     components = defs.get("$defs", {})
@@ -110,6 +129,7 @@ def document() -> dict:
             "Add a dependent", {"201": {"description": "The dependent", **_json(s.DependentOut)},
                                 "404": _error("No such staff member")},
             body=s.DependentIn, secured=True, params=[STAFF_NUMBER], tag="setup")},
+        **_card_paths(),
         "/api/v1/venues": {"post": _op(
             "Create a venue", {"201": {"description": "The venue", **_json(s.VenueOut)}},
             body=s.VenueIn, secured=True, tag="setup")},
@@ -227,9 +247,16 @@ def document() -> dict:
             "holders too, rates are percentages of staff and dependents with one decimal. Roles chief (their "
             "units), admin and hq (every unit)",
             {"200": {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {"schema": {"type": "string"}}}},
-             "422": _error("as_of is not a date")},
+             "422": _error("as_of is not a date, or expiring_months not 1 to 120")},
             secured=True, params=[{"name": "as_of", "in": "query", "required": False,
-                                   "schema": {"type": "string", "format": "date"}}], tag="reports")},
+                                   "schema": {"type": "string", "format": "date"}},
+                                  {"name": "expiring_months", "in": "query", "required": False,
+                                   "description": "The window of the columns after API.md's (issue 18): "
+                                                  "staff_valid_card, staff_card_expiring, staff_certificates_due, "
+                                                  "dependents_valid_card, dependents_card_expiring, "
+                                                  "dependents_certificates_due; default 3",
+                                   "schema": {"type": "integer", "minimum": 1, "maximum": 120}}],
+            tag="reports")},
         "/api/v1/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3.1"}}, tag="ops")},
     }
     return {

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from ..auth import visible_unit_ids
 from ..extensions import db
 from ..models import DeskSession
-from ..services import card_status, exports, report_files, reports
+from ..services import card_life, card_status, exports, report_files, reports
 from ..services.errors import DomainError, NotFound
 from ..services.exports import CSV_MIMETYPE
 from ..web import request_actor
@@ -48,7 +48,13 @@ def status_csv() -> ResponseReturnValue:
     except ValueError:
         raise DomainError("invalid", _("Check the fields listed."),
                           fields={"as_of": _("Write the date as YYYY-MM-DD.")}) from None
-    statuses = reports.unit_status(as_of, visible_unit_ids(office_user()))
+    months = request.args.get("expiring_months", "")
+    if months and not (months.isdigit() and 1 <= int(months) <= card_life.MAX_WINDOW_MONTHS):
+        raise DomainError("invalid", _("Check the fields listed."), fields={
+            "expiring_months": _("A whole number of months from 1 to %(n)s.", n=card_life.MAX_WINDOW_MONTHS)})
+    unit_ids = visible_unit_ids(office_user())
+    statuses = reports.unit_status(as_of, unit_ids)
+    cards = card_life.counts_by_unit(as_of, card_life.window_months(int(months) if months else None), unit_ids)
     # Recorded as the office page's file is: the unit figures leave the system either way.
     exports.status_exported(request_actor(), as_of, fmt="csv")
-    return _csv(report_files.status_csv(statuses), f"status-{as_of.isoformat()}.csv")
+    return _csv(report_files.status_csv(statuses, cards), f"status-{as_of.isoformat()}.csv")

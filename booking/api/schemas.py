@@ -21,6 +21,10 @@ from pydantic_core import PydanticCustomError
 from ..localtime import FIRST_YEAR, LAST_YEAR, in_our_years
 
 CardStatus = Literal["none", "applied", "received"]
+#: The card's finer state beside card_status (services.card_life); ``returned`` is asked for, never
+#: answered: a returned card waits ``at_counter`` with its ``card_returned_on``.
+CardStage = Literal["none", "applied", "mailed", "at_counter", "received"]
+CardAction = Literal["none", "applied", "mailed", "at_counter", "received", "returned"]
 Day = TypeVar("Day", bound=dt.date)
 
 
@@ -262,6 +266,11 @@ class DependentOut(BaseModel):
     card_status: CardStatus
     birth_date: dt.date | None
     municipality_code: str | None = None
+    card_stage: CardStage | None = None
+    card_stage_on: dt.date | None = None
+    card_returned_on: dt.date | None = None
+    card_expires_on: dt.date | None = None
+    certificates_expire_on: dt.date | None = None
 
 
 class VenueOut(BaseModel):
@@ -399,3 +408,27 @@ class AlreadyCheckedInOut(Error):
     reservation_id: int
     checked_in_at: dt.datetime | None = None
     checked_in_by: str | None = None
+
+
+class CardIn(Body):
+    """The card's next step and/or its expiry dates; a date left out is kept, null clears it."""
+
+    stage: CardAction | None = Field(default=None, description=(
+        "applied → mailed or at_counter → received; returned: a mailed card came back to the city and "
+        "waits at the counter. Backward moves correct a record (received → applied or none)."))
+    on: DateText | None = Field(default=None, description="The day of the step (default today); not in the future.")
+    card_expires_on: DateText | None = None
+    certificates_expire_on: DateText | None = None
+
+
+class CardOut(BaseModel):
+    staff_number: str
+    dependent_id: int | None = None
+    card_status: CardStatus
+    card_stage: CardStage
+    card_stage_on: dt.date | None
+    card_returned_on: dt.date | None
+    card_expires_on: dt.date | None
+    certificates_expire_on: dt.date | None
+    #: How the desk said the card will reach the person (the latest application handed in).
+    delivery: Literal["mail", "counter"] | None

@@ -1,13 +1,13 @@
 """Records as the API's JSON objects."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from flask import url_for
 
 from ..localtime import TOKYO
-from ..models import Campaign, Dependent, DeskSession, OutboxMessage, Reservation, Slot, Unit, Venue
+from ..models import Campaign, Dependent, DeskSession, OutboxMessage, Reservation, Slot, Staff, Unit, Venue
 from ..services.confirmations import manage_url
 from ..services.reservations import manage_token
 
@@ -50,6 +50,32 @@ def dependent(d: Dependent) -> dict:
         "card_status": d.card_status,
         "birth_date": d.birth_date.isoformat() if d.birth_date else None,
         "municipality_code": d.municipality_code,
+        **card_dates(d),
+    }
+
+
+def card_dates(person: Staff | Dependent) -> dict:
+    """The card's finer state beside card_status (API.md: new fields beside it)."""
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "card_stage": person.card_stage_now,
+        "card_stage_on": day(person.card_stage_since),
+        "card_returned_on": day(person.card_returned_now),
+        "card_expires_on": day(person.card_expires_on),
+        "certificates_expire_on": day(person.certificates_expire_on),
+    }
+
+
+def card(person: Staff | Dependent, staff: Staff, delivery: str | None) -> dict:
+    return {
+        "staff_number": staff.staff_number,
+        "dependent_id": person.id if isinstance(person, Dependent) else None,
+        "card_status": person.card_status,
+        **card_dates(person),
+        "delivery": delivery,
     }
 
 

@@ -11,6 +11,7 @@ from .applications import (
 )
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
+from .cards import CARD_STAGES, STAGE_STATUS
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
 from .imports import StaffImportBatch, StaffImportRows
 from .mail import MESSAGE_KINDS, MESSAGE_STATUSES, JobRun, OutboxMessage
@@ -36,11 +37,12 @@ from .status import (
 from .types import UTCDateTime
 
 __all__ = [
-    "ACTIVE_STATUSES", "AGE_GROUPS", "APPROVAL_STATUSES", "CARD_STATUSES", "CHANNELS", "DELIVERIES",
+    "ACTIVE_STATUSES", "AGE_GROUPS", "APPROVAL_STATUSES", "CARD_STAGES", "CARD_STATUSES", "CHANNELS", "DELIVERIES",
     "DOCUMENT_GROUPS", "DUTY_SYSTEMS", "MESSAGE_KINDS", "MESSAGE_STATUSES", "NON_APPLICATION_REASONS",
-    "ROLES", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent", "CalendarFeed",
-    "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskAction", "DeskSession",
-    "DutyApproval", "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality", "NonApplicationReason",
+    "ROLES", "STAGE_STATUS", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent",
+    "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskAction",
+    "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality",
+    "NonApplicationReason",
     "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
     "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
     "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",

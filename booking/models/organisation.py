@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from ..extensions import Model
 from ..localtime import utcnow
+from .cards import CARD_STAGE_CHECK, CardLife
 from .types import UTCDateTime
 
 CARD_STATUSES = ("none", "applied", "received")
@@ -31,12 +32,13 @@ class Unit(Model):
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
 
-class Staff(Model):
+class Staff(CardLife, Model):
     """A member of staff (職員) who may book for themselves and their dependents."""
 
     __tablename__ = "staff"
     __table_args__ = (
         CheckConstraint("card_status IN ('none', 'applied', 'received')", name="card_status"),
+        CheckConstraint(CARD_STAGE_CHECK, name="card_stage"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,12 +89,13 @@ class Staff(Model):
         return f"{self.family_name_kana} {self.given_name_kana}"
 
 
-class Dependent(Model):
+class Dependent(CardLife, Model):
     """A dependent (被扶養者) who can come along in the staff member's reservation."""
 
     __tablename__ = "dependents"
     __table_args__ = (
         CheckConstraint("card_status IN ('none', 'applied', 'received')", name="card_status"),
+        CheckConstraint(CARD_STAGE_CHECK, name="card_stage"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

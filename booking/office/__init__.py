@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     application_settings,
     audit_log,
     campaigns,
+    cards,
     common,
     disclosure,
     duty,

@@ -304,3 +304,16 @@ class IdentityDocumentForm(FlaskForm):
     name = StringField(_l("Document name"), validators=[DataRequired(), Length(max=100)])
     group = SelectField(_l("Group"), choices=DOCUMENT_GROUP_CHOICES)
     is_active = BooleanField(_l("Listed at the desks"), default=True)
+
+
+# --- the card's life (services.card_life) ---------------------------------------------------------
+
+
+class CardForm(FlaskForm):
+    """One person's card: the next step (choices from where the card is, set by the view) and its
+    expiry dates (shown filled in; emptied clears them)."""
+
+    stage = SelectField(_l("Next step"), validate_choice=False)
+    on = DateField(_l("Date of the step"), validators=[Optional(), in_years])
+    card_expires_on = DateField(_l("Card expires on"), validators=[Optional(), in_years])
+    certificates_expire_on = DateField(_l("Certificates expire on"), validators=[Optional(), in_years])

@@ -19,10 +19,11 @@ from ..models import Staff
 from ..services import applicants, directory, invitations, municipalities, reservations, staff_import
 from ..services.errors import DomainError
 from ..web import request_actor
-from . import bp
+from . import bp, cards
 from .common import int_arg, refused
 from .forms import (
     CARD_LABELS,
+    CardForm,
     ConfirmForm,
     DependentForm,
     StaffFilterForm,
@@ -85,7 +86,8 @@ def _town_choices(empty: str) -> list:
 
 
 def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: DependentForm | None = None,
-                status: int = 200, *, edited: tuple[int, DependentForm] | None = None) -> ResponseReturnValue:
+                status: int = 200, *, edited: tuple[int, DependentForm] | None = None,
+                card_edit: tuple[str, CardForm] | None = None) -> ResponseReturnValue:
     """The record; ``edited`` is a dependent's edit form sent back with its errors, shown open."""
     is_admin = current_user.role == "admin"
     if form is None and is_admin:
@@ -115,6 +117,7 @@ def _staff_page(staff: Staff, form: StaffForm | None = None, dependent_form: Dep
         invitation_url=invitations.link_url(staff),
         bookings=reservations.reservations_of(staff),
         card_labels=CARD_LABELS,
+        cards=cards.panels(staff, card_edit),
     ), status
 
 

@@ -87,3 +87,54 @@ def bars(rows: Sequence[tuple[str, Decimal, Decimal]], *, title: str, width: int
                      f'dominant-baseline="middle" font-weight="700">{application}%</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    label: str
+    cards: int
+    certificates: int
+
+
+def monthly_counts(months: Sequence[MonthCount], *, title: str, width: int = 720, height: int = 280) -> Markup:
+    """Cards (dark) and certificates (light) expiring per month: a pair of bars per month, with
+    the count above each non-zero bar so that the printed page reads without the axis."""
+    left, right, top, bottom = 40, 12, 22, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(len(months), 1)
+    highest = max([1, *(max(m.cards, m.certificates) for m in months)])
+    # Four grid steps of a round size (1, 2, 5 × 10^k) that reach the highest month.
+    tick_step, magnitude = 0, 1
+    while not tick_step:
+        tick_step = next((m * magnitude for m in (1, 2, 5) if 4 * m * magnitude >= highest), 0)
+        magnitude *= 10
+    scale = 4 * tick_step
+    step = plot_w / n
+    bar_w = max(2.0, step * 0.36)
+
+    def y(value: int) -> float:
+        return top + plot_h * (1 - value / scale)
+
+    parts = [_svg_start(width, height, title)]
+    for i in range(5):
+        tick = tick_step * i
+        ty = _fmt(y(tick))
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{ty}" y2="{ty}"/>')
+        parts.append(f'<text x="{left - 6}" y="{ty}" text-anchor="end" dominant-baseline="middle">{tick}</text>')
+    parts.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
+    for i, month in enumerate(months):
+        x0 = left + i * step + (step - 2 * bar_w) / 2
+        for offset, value, css in ((0.0, month.cards, "bar-card"), (bar_w, month.certificates, "bar-cert")):
+            if value:
+                parts.append(f'<rect class="{css}" x="{_fmt(x0 + offset)}" y="{_fmt(y(value))}" '
+                             f'width="{_fmt(bar_w)}" height="{_fmt(top + plot_h - y(value))}"/>')
+                parts.append(f'<text class="count" x="{_fmt(x0 + offset + bar_w / 2)}" y="{_fmt(y(value) - 4)}" '
+                             f'text-anchor="middle">{value}</text>')
+        label_x = _fmt(left + i * step + step / 2)
+        year, _sep, month_no = month.label.partition("-")
+        parts.append(f'<text x="{label_x}" y="{height - 24}" text-anchor="middle">{escape(month_no)}</text>')
+        if i == 0 or month_no == "01":
+            parts.append(f'<text x="{label_x}" y="{height - 8}" text-anchor="middle" font-weight="700">'
+                         f'{escape(year)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

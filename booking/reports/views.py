@@ -10,12 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
 from ..converters import bounded_int
 from ..localtime import utcnow
 from ..services import (
+    card_life,
     card_status,
     delivery_report,
     exports,
@@ -85,6 +87,7 @@ def dashboard() -> ResponseReturnValue:
         fill_total=(sum(l.taken for l in lines), sum(l.capacity for l in lines),
                     sum(l.no_shows for l in lines)),
         months_taken=snapshots.months_taken()[:3],
+        expiring_chart=_expiring_chart(card_status.today())[1],
     )
 
 
@@ -98,7 +101,8 @@ def status_file(fmt: str) -> ResponseReturnValue:
     statuses = reports.unit_status(as_of, visible_unit_ids(current_user))
     exports.status_exported(request_actor(), as_of, fmt=fmt)
     if fmt == "csv":
-        return _download(report_files.status_csv(statuses), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
+        cards = card_life.counts_by_unit(as_of, card_life.window_months(), visible_unit_ids(current_user))
+        return _download(report_files.status_csv(statuses, cards), CSV_MIMETYPE, f"status-{as_of.isoformat()}.csv")
     body = report_files.status_xlsx(statuses, reports.total(statuses, _("Total")), as_of=as_of,
                                     title=_("Card status per unit"))
     return _download(body, XLSX_MIMETYPE, f"status-{as_of.isoformat()}.xlsx")
@@ -155,7 +159,7 @@ def status_import_page() -> ResponseReturnValue:
     confirm.filename.data = upload.filename or ""
     confirm.survey_date.data = form.survey_date.data.isoformat()
     return render_template("reports/status_import_preview.html", result=result, confirm=confirm,
-                           status_labels=card_status.STATUS_LABELS)
+                           status_labels=card_status.STATUS_LABELS, stage_labels=card_life.STAGE_LABELS)
 
 
 @bp.post("/status-import/confirm")
@@ -176,6 +180,8 @@ def confirm_status_import() -> ResponseReturnValue:
                                message=error.message, errors=error.extra.get("errors", [])), 422
     flash(_("%(n)s card statuses changed; %(m)s were already up to date.",
             n=len(result.changes), m=result.unchanged), "success")
+    if result.card_changes:
+        flash(_("%(n)s cards' stage or expiry dates changed.", n=len(result.card_changes)), "success")
     return redirect(url_for(".dashboard"))
 
 
@@ -245,3 +251,30 @@ def delivery() -> ResponseReturnValue:
 def delivery_csv() -> ResponseReturnValue:
     header, rows = delivery_report.csv_rows(delivery_report.delivery_by_campaign(_delivery_campaign()))
     return _download(exports.csv_bytes(header, rows), CSV_MIMETYPE, "delivery.csv")
+
+
+# --- cards expiring month by month -------------------------------------------------------------
+
+navigation.register("reports.expiring", _l("Expiring cards"), READERS, order=65, section="hq")
+
+#: How far ahead the chart looks: renewals are planned a year and a half out.
+EXPIRING_MONTHS = 18
+
+
+def _expiring_chart(today: date) -> tuple[list[card_life.ExpiryMonth], Markup]:
+    months = card_life.expiring_by_month(today, EXPIRING_MONTHS)
+    chart = charts.monthly_counts([charts.MonthCount(_month_label(m.month), m.cards, m.certificates)
+                                   for m in months],
+                                  title=_("Cards and certificates expiring, month by month"))
+    return months, chart
+
+
+@bp.get("/expiring")
+@role_required(*READERS)
+def expiring() -> ResponseReturnValue:
+    """Cards and certificates of card holders that expire in each of the next 18 months, as a
+    chart drawn on the server and a table: a page to print for planning renewal desks."""
+    today = card_status.today()
+    months, chart = _expiring_chart(today)
+    return render_template("reports/expiring.html", today=today, months=months, chart=chart,
+                           total=(sum(m.cards for m in months), sum(m.certificates for m in months)))

@@ -131,6 +131,7 @@ ACTION_LABELS = {
     "report.snapshot": _l("Monthly figures recorded"),
     "card_status.import": _l("Status survey imported"),
     "card_status.edit": _l("Card status edited"),
+    "card.change": _l("Card stage or expiry changed"),
     "reason.edit": _l("Reason for not applying edited"),
     "calendar_feed.rotate": _l("Calendar feed link renewed"),
     "checkin": _l("Checked in"),
@@ -184,7 +185,10 @@ DETAIL_LABELS = {
     "campaign_id": _l("Campaign"),
     "cancelled": _l("Bookings cancelled"),
     "capacity_before": _l("Seats before"),
+    "card_expires_on": _l("Card expires on"),
     "card_status": _l("Card status"),
+    "cards": _l("Cards changed"),
+    "certificates_expire_on": _l("Certificates expire on"),
     "changed": _l("Changed"),
     "channel": _l("Booked through"),
     "check_in_id": _l("Check-in"),
@@ -216,6 +220,7 @@ DETAIL_LABELS = {
     "people": _l("People"),
     "photos": _l("Photos"),
     "previous_days": _l("Days before"),
+    "previous_stage": _l("Stage before"),
     "previous_status": _l("Status before"),
     "q": _l("Search"),
     "reason": _l("Reason"),
@@ -229,6 +234,7 @@ DETAIL_LABELS = {
     "shift_start": _l("Shift start"),
     "slot_id": _l("Slot"),
     "slots": _l("Slots"),
+    "stage": _l("Stage"),
     "staff_ids": _l("Staff"),
     "staff_number": _l("Staff number"),
     "status": _l("Status"),
@@ -305,6 +311,9 @@ FIELD_LABELS = {
     "is_active": _l("may sign in"),
     "password": _l("password"),
 }
+_CARD_STAGES = {"none": _l("No card"), "applied": _l("Applied"), "mailed": _l("Mailed to the person"),
+                "at_counter": _l("Ready at the counter"), "received": _l("Received"),
+                "returned": _l("Returned to sender")}
 #: Values some details hold, in words (a code nobody labelled shows as it is).
 VALUE_LABELS = {
     "channel": {"web": _l("Web"), "phone": _l("Phone"), "walk_in": _l("Walk-in")},
@@ -315,6 +324,8 @@ VALUE_LABELS = {
     "status": {"booked": _l("Booked"), "cancelled": _l("Cancelled"), "checked_in": _l("Checked in"),
                "no_show": _l("No-show")},
     "role": {"admin": _l("Admin"), "chief": _l("Chief"), "clerk": _l("Desk clerk")},
+    "stage": _CARD_STAGES,
+    "previous_stage": _CARD_STAGES,
 }
 
 

@@ -71,6 +71,8 @@ STATUS = {
     "session_over": 409,
     "already_decided": 409,
     "application_incomplete": 409,
+    # The card cannot take that step from where it is (services.card_life.NEXT).
+    "invalid_transition": 409,
     # The photo folder's disk is full: the server cannot take it now.
     "photo_storage_full": 503,
 }

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from xlsxwriter.worksheet import Worksheet
 
 from ..localtime import TOKYO
+from .card_life import CardCounts
 from .exports import XlsxFile, csv_bytes, safe_cell, set_a4, set_widths
 from .reports import RosterRow, UnitStatus
 
@@ -22,6 +23,12 @@ ROSTER_COLUMNS = ("time", "code", "staff_number", "name", "kana", "unit", "crew"
 STATUS_COLUMNS = (
     "unit_code", "unit", "staff", "staff_applied", "staff_received", "dependents",
     "dependents_applied", "dependents_received", "application_rate", "acquisition_rate",
+)
+#: Added after API.md's columns (issue 18): people holding a valid card on the day, of them those
+#: whose card expires within the window, and those whose certificates expired or expire within it.
+STATUS_CARD_COLUMNS = (
+    "staff_valid_card", "staff_card_expiring", "staff_certificates_due",
+    "dependents_valid_card", "dependents_card_expiring", "dependents_certificates_due",
 )
 
 _FONT = "Noto Sans CJK JP"
@@ -101,12 +108,22 @@ def _rate(value: float | Decimal) -> str:
     return f"{value:.1f}"
 
 
-def status_csv(statuses: list[UnitStatus]) -> bytes:
-    return csv_bytes(STATUS_COLUMNS, (
+def status_csv(statuses: list[UnitStatus], cards: dict[int, CardCounts] | None = None) -> bytes:
+    """API.md's columns, then (issue 18) the card counts of ``card_life.counts_by_unit``."""
+    cards = cards if cards is not None else {}
+    return csv_bytes((*STATUS_COLUMNS, *STATUS_CARD_COLUMNS), (
         (s.unit_code, s.unit, s.staff, s.staff_applied, s.staff_received, s.dependents,
-         s.dependents_applied, s.dependents_received, _rate(s.application_rate), _rate(s.acquisition_rate))
+         s.dependents_applied, s.dependents_received, _rate(s.application_rate), _rate(s.acquisition_rate),
+         *_card_cells(cards.get(s.unit_id or 0)))
         for s in statuses
     ))
+
+
+def _card_cells(counts: CardCounts | None) -> tuple[int, ...]:
+    counts = counts or CardCounts()
+    return tuple(getattr(counts, name) for name in (
+        "staff_valid", "staff_expiring", "staff_certificates_due",
+        "dependents_valid", "dependents_expiring", "dependents_certificates_due"))
 
 
 def status_xlsx(statuses: list[UnitStatus], totals: UnitStatus, *, as_of: date, title: str) -> bytes:

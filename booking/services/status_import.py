@@ -5,6 +5,10 @@ member; a dependent's name as registered, spaces ignored), ``card_status``
 (none / applied / received, or 未申請 / 申請済 / 取得済) and ``status_date``
 (YYYY-MM-DD, optional: the survey date is used when blank). Each change
 becomes a dated card status event (source ``import``).
+
+Optional columns of the card's life (services.card_life): ``card_stage`` (applied, mailed,
+at_counter, returned, received, or the section's words; it may stand for ``card_status``, which may
+then be blank), ``card_expires_on`` and ``certificates_expire_on`` (blank keeps the date on file).
 """
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Dependent, Staff
-from . import audit, card_status, xlsx_limits
+from ..localtime import in_our_years, year_range_message
+from ..models import STAGE_STATUS, Dependent, Staff
+from . import audit, card_life, card_status, xlsx_limits
 from .accounts import require_role
 from .actor import Actor
 from .errors import DomainError
@@ -29,6 +34,8 @@ from .invitations import normalise_staff_number
 from .staff_import import UNREADABLE_WORKBOOK, LineError, decode
 
 COLUMNS = ("staff_number", "dependent_name", "card_status", "status_date")
+#: The card's life, after the columns above (issue 18).
+CARD_COLUMNS = ("card_stage", "card_expires_on", "certificates_expire_on")
 MAX_ROWS = 50_000
 
 
@@ -43,11 +50,25 @@ class Change:
 
 
 @dataclass
+class CardChange:
+    """What a line says of the card's stage or expiry dates that differs from the record."""
+
+    line: int
+    person: Staff | Dependent
+    staff: Staff
+    stage: str | None
+    on: date
+    card_expires_on: date | None
+    certificates_expire_on: date | None
+
+
+@dataclass
 class Preview:
     survey_date: date
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     errors: list[LineError] = field(default_factory=list)
+    card_changes: list[CardChange] = field(default_factory=list)
 
 
 def _cell_text(value: object) -> str:
@@ -117,7 +138,7 @@ def _rows_with_header(rows: list[tuple[int, list[str]]]) -> list[tuple[int, dict
         raise _refusal([LineError(header_line, "", _l("Split the file: at most %(n)s rows.", n=MAX_ROWS))])
     result = []
     for line, row in rows[1:]:
-        values = {c: "" for c in COLUMNS}
+        values = {c: "" for c in (*COLUMNS, *CARD_COLUMNS)}
         for index, name in enumerate(names):
             if name in values and index < len(row):
                 values[name] = unicodedata.normalize("NFKC", row[index] or "").strip()
@@ -149,6 +170,7 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
     today = card_status.today()
     seen: dict[tuple, int] = {}
     resolved: list[tuple[int, Staff | Dependent, Staff, str, date]] = []
+    cards: dict[int, tuple[str | None, date | None, date | None]] = {}
     for line, values in table:
         errors_before = len(result.errors)
         for column, value in values.items():
@@ -162,9 +184,14 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
         elif staff is None:
             result.errors.append(LineError(line, "staff_number", _l(
                 "No staff member has the number %(number)s.", number=number)))
+        stage, expiries = _card_cells(line, values, result.errors)
         status = card_status.status_from_word(values["card_status"])
+        if stage is not None and not values["card_status"]:
+            status = STAGE_STATUS["at_counter" if stage == "returned" else stage]
         if status is None:
             result.errors.append(LineError(line, "card_status", _l("Use none, applied or received.")))
+        elif stage is not None and STAGE_STATUS["at_counter" if stage == "returned" else stage] != status:
+            result.errors.append(LineError(line, "card_stage", _l("The stage does not agree with the card status.")))
         on = survey_date
         if values["status_date"]:
             try:
@@ -193,18 +220,67 @@ def preview(data: bytes, filename: str, *, survey_date: date) -> Preview:
             continue
         seen[key] = line
         resolved.append((line, person, staff, status, on))
+        cards[line] = (stage, *expiries)
     if result.errors:
-        result.errors.sort(key=lambda e: (e.line, COLUMNS.index(e.field) if e.field in COLUMNS else 0))
+        order = (*COLUMNS, *CARD_COLUMNS)
+        result.errors.sort(key=lambda e: (e.line, order.index(e.field) if e.field in order else 0))
         raise _refusal(result.errors)
     # Everyone's history at once: one query per person made a 3,000-line file take seconds.
     timelines = card_status.timelines_of([person for _line, person, _staff, _status, _on in resolved])
     for line, person, staff, status, on in resolved:
         before = timelines[card_status.person_key(person)].on(on)
-        if before == status:
-            result.unchanged += 1
-        else:
+        card = _card_change(line, person, staff, on, *cards[line])
+        if card is not None:
+            result.card_changes.append(card)
+        if before != status:
             result.changes.append(Change(line, person, staff, before, status, on))
+        elif card is None:
+            result.unchanged += 1
     return result
+
+
+def _card_cells(line: int, values: dict[str, str],
+                errors: list[LineError]) -> tuple[str | None, tuple[date | None, date | None]]:
+    """The line's card stage and expiry dates (None where blank), with their errors."""
+    stage = None
+    if values["card_stage"]:
+        stage = card_life.stage_from_word(values["card_stage"])
+        if stage is None:
+            errors.append(LineError(line, "card_stage", _l(
+                "Use applied, mailed, at_counter, returned or received.")))
+    days: list[date | None] = []
+    for column in ("card_expires_on", "certificates_expire_on"):
+        day = None
+        if values[column]:
+            try:
+                day = date.fromisoformat(values[column].replace("/", "-")[:10])
+            except ValueError:
+                errors.append(LineError(line, column, _l("Write the date as YYYY-MM-DD.")))
+            else:
+                if not in_our_years(day):
+                    errors.append(LineError(line, column, year_range_message()))
+                    day = None
+        days.append(day)
+    if days[0] and days[1] and days[1] > days[0]:
+        errors.append(LineError(line, "certificates_expire_on", _l("The certificates cannot outlast the card.")))
+    return stage, (days[0], days[1])
+
+
+def _card_change(line: int, person: Staff | Dependent, staff: Staff, on: date, stage: str | None,
+                 expires: date | None, certificates: date | None) -> CardChange | None:
+    """The line's card change, or None when the record already says so (what survey_change skips)."""
+    moves = stage is not None and (
+        ("at_counter" if stage == "returned" else stage) != person.card_stage_now
+        or (stage == "returned" and person.card_returned_now != on))
+    if not moves:
+        stage = None
+    if expires == person.card_expires_on:
+        expires = None
+    if certificates == person.certificates_expire_on:
+        certificates = None
+    if stage is None and expires is None and certificates is None:
+        return None
+    return CardChange(line, person, staff, stage, on, expires, certificates)
 
 
 def apply(actor: Actor, data: bytes, filename: str, *, survey_date: date) -> Preview:
@@ -213,6 +289,10 @@ def apply(actor: Actor, data: bytes, filename: str, *, survey_date: date) -> Pre
     result = preview(data, filename, survey_date=survey_date)
     card_status.record_changes([(c.person, c.after, c.on) for c in result.changes], source="import",
                                user=actor.user)
+    for card in result.card_changes:
+        card_life.survey_change(card.person, stage=card.stage, on=card.on, card_expires_on=card.card_expires_on,
+                                certificates_expire_on=card.certificates_expire_on, user=actor.user)
     audit.record("card_status.import", actor=actor, filename=(filename or "")[:100], changed=len(result.changes),
-                 unchanged=result.unchanged, survey_date=survey_date.isoformat())
+                 unchanged=result.unchanged, survey_date=survey_date.isoformat(),
+                 cards=len(result.card_changes))
     return result

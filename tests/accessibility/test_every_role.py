@@ -111,6 +111,7 @@ def test_the_admins_pages(a11y_page, live_server, world, people):
         ("本部集計", "/reports/"),
         ("所属別の申請率", "/reports/ranking"),
         ("県への報告", "/reports/upward"),
+        ("有効期限の到来", "/reports/expiring"),
         ("状況調査の取り込み", "/reports/status-import"),
         ("写真の保存期間", "/desk/photo-retention"),
     ])
@@ -170,6 +171,7 @@ def test_the_hq_pages(a11y_page, live_server, world, people):
         ("本部集計", "/reports/"),
         ("所属別の申請率", "/reports/ranking"),
         ("県への報告", "/reports/upward"),
+        ("有効期限の到来", "/reports/expiring"),
         ("名簿", "/chiefs/"),
         ("所属の状況", "/chiefs/unit"),
         ("職員の状況", f"/chiefs/staff/{people['staff']}"),

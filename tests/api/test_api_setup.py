@@ -247,7 +247,10 @@ def test_admin_adds_a_dependent(client, world, admin_headers):
     assert response.status_code == 201
     body = response.get_json()
     assert isinstance(body.pop("id"), int)
-    assert body == {**payload, "birth_date": None, "municipality_code": None}
+    # The card's finer state and dates (issue 18) come beside card_status.
+    assert body == {**payload, "birth_date": None, "municipality_code": None, "card_stage": payload["card_status"],
+                    "card_stage_on": None, "card_returned_on": None, "card_expires_on": None,
+                    "certificates_expire_on": None}
 
 
 def test_a_dependent_of_an_unknown_staff_member_is_404(client, world, admin_headers):

@@ -43,6 +43,8 @@ MATRIX: dict[str, object] = {
     "api.create_check_in": DESK, "api.upload_check_in_photo": DESK, "api.download_check_in_photo": DESK,
     "api.check_in_application": DESK, "api.show_check_in_application": DESK, "api.identity_documents": DESK,
     "api.session_roster_csv": CHIEFS_ANY, "api.status_csv": CHIEFS_ANY,
+    # the card's life of a person of unit A (staff 1001 and the spouse)
+    "api.show_card": CHIEF_A, "api.change_card": CHIEF_A,
     # desk pages
     **{f"desk.{name}": DESK for name in (
         "index", "session_board", "board_json", "find", "mark_no_shows", "check_in_screen", "check_in",
@@ -66,13 +68,14 @@ MATRIX: dict[str, object] = {
     # reports
     "reports.dashboard": ADMIN, "reports.status_file": CHIEFS_ANY, "reports.ranking": STAFF,
     "reports.take_snapshot": ADMIN, "reports.status_import": ADMIN, "reports.confirm_status_import": ADMIN,
-    "reports.upward": ADMIN,
+    "reports.upward": ADMIN, "reports.expiring": ADMIN,
     # office (its own fine-grained matrix is tests/office/test_permissions.py)
     "office.overview": STAFF, "office.list_users": ADMIN, "office.create_user": ADMIN, "office.edit_user": ADMIN,
     "office.reset_password": ADMIN, "office.list_units": CHIEFS_ANY, "office.edit_unit": ADMIN,
     "office.edit_duty_calendar": ADMIN, "office.list_venues": ADMIN, "office.edit_venue": ADMIN,
     "office.list_staff": CHIEFS_ANY, "office.show_staff": CHIEF_A, "office.update_staff": ADMIN,
     "office.save_dependent": ADMIN, "office.delete_dependent": ADMIN, "office.reissue_invitation": CHIEF_A,
+    "office.change_card": CHIEF_A,
     "office.export_staff": ADMIN, "office.import_staff": ADMIN, "office.preview_import": ADMIN,
     "office.confirm_import": ADMIN, "office.discard_import": ADMIN, "office.import_template": ADMIN,
     "office.import_progress": ADMIN, "office.import_progress_json": ADMIN,
