@@ -24,6 +24,7 @@ from .reservations import (
     ReservationPerson,
 )
 from .retention import CampaignRetention, RosterTally
+from .sent_reports import SentReport
 from .status import (
     NON_APPLICATION_REASONS,
     STATUS_SOURCES,
@@ -40,7 +41,7 @@ __all__ = [
     "ROLES", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent", "CalendarFeed",
     "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskSession", "DutyApproval",
     "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality", "NonApplicationReason",
-    "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
+    "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "SentReport", "Slot",
     "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
     "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

@@ -182,9 +182,17 @@ def confirm_status_import() -> ResponseReturnValue:
 # --- the report upward ----------------------------------------------------------------------
 
 
+def _latest_report_day() -> date:
+    """The coming surveys may be shown before their day, with the figures as they stand today."""
+    today = card_status.today()
+    return max(today, *reports.default_report_dates(today))
+
+
 def _report_dates() -> tuple[list[date], list[str]]:
     """The survey dates asked for (the latest surveys by default), and those refused, as typed."""
     days, refused = [], []
+    today = card_status.today()
+    latest = _latest_report_day()
     for raw in request.args.getlist("as_of"):
         if not raw.strip():
             continue
@@ -193,11 +201,11 @@ def _report_dates() -> tuple[list[date], list[str]]:
         except ValueError:
             refused.append(raw.strip()[:20])
             continue
-        if day > card_status.today():
+        if day > latest:
             refused.append(day.isoformat())
         elif day not in days:
             days.append(day)
-    return (sorted(days) or reports.default_report_dates(card_status.today())), refused
+    return (sorted(days) or reports.default_report_dates(today)), refused
 
 
 @bp.get("/upward")
@@ -217,7 +225,8 @@ def upward() -> ResponseReturnValue:
         return _download(report_files.upward_xlsx(department, forms, made_at=utcnow()), XLSX_MIMETYPE,
                          f"{stem}.xlsx")
     return render_template("reports/upward.html", forms=forms, days=days, department=department,
-                           form_name=report_files.form_name, today=card_status.today(), refused=refused)
+                           form_name=report_files.form_name, today=card_status.today(), refused=refused,
+                           latest=_latest_report_day())
 
 
 # --- how the cards will reach people ---------------------------------------------------------

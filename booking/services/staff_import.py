@@ -33,7 +33,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
-from ..localtime import utcnow
+from ..localtime import local_today, utcnow
 from ..models import (
     CARD_STATUSES,
     Municipality,
@@ -474,7 +474,8 @@ def new_staff_row(values: dict, unit_id: int) -> dict:
     row["municipality_code"] = row["municipality_code"] or None  # a foreign key: none, not ""
     row.update(
         unit_id=unit_id,
-        card_status_on=None,
+        # A status the file gives without a date holds from the import's day, never back in time.
+        card_status_on=None if row["card_status"] == "none" else local_today(),
         search_kana=kana_key(f"{values['family_name_kana']}{values['given_name_kana']}")[:100],
         invitation_nonce="",
         invitation_link_hash=tokens.new_nonce(),  # a unique placeholder until the ids are known
