@@ -12,7 +12,7 @@ from .applications import (
 from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
-from .imports import StaffImportBatch, StaffImportRows
+from .imports import StaffImportBatch, StaffImportNumbers, StaffImportRows
 from .mail import MESSAGE_KINDS, MESSAGE_STATUSES, JobRun, OutboxMessage
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, RecoveryCode, Staff, Unit, User, kana_key, katakana
 from .reservations import (
@@ -42,6 +42,6 @@ __all__ = [
     "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskSession", "DutyApproval",
     "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality", "NonApplicationReason",
     "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "SentReport", "Slot",
-    "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
+    "Staff", "StaffImportBatch", "StaffImportNumbers", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
     "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

@@ -1,6 +1,7 @@
 """Membership over time and frozen sent reports (issue 18, first half): staff and dependents get
-the dates they joined and left, dependents the time their record was made, and the reports sent
-to the prefecture are kept as sent.
+the dates they joined and left, dependents the time their record was made, an uploaded staff list
+keeps its staff numbers (to offer those missing from it as left), and the reports sent to the
+prefecture are kept as sent.
 
 Revision ID: 0016
 Revises: 0015
@@ -24,6 +25,14 @@ def upgrade():
         # Left empty for existing rows: they count from their staff member's record.
         batch.add_column(sa.Column('created_at', sa.DateTime(), nullable=True))
     op.create_table(
+        'staff_import_numbers',
+        sa.Column('batch_id', sa.String(length=43), nullable=False),
+        sa.Column('numbers', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['batch_id'], ['staff_import_batches.id'],
+                                name=op.f('fk_staff_import_numbers_batch_id_staff_import_batches'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('batch_id', name=op.f('pk_staff_import_numbers')),
+    )
+    op.create_table(
         'sent_reports',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('days', sa.String(length=200), nullable=False),
@@ -45,6 +54,7 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f('ix_sent_reports_days'), table_name='sent_reports')
     op.drop_table('sent_reports')
+    op.drop_table('staff_import_numbers')
     with op.batch_alter_table('dependents') as batch:
         batch.drop_column('created_at')
         batch.drop_column('left_on')

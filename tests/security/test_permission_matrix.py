@@ -72,7 +72,7 @@ MATRIX: dict[str, object] = {
     "office.save_dependent": ADMIN, "office.delete_dependent": ADMIN, "office.reissue_invitation": CHIEF_A,
     "office.export_staff": ADMIN, "office.import_staff": ADMIN, "office.preview_import": ADMIN,
     "office.confirm_import": ADMIN, "office.discard_import": ADMIN, "office.import_template": ADMIN,
-    "office.import_progress": ADMIN, "office.import_progress_json": ADMIN,
+    "office.import_progress": ADMIN, "office.import_progress_json": ADMIN, "office.import_departures": ADMIN,
     "office.show_campaign": STAFF, "office.edit_campaign": ADMIN, "office.create_session": ADMIN,
     "office.edit_session": ADMIN, "office.copy_session": ADMIN, "office.cancel_session": ADMIN,
     "office.preview_session": ADMIN, "office.session_contacts": ADMIN, "office.campaign_coverage": ADMIN,
