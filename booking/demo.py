@@ -193,6 +193,9 @@ def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit, today
         crew=crew,
         card_status=status,
     )
+    # Serving for years (not drawn from ``rng``: the rest of the demo stays as it was), so that the
+    # dashboard's months before the demo was made count them and their families.
+    staff.joined_on = date(today.year - 2 - number % 28, 4, 1)
     if rng.random() < 0.35:
         spouse, spouse_kana = rng.choice(MALE_NAMES if female else FEMALE_NAMES)
         directory.add_dependent(actor, staff, family_name=family, given_name=spouse, family_name_kana=family_kana,
@@ -203,6 +206,8 @@ def _make_staff(actor: Actor, rng: random.Random, number: int, unit: Unit, today
         for i in range(rng.choice([0, 1, 1, 2])):
             _add_child(actor, staff, rng.choice(CHILD_NAMES), ["長子", "次子"][i],
                        today - timedelta(days=ages.randrange(60, 18 * 365)))
+    for dependent in staff.dependents:
+        dependent.joined_on = max(staff.joined_on, dependent.birth_date or staff.joined_on)
     return staff
 
 

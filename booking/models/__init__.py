@@ -13,7 +13,7 @@ from .audit import AuditEvent
 from .campaigns import Campaign, DeskSession, Slot, Venue, campaign_units
 from .cards import CARD_STAGES, STAGE_STATUS
 from .duty import APPROVAL_STATUSES, DUTY_SYSTEMS, DutyApproval, DutyCalendar, DutyCrew
-from .imports import StaffImportBatch, StaffImportRows
+from .imports import StaffImportBatch, StaffImportNumbers, StaffImportRows
 from .mail import MESSAGE_KINDS, MESSAGE_STATUSES, JobRun, OutboxMessage
 from .organisation import CARD_STATUSES, ROLES, ApiToken, Dependent, RecoveryCode, Staff, Unit, User, kana_key, katakana
 from .reservations import (
@@ -26,6 +26,7 @@ from .reservations import (
     ReservationPerson,
 )
 from .retention import CampaignRetention, RosterTally
+from .sent_reports import SentReport
 from .status import (
     NON_APPLICATION_REASONS,
     STATUS_SOURCES,
@@ -42,8 +43,8 @@ __all__ = [
     "ROLES", "STAGE_STATUS", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent",
     "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskAction",
     "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality",
-    "NonApplicationReason",
-    "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson", "RosterTally", "Slot",
-    "Staff", "StaffImportBatch", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
+    "NonApplicationReason", "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson",
+    "RosterTally", "SentReport", "Slot", "Staff", "StaffImportBatch", "StaffImportNumbers", "StaffImportRows",
+    "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
     "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

@@ -77,3 +77,14 @@ class StaffImportRows(Model):
     rows: Mapped[list] = mapped_column(JSON)
 
     batch: Mapped[StaffImportBatch] = relationship(back_populates="content")
+
+
+class StaffImportNumbers(Model):
+    """The staff numbers an uploaded list holds, kept after its rows are imported and dropped:
+    the office may then mark those on record but not in a full list as left (services.departures)."""
+
+    __tablename__ = "staff_import_numbers"
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_import_batches.id", ondelete="CASCADE"), primary_key=True)
+    numbers: Mapped[list] = mapped_column(JSON)

@@ -74,6 +74,11 @@ class Staff(CardLife, Model):
     #: SHA-256 of the invitation link token, for looking the link up without storing it.
     invitation_link_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Membership over time (issue 18): the local date the person joined the department and the
+    #: first day they no longer belonged. A count as of D takes those who belonged on D
+    #: (``services.membership``); an unknown joining date means "since the record was created".
+    joined_on: Mapped[date | None]
+    left_on: Mapped[date | None]
 
     unit: Mapped[Unit] = relationship()
     dependents: Mapped[list[Dependent]] = relationship(
@@ -113,6 +118,11 @@ class Dependent(CardLife, Model):
     birth_date: Mapped[date | None]
     #: Where the dependent is registered; None: as the staff member (the same household).
     municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
+    #: As Staff.joined_on / left_on; a dependent also belongs only while their staff member does.
+    joined_on: Mapped[date | None]
+    left_on: Mapped[date | None]
+    #: None only for rows older than issue 18: they count from their staff member's record.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[Staff] = relationship(back_populates="dependents")
 

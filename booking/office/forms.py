@@ -151,6 +151,9 @@ class StaffForm(FlaskForm):
     card_status_on = DateField(_l("Since"), validators=[Optional()])
     #: Choices set by the view from the municipalities page ("" not known).
     municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
+    #: Membership over time (services.membership): who counts in a report as of a day.
+    joined_on = DateField(_l("Joined on"), validators=[Optional()])
+    left_on = DateField(_l("Left on"), validators=[Optional()])
 
 
 #: The directory's words for a date of birth it refuses (services/directory.check_birth_date).
@@ -187,11 +190,20 @@ class DependentForm(FlaskForm):
     birth_date = BirthDateField(_l("Date of birth"))
     #: Choices set by the view ("" registered where the staff member is).
     municipality_code = SelectField(_l("Registered in (住民登録地)"), validate_choice=False)
+    joined_on = DateField(_l("Became a dependent on"), validators=[Optional()])
+    left_on = DateField(_l("No longer a dependent from"), validators=[Optional()])
 
 
 class ImportUploadForm(FlaskForm):
     file = FileField(_l("Staff list (CSV or Excel .xlsx)"),
                      validators=[FileRequired(message=_l("Choose the file to import."))])
+
+
+class DeparturesForm(FlaskForm):
+    """Staff missing from a full staff list, marked as left on a day (services.departures)."""
+
+    left_on = DateField(_l("Left on (the first day they no longer belong)"), validators=[InputRequired()])
+    staff_ids = MultiCheckboxField(_l("Staff to mark as left"), coerce=bounded_int, validate_choice=False)
 
 
 class ImportConfirmForm(FlaskForm):

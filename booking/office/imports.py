@@ -22,12 +22,13 @@ from flask_babel import lazy_gettext as _l
 
 from .. import navigation
 from ..auth import role_required
-from ..services import import_jobs, staff_import
+from ..localtime import local_today
+from ..services import departures, import_jobs, staff_import
 from ..services.errors import DomainError
 from ..web import after_commit, request_actor
 from . import bp
 from .common import refused
-from .forms import ConfirmForm, ImportConfirmForm, ImportUploadForm
+from .forms import ConfirmForm, DeparturesForm, ImportConfirmForm, ImportUploadForm
 
 navigation.register("office.import_staff", _l("Import staff"), ("admin",), order=35, section="organisation")
 
@@ -72,7 +73,8 @@ def preview_import(batch_id: str) -> ResponseReturnValue:
         flash(_("The staff list changed since the upload; this preview shows what would happen now."), "error")
     form = ImportConfirmForm(batch=batch.id, digest=plan.digest())
     return render_template("office/import_preview.html", batch=batch, plan=plan, form=form,
-                           discard=ConfirmForm(), limit=PREVIEW_ROWS, chunk=import_jobs.chunk_lines())
+                           discard=ConfirmForm(), limit=PREVIEW_ROWS, chunk=import_jobs.chunk_lines(),
+                           missing=len(departures.missing_from(batch)))
 
 
 @bp.post("/staff/import/<batch_id>/confirm")
@@ -137,7 +139,8 @@ def import_progress(batch_id: str) -> ResponseReturnValue:
         return redirect(url_for(".preview_import", batch_id=batch.id))
     progress = import_jobs.progress(batch)
     return render_template("office/import_progress.html", batch=batch, progress=progress,
-                           message=_progress_message(progress), refresh_seconds=2)
+                           message=_progress_message(progress), refresh_seconds=2,
+                           missing=len(departures.missing_from(batch)) if progress.state == "done" else 0)
 
 
 @bp.get("/staff/import/<batch_id>/progress.json")
@@ -157,6 +160,31 @@ def import_progress_json(batch_id: str) -> ResponseReturnValue:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/staff/import/<batch_id>/departures", methods=["GET", "POST"])
+@role_required("admin")
+def import_departures(batch_id: str) -> ResponseReturnValue:
+    """A full staff list: those on record but not in it, to confirm as left on a day (or not)."""
+    batch = staff_import.load_batch(request_actor(), batch_id)
+    missing = departures.missing_from(batch)
+    form = DeparturesForm()
+    form.staff_ids.choices = [(s.id, s.staff_number) for s in missing]
+    if request.method == "GET":
+        form.left_on.data = local_today()
+        form.staff_ids.data = [s.id for s in missing]
+    elif form.validate_on_submit():
+        try:
+            count = departures.mark_left(request_actor(), batch, form.staff_ids.data or [], form.left_on.data)
+        except DomainError as error:
+            status = refused(error, form)
+            return render_template("office/import_departures.html", batch=batch, missing=missing,
+                                   form=form), status
+        flash(_("%(n)s staff were marked as left on %(day)s; they stay on record.", n=count,
+                day=form.left_on.data.isoformat()), "success")
+        return redirect(url_for(".import_departures", batch_id=batch.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("office/import_departures.html", batch=batch, missing=missing, form=form), status
 
 
 @bp.post("/staff/import/<batch_id>/discard")

@@ -16,7 +16,7 @@ from ..auth import role_required
 from ..extensions import db
 from ..localtime import local_today
 from ..models import Staff
-from ..services import applicants, directory, invitations, municipalities, reservations, staff_import
+from ..services import applicants, directory, invitations, membership, municipalities, reservations, staff_import
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp, cards
@@ -142,6 +142,7 @@ def update_staff(staff_id: int) -> ResponseReturnValue:
             unit_id=form.unit_id.data, crew=form.crew.data or "", email=form.email.data or "",
             phone=form.phone.data or "", card_status=form.card_status.data,
             card_status_on=form.card_status_on.data, municipality_code=form.municipality_code.data or "")
+        membership.set_dates(request_actor(), staff, joined_on=form.joined_on.data, left_on=form.left_on.data)
     except DomainError as error:
         status = refused(error, form)
         return _staff_page(directory.get_staff(current_user, staff_id), form, status=status)
@@ -180,6 +181,7 @@ def save_dependent(staff_id: int, dependent_id: int | None = None) -> ResponseRe
             saved = directory.add_dependent(request_actor(), staff, **values)
         else:
             saved = directory.update_dependent(request_actor(), dependent, **values)
+        membership.set_dates(request_actor(), saved, joined_on=form.joined_on.data, left_on=form.left_on.data)
     except DomainError as error:
         status = refused(error, form)
         return _dependent_refused(directory.get_staff(current_user, staff_id), dependent_id, form, status)

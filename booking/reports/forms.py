@@ -22,3 +22,9 @@ class ConfirmImportForm(FlaskForm):
 
 class SnapshotForm(FlaskForm):
     pass
+
+
+class MarkSentForm(FlaskForm):
+    """Record the report upward as sent: the survey dates (``as_of``, repeated) and the name."""
+
+    department = HiddenField()

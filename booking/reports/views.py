@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from .. import navigation
 from ..auth import role_required, visible_unit_ids
@@ -23,6 +24,7 @@ from ..services import (
     exports,
     report_files,
     reports,
+    sent_reports,
     snapshots,
     status_import,
 )
@@ -31,7 +33,7 @@ from ..services.errors import DomainError
 from ..services.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from ..web import request_actor
 from . import bp, charts
-from .forms import ConfirmImportForm, SnapshotForm, StatusImportForm
+from .forms import ConfirmImportForm, MarkSentForm, SnapshotForm, StatusImportForm
 
 #: Who reads the whole department's figures: the My Number section and HQ general affairs (the
 #: ``hq`` role, read-only: it takes no snapshot and imports no survey).
@@ -188,10 +190,19 @@ def confirm_status_import() -> ResponseReturnValue:
 # --- the report upward ----------------------------------------------------------------------
 
 
-def _report_dates() -> tuple[list[date], list[str]]:
-    """The survey dates asked for (the latest surveys by default), and those refused, as typed."""
+def _latest_report_day() -> date:
+    """The coming surveys may be shown before their day, with the figures as they stand today."""
+    today = card_status.today()
+    return max(today, *reports.default_report_dates(today))
+
+
+def _report_dates(values: MultiDict[str, str] | None = None) -> tuple[list[date], list[str]]:
+    """The survey dates asked for (``as_of`` of the query or ``values``; the coming surveys by
+    default), and those refused, as typed."""
     days, refused = [], []
-    for raw in request.args.getlist("as_of"):
+    today = card_status.today()
+    latest = _latest_report_day()
+    for raw in (request.args if values is None else values).getlist("as_of"):
         if not raw.strip():
             continue
         try:
@@ -199,11 +210,11 @@ def _report_dates() -> tuple[list[date], list[str]]:
         except ValueError:
             refused.append(raw.strip()[:20])
             continue
-        if day > card_status.today():
+        if day > latest:
             refused.append(day.isoformat())
         elif day not in days:
             days.append(day)
-    return (sorted(days) or reports.default_report_dates(card_status.today())), refused
+    return (sorted(days) or reports.default_report_dates(today)), refused
 
 
 @bp.get("/upward")
@@ -222,8 +233,41 @@ def upward() -> ResponseReturnValue:
             return _download(report_files.upward_csv(department, forms), CSV_MIMETYPE, f"{stem}.csv")
         return _download(report_files.upward_xlsx(department, forms, made_at=utcnow()), XLSX_MIMETYPE,
                          f"{stem}.xlsx")
+    sent = sent_reports.sent_versions(days)
+    changes = sent_reports.differences(sent[0], sent_reports.figures(days)) if sent else []
+    can_send = current_user.role == "admin" and all(day <= card_status.today() for day in days)
     return render_template("reports/upward.html", forms=forms, days=days, department=department,
-                           form_name=report_files.form_name, today=card_status.today(), refused=refused)
+                           form_name=report_files.form_name, today=card_status.today(), refused=refused,
+                           latest=_latest_report_day(), sent=sent, changes=changes,
+                           field_labels=sent_reports.FIELD_LABELS,
+                           send_form=MarkSentForm(department=department) if can_send else None)
+
+
+@bp.post("/upward/sent")
+@role_required("admin")
+def mark_upward_sent() -> ResponseReturnValue:
+    """Keep the report as of the dates, made now, as the version sent to the prefecture."""
+    form = MarkSentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    days, refused = _report_dates(request.form)
+    if refused or not request.form.getlist("as_of"):
+        abort(400)
+    try:
+        sent = sent_reports.mark_sent(request_actor(), days, form.department.data or "")
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for(".upward", as_of=[d.isoformat() for d in days], department=form.department.data))
+    flash(_("Version %(n)s is recorded as sent; it downloads below exactly as sent.", n=sent.version), "success")
+    return redirect(url_for(".upward", as_of=[d.isoformat() for d in days], department=sent.department))
+
+
+@bp.get("/upward/sent/<int:report_id>.xlsx")
+@role_required(*READERS)
+def sent_upward_file(report_id: int) -> ResponseReturnValue:
+    """A version as it was sent, byte for byte."""
+    sent = sent_reports.get(report_id)
+    return _download(sent_reports.downloaded(request_actor(), sent), XLSX_MIMETYPE, sent.filename)
 
 
 # --- how the cards will reach people ---------------------------------------------------------

@@ -277,6 +277,8 @@ def counts_by_unit(day: date, months: int, unit_ids: set[int] | None = None, *,
     dates = expiry_dates(unit_ids)
     counts: dict[int, CardCounts] = defaultdict(CardCounts)
     for row in rows:
+        if not row.member.holds(day):
+            continue  # not yet joined, or already left, on that day: as the status counts
         card, certificates = dates.get((row.kind, row.id), (None, None))
         if not holds_valid_card(row.timeline.on(day), card, day):
             continue
@@ -305,9 +307,12 @@ def expiring_by_month(today: date, months: int = 18, unit_ids: set[int] | None =
     cards: dict[date, int] = defaultdict(int)
     certificates: dict[date, int] = defaultdict(int)
     for model in (Staff, Dependent):
-        query = select(model.card_expires_on, model.certificates_expire_on).where(model.card_status == "received")
+        # Only people still with the department: whoever has left is no longer the HQ's to nudge.
+        query = select(model.card_expires_on, model.certificates_expire_on).where(
+            model.card_status == "received", model.left_on.is_(None) | (model.left_on > today))
         if model is Dependent:
-            query = query.join(Staff, Dependent.staff_id == Staff.id)
+            query = query.join(Staff, Dependent.staff_id == Staff.id).where(
+                Staff.left_on.is_(None) | (Staff.left_on > today))
         if unit_ids is not None:
             query = query.where(Staff.unit_id.in_(unit_ids))
         for card, certificate in db.session.execute(query):

@@ -36,7 +36,7 @@ from ..models import (
     Staff,
     User,
 )
-from . import audit
+from . import audit, membership
 from .accounts import require_role
 from .actor import Actor
 from .errors import DomainError
@@ -330,20 +330,31 @@ class PersonRow:
     id: int
     unit_id: int
     timeline: Timeline
+    #: The days the person belonged to the department (services.membership).
+    member: membership.Window = membership.ALWAYS
 
 
 def all_timelines(unit_ids: set[int] | None = None) -> list[PersonRow]:
-    """Every staff member and dependent (of the given units) with their timeline, in three queries."""
-    staff_q = select(Staff.id, Staff.unit_id, Staff.card_status, Staff.card_status_on)
-    dep_q = select(Dependent.id, Staff.unit_id, Dependent.card_status, Dependent.card_status_on).join(
+    """Every staff member and dependent (of the given units) with their timeline and the days
+    they belonged, in three queries: counts as of a day take only those who belonged then."""
+    staff_q = select(Staff.id, Staff.unit_id, Staff.card_status, Staff.card_status_on,
+                     Staff.joined_on, Staff.left_on, Staff.created_at)
+    dep_q = select(Dependent.id, Staff.unit_id, Dependent.card_status, Dependent.card_status_on,
+                   Dependent.joined_on, Dependent.left_on, Dependent.created_at, Dependent.staff_id).join(
         Staff, Dependent.staff_id == Staff.id)
     if unit_ids is not None:
         staff_q = staff_q.where(Staff.unit_id.in_(unit_ids))
         dep_q = dep_q.where(Staff.unit_id.in_(unit_ids))
     people: dict[tuple[str, int], PersonRow] = {}
-    for kind, query in (("staff", staff_q), ("dependent", dep_q)):
-        for pid, unit_id, status, status_on in db.session.execute(query):
-            people[(kind, pid)] = PersonRow(kind, pid, unit_id, Timeline(status, status_on))
+    staff_windows: dict[int, membership.Window] = {}
+    for pid, unit_id, status, status_on, joined_on, left_on, created_at in db.session.execute(staff_q):
+        member = membership.window(joined_on, left_on, created_at)
+        staff_windows[pid] = member
+        people[("staff", pid)] = PersonRow("staff", pid, unit_id, Timeline(status, status_on), member)
+    for pid, unit_id, status, status_on, joined_on, left_on, made_at, owner in db.session.execute(dep_q):
+        # A dependent recorded before issue 18 (no creation time) counts from its staff member's.
+        member = membership.window(joined_on, left_on, made_at).within(staff_windows.get(owner, membership.ALWAYS))
+        people[("dependent", pid)] = PersonRow("dependent", pid, unit_id, Timeline(status, status_on), member)
     events = db.session.execute(
         select(CardStatusEvent.staff_id, CardStatusEvent.dependent_id, CardStatusEvent.from_status,
                CardStatusEvent.to_status, CardStatusEvent.effective_on)
@@ -374,6 +385,8 @@ def count_by_unit(rows: list[PersonRow], day: date) -> dict[int, dict[str, int]]
         ("staff", "staff_applied", "staff_received", "dependents", "dependents_applied",
          "dependents_received"), 0))
     for row in rows:
+        if not row.member.holds(day):
+            continue  # not yet joined, or already left, on that day
         bucket = counts[row.unit_id]
         prefix = "staff" if row.kind == "staff" else "dependents"
         bucket[prefix] += 1

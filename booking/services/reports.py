@@ -505,18 +505,13 @@ def sessions_at_station(unit: Unit, by_unit: dict[int, list[DeskSession]]) -> li
 
 
 def default_report_dates(today: date) -> list[date]:
-    """The latest survey that has passed, with its fiscal year's December survey before a March one.
-
-    Surveys are as of 31 December and 31 March: in May 2027 that is
-    [2026-12-31, 2027-03-31]; in January 2027 it is [2026-12-31].
-    """
-    march = date(today.year, 3, 31)
-    december = date(today.year - 1, 12, 31)
-    if today >= date(today.year, 12, 31):
-        return [date(today.year, 12, 31)]
-    if today >= march:
-        return [december, march]
-    return [december]
+    """The coming surveys (as of 31 December and 31 March), never past ones: the report is
+    prepared towards them. From April to December that is the fiscal year's two, in December
+    2026 [2026-12-31, 2027-03-31]; from January to March the March one, [2027-03-31]. A survey
+    date is still coming on the day itself."""
+    if today.month <= 3:
+        return [date(today.year, 3, 31)]
+    return [date(today.year, 12, 31), date(today.year + 1, 3, 31)]
 
 
 def department_name() -> str:

@@ -33,12 +33,13 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
-from ..localtime import utcnow
+from ..localtime import local_today, utcnow
 from ..models import (
     CARD_STATUSES,
     Municipality,
     Staff,
     StaffImportBatch,
+    StaffImportNumbers,
     Unit,
     kana_key,
     katakana,
@@ -61,17 +62,22 @@ COLUMNS = (
     "phone",
     "card_status",
     "municipality_code",
+    "joined_on",
+    "left_on",
 )
 REQUIRED = ("staff_number", "family_name", "given_name", "family_name_kana", "given_name_kana", "unit_code")
 UPDATABLE = ("family_name", "given_name", "family_name_kana", "given_name_kana", "crew", "email", "phone", "card_status",
-             "municipality_code")
+             "municipality_code", "joined_on", "left_on")
+#: Columns of dates (YYYY-MM-DD in the rows kept for confirmation; date in the database).
+DATE_COLUMNS = ("joined_on", "left_on")
 #: What a new staff member gets for an optional column the file does not have.
-DEFAULTS = {"crew": "", "email": "", "phone": "", "card_status": "none", "municipality_code": ""}
+DEFAULTS = {"crew": "", "email": "", "phone": "", "card_status": "none", "municipality_code": "", "joined_on": "",
+            "left_on": ""}
 #: Longest value each column takes (the database columns' sizes).
 MAX_LENGTH = {
     "staff_number": 32, "family_name": 50, "given_name": 50, "family_name_kana": 50,
     "given_name_kana": 50, "unit_code": 32, "crew": 20, "email": 254, "phone": 30, "card_status": 10,
-    "municipality_code": 12,
+    "municipality_code": 12, "joined_on": 10, "left_on": 10,
 }
 #: Japanese headings accepted in place of the column keys (Excel sheets kept by the section).
 HEADER_ALIASES = {
@@ -95,13 +101,16 @@ HEADER_ALIASES = {
     "カード状況": "card_status",
     "カード": "card_status",
     "住民登録地コード": "municipality_code",
+    "入職日": "joined_on",
+    "採用日": "joined_on",
+    "離職日": "left_on",
 }
 #: The Japanese heading of each column: the template offers them, and a file that uses Japanese
 #: headings hears about its columns by them (issue 16: errors named staff_number for 職員番号).
 JAPANESE_HEADINGS = {
     "staff_number": "職員番号", "family_name": "姓", "given_name": "名", "family_name_kana": "セイ",
     "given_name_kana": "メイ", "unit_code": "所属コード", "crew": "部", "email": "メール", "phone": "電話",
-    "card_status": "カード状況", "municipality_code": "住民登録地コード",
+    "card_status": "カード状況", "municipality_code": "住民登録地コード", "joined_on": "入職日", "left_on": "離職日",
 }
 #: Pending uploads older than this are dropped: the preview is stale by then.
 BATCH_LIFETIME = timedelta(hours=12)
@@ -329,6 +338,15 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
                 values["municipality_code"] = code
         if values["email"] and not _EMAIL.match(values["email"]):
             problem("email", _l("This is not an email address."))
+        for column in DATE_COLUMNS:
+            if values[column]:
+                day = _read_date(values[column] or "")
+                if day is None:
+                    problem(column, _l("Write the date as YYYY-MM-DD, e.g. 2026-04-01."))
+                else:
+                    values[column] = day.isoformat()
+        if values["joined_on"] and values["left_on"] and values["left_on"] <= values["joined_on"]:
+            problem("left_on", _l("The leaving date must be after the joining date."))
         for column, value in values.items():
             if value is None:
                 continue
@@ -353,6 +371,37 @@ def check_records(header: Sequence[str], records: Iterable[tuple[int, Sequence[s
             seen[number] = line
         rows.append((line, values))
     return Parsed(rows, errors, ignored, positions, headings)
+
+
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]00:00(?::00)?)?$")
+
+
+def _read_date(text: str) -> date | None:
+    """2026-04-01, 2026/4/1 or 2026.4.1; a workbook's date cell arrives as the first."""
+    match = _DATE.match(text.strip())
+    if match is None:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _stored(staff: object, column: str) -> str:
+    """A staff member's value of an import column as the rows write it."""
+    value = getattr(staff, column)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value or ""
+
+
+def _column_value(column: str, value: str) -> object:
+    """An import row's value as the database column takes it."""
+    if column in DATE_COLUMNS:
+        return date.fromisoformat(value) if value else None
+    if column == "municipality_code":
+        return value or None  # a foreign key: none, not ""
+    return value
 
 
 def parse_rows(text: str) -> tuple[list[tuple[int, dict]], list[LineError]]:
@@ -449,8 +498,8 @@ def plan_import(rows: list[tuple[int, dict]], errors: Iterable[LineError] = (),
         changes = []
         if staff.unit_id != units[values["unit_code"]].id:
             changes.append(("unit_code", unit_codes.get(staff.unit_id, ""), values["unit_code"]))
-        changes.extend((c, getattr(staff, c) or "", values[c]) for c in UPDATABLE
-                       if values[c] is not None and (getattr(staff, c) or "") != values[c]
+        changes.extend((c, _stored(staff, c), values[c]) for c in UPDATABLE
+                       if values[c] is not None and _stored(staff, c) != values[c]
                        and not (c == "email" and staff.email_confirmed_at is not None))
         if changes:
             plan.updated.append(Change(line, values["staff_number"], name, values["unit_code"], changes))
@@ -471,10 +520,12 @@ def new_staff_row(values: dict, unit_id: int) -> dict:
     """The columns of a staff member created by an import (inserted in bulk by _apply)."""
     row = {c: values[c] for c in COLUMNS if c != "unit_code"}
     row.update({c: DEFAULTS[c] for c in row if row[c] is None})
-    row["municipality_code"] = row["municipality_code"] or None  # a foreign key: none, not ""
+    for column in ("municipality_code", *DATE_COLUMNS):
+        row[column] = _column_value(column, row[column])
     row.update(
         unit_id=unit_id,
-        card_status_on=None,
+        # A status the file gives without a date holds from the import's day, never back in time.
+        card_status_on=None if row["card_status"] == "none" else local_today(),
         search_kana=kana_key(f"{values['family_name_kana']}{values['given_name_kana']}")[:100],
         invitation_nonce="",
         invitation_link_hash=tokens.new_nonce(),  # a unique placeholder until the ids are known
@@ -502,7 +553,7 @@ def _apply(plan: ImportPlan, rows: list[tuple[int, dict]]) -> ImportResult:
                     continue  # the address the booker confirmed wins until they change it
                 if staff.email != values[column]:
                     staff.email_failure = ""  # a new address has not been refused
-            setattr(staff, column, values[column] or None if column == "municipality_code" else values[column])
+            setattr(staff, column, _column_value(column, values[column]))
     card_status.record_changes(status_changes, source="import")
     if plan.created:
         _create(plan, by_number, units)
@@ -619,6 +670,7 @@ def stage_upload(actor: Actor, filename: str, data: bytes, *, now: datetime | No
         created_at=now,
     )
     db.session.add(batch)
+    db.session.add(StaffImportNumbers(batch_id=batch.id, numbers=[values["staff_number"] for _line, values in parsed.rows]))
     db.session.flush()
     return batch, parsed, plan
 
@@ -723,6 +775,10 @@ TEMPLATE_GUIDE = (
     ("municipality_code", False, "", _l("Where the person is registered (住民登録地コード): the six-digit local "
                                         "government code of a municipality on the municipalities page; empty: "
                                         "not known")),
+    ("joined_on", False, "2026-04-01", _l("The day they joined the department (入職日): counted in reports as of "
+                                          "this day and after. Empty: from the day of the import")),
+    ("left_on", False, "", _l("The first day they no longer belong (離職日): not counted from this day on; for a "
+                              "retirement on 31 March write 1 April. Empty: still serving")),
 )
 
 
@@ -732,5 +788,6 @@ def export_rows(staff: Iterable[Staff]) -> Iterable[list[str]]:
     for s in staff:
         yield [neutralise(v) for v in (
             s.staff_number, s.family_name, s.given_name, s.family_name_kana, s.given_name_kana,
-            s.unit.code, s.crew, s.email, s.phone, s.card_status, s.municipality_code or "")]
+            s.unit.code, s.crew, s.email, s.phone, s.card_status, s.municipality_code or "",
+            _stored(s, "joined_on"), _stored(s, "left_on"))]
 

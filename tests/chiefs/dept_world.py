@@ -10,12 +10,18 @@ Bookings in the world's session (10-minute slots from 15:00, 2 desks):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
+from sqlalchemy import update
 
 from booking.extensions import db
+from booking.models import Dependent, Staff
 from booking.services import accounts, directory, reservations
 from booking.services.actor import Actor
+
+#: When the department's staff joined: before any day a test counts as of.
+LONG_AGO = date(2010, 4, 1)
 
 
 @dataclass
@@ -56,6 +62,9 @@ def build_dept(app, world) -> Dept:
             staff = directory.staff_by_number(number)
             reservation = reservations.reserve(slots[slot_index], staff, dependent_ids=dependents)
             dept.reservation_ids[number] = reservation.id
+        # Long-serving staff: counts as of past days include them (services.membership).
+        db.session.execute(update(Staff).values(joined_on=LONG_AGO))
+        db.session.execute(update(Dependent).values(joined_on=LONG_AGO))
         db.session.commit()
         dept.unit_ids = {"HQ": world.unit_ids["HQ"], "A": world.unit_ids["A"], "A1": a1.id, "B": b.id}
         dept.venue_b_id = venue_b.id

@@ -227,10 +227,10 @@ def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_plainly(admin):
 
 def test_the_templates_download_with_the_import_columns(admin):
     csv_template = admin.get("/office/staff/import/template.csv")
-    assert csv_template.data.startswith("\ufeff".encode()) and csv_template.data.decode("utf-8-sig").strip() == HEADER + ",municipality_code"
+    assert csv_template.data.startswith("\ufeff".encode()) and csv_template.data.decode("utf-8-sig").strip() == HEADER + ",municipality_code,joined_on,left_on"
     xlsx_template = admin.get("/office/staff/import/template.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx_template.data)).worksheets[0]
-    assert [c.value for c in sheet[1]] == [*HEADER.split(","), "municipality_code"]
+    assert [c.value for c in sheet[1]] == [*HEADER.split(","), "municipality_code", "joined_on", "left_on"]
 
 
 def test_the_exported_list_is_safe_from_formulas_and_imports_back_unchanged(app, admin, office):

@@ -86,6 +86,7 @@ ACTIONS = [
     ("office.import_staff", "/office/staff/import", ADMIN),
     ("office.confirm_import", "/office/staff/import/nothing/confirm", ADMIN),
     ("office.discard_import", "/office/staff/import/nothing/discard", ADMIN),
+    ("office.import_departures", "/office/staff/import/nothing/departures", ADMIN),
     ("office.edit_campaign", "/office/campaigns/new", ADMIN),
     ("office.create_session", "/office/campaigns/{campaign}/sessions/new", ADMIN),
     ("office.edit_session", "/office/sessions/{session}/edit", ADMIN),

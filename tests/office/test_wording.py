@@ -50,7 +50,7 @@ def test_audit_details_name_channels_fields_slots_and_copies_in_words(app, clien
     assert "is_published" not in details and "booking_opens_at" not in details
 
 
-JA_HEADER = "職員番号,姓,名,セイ,メイ,所属コード,部,メール,電話,カード状況,住民登録地コード"
+JA_HEADER = "職員番号,姓,名,セイ,メイ,所属コード,部,メール,電話,カード状況,住民登録地コード,入職日,離職日"
 
 
 def test_import_errors_name_the_columns_as_the_file_had_them(app, admin):

@@ -7,7 +7,10 @@ import io
 from datetime import date
 
 import pytest
+from sqlalchemy import update
 
+from booking.extensions import db
+from booking.models import Dependent, Staff
 from booking.services import card_life
 
 API_COLUMNS = ["unit_code", "unit", "staff", "staff_applied", "staff_received", "dependents",
@@ -32,6 +35,19 @@ def _card(client, headers, number: str, **body) -> None:
 
 def _a(client, headers, as_of: str, column: str, **params) -> int:
     return int(_rows(client, headers, as_of, **params)["A"][column])
+
+
+def joined_long_ago(app) -> None:
+    """Counts as of a past day take only the people who belonged then: everyone here joined in 2010."""
+    with app.app_context():
+        db.session.execute(update(Staff).values(joined_on=date(2010, 4, 1)))
+        db.session.execute(update(Dependent).values(joined_on=date(2010, 4, 1)))
+        db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _members(app, world):
+    joined_long_ago(app)
 
 
 @pytest.fixture
@@ -60,12 +76,22 @@ def test_the_window_ends_on_the_same_day_n_months_later(client, holder):
     assert _a(client, holder, "2023-08-28", "staff_card_expiring", expiring_months=6) == 0
 
 
-def test_in_a_common_year_the_window_of_30_november_ends_on_28_february(client, world, admin_headers):
+def test_in_a_common_year_the_window_of_30_november_ends_on_28_february(app, client, world, admin_headers):
     world.add_staff(2, start=5000)
+    joined_long_ago(app)
     for number, expires in (("5000", "2023-02-28"), ("5001", "2023-03-01")):
         _card(client, admin_headers, number, stage="received", on="2016-01-10", card_expires_on=expires)
     assert _a(client, admin_headers, "2022-11-30", "staff_card_expiring") == 1
     assert _a(client, admin_headers, "2022-11-30", "staff_valid_card") == 2
+
+
+def test_someone_who_had_left_by_the_day_holds_no_card_of_the_department(app, client, holder):
+    with app.app_context():
+        db.session.execute(update(Staff).where(Staff.staff_number == "1001").values(left_on=date(2023, 4, 1)))
+        db.session.commit()
+    assert _a(client, holder, "2023-03-31", "staff_valid_card") == 1
+    assert _a(client, holder, "2023-04-01", "staff_valid_card") == 0
+    assert _a(client, holder, "2023-04-01", "staff_card_expiring", expiring_months=12) == 0
 
 
 def test_a_card_not_yet_received_on_the_day_is_not_held(client, world, admin_headers):

@@ -73,3 +73,22 @@ def test_the_dashboard_shows_the_chart_and_links_the_printable_page(client, worl
 def test_only_hq_readers_open_it(client, world, login):
     login("chief", "A")
     assert client.get("/reports/expiring").status_code == 403
+
+
+def test_people_who_have_left_are_not_counted(app, client, world, admin_headers, login, english):
+    from sqlalchemy import update
+
+    from booking.extensions import db
+    from booking.models import Staff
+
+    today = card_status.today()
+    month = card_life.add_months(today.replace(day=1), 2)
+    world.add_staff(2, start=7000)
+    _receive(client, admin_headers, "7000", month)
+    _receive(client, admin_headers, "7001", month)
+    with app.app_context():
+        db.session.execute(update(Staff).where(Staff.staff_number == "7001").values(left_on=today))
+        db.session.commit()
+    login("admin")
+    table = _table(client.get("/reports/expiring").get_data(as_text=True))
+    assert table[month.strftime("%Y-%m")] == (1, 0)

@@ -111,8 +111,10 @@ def test_ranking_puts_the_best_rate_first_and_shares_ties(app, ctx, dept):
     assert [(rank, s.unit_code) for rank, s in ranked] == [(1, "A1"), (1, "B"), (3, "A")]
 
 
-def test_default_report_dates_are_the_surveys_of_the_fiscal_year_that_passed():
-    assert reports.default_report_dates(date(2027, 5, 10)) == [date(2026, 12, 31), date(2027, 3, 31)]
-    assert reports.default_report_dates(date(2027, 1, 15)) == [date(2026, 12, 31)]
-    assert reports.default_report_dates(date(2027, 3, 30)) == [date(2026, 12, 31)]
-    assert reports.default_report_dates(date(2026, 12, 31)) == [date(2026, 12, 31)]
+def test_default_report_dates_are_the_coming_surveys_never_past_ones():
+    assert reports.default_report_dates(date(2026, 12, 8)) == [date(2026, 12, 31), date(2027, 3, 31)]
+    assert reports.default_report_dates(date(2026, 12, 31)) == [date(2026, 12, 31), date(2027, 3, 31)]
+    assert reports.default_report_dates(date(2027, 1, 1)) == [date(2027, 3, 31)]
+    assert reports.default_report_dates(date(2027, 3, 31)) == [date(2027, 3, 31)]
+    assert reports.default_report_dates(date(2027, 4, 1)) == [date(2027, 12, 31), date(2028, 3, 31)]
+    assert reports.default_report_dates(date(2027, 5, 10)) == [date(2027, 12, 31), date(2028, 3, 31)]

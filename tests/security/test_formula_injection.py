@@ -10,9 +10,10 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import Campaign, Staff, Unit, Venue
+from booking.models import Campaign, SentReport, Staff, Unit, Venue
 from tests.office.conftest import sign_in
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -87,6 +88,8 @@ FILES = [
     ("reports.status_file", "/reports/status.xlsx", "xlsx", "admin", False),
     ("reports.upward", "/reports/upward?format=csv&department=%3Dcmd%7C%27+%2FC+calc%27%21A0", "csv", "admin", True),
     ("reports.upward", "/reports/upward?format=xlsx&department=%3Dcmd%7C%27+%2FC+calc%27%21A0", "xlsx", "admin", True),
+    # A version recorded as sent, downloaded as kept (the department name typed when it was sent).
+    ("reports.sent_upward_file", "/reports/upward/sent/{sent}.xlsx", "xlsx", "admin", True),
     ("office.export_staff", "/office/staff/export.csv", "csv", "admin", True),
     # Counts and the section's own reason labels only: nothing anybody typed.
     ("reports.delivery_csv", "/reports/delivery.csv", "csv", "admin", False),
@@ -99,8 +102,16 @@ FILES = [
                          ids=[f"{t.split('?')[0]}:{k}" for _e, t, k, _r, _x in FILES])
 def test_every_file_the_app_writes_neutralises_formula_cells(app, client, evil, endpoint, template, kind, role,
                                                              expect_evil):
+    sent = ""
+    if endpoint == "reports.sent_upward_file":
+        sign_in(client, "admin")
+        today = evil.office.today.isoformat()
+        assert client.post("/reports/upward/sent", data={"as_of": today, "department": "=cmd|' /C calc'!A0"}
+                           ).status_code == 302
+        with app.app_context():
+            sent = str(db.session.scalar(select(func.max(SentReport.id))))
     url = template.format(session=evil.ids["session"], venue=evil.ids["venue"],
-                          day=evil.office.session_day.isoformat())
+                          day=evil.office.session_day.isoformat(), sent=sent)
     if role == "api":
         response = client.get(url, headers=evil.headers("admin"))
     else:

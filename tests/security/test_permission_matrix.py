@@ -68,7 +68,8 @@ MATRIX: dict[str, object] = {
     # reports
     "reports.dashboard": ADMIN, "reports.status_file": CHIEFS_ANY, "reports.ranking": STAFF,
     "reports.take_snapshot": ADMIN, "reports.status_import": ADMIN, "reports.confirm_status_import": ADMIN,
-    "reports.upward": ADMIN, "reports.expiring": ADMIN,
+    "reports.upward": ADMIN, "reports.expiring": ADMIN, "reports.mark_upward_sent": ADMIN,
+    "reports.sent_upward_file": ADMIN,
     # office (its own fine-grained matrix is tests/office/test_permissions.py)
     "office.overview": STAFF, "office.list_users": ADMIN, "office.create_user": ADMIN, "office.edit_user": ADMIN,
     "office.reset_password": ADMIN, "office.list_units": CHIEFS_ANY, "office.edit_unit": ADMIN,
@@ -78,7 +79,7 @@ MATRIX: dict[str, object] = {
     "office.change_card": CHIEF_A,
     "office.export_staff": ADMIN, "office.import_staff": ADMIN, "office.preview_import": ADMIN,
     "office.confirm_import": ADMIN, "office.discard_import": ADMIN, "office.import_template": ADMIN,
-    "office.import_progress": ADMIN, "office.import_progress_json": ADMIN,
+    "office.import_progress": ADMIN, "office.import_progress_json": ADMIN, "office.import_departures": ADMIN,
     "office.show_campaign": STAFF, "office.edit_campaign": ADMIN, "office.create_session": ADMIN,
     "office.edit_session": ADMIN, "office.copy_session": ADMIN, "office.cancel_session": ADMIN,
     "office.preview_session": ADMIN, "office.session_contacts": ADMIN, "office.campaign_coverage": ADMIN,
@@ -106,7 +107,7 @@ def _values(sec, rule: Rule) -> dict:
         "venue_id": ids["venue"], "staff_id": ids["staff_a"], "dependent_id": ids["spouse"],
         "reservation_id": ids["reservation_staff_a"], "event_id": 999999, "user_id": ids["user_clerk"],
         "unit_id": ids["A"], "batch_id": "nothing", "kind": "csv", "fmt": "csv", "staff_number": "1001",
-        "filename": "css/app.css", "code": "drivers_license", "message_id": 999999,
+        "filename": "css/app.css", "code": "drivers_license", "message_id": 999999, "report_id": 999999,
     }
 
 
