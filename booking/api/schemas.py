@@ -144,6 +144,17 @@ class ReservationIn(Body):
     include_staff: StrictBool = True
 
 
+class WaitlistIn(Body):
+    """A party joining a full session's waiting list: with the invitation code (the booker), or
+    with an admin token for a caller."""
+
+    session_id: Id
+    staff_number: str = Field(min_length=1, max_length=32)
+    invitation_code: str | None = Field(default=None, max_length=32)
+    dependent_ids: list[Id] = Field(default_factory=list, max_length=20)
+    include_staff: StrictBool = True
+
+
 class RescheduleIn(Body):
     slot_id: Id
     #: Who comes after the move; left out, as booked.

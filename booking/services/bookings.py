@@ -5,7 +5,8 @@ token, and the office taking a call (the phone page or the API with an admin tok
 come here. Each act checks who may do it, changes the booking through the pieces in
 services.reservations (seats, windows, duplicates), asks services.approvals whether the
 chief must look at it, and writes one audit event: ``reservation.book``,
-``reservation.move`` or ``reservation.cancel``, whose actor and channel say who and how.
+``reservation.move`` or ``reservation.cancel``, whose actor and channel say who and how. Seats a
+move or a cancellation frees are offered to the session's waiting list (services.waitlist).
 
 The booking rush goes through ``book``: besides the reservation itself it costs one
 INSERT (the audit event) and no SELECT.
@@ -22,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..localtime import utcnow
 from ..models import Reservation, Staff
-from . import approvals, audit, outbox, reservations
+from . import approvals, audit, outbox, reservations, waitlist
 from .accounts import require_role
 from .actor import Actor
 from .errors import DomainError
@@ -47,11 +48,11 @@ def book(
     booked by the office user). A booking in duty hours may wait for the chief.
     """
     now = now or utcnow()
-    _may_act_for(actor, staff.id)
+    may_act_for(actor, staff.id)
     channel = "web" if actor.staff is not None else "phone"
     reservation = reservations.reserve(
         slot_id, staff, dependent_ids=dependent_ids, include_staff=include_staff, channel=channel,
-        booked_by=actor.user, now=now, locale=_booker_locale(actor),
+        booked_by=actor.user, now=now, locale=booker_locale(actor),
     )
     held = approvals.hold_if_needed(reservation, now=now)
     audit.record(
@@ -78,8 +79,9 @@ def move(
     Moving to the slot it is already in with the same people changes nothing and records nothing.
     """
     now = now or utcnow()
-    _may_act_for(actor, reservation.staff_id)
+    may_act_for(actor, reservation.staff_id)
     old_slot_id = reservation.slot_id
+    old_session_id = reservation.slot.desk_session_id
     old_people = sorted(p.dependent_id or 0 for p in reservation.people)
     moved_from: dict[str, Any] = {"from": reservation.slot.starts_at.isoformat(), "seats_before": reservation.seats}
     sequence = reservation.sequence
@@ -97,6 +99,7 @@ def move(
     )
     outbox.enqueue("changed", reservation, now=now, by="booker" if actor.staff is not None else "office",
                    previous_start=moved_from["from"])
+    waitlist.offer_freed(old_session_id, now=now)  # the seats it left, to whoever waits for them
     return reservation
 
 
@@ -106,7 +109,7 @@ def cancel(actor: Actor, reservation: Reservation, *, now: datetime | None = Non
     A booking already cancelled stays as it is and nothing is recorded.
     """
     now = now or utcnow()
-    _may_act_for(actor, reservation.staff_id)
+    may_act_for(actor, reservation.staff_id)
     reservation = reservations.cancel(reservation, now=now)
     if reservation.cancelled_at != now:
         return reservation  # it had been cancelled before
@@ -115,10 +118,11 @@ def cancel(actor: Actor, reservation: Reservation, *, now: datetime | None = Non
         code=reservation.code, staff_number=reservation.staff.staff_number,
     )
     outbox.enqueue("cancelled", reservation, now=now, by="booker" if actor.staff is not None else "office")
+    waitlist.offer_freed(reservation.slot.desk_session_id, now=now)
     return reservation
 
 
-def _booker_locale(actor: Actor) -> str:
+def booker_locale(actor: Actor) -> str:
     """The language the booker's messages will be in: the one they book in; the office's
     bookings (phone, walk-in) take the default, Japanese."""
     if actor.staff is None or not has_request_context():
@@ -126,7 +130,7 @@ def _booker_locale(actor: Actor) -> str:
     return str(get_locale() or "ja")
 
 
-def _may_act_for(actor: Actor, staff_id: int) -> None:
+def may_act_for(actor: Actor, staff_id: int) -> None:
     """A booker acts only on their own bookings; otherwise the office (admin or clerk) acts."""
     if actor.staff is not None:
         if actor.staff.id != staff_id:

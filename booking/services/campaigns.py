@@ -34,7 +34,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens
+from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens, waitlist
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -530,6 +530,8 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
             raise needs_confirmation(warnings)
 
     begin_write()
+    # Seats held by waiting-list offers are given back first (offered again after the change).
+    waitlist.recall_offers(session.id, now=now)
     affected = affected_by(session, venue_id=venue_id, day=day, start=start, end=end,
                            slot_minutes=slot_minutes, desks=desks)
     if affected and resolution is None:
@@ -611,6 +613,7 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
         outbox.enqueue("changed", reservation, now=now, by="session_change", previous_start=old_start.isoformat())
     for reservation, _old_start in change.cancelled:
         outbox.enqueue("cancelled", reservation, now=now, by="session_change")
+    waitlist.offer_freed(session.id, now=now)  # more desks, or seats the change freed
     return change
 
 
@@ -697,6 +700,7 @@ def cancel_session(actor: Actor, session: DeskSession, *, reason: str = "",
         old_start = reservation.slot.starts_at
         reservation_service.cancel(reservation, now=now)
         change.cancelled.append((reservation, old_start))
+    waitlist.recall_offers(session.id, now=now, close=True)
     session.is_cancelled = True
     change.changed = ["is_cancelled"]
     db.session.flush()

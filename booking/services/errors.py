@@ -71,6 +71,11 @@ STATUS = {
     "session_over": 409,
     "already_decided": 409,
     "application_incomplete": 409,
+    # The waiting list (services.waitlist).
+    "seats_free": 409,
+    "already_waiting": 409,
+    "offer_closed": 409,
+    "offer_expired": 409,
     # The photo folder's disk is full: the server cannot take it now.
     "photo_storage_full": 503,
 }

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import OutboxMessage, Reservation
+from ..models import OutboxMessage, Reservation, Staff
 
 
 def enqueue(kind: str, reservation: Reservation, *, reason: str = "", now: datetime | None = None,
@@ -51,16 +51,33 @@ def enqueue_once(kind: str, reservation: Reservation, dedupe_key: str, *, now: d
     return added
 
 
-def _row(kind: str, reservation: Reservation, reason: str, now: datetime, facts: dict[str, Any],
+def enqueue_to_staff_once(kind: str, staff: Staff, locale: str, dedupe_key: str, *,
+                          now: datetime | None = None, **facts: Any) -> bool:
+    """Queue a message to a staff member that is about no booking yet (a waiting-list offer),
+    once: a second call with the same key adds nothing. True when this call queued it."""
+    now = now or utcnow()
+    dialect = db.session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    table = OutboxMessage.__table__
+    row = {**_row(kind, None, "", now, facts, dedupe_key), "staff_id": staff.id, "locale": locale or "ja",
+           "to_address": (staff.email or "").strip()}
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    added = db.session.execute(statement, row).first() is not None
+    if added:
+        db.session.info["outbox_written"] = True
+    return added
+
+
+def _row(kind: str, reservation: Reservation | None, reason: str, now: datetime, facts: dict[str, Any],
          dedupe_key: str | None) -> dict[str, Any]:
     return {
         "kind": kind,
-        "reservation_id": reservation.id,
-        "staff_id": reservation.staff_id,
+        "reservation_id": reservation.id if reservation else None,
+        "staff_id": reservation.staff_id if reservation else None,
         "user_id": None,
-        "sequence": reservation.sequence,
-        "locale": reservation.locale or "ja",
-        "to_address": (reservation.staff.email or "").strip(),
+        "sequence": reservation.sequence if reservation else 0,
+        "locale": (reservation.locale if reservation else "") or "ja",
+        "to_address": (reservation.staff.email or "").strip() if reservation else "",
         "reason": reason,
         "facts": {k: v for k, v in facts.items() if v is not None},
         "dedupe_key": dedupe_key,
