@@ -17,7 +17,7 @@ from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import TOKYO, in_our_years, local, utcnow, year_range_message
 from ..models import DeskSession, Reservation, ReservationPerson, Slot, Staff
-from ..services import audit, campaigns, directory, municipalities
+from ..services import audit, campaigns, directory, municipalities, waitlist
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
@@ -280,6 +280,15 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     booked = _affected_rows([r.id for r in db.session.scalars(
         select(Reservation).join(Slot).where(Slot.desk_session_id == session.id, Reservation.status == "booked"))])
     return render_template("office/session_cancel.html", session=session, form=form, booked=booked)
+
+
+@bp.get("/sessions/<int:session_id>/waitlist")
+@role_required("admin", "clerk")
+def session_waitlist(session_id: int) -> ResponseReturnValue:
+    """The session's waiting list: places, offers and their expiry, and what became of each."""
+    session = campaigns.get_session(session_id)
+    return render_template("office/session_waitlist.html", session=session, rows=waitlist.session_list(session.id),
+                           labels=waitlist.STATUS_LABELS, people_of=waitlist.people_of)
 
 
 @bp.get("/sessions/<int:session_id>/contacts/<int:event_id>")

@@ -169,3 +169,24 @@ def test_the_booker_joins_from_the_full_session_page_and_sees_their_place(app, c
     left = client.post(answer.headers["Location"].replace("http://localhost", "") + "/leave")
     assert left.status_code == 302
     assert list(statuses(app).values()) == ["withdrawn"]
+
+
+def test_the_office_sees_the_list_with_places_and_offers(app, client, full):
+    from booking.services import accounts
+    from tests.office.conftest import password_hash, sign_in
+
+    first = join(client, full.session_id, *full.waiting[0])
+    join(client, full.session_id, *full.waiting[1])
+    join(client, full.session_id, *full.waiting[2])
+    cancel(client, full.booked[0])
+    with app.app_context():
+        accounts.ensure_user("clerk", "clerk").password_hash = password_hash()
+        db.session.commit()
+    assert sign_in(client, "clerk").status_code == 302
+    page = client.get(f"/office/sessions/{full.session_id}/waitlist")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('data-status="offered"') == 1 and html.count('data-status="waiting"') == 2
+    rows = html.split("<tbody>")[1]
+    assert rows.index(full.waiting[0][0]) < rows.index(full.waiting[1][0]) < rows.index(full.waiting[2][0])
+    assert statuses(app)[first["id"]] == "offered"
