@@ -374,6 +374,32 @@ class ReservationOut(BaseModel):
     qr_url: str
 
 
+class WaitlistOffer(BaseModel):
+    slot_id: int
+    starts_at: dt.datetime | None
+    #: The seats are held until then, never past the booking cut-off.
+    expires_at: dt.datetime | None
+
+
+class WaitlistEntryOut(BaseModel):
+    id: int
+    #: Opens the place (GET), leaves the list, accepts the offer: keep it secret.
+    token: str
+    session_id: int
+    campaign_id: int
+    status: Literal["waiting", "offered", "accepted", "expired", "withdrawn"]
+    #: 1 is next; null once the entry is no longer waiting.
+    place: int | None
+    seats: int
+    include_staff: bool
+    dependent_ids: list[int]
+    created_at: dt.datetime
+    #: Set while seats are held for the party.
+    offer: WaitlistOffer | None
+    #: The booking made (or moved) by accepting.
+    reservation_id: int | None
+
+
 class AlreadyReservedOut(Error):
     reservation_code: str
 

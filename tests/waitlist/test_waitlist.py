@@ -190,3 +190,17 @@ def test_the_office_sees_the_list_with_places_and_offers(app, client, full):
     rows = html.split("<tbody>")[1]
     assert rows.index(full.waiting[0][0]) < rows.index(full.waiting[1][0]) < rows.index(full.waiting[2][0])
     assert statuses(app)[first["id"]] == "offered"
+
+
+def test_a_real_place_and_offer_match_the_documented_schema(client, full):
+    from openapi_schema_validator import OAS31Validator
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    schema = document["paths"]["/api/v1/waitlist"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    validator = OAS31Validator({**schema, "components": document["components"]})
+    first = join(client, full.session_id, *full.waiting[0])
+    validator.validate(first)
+    cancel(client, full.booked[0])
+    offered = entry(client, first["token"])
+    assert offered["offer"] is not None
+    validator.validate(offered)
