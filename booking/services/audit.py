@@ -111,7 +111,6 @@ ACTION_LABELS = {
     "waitlist.join": _l("Joined a waiting list"),
     "waitlist.leave": _l("Left a waiting list"),
     "waitlist.offer": _l("Seats offered from the waiting list"),
-    "waitlist.accept": _l("Waiting-list offer accepted"),
     "waitlist.expire": _l("Waiting-list offer expired"),
     # Events recorded before bookings through the API were "reservation.book" too.
     "reservation.create": _l("Booked through the API"),

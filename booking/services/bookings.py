@@ -6,7 +6,8 @@ come here. Each act checks who may do it, changes the booking through the pieces
 services.reservations (seats, windows, duplicates), asks services.approvals whether the
 chief must look at it, and writes one audit event: ``reservation.book``,
 ``reservation.move`` or ``reservation.cancel``, whose actor and channel say who and how. Seats a
-move or a cancellation frees are offered to the session's waiting list (services.waitlist).
+move or a cancellation frees are offered to the session's waiting list (services.waitlist), and
+the act's event names the entries offered seats (``waitlist_offers``).
 
 The booking rush goes through ``book``: besides the reservation itself it costs one
 INSERT (the audit event) and no SELECT.
@@ -40,6 +41,7 @@ def book(
     dependent_ids: Iterable[int] = (),
     include_staff: bool = True,
     now: datetime | None = None,
+    waitlist_entry_id: int | None = None,
 ) -> Reservation:
     """Book a party starting in a slot: the staff member (unless ``include_staff`` is False) and
     the dependents who come along; a party larger than the slot's free seats continues in the next.
@@ -58,7 +60,7 @@ def book(
     audit.record(
         "reservation.book", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=staff.staff_number, channel=channel, slot_id=slot_id,
-        seats=reservation.seats, include_staff=None if include_staff else False,
+        seats=reservation.seats, include_staff=None if include_staff else False, waitlist_entry_id=waitlist_entry_id,
     )
     outbox.enqueue("confirmation", reservation, now=now, awaiting_approval=True if held else None)
     return reservation
@@ -72,6 +74,7 @@ def move(
     dependent_ids: Iterable[int] | None = None,
     include_staff: bool | None = None,
     now: datetime | None = None,
+    waitlist_entry_id: int | None = None,
 ) -> Reservation:
     """Move a booking to another start in its campaign, and change who comes when asked (None keeps
     them as booked); the chief looks again at a time in duty hours.
@@ -92,14 +95,15 @@ def move(
     if reservation.slot_id != old_slot_id:
         approvals.review_after_move(reservation, now=now)
     new_people = sorted(p.dependent_id or 0 for p in reservation.people)
+    offered = waitlist.offer_freed(old_session_id, now=now)  # the seats it left, to whoever waits for them
     audit.record(
         "reservation.move", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=reservation.staff.staff_number, slot_id=reservation.slot_id,
         seats=reservation.seats, people_changed=True if new_people != old_people else None, **moved_from,
+        waitlist_entry_id=waitlist_entry_id, waitlist_offers=[e.id for e in offered] or None,
     )
     outbox.enqueue("changed", reservation, now=now, by="booker" if actor.staff is not None else "office",
                    previous_start=moved_from["from"])
-    waitlist.offer_freed(old_session_id, now=now)  # the seats it left, to whoever waits for them
     return reservation
 
 
@@ -113,12 +117,13 @@ def cancel(actor: Actor, reservation: Reservation, *, now: datetime | None = Non
     reservation = reservations.cancel(reservation, now=now)
     if reservation.cancelled_at != now:
         return reservation  # it had been cancelled before
+    offered = waitlist.offer_freed(reservation.slot.desk_session_id, now=now)
     audit.record(
         "reservation.cancel", actor=actor, target_type="reservation", target_id=reservation.id,
         code=reservation.code, staff_number=reservation.staff.staff_number,
+        waitlist_offers=[e.id for e in offered] or None,
     )
     outbox.enqueue("cancelled", reservation, now=now, by="booker" if actor.staff is not None else "office")
-    waitlist.offer_freed(reservation.slot.desk_session_id, now=now)
     return reservation
 
 

@@ -604,16 +604,17 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
         _retire_slots(removed, targets)
     db.session.flush()
     db.session.expire(session, ["slots"])
+    offered = waitlist.offer_freed(session.id, now=now)  # more desks, or seats the change freed
     if change.changed or change.moved or change.cancelled:
         details = change.audit_details()
         change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
                                     campaign_id=session.campaign_id, changed=details["changed"],
-                                    moved=details["moved"], cancelled=details["cancelled"])
+                                    moved=details["moved"], cancelled=details["cancelled"],
+                                    waitlist_offers=[e.id for e in offered] or None)
     for reservation, old_start, _new_start in change.moved:
         outbox.enqueue("changed", reservation, now=now, by="session_change", previous_start=old_start.isoformat())
     for reservation, _old_start in change.cancelled:
         outbox.enqueue("cancelled", reservation, now=now, by="session_change")
-    waitlist.offer_freed(session.id, now=now)  # more desks, or seats the change freed
     return change
 
 

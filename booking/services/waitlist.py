@@ -123,17 +123,19 @@ def leave(actor: Actor, entry: WaitlistEntry, *, now: datetime | None = None) ->
     _release_holds(entry)
     entry.status, entry.closed_at, entry.updated_at = "withdrawn", now, now
     db.session.flush()
+    offered = offer_freed(entry.desk_session_id, now=now) if was_offered else []
     audit.record("waitlist.leave", actor=actor, target_type="waitlist_entry", target_id=entry.id,
                  staff_number=entry.staff.staff_number, desk_session_id=entry.desk_session_id,
-                 had_offer=True if was_offered else None)
-    if was_offered:
-        offer_freed(entry.desk_session_id, now=now)
+                 had_offer=True if was_offered else None, waitlist_offers=[e.id for e in offered] or None)
     return entry
 
 
 def accept(actor: Actor, entry: WaitlistEntry, *, now: datetime | None = None) -> Reservation:
     """Take the offered seats: book them, or move the booking the person holds in the campaign,
-    through services.bookings with all its rules. Accepting twice answers with the same booking."""
+    through services.bookings with all its rules. Accepting twice answers with the same booking.
+
+    The act's one event is the booking's (``reservation.book`` or ``reservation.move``), naming the
+    entry (``waitlist_entry_id``)."""
     now = now or utcnow()
     bookings.may_act_for(actor, entry.staff_id)
     begin_write()
@@ -155,16 +157,13 @@ def accept(actor: Actor, entry: WaitlistEntry, *, now: datetime | None = None) -
     _release_holds(entry)
     if held is None:
         reservation = bookings.book(actor, entry.offer_slot_id, staff, dependent_ids=entry.dependent_ids,
-                                    include_staff=entry.include_staff, now=now)
+                                    include_staff=entry.include_staff, now=now, waitlist_entry_id=entry.id)
     else:
         reservation = bookings.move(actor, held, entry.offer_slot_id, dependent_ids=entry.dependent_ids,
-                                    include_staff=entry.include_staff, now=now)
+                                    include_staff=entry.include_staff, now=now, waitlist_entry_id=entry.id)
     entry.status, entry.closed_at, entry.updated_at = "accepted", now, now
     entry.reservation_id = reservation.id
     db.session.flush()
-    audit.record("waitlist.accept", actor=actor, target_type="waitlist_entry", target_id=entry.id,
-                 staff_number=staff.staff_number, desk_session_id=entry.desk_session_id,
-                 code=reservation.code, moved=True if held is not None else None)
     return reservation
 
 
@@ -173,7 +172,8 @@ def accept(actor: Actor, entry: WaitlistEntry, *, now: datetime | None = None) -
 
 def offer_freed(session_id: int, *, now: datetime | None = None) -> list[WaitlistEntry]:
     """Offer the session's free seats to the waiting parties that fit, first come first; the
-    entries offered seats. Called in the transaction that freed the seats.
+    entries offered seats. Called in the transaction that freed the seats, whose act records them
+    in its own event (one act, one event).
 
     Never fails the act that freed them: should the offers meet a lock conflict (PostgreSQL may
     end one of two transactions waiting on each other), they are undone and the scheduled job
@@ -247,9 +247,6 @@ def _make_offer(entry: WaitlistEntry, slot: Slot, minutes: int, now: datetime) -
     outbox.enqueue_to_staff_once(
         "waitlist_offer", entry.staff, entry.locale, f"waitlist-offer:{entry.id}:{entry.offers}", now=now,
         entry_id=entry.id, offer=entry.offers)
-    audit.record("waitlist.offer", actor=Actor.system(), target_type="waitlist_entry", target_id=entry.id,
-                 staff_number=entry.staff.staff_number, desk_session_id=entry.desk_session_id, slot_id=slot.id,
-                 seats=entry.seats, expires_at=entry.offer_expires_at.isoformat())
     return entry
 
 
@@ -299,8 +296,19 @@ def expire_due(now: datetime | None = None) -> tuple[int, int]:
         sessions.add(entry.desk_session_id)
         expired += 1
     db.session.flush()
-    offered = sum(len(offer_freed(session_id, now=now)) for session_id in sorted(sessions))
+    offered = sum(len(_offer_and_record(session_id, now)) for session_id in sorted(sessions))
     return expired, offered
+
+
+def _offer_and_record(session_id: int, now: datetime) -> list[WaitlistEntry]:
+    """The scheduled job's offers, each its own event (the job acts as the system)."""
+    offered = offer_freed(session_id, now=now)
+    for entry in offered:
+        audit.record("waitlist.offer", actor=Actor.system(), target_type="waitlist_entry", target_id=entry.id,
+                     staff_number=entry.staff.staff_number, desk_session_id=entry.desk_session_id,
+                     slot_id=entry.offer_slot_id, seats=entry.seats,
+                     expires_at=entry.offer_expires_at.isoformat() if entry.offer_expires_at else None)
+    return offered
 
 
 def sweep(now: datetime | None = None) -> str:
@@ -310,7 +318,7 @@ def sweep(now: datetime | None = None) -> str:
     expired, offered = expire_due(now)
     session_ids = list(db.session.scalars(
         select(WaitlistEntry.desk_session_id).where(WaitlistEntry.status == "waiting").distinct()))
-    offered += sum(len(offer_freed(session_id, now=now)) for session_id in sorted(session_ids))
+    offered += sum(len(_offer_and_record(session_id, now)) for session_id in sorted(session_ids))
     return f"{expired} offers expired, {offered} offers made"
 
 

@@ -16,6 +16,7 @@ class Full:
     session_id: int
     slot_id: int
     booked: list[dict]  # the two reservations (API answers)
+    booked_by: list[str]  # their staff numbers
     waiting: list[tuple[str, str]]  # more staff (number, invitation code), not yet waiting
 
 
@@ -32,7 +33,7 @@ def full(client, world, admin_headers) -> Full:
             "slot_id": slot["id"], "staff_number": number, "invitation_code": code})
         assert answer.status_code == 201, answer.get_json()
         booked.append(answer.get_json())
-    return Full(created["id"], slot["id"], booked, pairs[2:])
+    return Full(created["id"], slot["id"], booked, [number for number, _ in pairs[:2]], pairs[2:])
 
 
 def join(client, session_id: int, number: str, code: str, **party) -> dict:
