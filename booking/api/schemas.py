@@ -123,6 +123,8 @@ class CampaignIn(Body):
     # The reminder mail this many minutes before each booking; null: the day before at noon (Tokyo).
     reminder_minutes_before: StrictInt | None = Field(
         default=None, json_schema_extra={"minimum": 10, "maximum": 14 * 24 * 60})
+    #: How long seats offered from a waiting list are held (never past the cut-off).
+    waitlist_offer_minutes: StrictInt = Field(default=120, json_schema_extra={"minimum": 10, "maximum": 7 * 24 * 60})
 
 
 class SessionIn(Body):
@@ -296,6 +298,7 @@ class CampaignOut(BaseModel):
     reminder_minutes_before: int | None = None
     contact_phone: str = ""
     no_show_grace_minutes: int = 30
+    waitlist_offer_minutes: int = 120
 
 
 

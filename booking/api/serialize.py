@@ -67,6 +67,7 @@ def campaign(c: Campaign) -> dict:
         "reminder_minutes_before": c.reminder_minutes_before,
         "contact_phone": c.contact_phone,
         "no_show_grace_minutes": c.no_show_grace_minutes,
+        "waitlist_offer_minutes": c.waitlist_offer_minutes,
     }
 
 

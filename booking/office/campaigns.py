@@ -85,6 +85,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
             "mailing_municipality_codes": form.mailing_municipality_codes.data or [],
             # Left out of the form (an older page, a script): the campaign keeps its own, a new one 30.
             "no_show_grace_minutes": form.no_show_grace_minutes.data,
+            "waitlist_offer_minutes": form.waitlist_offer_minutes.data,
             "contact_phone": form.contact_phone.data if "contact_phone" in request.form else None,
         }
         try:
@@ -92,6 +93,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
                 values["no_show_grace_minutes"] = 30 if values["no_show_grace_minutes"] is None \
                     else values["no_show_grace_minutes"]
                 values["contact_phone"] = values["contact_phone"] or ""
+                values["waitlist_offer_minutes"] = values["waitlist_offer_minutes"] or 120
                 saved = campaigns.create_campaign(request_actor(), **values)
             else:
                 campaigns.update_campaign(request_actor(), campaign, **values)

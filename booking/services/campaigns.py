@@ -123,7 +123,7 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
                     mailing_municipality_codes: list[str] | None = None,
-                    reminder_minutes_before: int | None = None) -> Campaign:
+                    reminder_minutes_before: int | None = None, waitlist_offer_minutes: int = 120) -> Campaign:
     """A new campaign; no target units means every unit's staff may book; no mailing
     municipalities means its desks verify the home municipality's residents. ``reminder_minutes_before``:
     when the reminder mail goes out before each booking (None: the day before at noon)."""
@@ -131,7 +131,8 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes, contact_phone, no_show_grace_minutes)
     _check_reminder(reminder_minutes_before)
-    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
+    _check_offer_minutes(waitlist_offer_minutes)
+    campaign = Campaign(waitlist_offer_minutes=waitlist_offer_minutes, target_units=_target_units(target_unit_ids, target_unit_codes),
                         allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
                         mailing_municipalities=_mailing_municipalities(mailing_municipality_codes or []),
                         reminder_minutes_before=reminder_minutes_before, **values)
@@ -146,9 +147,10 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
                     target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
                     mailing_municipality_codes: list[str] | None = None, contact_phone: str | None = None,
-                    no_show_grace_minutes: int | None = None) -> list[str]:
+                    no_show_grace_minutes: int | None = None, waitlist_offer_minutes: int | None = None) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did). The
-    application settings, ``contact_phone`` and ``no_show_grace_minutes`` are kept when not given (None)."""
+    application settings, ``contact_phone``, ``no_show_grace_minutes`` and ``waitlist_offer_minutes``
+    are kept when not given (None)."""
     require_role(actor, "admin")
     values = _campaign_values(
         title, booking_opens_at, booking_closes_at, published, what_to_bring, cutoff_minutes,
@@ -165,6 +167,10 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
             and campaign.allows_single_photo_id_with_pin != bool(allows_single_photo_id_with_pin)):
         campaign.allows_single_photo_id_with_pin = bool(allows_single_photo_id_with_pin)
         changed.append("allows_single_photo_id_with_pin")
+    if waitlist_offer_minutes is not None and waitlist_offer_minutes != campaign.waitlist_offer_minutes:
+        _check_offer_minutes(waitlist_offer_minutes)
+        campaign.waitlist_offer_minutes = waitlist_offer_minutes
+        changed.append("waitlist_offer_minutes")
     if mailing_municipality_codes is not None:
         mailing = _mailing_municipalities(mailing_municipality_codes)
         if [m.code for m in campaign.mailing_municipalities] != [m.code for m in mailing]:
@@ -185,6 +191,15 @@ def _check_reminder(minutes: int | None) -> None:
         raise invalid(reminder_minutes_before=_l(
             "Use 10 to %(max)s minutes (14 days), or leave it empty for the day before at noon.",
             max=MAX_REMINDER_MINUTES))
+
+
+MAX_OFFER_MINUTES = 7 * 24 * 60
+
+
+def _check_offer_minutes(minutes: int) -> None:
+    if not 10 <= (minutes or 0) <= MAX_OFFER_MINUTES:
+        raise invalid(waitlist_offer_minutes=_l(
+            "Use 10 to %(max)s minutes (7 days).", max=MAX_OFFER_MINUTES))
 
 
 def set_reminder(actor: Actor, campaign: Campaign, minutes_before: int | None) -> bool:

@@ -204,3 +204,13 @@ def test_a_real_place_and_offer_match_the_documented_schema(client, full):
     offered = entry(client, first["token"])
     assert offered["offer"] is not None
     validator.validate(offered)
+
+
+def test_the_section_sets_how_long_offers_hold(app, client, world, admin_headers):
+    body = {"title": "t", "booking_opens_at": "2030-01-01T09:00", "booking_closes_at": "2030-02-01T09:00"}
+    made = client.post("/api/v1/campaigns", json={**body, "waitlist_offer_minutes": 30}, headers=admin_headers)
+    assert (made.status_code, made.get_json()["waitlist_offer_minutes"]) == (201, 30)
+    refused = client.post("/api/v1/campaigns", json={**body, "waitlist_offer_minutes": 5}, headers=admin_headers)
+    assert refused.status_code == 422 and "waitlist_offer_minutes" in refused.get_json()["fields"]
+    plain = client.post("/api/v1/campaigns", json=body, headers=admin_headers).get_json()
+    assert plain["waitlist_offer_minutes"] == 120
