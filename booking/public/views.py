@@ -340,6 +340,9 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
         "public/move_to_slot.html", reservation=reservation, token=token, session=session,
         choices=choices, form=form, seats=form.people, staff=reservation.staff,
         notices=_notices_by_dependent(reservation.staff, session),
+        is_full=not any(c.is_open and c.slot.id not in {p.slot_id for p in reservation.people} for c in choices)
+        and session.id != reservation.slot.desk_session_id,
+        invitation_token=invitations.link_token(reservation.staff),
     ), status
 
 

@@ -214,3 +214,14 @@ def test_the_section_sets_how_long_offers_hold(app, client, world, admin_headers
     assert refused.status_code == 422 and "waitlist_offer_minutes" in refused.get_json()["fields"]
     plain = client.post("/api/v1/campaigns", json=body, headers=admin_headers).get_json()
     assert plain["waitlist_offer_minutes"] == 120
+
+
+def test_a_booker_with_a_booking_is_led_from_the_full_session_to_its_list(app, client, world, full):
+    held = client.post("/api/v1/reservations", json={
+        "slot_id": world.slot_ids[0], "staff_number": world.staff_number,
+        "invitation_code": world.invitation_code}).get_json()
+    page = client.get(f"/r/{held['manage_token']}/move/{full.session_id}").get_data(as_text=True)
+    assert "data-waitlist-move" in page
+    link = page.split("data-waitlist-move><a href=\"")[1].split('"')[0].replace("&amp;", "&")
+    joined = client.get(link).get_data(as_text=True)
+    assert "data-waitlist-join" in joined
