@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 #: A reservation's waiting-list status in words.
 STATUS_LABELS = {
-    "waiting": _l("Waiting"),
+    "waiting": _l("Waiting for seats"),
     "offered": _l("Seats offered"),
     "accepted": _l("Booked from the waiting list"),
     "expired": _l("Offer expired"),
