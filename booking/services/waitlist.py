@@ -268,6 +268,17 @@ def recall_offers(session_id: int, *, now: datetime | None = None, close: bool =
     db.session.flush()
 
 
+def forget_campaign(campaign_id: int) -> int:
+    """Delete a campaign's waiting lists (services.retention, with its bookings): seats still held
+    go back first. How many entries were deleted."""
+    entries = list(db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.campaign_id == campaign_id)))
+    for entry in entries:
+        _release_holds(entry)
+        db.session.delete(entry)
+    db.session.flush()
+    return len(entries)
+
+
 def expire_due(now: datetime | None = None) -> tuple[int, int]:
     """Expire the offers whose time has run out and offer their seats on; how many expired, and
     how many offers that made.

@@ -225,3 +225,19 @@ def test_a_booker_with_a_booking_is_led_from_the_full_session_to_its_list(app, c
     link = page.split("data-waitlist-move><a href=\"")[1].split('"')[0].replace("&amp;", "&")
     joined = client.get(link).get_data(as_text=True)
     assert "data-waitlist-join" in joined
+
+
+def test_the_retention_purge_deletes_the_campaigns_waiting_lists(app, client, runner, world, full):
+    from sqlalchemy import func
+
+    join(client, full.session_id, *full.waiting[0])
+    join(client, full.session_id, *full.waiting[1])
+    cancel(client, full.booked[0])  # one offer holds a seat
+    when = world.session_day + timedelta(days=400)
+    result = runner.invoke(args=["purge-personal-data", "--now", f"{when.isoformat()}T12:00:00+09:00"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 0
+    # The held seat went back; the booking left is a count now, still in the slot's seats.
+    assert seats_taken(app, full.slot_id) == (1, 2)
+    assert violations(app) == []
