@@ -305,7 +305,7 @@ class CampaignOut(BaseModel):
 class MessageOut(BaseModel):
     """A message about a booking: what went out, to whom, and how its delivery went (never its text)."""
     id: int
-    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval", "address"]
+    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval", "address", "waitlist_offer"]
     to: str = Field(description="The address it went (or was to go) to; empty when the staff member has none")
     status: Literal["queued", "sent", "failed", "not_sent"]
     attempts: int

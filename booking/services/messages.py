@@ -23,6 +23,7 @@ KIND_LABELS = {
     "reminder": _l("Reminder"),
     "approval": _l("Chief's answer"),
     "address": _l("Address confirmation"),
+    "waitlist_offer": _l("Seats offered from the waiting list"),
 }
 STATUS_LABELS = {
     "queued": _l("Waiting to be sent"),

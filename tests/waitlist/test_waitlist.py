@@ -241,3 +241,11 @@ def test_the_retention_purge_deletes_the_campaigns_waiting_lists(app, client, ru
     # The held seat went back; the booking left is a count now, still in the slot's seats.
     assert seats_taken(app, full.slot_id) == (1, 2)
     assert violations(app) == []
+
+
+def test_the_office_reads_the_offer_mail_among_the_messages(app, client, full, admin_headers):
+    join(client, full.session_id, *full.waiting[0])
+    cancel(client, full.booked[0])
+    listed = client.get("/api/v1/messages?kind=waitlist_offer", headers=admin_headers)
+    assert listed.status_code == 200
+    assert [m["kind"] for m in listed.get_json()] == ["waitlist_offer"]
