@@ -211,3 +211,24 @@ def test_changes_on_the_pages_write_one_event_each(app, page, office):
         response = page.post(path, data=data)
         assert response.status_code == 302, (action, response.get_data(as_text=True)[:2000])
         one_event(app, before, action, actor="admin", channel="page")
+
+
+# --- the card after the application (issue 18) ---------------------------------------------------
+
+
+def test_a_card_step_through_the_api_writes_one_event_as_the_page_does(app, api, client, office):
+    spouse, day = office.ids["spouse"], office.today.isoformat()
+    for path in ("/api/v1/staff/1001/card", f"/api/v1/staff/1001/dependents/{spouse}/card"):
+        before = last_event_id(app)
+        response = api(path, {"stage": "applied", "on": day})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        one_event(app, before, "card.change", actor=API_USER, channel="api")
+
+    client.set_cookie("lang", "en")
+    assert sign_in(client, "admin").status_code == 302
+    staff_page = f"/office/staff/{office.ids['staff_a']}"
+    for path, key in ((f"{staff_page}/card", "staff"), (f"{staff_page}/dependents/{spouse}/card", f"dep{spouse}")):
+        before = last_event_id(app)
+        response = client.post(path, data={f"card-{key}-stage": "received", f"card-{key}-on": day})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        one_event(app, before, "card.change", actor="admin", channel="page")

@@ -9,13 +9,14 @@ from sqlalchemy.orm import joinedload
 
 from .. import ratelimits
 from ..extensions import db
-from ..models import Campaign, DeskSession, Slot
-from ..services import bookings, directory, invitations, reservations, slots
+from ..models import Campaign, DeskSession, Slot, Staff
+from ..services import bookings, directory, invitations, reservations, slots, waitlist
+from ..services.actor import Actor
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp, serialize
 from .common import api_user, body
-from .schemas import RescheduleIn, ReservationIn
+from .schemas import RescheduleIn, ReservationIn, WaitlistIn
 
 
 @bp.get("/campaigns")
@@ -54,9 +55,20 @@ def list_sessions(campaign_id: int) -> ResponseReturnValue:
 @ratelimits.invitation_codes
 def create_reservation() -> ResponseReturnValue:
     data = body(ReservationIn)
+    staff, actor = _booker(data.staff_number, data.invitation_code)
+    reservation = bookings.book(actor, data.slot_id, staff, dependent_ids=data.dependent_ids,
+                                include_staff=data.include_staff)
+    # Serialised before the commit, which would expire every loaded record and
+    # make the answer reload them one query at a time.
+    answer = serialize.reservation(reservation)
+    return jsonify(answer), 201
+
+
+def _booker(staff_number: str, invitation_code: str | None) -> tuple[Staff, Actor]:
+    """The staff member and who acts: the booker with their invitation code, or an admin taking a call."""
     user = api_user()
-    if data.invitation_code:
-        staff = invitations.staff_for_code(data.staff_number, data.invitation_code)
+    if invitation_code:
+        staff = invitations.staff_for_code(staff_number, invitation_code)
         if staff is None:
             raise DomainError(
                 "invalid_invitation",
@@ -65,19 +77,14 @@ def create_reservation() -> ResponseReturnValue:
         actor = request_actor(staff=staff)
     elif user is not None and user.role == "admin":
         # A booking taken over the phone, as on the office's phone page.
-        staff = directory.staff_by_number(data.staff_number)
+        staff = directory.staff_by_number(staff_number)
         actor = request_actor()
     else:
         raise DomainError(
             "invalid_invitation",
             _("Enter the invitation code from your invitation to book."),
         )
-    reservation = bookings.book(actor, data.slot_id, staff, dependent_ids=data.dependent_ids,
-                                include_staff=data.include_staff)
-    # Serialised before the commit, which would expire every loaded record and
-    # make the answer reload them one query at a time.
-    answer = serialize.reservation(reservation)
-    return jsonify(answer), 201
+    return staff, actor
 
 
 @bp.get("/reservations/<token>")
@@ -101,4 +108,36 @@ def reschedule_reservation(token: str) -> ResponseReturnValue:
     data = body(RescheduleIn)
     reservation = bookings.move(request_actor(staff=reservation.staff), reservation, data.slot_id,
                                 dependent_ids=data.dependent_ids, include_staff=data.include_staff)
+    return jsonify(serialize.reservation(reservation))
+
+
+@bp.post("/waitlist")
+@ratelimits.invitation_codes
+def join_waitlist() -> ResponseReturnValue:
+    data = body(WaitlistIn)
+    staff, actor = _booker(data.staff_number, data.invitation_code)
+    entry = waitlist.join(actor, data.session_id, staff, dependent_ids=data.dependent_ids,
+                          include_staff=data.include_staff, locale=bookings.booker_locale(actor))
+    return jsonify(serialize.waitlist_entry(entry)), 201
+
+
+@bp.get("/waitlist/<token>")
+@ratelimits.secret_links
+def show_waitlist_entry(token: str) -> ResponseReturnValue:
+    return jsonify(serialize.waitlist_entry(waitlist.by_token(token)))
+
+
+@bp.post("/waitlist/<token>/leave")
+@ratelimits.secret_links
+def leave_waitlist(token: str) -> ResponseReturnValue:
+    entry = waitlist.by_token(token)
+    entry = waitlist.leave(request_actor(staff=entry.staff), entry)
+    return jsonify(serialize.waitlist_entry(entry))
+
+
+@bp.post("/waitlist/<token>/accept")
+@ratelimits.secret_links
+def accept_waitlist_offer(token: str) -> ResponseReturnValue:
+    entry = waitlist.by_token(token)
+    reservation = waitlist.accept(request_actor(staff=entry.staff), entry)
     return jsonify(serialize.reservation(reservation))

@@ -90,6 +90,7 @@ def document() -> dict:
         s.CampaignOut, s.SessionOut, s.NewSessionOut, s.ReservationOut, s.AlreadyReservedOut, s.MessageOut,
         s.CheckInIn, s.CheckInOut, s.PhotoOut, s.AlreadyCheckedInOut,
         s.ApplicationIn, s.ApplicationOut, s.IdentityDocumentOut, s.LegalRepresentativeIn, s.CardIn, s.CardOut,
+        s.WaitlistIn, s.WaitlistEntryOut,
     ]
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     components = defs.get("$defs", {})
@@ -177,6 +178,36 @@ def document() -> dict:
                                      "409": _error("slot_full; the booking is unchanged"),
                                      "429": _error("Too many unknown tokens from this address")},
             body=s.RescheduleIn, params=[TOKEN])},
+        "/api/v1/waitlist": {"post": {
+            **_op("Join a full session's waiting list with the whole party (invitation code, or admin token "
+                  "for a caller)",
+                  {"201": {"description": "The place on the list", **_json(s.WaitlistEntryOut)},
+                   "401": _error("Invalid token"),
+                   "403": _error("Wrong invitation or not allowed"),
+                   "404": _error("No such session or staff member"),
+                   "409": _error("seats_free: the party can book a time in the session now; already_waiting; "
+                                 "already_reserved: the booking is in this session; booking_closed"),
+                   "429": _error("Too many wrong invitation codes")},
+                  body=s.WaitlistIn, tag="waitlist"),
+            "security": [{}, {"bearer": []}],
+        }},
+        "/api/v1/waitlist/{token}": {"get": _op(
+            "A place on a waiting list by its token: the place, or the offer and until when it holds",
+            {"200": {"description": "The place", **_json(s.WaitlistEntryOut)},
+             "404": _error("Unknown or tampered token"),
+             "429": _error("Too many unknown tokens from this address")}, params=[TOKEN], tag="waitlist")},
+        "/api/v1/waitlist/{token}/leave": {"post": _op(
+            "Leave the list (seats held for the party go to the next one at once)",
+            {"200": {"description": "The place, withdrawn", **_json(s.WaitlistEntryOut)},
+             "404": _error("Unknown or tampered token"),
+             "429": _error("Too many unknown tokens from this address")}, params=[TOKEN], tag="waitlist")},
+        "/api/v1/waitlist/{token}/accept": {"post": _op(
+            "Book the offered seats (or move the booking held in the campaign to them), with every rule of "
+            "booking; accepting again answers with the same booking",
+            {"200": {"description": "The reservation", **_json(s.ReservationOut)},
+             "404": _error("Unknown or tampered token"),
+             "409": _error("offer_closed (no open offer), offer_expired, or a booking refusal"),
+             "429": _error("Too many unknown tokens from this address")}, params=[TOKEN], tag="waitlist")},
         "/api/v1/messages": {"get": _op(
             "The mail messages about a booking (or the newest, filtered by kind and status)",
             {"200": {"description": "Messages, oldest first", **_json({"type": "array", "items": _ref(s.MessageOut)})},
@@ -184,7 +215,8 @@ def document() -> dict:
             secured=True, tag="setup", params=[
                 {"name": "reservation_code", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kind", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest"]}},
+                 "schema": {"type": "string", "enum": ["confirmation", "changed", "cancelled", "reminder", "approval", "address",
+                                                    "digest", "waitlist_offer"]}},
                 {"name": "status", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["queued", "sent", "failed", "not_sent"]}},
             ])},

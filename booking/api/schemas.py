@@ -127,6 +127,8 @@ class CampaignIn(Body):
     # The reminder mail this many minutes before each booking; null: the day before at noon (Tokyo).
     reminder_minutes_before: StrictInt | None = Field(
         default=None, json_schema_extra={"minimum": 10, "maximum": 14 * 24 * 60})
+    #: How long seats offered from a waiting list are held (never past the cut-off).
+    waitlist_offer_minutes: StrictInt = Field(default=120, json_schema_extra={"minimum": 10, "maximum": 7 * 24 * 60})
 
 
 class SessionIn(Body):
@@ -145,6 +147,17 @@ class ReservationIn(Body):
     dependent_ids: list[Id] = Field(default_factory=list, max_length=20)
     #: False books only the dependents named (at least one): a staff member who already holds a
     #: card can still bring a spouse or a child.
+    include_staff: StrictBool = True
+
+
+class WaitlistIn(Body):
+    """A party joining a full session's waiting list: with the invitation code (the booker), or
+    with an admin token for a caller."""
+
+    session_id: Id
+    staff_number: str = Field(min_length=1, max_length=32)
+    invitation_code: str | None = Field(default=None, max_length=32)
+    dependent_ids: list[Id] = Field(default_factory=list, max_length=20)
     include_staff: StrictBool = True
 
 
@@ -294,13 +307,15 @@ class CampaignOut(BaseModel):
     reminder_minutes_before: int | None = None
     contact_phone: str = ""
     no_show_grace_minutes: int = 30
+    waitlist_offer_minutes: int = 120
 
 
 
 class MessageOut(BaseModel):
     """A message about a booking: what went out, to whom, and how its delivery went (never its text)."""
     id: int
-    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest"]
+    kind: Literal["confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest",
+                  "waitlist_offer"]
     to: str = Field(description="The address it went (or was to go) to; empty when the staff member has none")
     status: Literal["queued", "sent", "failed", "not_sent"]
     attempts: int
@@ -370,6 +385,32 @@ class ReservationOut(BaseModel):
     manage_url: str
     ics_url: str
     qr_url: str
+
+
+class WaitlistOffer(BaseModel):
+    slot_id: int
+    starts_at: dt.datetime | None
+    #: The seats are held until then, never past the booking cut-off.
+    expires_at: dt.datetime | None
+
+
+class WaitlistEntryOut(BaseModel):
+    id: int
+    #: Opens the place (GET), leaves the list, accepts the offer: keep it secret.
+    token: str
+    session_id: int
+    campaign_id: int
+    status: Literal["waiting", "offered", "accepted", "expired", "withdrawn"]
+    #: 1 is next; null once the entry is no longer waiting.
+    place: int | None
+    seats: int
+    include_staff: bool
+    dependent_ids: list[int]
+    created_at: dt.datetime
+    #: Set while seats are held for the party.
+    offer: WaitlistOffer | None
+    #: The booking made (or moved) by accepting.
+    reservation_id: int | None
 
 
 class AlreadyReservedOut(Error):

@@ -7,7 +7,18 @@ from typing import Protocol
 from flask import url_for
 
 from ..localtime import TOKYO
-from ..models import Campaign, Dependent, DeskSession, OutboxMessage, Reservation, Slot, Staff, Unit, Venue
+from ..models import (
+    Campaign,
+    Dependent,
+    DeskSession,
+    OutboxMessage,
+    Reservation,
+    Slot,
+    Staff,
+    Unit,
+    Venue,
+    WaitlistEntry,
+)
 from ..services.confirmations import manage_url
 from ..services.reservations import manage_token
 
@@ -93,6 +104,7 @@ def campaign(c: Campaign) -> dict:
         "reminder_minutes_before": c.reminder_minutes_before,
         "contact_phone": c.contact_phone,
         "no_show_grace_minutes": c.no_show_grace_minutes,
+        "waitlist_offer_minutes": c.waitlist_offer_minutes,
     }
 
 
@@ -165,4 +177,28 @@ def message(m: OutboxMessage) -> dict:
         "sent_at": instant(m.sent_at) if m.sent_at else None,
         "last_error": m.last_error or None,
         "created_at": instant(m.created_at),
+    }
+
+
+def waitlist_entry(entry: WaitlistEntry) -> dict:
+    """A place on a waiting list; ``token`` opens it (and accepts its offer)."""
+    from ..services import waitlist
+
+    return {
+        "id": entry.id,
+        "token": waitlist.entry_token(entry),
+        "session_id": entry.desk_session_id,
+        "campaign_id": entry.campaign_id,
+        "status": entry.status,
+        "place": waitlist.place(entry),
+        "seats": entry.seats,
+        "include_staff": entry.include_staff,
+        "dependent_ids": list(entry.dependent_ids),
+        "created_at": instant(entry.created_at),
+        "offer": None if entry.status != "offered" else {
+            "slot_id": entry.offer_slot_id,
+            "starts_at": instant(entry.offer_slot.starts_at) if entry.offer_slot else None,
+            "expires_at": instant(entry.offer_expires_at) if entry.offer_expires_at else None,
+        },
+        "reservation_id": entry.reservation_id,
     }

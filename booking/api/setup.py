@@ -80,6 +80,7 @@ def create_campaign() -> ResponseReturnValue:
         allows_single_photo_id_with_pin=data.allows_single_photo_id_with_pin,
         mailing_municipality_codes=data.mailing_municipality_codes,
         reminder_minutes_before=data.reminder_minutes_before,
+        waitlist_offer_minutes=data.waitlist_offer_minutes,
     )
     return jsonify(serialize.campaign(campaign)), 201
 

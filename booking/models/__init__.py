@@ -36,15 +36,16 @@ from .status import (
     StatusSnapshot,
 )
 from .types import UTCDateTime
+from .waitlist import OPEN_WAITLIST_STATUSES, WAITLIST_STATUSES, WaitlistEntry, WaitlistHold
 
 __all__ = [
     "ACTIVE_STATUSES", "AGE_GROUPS", "APPROVAL_STATUSES", "CARD_STAGES", "CARD_STATUSES", "CHANNELS", "DELIVERIES",
     "DOCUMENT_GROUPS", "DUTY_SYSTEMS", "MESSAGE_KINDS", "MESSAGE_STATUSES", "NON_APPLICATION_REASONS",
-    "ROLES", "STAGE_STATUS", "STATUS_SOURCES", "SURRENDERED_CARDS", "ApiToken", "Application", "AuditEvent",
-    "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent", "CheckIn", "Dependent", "DeskAction",
-    "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew", "IdentityDocument", "JobRun", "Municipality",
-    "NonApplicationReason", "OutboxMessage", "Photo", "RecoveryCode", "Reservation", "ReservationPerson",
-    "RosterTally", "SentReport", "Slot", "Staff", "StaffImportBatch", "StaffImportNumbers", "StaffImportRows",
-    "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
-    "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
+    "OPEN_WAITLIST_STATUSES", "ROLES", "STAGE_STATUS", "STATUS_SOURCES", "SURRENDERED_CARDS", "WAITLIST_STATUSES",
+    "ApiToken", "Application", "AuditEvent", "CalendarFeed", "Campaign", "CampaignRetention", "CardStatusEvent",
+    "CheckIn", "Dependent", "DeskAction", "DeskSession", "DutyApproval", "DutyCalendar", "DutyCrew",
+    "IdentityDocument", "JobRun", "Municipality", "NonApplicationReason", "OutboxMessage", "Photo", "RecoveryCode",
+    "Reservation", "ReservationPerson", "RosterTally", "SentReport", "Slot", "Staff", "StaffImportBatch",
+    "StaffImportNumbers", "StaffImportRows", "StatusSnapshot", "UTCDateTime", "Unit", "User", "Venue",
+    "WaitlistEntry", "WaitlistHold", "campaign_mailing_municipalities", "campaign_units", "kana_key", "katakana",
 ]

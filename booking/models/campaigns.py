@@ -83,6 +83,9 @@ class Campaign(Model):
     #: The desk may mark a booking as a no-show only this many minutes after its slot has ended
     #: (services.checkin.mark_no_shows); people running late keep their booking until then.
     no_show_grace_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: How long the seats offered to the next party on a waiting list are held for it (never past
+    #: the booking cut-off): services.waitlist.
+    waitlist_offer_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.

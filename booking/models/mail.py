@@ -13,7 +13,8 @@ from .reservations import Reservation
 from .types import UTCDateTime
 
 #: What a message is about (API.md "Notifications by e-mail": the first four are the contract's).
-MESSAGE_KINDS = ("confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest")
+MESSAGE_KINDS = ("confirmation", "changed", "cancelled", "reminder", "approval", "address", "digest",
+                 "waitlist_offer")
 #: queued: waiting to go out (or to be retried); sent; failed: given up (the server's answer in
 #: last_error); not_sent: kept without sending (no SMTP_URL, or nobody to send it to).
 MESSAGE_STATUSES = ("queued", "sent", "failed", "not_sent")

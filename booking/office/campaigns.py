@@ -17,7 +17,7 @@ from ..converters import bounded_int
 from ..extensions import db
 from ..localtime import TOKYO, in_our_years, local, utcnow, year_range_message
 from ..models import Campaign, DeskSession, Reservation, ReservationPerson, Slot, Staff
-from ..services import audit, campaigns, directory, municipalities
+from ..services import audit, campaigns, directory, municipalities, waitlist
 from ..services.errors import DomainError
 from ..web import request_actor
 from . import bp
@@ -86,6 +86,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
             "mailing_municipality_codes": form.mailing_municipality_codes.data or [],
             # Left out of the form (an older page, a script): the campaign keeps its own, a new one 30.
             "no_show_grace_minutes": form.no_show_grace_minutes.data,
+            "waitlist_offer_minutes": form.waitlist_offer_minutes.data,
             "contact_phone": form.contact_phone.data if "contact_phone" in request.form else None,
             "reminder_minutes_before": form.reminder_minutes_before.data
             if "reminder_minutes_before" in request.form else campaigns.Keep.KEEP,
@@ -97,6 +98,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
                 values["contact_phone"] = values["contact_phone"] or ""
                 if values["reminder_minutes_before"] is campaigns.Keep.KEEP:
                     values["reminder_minutes_before"] = None
+                values["waitlist_offer_minutes"] = values["waitlist_offer_minutes"] or 120
                 saved = campaigns.create_campaign(request_actor(), **values)
             else:
                 campaigns.update_campaign(request_actor(), campaign, **values)
@@ -299,6 +301,15 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     booked = _affected_rows([r.id for r in db.session.scalars(
         select(Reservation).join(Slot).where(Slot.desk_session_id == session.id, Reservation.status == "booked"))])
     return render_template("office/session_cancel.html", session=session, form=form, booked=booked)
+
+
+@bp.get("/sessions/<int:session_id>/waitlist")
+@role_required("admin", "clerk")
+def session_waitlist(session_id: int) -> ResponseReturnValue:
+    """The session's waiting list: places, offers and their expiry, and what became of each."""
+    session = campaigns.get_session(session_id)
+    return render_template("office/session_waitlist.html", session=session, rows=waitlist.session_list(session.id),
+                           labels=waitlist.STATUS_LABELS, people_of=waitlist.people_of)
 
 
 @bp.get("/sessions/<int:session_id>/contacts/<int:event_id>")

@@ -231,6 +231,8 @@ class CampaignForm(FlaskForm):
     no_show_grace_minutes = BoundedIntegerField(
         _l("The desk may mark no-shows this many minutes after a slot ends"), default=30,
         validators=[Optional()])
+    waitlist_offer_minutes = BoundedIntegerField(
+        _l("Seats offered from a waiting list are held this many minutes"), default=120, validators=[Optional()])
     contact_phone = StringField(_l("The section's phone number for bookers"),
                                 validators=[Optional(), Length(max=30)])
     reminder_minutes_before = SelectField(

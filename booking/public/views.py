@@ -13,7 +13,7 @@ from .. import ratelimits
 from ..extensions import db, limiter
 from ..formatting import clock
 from ..localtime import utcnow
-from ..models import DeskSession, Reservation, Staff
+from ..models import DeskSession, Reservation, Staff, WaitlistEntry
 from ..services import (
     addresses,
     applicants,
@@ -24,6 +24,7 @@ from ..services import (
     invitations,
     reservations,
     tokens,
+    waitlist,
 )
 from ..services.errors import DomainError, status_for
 from ..web import request_actor
@@ -87,7 +88,7 @@ def choose_slot(token: str, session_id: int) -> ResponseReturnValue:
     if not session.campaign.is_published or session.is_cancelled:
         abort(404)
     existing = reservations.active_reservation(staff.id, session.campaign_id)
-    if existing is not None:
+    if existing is not None and request.args.get("waitlist") != "1":
         return redirect(url_for(".manage", token=reservations.manage_token(existing)))
     now = utcnow()
     form = BookForm()
@@ -117,7 +118,71 @@ def choose_slot(token: str, session_id: int) -> ResponseReturnValue:
     return render_template(
         "public/choose_slot.html", staff=staff, token=token, session=session, choices=choices, form=form,
         seats=form.people, notices=_notices_by_dependent(staff, session),
+        is_full=not any(c.is_open for c in choices), waiting=_waiting_here(staff, session),
     ), status
+
+
+@bp.post("/i/<token>/sessions/<int:session_id>/waitlist")
+@ratelimits.secret_links
+def join_waitlist(token: str, session_id: int) -> ResponseReturnValue:
+    """Join a full session's waiting list with the people ticked (the whole party)."""
+    staff = _staff_or_404(token)
+    form = BookForm()
+    form.dependent_ids.choices = [(d.id, d.name) for d in staff.dependents]
+    actor = request_actor(staff=staff)
+    try:
+        entry = waitlist.join(actor, session_id, staff, dependent_ids=form.dependent_ids.data or [],
+                              include_staff=form.staff_comes is not False, locale=bookings.booker_locale(actor))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".choose_slot", token=token, session_id=session_id))
+    return redirect(url_for(".waitlist_entry", token=waitlist.entry_token(entry)))
+
+
+@bp.get("/w/<token>")
+@ratelimits.secret_links
+def waitlist_entry(token: str) -> ResponseReturnValue:
+    """The booker's place on a waiting list, and the offer with its one button when seats are held."""
+    entry = _entry_or_404(token)
+    return render_template("public/waitlist.html", entry=entry, token=token, place=waitlist.place(entry),
+                           people=waitlist.people_of(entry), form=ConfirmForm(), now=utcnow(),
+                           invitation_token=invitations.link_token(entry.staff))
+
+
+@bp.post("/w/<token>/accept")
+@ratelimits.secret_links
+def accept_offer(token: str) -> ResponseReturnValue:
+    entry = _entry_or_404(token)
+    try:
+        reservation = waitlist.accept(request_actor(staff=entry.staff), entry)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".waitlist_entry", token=token)), 303
+    return redirect(url_for(".manage", token=reservations.manage_token(reservation), new=1))
+
+
+@bp.post("/w/<token>/leave")
+@ratelimits.secret_links
+def leave_waitlist(token: str) -> ResponseReturnValue:
+    entry = _entry_or_404(token)
+    waitlist.leave(request_actor(staff=entry.staff), entry)
+    flash(_("You have left the waiting list."), "success")
+    return redirect(url_for(".waitlist_entry", token=token))
+
+
+def _entry_or_404(token: str) -> WaitlistEntry:
+    try:
+        return waitlist.by_token(token)
+    except DomainError as error:
+        abort(404, description=str(error.message))
+
+
+def _waiting_here(staff: Staff, session: DeskSession) -> tuple[WaitlistEntry, str] | None:
+    """The staff member's open place on this session's list, with its link."""
+    entry = next((e for e in waitlist.entries_of(staff) if e.desk_session_id == session.id), None)
+    return (entry, waitlist.entry_token(entry)) if entry else None
 
 
 @bp.get("/r/<token>")
@@ -275,6 +340,9 @@ def move_to_slot(token: str, session_id: int) -> ResponseReturnValue:
         "public/move_to_slot.html", reservation=reservation, token=token, session=session,
         choices=choices, form=form, seats=form.people, staff=reservation.staff,
         notices=_notices_by_dependent(reservation.staff, session),
+        is_full=not any(c.is_open and c.slot.id not in {p.slot_id for p in reservation.people} for c in choices)
+        and session.id != reservation.slot.desk_session_id,
+        invitation_token=invitations.link_token(reservation.staff),
     ), status
 
 

@@ -59,7 +59,7 @@ ACTION_GROUPS = {
     "user": ("user.",),
     "import": ("import.",),
     "staff": ("staff.", "dependent.", "invitation.", "unit.", "venue."),
-    "booking": ("reservation.",),
+    "booking": ("reservation.", "waitlist."),
     "session": ("session.", "campaign."),
     # Everything that took personal data out of the system: files, prints of rosters, the
     # reports, a person's data on request and application photos.
@@ -110,6 +110,10 @@ ACTION_LABELS = {
     "reservation.move": _l("Booking moved"),
     "reservation.cancel": _l("Booking cancelled"),
     "message.read": _l("Mail message read"),
+    "waitlist.join": _l("Joined a waiting list"),
+    "waitlist.leave": _l("Left a waiting list"),
+    "waitlist.offer": _l("Seats offered from the waiting list"),
+    "waitlist.expire": _l("Waiting-list offer expired"),
     # Events recorded before bookings through the API were "reservation.book" too.
     "reservation.create": _l("Booked through the API"),
     "reservation.duty_approved": _l("Booking in duty hours approved"),
@@ -166,6 +170,7 @@ TARGET_LABELS = {
     "staff": _l("Staff member"),
     "dependent": _l("Dependent"),
     "reservation": _l("Reservation"),
+    "waitlist_entry": _l("Waiting-list entry"),
     "check_in": _l("Check-in"),
     "photo": _l("Photo"),
     "slot": _l("Slot"),

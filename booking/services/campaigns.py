@@ -36,7 +36,7 @@ from ..models import (
     Unit,
     Venue,
 )
-from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens
+from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens, waitlist
 from . import reservations as reservation_service
 from . import slots as slot_service
 from .accounts import require_role
@@ -132,7 +132,7 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
                     mailing_municipality_codes: list[str] | None = None,
-                    reminder_minutes_before: int | None = None) -> Campaign:
+                    reminder_minutes_before: int | None = None, waitlist_offer_minutes: int = 120) -> Campaign:
     """A new campaign; no target units means every unit's staff may book; no mailing
     municipalities means its desks verify the home municipality's residents. ``reminder_minutes_before``:
     when the reminder mail goes out before each booking (None: the day before at noon)."""
@@ -140,7 +140,8 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes, contact_phone, no_show_grace_minutes)
     _check_reminder(reminder_minutes_before)
-    campaign = Campaign(target_units=_target_units(target_unit_ids, target_unit_codes),
+    _check_offer_minutes(waitlist_offer_minutes)
+    campaign = Campaign(waitlist_offer_minutes=waitlist_offer_minutes, target_units=_target_units(target_unit_ids, target_unit_codes),
                         allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
                         mailing_municipalities=_mailing_municipalities(mailing_municipality_codes or []),
                         reminder_minutes_before=reminder_minutes_before, **values)
@@ -155,11 +156,12 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
                     booking_closes_at: datetime, published: bool, what_to_bring: str, cutoff_minutes: int,
                     target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
                     mailing_municipality_codes: list[str] | None = None, contact_phone: str | None = None,
-                    no_show_grace_minutes: int | None = None,
+                    no_show_grace_minutes: int | None = None, waitlist_offer_minutes: int | None = None,
                     reminder_minutes_before: int | None | Literal[Keep.KEEP] = Keep.KEEP) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did). The
-    application settings, ``contact_phone`` and ``no_show_grace_minutes`` are kept when not given
-    (None), and the reminder when not given (``Keep.KEEP``: None there means the day before at noon)."""
+    application settings, ``contact_phone``, ``no_show_grace_minutes`` and ``waitlist_offer_minutes``
+    are kept when not given (None), and the reminder when not given (``Keep.KEEP``: None there means
+    the day before at noon)."""
     require_role(actor, "admin")
     values = _campaign_values(
         title, booking_opens_at, booking_closes_at, published, what_to_bring, cutoff_minutes,
@@ -176,6 +178,10 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
             and campaign.allows_single_photo_id_with_pin != bool(allows_single_photo_id_with_pin)):
         campaign.allows_single_photo_id_with_pin = bool(allows_single_photo_id_with_pin)
         changed.append("allows_single_photo_id_with_pin")
+    if waitlist_offer_minutes is not None and waitlist_offer_minutes != campaign.waitlist_offer_minutes:
+        _check_offer_minutes(waitlist_offer_minutes)
+        campaign.waitlist_offer_minutes = waitlist_offer_minutes
+        changed.append("waitlist_offer_minutes")
     if mailing_municipality_codes is not None:
         mailing = _mailing_municipalities(mailing_municipality_codes)
         if [m.code for m in campaign.mailing_municipalities] != [m.code for m in mailing]:
@@ -200,6 +206,15 @@ def _check_reminder(minutes: int | None) -> None:
         raise invalid(reminder_minutes_before=_l(
             "Use 10 to %(max)s minutes (14 days), or leave it empty for the day before at noon.",
             max=MAX_REMINDER_MINUTES))
+
+
+MAX_OFFER_MINUTES = 7 * 24 * 60
+
+
+def _check_offer_minutes(minutes: int) -> None:
+    if not 10 <= (minutes or 0) <= MAX_OFFER_MINUTES:
+        raise invalid(waitlist_offer_minutes=_l(
+            "Use 10 to %(max)s minutes (7 days).", max=MAX_OFFER_MINUTES))
 
 
 def set_reminder(actor: Actor, campaign: Campaign, minutes_before: int | None) -> bool:
@@ -545,6 +560,8 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
             raise needs_confirmation(warnings)
 
     begin_write()
+    # Seats held by waiting-list offers are given back first (offered again after the change).
+    waitlist.recall_offers(session.id, now=now)
     affected = affected_by(session, venue_id=venue_id, day=day, start=start, end=end,
                            slot_minutes=slot_minutes, desks=desks)
     if affected and resolution is None:
@@ -617,11 +634,13 @@ def update_session(actor: Actor, session: DeskSession, *, venue_id: int, day: da
         _retire_slots(removed, targets)
     db.session.flush()
     db.session.expire(session, ["slots"])
+    offered = waitlist.offer_freed(session.id, now=now)  # more desks, or seats the change freed
     if change.changed or change.moved or change.cancelled:
         details = change.audit_details()
         change.event = audit.record("session.update", actor=actor, target_type="session", target_id=session.id,
                                     campaign_id=session.campaign_id, changed=details["changed"],
-                                    moved=details["moved"], cancelled=details["cancelled"])
+                                    moved=details["moved"], cancelled=details["cancelled"],
+                                    waitlist_offers=[e.id for e in offered] or None)
     for reservation, old_start, _new_start in change.moved:
         outbox.enqueue("changed", reservation, now=now, by="session_change", previous_start=old_start.isoformat())
     for reservation, _old_start in change.cancelled:
@@ -712,6 +731,7 @@ def cancel_session(actor: Actor, session: DeskSession, *, reason: str = "",
         old_start = reservation.slot.starts_at
         reservation_service.cancel(reservation, now=now)
         change.cancelled.append((reservation, old_start))
+    waitlist.recall_offers(session.id, now=now, close=True)
     session.is_cancelled = True
     change.changed = ["is_cancelled"]
     db.session.flush()

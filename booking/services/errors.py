@@ -73,6 +73,11 @@ STATUS = {
     "application_incomplete": 409,
     # The card cannot take that step from where it is (services.card_life.NEXT).
     "invalid_transition": 409,
+    # The waiting list (services.waitlist).
+    "seats_free": 409,
+    "already_waiting": 409,
+    "offer_closed": 409,
+    "offer_expired": 409,
     # The photo folder's disk is full: the server cannot take it now.
     "photo_storage_full": 503,
 }

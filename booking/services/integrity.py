@@ -30,6 +30,7 @@ from ..models import (
     ReservationPerson,
     RosterTally,
     Slot,
+    WaitlistHold,
 )
 
 #: Reservation statuses whose seats count in slots.seats_taken.
@@ -108,11 +109,18 @@ def _seats(add: Add) -> None:
         .group_by(RosterTally.slot_id)
         .subquery()
     )
-    expected = func.coalesce(held.c.seats, 0) + func.coalesce(tallied.c.seats, 0)
+    # Seats a waiting-list offer holds count as taken until it is accepted or expires.
+    offered = (
+        select(WaitlistHold.slot_id, func.sum(WaitlistHold.seats).label("seats"))
+        .group_by(WaitlistHold.slot_id)
+        .subquery()
+    )
+    expected = func.coalesce(held.c.seats, 0) + func.coalesce(tallied.c.seats, 0) + func.coalesce(offered.c.seats, 0)
     rows = db.session.execute(
         select(Slot.id, Slot.desk_session_id, Slot.seats_taken, Slot.capacity, expected)
         .outerjoin(held, held.c.slot_id == Slot.id)
         .outerjoin(tallied, tallied.c.slot_id == Slot.id)
+        .outerjoin(offered, offered.c.slot_id == Slot.id)
         .where((Slot.seats_taken != expected) | (Slot.seats_taken > Slot.capacity))
         .order_by(Slot.id)
     )

@@ -35,7 +35,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..localtime import utcnow
 from ..models import OutboxMessage, Reservation, Staff
-from . import confirmations, invitations, tokens
+from . import confirmations, invitations, tokens, waitlist
 from .database import begin_write
 
 log = logging.getLogger(__name__)
@@ -297,6 +297,8 @@ def _context(message: OutboxMessage) -> dict[str, Any]:
             context["confirm_url"] = url_for(
                 "public.confirm_email", token=confirmations.manage_token(reservation),
                 code=tokens.url_token("email-confirm", reservation.staff_id, nonce), _external=True)
+    if message.kind == "waitlist_offer":
+        context.update(waitlist.offer_mail_context(int((message.facts or {}).get("entry_id", 0))))
     return context
 
 

@@ -24,6 +24,7 @@ KIND_LABELS = {
     "approval": _l("Chief's answer"),
     "address": _l("Address confirmation"),
     "digest": _l("Chief's digest"),
+    "waitlist_offer": _l("Seats offered from the waiting list"),
 }
 STATUS_LABELS = {
     "queued": _l("Waiting to be sent"),

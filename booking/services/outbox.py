@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..localtime import utcnow
-from ..models import OutboxMessage, Reservation, User
+from ..models import OutboxMessage, Reservation, Staff, User
 
 
 def enqueue(kind: str, reservation: Reservation, *, reason: str = "", now: datetime | None = None,
@@ -64,6 +64,17 @@ def _insert_once(row: dict[str, Any]) -> bool:
     if added:
         db.session.info["outbox_written"] = True
     return added
+
+
+def enqueue_to_staff_once(kind: str, staff: Staff, locale: str, dedupe_key: str, *,
+                          now: datetime | None = None, **facts: Any) -> bool:
+    """Queue a message to a staff member that is about no booking yet (a waiting-list offer),
+    once: a second call with the same key adds nothing. True when this call queued it."""
+    now = now or utcnow()
+    return _insert_once({
+        **_blank_row(kind, now, facts, dedupe_key),
+        "staff_id": staff.id, "locale": locale or "ja", "to_address": (staff.email or "").strip(),
+    })
 
 
 def _row(kind: str, reservation: Reservation, reason: str, now: datetime, facts: dict[str, Any],

@@ -490,6 +490,18 @@ def _check_targeted(campaign: Campaign, staff: Staff) -> None:
     )
 
 
+def check_party(staff: Staff, dependent_ids: Iterable[int], include_staff: bool) -> list[Dependent]:
+    """The dependents a party brings, refused as a booking would refuse them (services.waitlist)."""
+    dependents = _own_dependents(staff, dependent_ids)
+    _check_someone_comes(include_staff, dependents)
+    return dependents
+
+
+def check_targeted(campaign: Campaign, staff: Staff) -> None:
+    """Refuse a staff member whose unit the campaign is not for (``not_targeted``)."""
+    _check_targeted(campaign, staff)
+
+
 def _own_dependents(staff: Staff, dependent_ids: Iterable[int]) -> list[Dependent]:
     wanted = list(dict.fromkeys(dependent_ids))
     if not wanted:

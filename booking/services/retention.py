@@ -35,7 +35,7 @@ from ..models import (
     RosterTally,
     Staff,
 )
-from . import audit
+from . import audit, waitlist
 from .accounts import require_role
 from .actor import Actor
 from .database import begin_write
@@ -220,6 +220,7 @@ def overview() -> list[CampaignLine]:
 def _purge_campaign(campaign: Campaign, *, now: datetime) -> Removed:
     """Turn one campaign's bookings into counts (whether or not it is due: the caller decides)."""
     ids = list(db.session.scalars(select(Reservation.id).where(Reservation.campaign_id == campaign.id)))
+    waitlist.forget_campaign(campaign.id)  # who waited with whom is personal data too
     removed = tally_and_delete(ids, reason="retention", now=now)
     row = setting(campaign)
     if row is None:

@@ -71,6 +71,12 @@ def _digests(now: datetime) -> str:
     return f"{digests.queue_due(now, day=due.astimezone(TOKYO).date())} digests queued"
 
 
+def _waitlist(now: datetime) -> str:
+    from . import waitlist
+
+    return waitlist.sweep(now)
+
+
 def _no_shows(now: datetime) -> str:
     from . import checkin
 
@@ -106,6 +112,7 @@ def _snapshot(now: datetime) -> str:
 JOBS: tuple[Job, ...] = (
     Job("reminders", every_minute, _reminders),
     Job("chief_digest", daily(DIGEST_AT), _digests),
+    Job("waitlist_offers", every_minute, _waitlist),
     Job("mark_no_shows", daily(time(23, 30)), _no_shows),
     Job("purge_photos", daily(time(2, 15)), _photos),
     Job("purge_personal_data", daily(time(2, 20)), _retention),

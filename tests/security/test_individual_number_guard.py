@@ -175,6 +175,7 @@ API_BODIES = {
                                                "booking_closes_at": "2030-02-01T09:00", "what_to_bring": "",
                                                "target_unit_codes": []}),
     schemas.ReservationIn: ("/api/v1/reservations", {"slot_id": 1, "staff_number": "1001"}),
+    schemas.WaitlistIn: ("/api/v1/waitlist", {"session_id": 1, "staff_number": "1001"}),
     schemas.CheckInIn: ("/api/v1/checkins", {"code": "X"}),
 }
 

@@ -35,6 +35,10 @@ MATRIX: dict[str, object] = {
     "public.change_email": TOKEN, "public.confirm_email": TOKEN,
     "public.cancel": TOKEN, "public.move": TOKEN, "public.move_to_slot": TOKEN, "public.qr": TOKEN,
     "api.show_reservation": TOKEN, "api.cancel_reservation": TOKEN, "api.reschedule_reservation": TOKEN,
+    # the waiting list (issue 19): joining with the invitation code, the place's own link after
+    "api.join_waitlist": ANY, "api.show_waitlist_entry": TOKEN, "api.leave_waitlist": TOKEN,
+    "api.accept_waitlist_offer": TOKEN, "public.join_waitlist": TOKEN, "public.waitlist_entry": TOKEN,
+    "public.accept_offer": TOKEN, "public.leave_waitlist": TOKEN, "office.session_waitlist": DESK,
     "chiefs.calendar_feed": TOKEN,
     # JSON API, office side
     "api.create_unit": ADMIN, "api.import_staff": ADMIN, "api.staff_invitation": ADMIN, "api.add_dependent": ADMIN,
