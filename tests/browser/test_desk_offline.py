@@ -214,10 +214,12 @@ def test_two_desks_checking_in_the_same_person_offline_give_one_check_in_and_a_n
     second.check_in(target)
 
     server.start()
+    # The first desk's network comes back first, so that its check-in is the one applied: the
+    # second's (sent once its own network is back) becomes the note.
     first.restore()
-    second.restore()
     first.send_now()
     first.waiting(0)
+    second.restore()
     second.send_now()
     second.waiting(0)
 

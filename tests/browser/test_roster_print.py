@@ -185,7 +185,7 @@ def test_the_hq_dashboard_prints_its_charts_and_the_unit_page_fits_an_office_scr
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.goto(f"{live_server}/reports/")
     screenshot(page, "reports-dashboard")
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator("svg.chart").count() == 4  # the rates over time, and the expiring cards
     pdf = ARTIFACTS / "dashboard.pdf"
     page.pdf(path=str(pdf), format="A4")
     for old in ARTIFACTS.glob("dashboard-page-*.png"):

@@ -60,6 +60,8 @@ PAGES = [
     # Shift-aware planning
     ("office.edit_duty_calendar", "/office/units/{A}/duty", ADMIN),
     ("office.campaign_coverage", "/office/campaigns/{campaign}/coverage", ADMIN),
+    # The waiting list of a session (the clerks call the next party when a seat frees at the desk).
+    ("office.session_waitlist", "/office/sessions/{session}/waitlist", PHONE),
     # Personal data
     ("office.personal_data", "/office/personal-data", ADMIN),
     ("office.disclosure_print", "/office/personal-data/staff/{staff_a}", ADMIN),
