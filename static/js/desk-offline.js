@@ -8,7 +8,7 @@
  * lost answer is safe. Actions go in the order they were made; the first one that cannot be
  * sent (no network, signed out) stops the round until the next try.
  * Everything is wiped at sign-out, at the end of the session's day, and after the time the
- * server gives (DESK_OFFLINE_KEEP_MINUTES); a photo leaves the device once it is sent.
+ * server gives (the campaign's time, or DESK_OFFLINE_KEEP_MINUTES); a photo leaves the device once it is sent.
  */
 (function () {
   "use strict";

@@ -15,11 +15,11 @@ import threading
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from booking.extensions import db
-from booking.models import Application, CheckIn, DeskAction, Photo, Reservation
+from booking.models import Application, Campaign, CheckIn, DeskAction, Photo, Reservation
 from booking.services import accounts, directory, reservations
 
 pytestmark = pytest.mark.browser
@@ -252,15 +252,19 @@ def test_the_desk_data_is_wiped_at_sign_out_and_after_the_time_set(app, server, 
     desk.page.wait_for_url(re.compile("/office/login"))
     assert "outreach-desk" not in stored_databases()
 
-    # The time set by the section: the device wipes when it has passed, offline too.
-    app.config["DESK_OFFLINE_KEEP_MINUTES"] = 1
+    # The time the section set on the campaign (before the app's setting): the device wipes when
+    # it has passed, offline too.
+    app.config["DESK_OFFLINE_KEEP_MINUTES"] = 24 * 60
+    with app.app_context():
+        db.session.execute(update(Campaign).values(desk_offline_keep_minutes=10))
+        db.session.commit()
     desk.page.clock.install()
     desk.sign_in_and_open()
     server.stop()
     desk.cut()
     desk.check_in(offline_world["ids"][1])
     desk.waiting(1)
-    desk.page.clock.fast_forward("02:00")
+    desk.page.clock.fast_forward("11:00")
     expect(desk.page.locator("[data-offline-desk]")).to_have_attribute("data-wiped", "time", timeout=15000)
     expect(desk.page.locator("[data-reservation]")).to_have_count(0)
     desk.waiting(0)
