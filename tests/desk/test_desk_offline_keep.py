@@ -33,6 +33,7 @@ def test_the_campaign_page_sets_how_long_the_tablet_keeps_the_roster(app, client
     app.config["DESK_OFFLINE_KEEP_MINUTES"] = 30
     url = f"/office/campaigns/{world.campaign_id}/edit"
     login("admin")
+    client.set_cookie("lang", "en")
     page = client.get(url).get_data(as_text=True)
     assert 'name="desk_offline_keep_minutes"' in page and "empty: 30 minutes" in page
 
@@ -56,6 +57,7 @@ def test_the_campaign_page_sets_how_long_the_tablet_keeps_the_roster(app, client
 
 def test_a_time_outside_the_bounds_is_refused_on_the_page(app, client, login, world):
     login("admin")
+    client.set_cookie("lang", "en")
     url = f"/office/campaigns/{world.campaign_id}/edit"
     for minutes in ("9", "1441"):
         response = client.post(url, data=campaign_form(app, world.campaign_id, desk_offline_keep_minutes=minutes))
