@@ -50,6 +50,7 @@ def offline_roster(session_id: int) -> ResponseReturnValue:
         generated_at=now.isoformat(),
         wipe_at=_wipe_at(desk_session, now).isoformat(),
         csrf_token=generate_csrf(),
+        allows_single_photo_id_with_pin=desk_session.campaign.allows_single_photo_id_with_pin,
         documents=[{"code": d.code, "name": str(d.name), "group": d.group} for d in applications.identity_documents()],
         reservations=offline.roster(desk_session),
     )
