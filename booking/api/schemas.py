@@ -129,6 +129,9 @@ class CampaignIn(Body):
         default=None, json_schema_extra={"minimum": 10, "maximum": 14 * 24 * 60})
     #: How long seats offered from a waiting list are held (never past the cut-off).
     waitlist_offer_minutes: StrictInt = Field(default=120, json_schema_extra={"minimum": 10, "maximum": 7 * 24 * 60})
+    # How long a desk tablet keeps its offline roster after fetching it; null: the app's setting.
+    desk_offline_keep_minutes: StrictInt | None = Field(
+        default=None, json_schema_extra={"minimum": 10, "maximum": 24 * 60})
 
 
 class SessionIn(Body):
@@ -308,6 +311,7 @@ class CampaignOut(BaseModel):
     contact_phone: str = ""
     no_show_grace_minutes: int = 30
     waitlist_offer_minutes: int = 120
+    desk_offline_keep_minutes: int | None = None
 
 
 

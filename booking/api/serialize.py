@@ -105,6 +105,7 @@ def campaign(c: Campaign) -> dict:
         "contact_phone": c.contact_phone,
         "no_show_grace_minutes": c.no_show_grace_minutes,
         "waitlist_offer_minutes": c.waitlist_offer_minutes,
+        "desk_offline_keep_minutes": c.desk_offline_keep_minutes,
     }
 
 

@@ -81,6 +81,7 @@ def create_campaign() -> ResponseReturnValue:
         mailing_municipality_codes=data.mailing_municipality_codes,
         reminder_minutes_before=data.reminder_minutes_before,
         waitlist_offer_minutes=data.waitlist_offer_minutes,
+        desk_offline_keep_minutes=data.desk_offline_keep_minutes,
     )
     return jsonify(serialize.campaign(campaign)), 201
 

@@ -50,6 +50,7 @@ def offline_roster(session_id: int) -> ResponseReturnValue:
         generated_at=now.isoformat(),
         wipe_at=_wipe_at(desk_session, now).isoformat(),
         csrf_token=generate_csrf(),
+        allows_single_photo_id_with_pin=desk_session.campaign.allows_single_photo_id_with_pin,
         documents=[{"code": d.code, "name": str(d.name), "group": d.group} for d in applications.identity_documents()],
         reservations=offline.roster(desk_session),
     )
@@ -59,11 +60,15 @@ def offline_roster(session_id: int) -> ResponseReturnValue:
 
 def _wipe_at(desk_session: DeskSession, now: datetime) -> datetime:
     """When the device wipes what it keeps: at the end of the session's day (or of the session,
-    when it runs past midnight), or DESK_OFFLINE_KEEP_MINUTES after it fetched the roster,
-    whichever comes first."""
+    when it runs past midnight), or the campaign's ``desk_offline_keep_minutes`` (when the section
+    left it empty, the DESK_OFFLINE_KEEP_MINUTES setting) after it fetched the roster, whichever
+    comes first."""
     _start, end = session_bounds(desk_session.date, desk_session.start_time, desk_session.end_time)
     day_end = datetime.combine(desk_session.date + timedelta(days=1), time(0), tzinfo=TOKYO)
-    keep = timedelta(minutes=int(current_app.config.get("DESK_OFFLINE_KEEP_MINUTES", 12 * 60)))
+    minutes = desk_session.campaign.desk_offline_keep_minutes
+    if minutes is None:
+        minutes = int(current_app.config.get("DESK_OFFLINE_KEEP_MINUTES", 12 * 60))
+    keep = timedelta(minutes=minutes)
     return min(max(day_end, end), now + keep)
 
 

@@ -86,6 +86,9 @@ class Campaign(Model):
     #: How long the seats offered to the next party on a waiting list are held for it (never past
     #: the booking cut-off): services.waitlist.
     waitlist_offer_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    #: How long a desk tablet keeps the offline roster and its unsent actions after it fetched the
+    #: roster (booking.desk.offline); None means the DESK_OFFLINE_KEEP_MINUTES setting.
+    desk_offline_keep_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: Units whose staff may book; none means every unit.

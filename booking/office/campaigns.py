@@ -90,14 +90,18 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
             "contact_phone": form.contact_phone.data if "contact_phone" in request.form else None,
             "reminder_minutes_before": form.reminder_minutes_before.data
             if "reminder_minutes_before" in request.form else campaigns.Keep.KEEP,
+            # Empty: the app setting; left out of the form: the campaign keeps its own.
+            "desk_offline_keep_minutes": form.desk_offline_keep_minutes.data
+            if "desk_offline_keep_minutes" in request.form else campaigns.Keep.KEEP,
         }
         try:
             if campaign is None:
                 values["no_show_grace_minutes"] = 30 if values["no_show_grace_minutes"] is None \
                     else values["no_show_grace_minutes"]
                 values["contact_phone"] = values["contact_phone"] or ""
-                if values["reminder_minutes_before"] is campaigns.Keep.KEEP:
-                    values["reminder_minutes_before"] = None
+                for name in ("reminder_minutes_before", "desk_offline_keep_minutes"):
+                    if values[name] is campaigns.Keep.KEEP:
+                        values[name] = None
                 values["waitlist_offer_minutes"] = values["waitlist_offer_minutes"] or 120
                 saved = campaigns.create_campaign(request_actor(), **values)
             else:

@@ -233,6 +233,8 @@ class CampaignForm(FlaskForm):
         validators=[Optional()])
     waitlist_offer_minutes = BoundedIntegerField(
         _l("Seats offered from a waiting list are held this many minutes"), default=120, validators=[Optional()])
+    desk_offline_keep_minutes = BoundedIntegerField(
+        _l("A desk tablet working offline keeps the day's roster this many minutes"), validators=[Optional()])
     contact_phone = StringField(_l("The section's phone number for bookers"),
                                 validators=[Optional(), Length(max=30)])
     reminder_minutes_before = SelectField(

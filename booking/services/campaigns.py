@@ -132,16 +132,21 @@ def create_campaign(actor: Actor, *, title: str, booking_opens_at: datetime, boo
                     target_unit_ids: list[int] | None = None,
                     target_unit_codes: list[str] | None = None, allows_single_photo_id_with_pin: bool = False,
                     mailing_municipality_codes: list[str] | None = None,
-                    reminder_minutes_before: int | None = None, waitlist_offer_minutes: int = 120) -> Campaign:
+                    reminder_minutes_before: int | None = None, waitlist_offer_minutes: int = 120,
+                    desk_offline_keep_minutes: int | None = None) -> Campaign:
     """A new campaign; no target units means every unit's staff may book; no mailing
     municipalities means its desks verify the home municipality's residents. ``reminder_minutes_before``:
-    when the reminder mail goes out before each booking (None: the day before at noon)."""
+    when the reminder mail goes out before each booking (None: the day before at noon);
+    ``desk_offline_keep_minutes``: how long a desk tablet keeps its offline roster (None: the
+    DESK_OFFLINE_KEEP_MINUTES setting)."""
     require_role(actor, "admin")
     values = _campaign_values(title, booking_opens_at, booking_closes_at, published, what_to_bring,
                               cutoff_minutes, contact_phone, no_show_grace_minutes)
     _check_reminder(reminder_minutes_before)
     _check_offer_minutes(waitlist_offer_minutes)
-    campaign = Campaign(waitlist_offer_minutes=waitlist_offer_minutes, target_units=_target_units(target_unit_ids, target_unit_codes),
+    _check_offline_keep(desk_offline_keep_minutes)
+    campaign = Campaign(waitlist_offer_minutes=waitlist_offer_minutes,
+                        desk_offline_keep_minutes=desk_offline_keep_minutes, target_units=_target_units(target_unit_ids, target_unit_codes),
                         allows_single_photo_id_with_pin=bool(allows_single_photo_id_with_pin),
                         mailing_municipalities=_mailing_municipalities(mailing_municipality_codes or []),
                         reminder_minutes_before=reminder_minutes_before, **values)
@@ -157,11 +162,12 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
                     target_unit_ids: list[int], allows_single_photo_id_with_pin: bool | None = None,
                     mailing_municipality_codes: list[str] | None = None, contact_phone: str | None = None,
                     no_show_grace_minutes: int | None = None, waitlist_offer_minutes: int | None = None,
-                    reminder_minutes_before: int | None | Literal[Keep.KEEP] = Keep.KEEP) -> list[str]:
+                    reminder_minutes_before: int | None | Literal[Keep.KEEP] = Keep.KEEP,
+                    desk_offline_keep_minutes: int | None | Literal[Keep.KEEP] = Keep.KEEP) -> list[str]:
     """Change a campaign; returns the fields that changed (audited only when some did). The
     application settings, ``contact_phone``, ``no_show_grace_minutes`` and ``waitlist_offer_minutes``
-    are kept when not given (None), and the reminder when not given (``Keep.KEEP``: None there means
-    the day before at noon)."""
+    are kept when not given (None), the reminder and ``desk_offline_keep_minutes`` when not given
+    (``Keep.KEEP``: None there means the day before at noon, and the app setting)."""
     require_role(actor, "admin")
     values = _campaign_values(
         title, booking_opens_at, booking_closes_at, published, what_to_bring, cutoff_minutes,
@@ -191,6 +197,11 @@ def update_campaign(actor: Actor, campaign: Campaign, *, title: str, booking_ope
         _check_reminder(reminder_minutes_before)
         campaign.reminder_minutes_before = reminder_minutes_before
         changed.append("reminder_minutes_before")
+    if (desk_offline_keep_minutes is not Keep.KEEP
+            and campaign.desk_offline_keep_minutes != desk_offline_keep_minutes):
+        _check_offline_keep(desk_offline_keep_minutes)
+        campaign.desk_offline_keep_minutes = desk_offline_keep_minutes
+        changed.append("desk_offline_keep_minutes")
     db.session.flush()
     if changed:
         audit.record("campaign.update", actor=actor, target_type="campaign", target_id=campaign.id,
@@ -215,6 +226,17 @@ def _check_offer_minutes(minutes: int) -> None:
     if not 10 <= (minutes or 0) <= MAX_OFFER_MINUTES:
         raise invalid(waitlist_offer_minutes=_l(
             "Use 10 to %(max)s minutes (7 days).", max=MAX_OFFER_MINUTES))
+
+
+#: A desk tablet never keeps its roster past the session's day anyway (booking.desk.offline).
+MIN_OFFLINE_KEEP_MINUTES, MAX_OFFLINE_KEEP_MINUTES = 10, 24 * 60
+
+
+def _check_offline_keep(minutes: int | None) -> None:
+    if minutes is not None and not MIN_OFFLINE_KEEP_MINUTES <= minutes <= MAX_OFFLINE_KEEP_MINUTES:
+        raise invalid(desk_offline_keep_minutes=_l(
+            "Use %(min)s to %(max)s minutes (24 hours), or leave it empty for the usual time.",
+            min=MIN_OFFLINE_KEEP_MINUTES, max=MAX_OFFLINE_KEEP_MINUTES))
 
 
 def set_reminder(actor: Actor, campaign: Campaign, minutes_before: int | None) -> bool:

@@ -226,8 +226,15 @@ def _roster_row(reservation: Reservation, desk_session: DeskSession, check_ins: 
     people = []
     for person in reservation.people:
         record = check_ins.get(person.id)
+        birth_date = person.dependent.birth_date if person.dependent is not None else None
         people.append({
             "id": person.id, "name": person.name, "kana": person.kana, "kind": person.kind,
+            # What the application panel asks, as the online one does (services.applications.assess):
+            # the age group of a dependent without a birth date, a representative for a child,
+            # the old card of a renewal.
+            "asks_age_group": person.dependent is not None and birth_date is None,
+            "minor": birth_date is not None and applicants.age_on(birth_date, desk_session.date) < 15,
+            "is_renewal": (person.dependent or staff).card_status == "received",
             "time": clock(person.slot.starts_at.astimezone(TOKYO)),
             "notices": [str(n.text) for n in applicants.notices(person.dependent, desk_session.date)],
             "check_in": ({**_check_in_out(record), "photo": person.id in with_photo}

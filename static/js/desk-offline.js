@@ -8,7 +8,7 @@
  * lost answer is safe. Actions go in the order they were made; the first one that cannot be
  * sent (no network, signed out) stops the round until the next try.
  * Everything is wiped at sign-out, at the end of the session's day, and after the time the
- * server gives (DESK_OFFLINE_KEEP_MINUTES); a photo leaves the device once it is sent.
+ * server gives (the campaign's time, or DESK_OFFLINE_KEEP_MINUTES); a photo leaves the device once it is sent.
  */
 (function () {
   "use strict";
@@ -388,46 +388,92 @@
     return row;
   }
 
-  // The application record, offline: the 申請書ID, the documents seen and the PIN form. Mail or
-  // counter is decided by the server and comes back in the answer once it is sent.
+  // The application record, offline: what the online panel records (templates/desk/_application.html),
+  // sent through the same action. Mail or counter is decided by the server and comes back in the
+  // answer once it is sent.
+  var APP_FIELDS = ["application_id", "identity_documents", "pin_form", "surrendered", "address_change_planned",
+                    "adult_ward", "age_group", "legal_representative"];
+
+  function choice(type, name, value, text) {
+    var label = make("label", "offline-app__doc");
+    var box = make("input");
+    box.type = type;
+    box.name = name;
+    box.value = value;
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" " + text));
+    return label;
+  }
+
+  function documentsFieldset(name, legend) {
+    var docs = make("fieldset", "offline-app__docs");
+    docs.appendChild(make("legend", "", legend));
+    ((state.roster && state.roster.documents) || []).forEach(function (doc) {
+      docs.appendChild(choice("checkbox", name, doc.code, doc.name));
+    });
+    return docs;
+  }
+
+  function textField(id, name, text, maxLength) {
+    var field = make("div", "field");
+    var label = make("label", "field__label", text);
+    label.htmlFor = id;
+    var input = make("input", "field__input");
+    input.id = id;
+    input.name = name;
+    input.maxLength = maxLength;
+    input.setAttribute("autocomplete", "off");
+    field.appendChild(label);
+    field.appendChild(input);
+    return field;
+  }
+
   function applicationPanel(person, pending) {
     var details = make("details", "offline-app");
     details.setAttribute("data-app-for", person.id);
     details.appendChild(make("summary", "", msg("app-title") + (pending.applications[person.id] ? " (" + msg("waiting") + ")" : "")));
     var form = make("form", "offline-app__form");
     form.setAttribute("data-app-form", "");
-    var idField = make("div", "field");
-    var idLabel = make("label", "field__label", msg("app-id"));
-    idLabel.htmlFor = "app-id-" + person.id;
-    var idInput = make("input", "field__input");
-    idInput.id = idLabel.htmlFor;
-    idInput.name = "application_id";
-    idInput.setAttribute("inputmode", "numeric");
-    idInput.setAttribute("autocomplete", "off");
-    idField.appendChild(idLabel);
-    idField.appendChild(idInput);
+    var idField = textField("app-id-" + person.id, "application_id", msg("app-id"), 60);
+    idField.querySelector("input").setAttribute("inputmode", "numeric");
     form.appendChild(idField);
-    var docs = make("fieldset", "offline-app__docs");
-    docs.appendChild(make("legend", "", msg("app-docs")));
-    ((state.roster && state.roster.documents) || []).forEach(function (doc) {
-      var label = make("label", "offline-app__doc");
-      var box = make("input");
-      box.type = "checkbox";
-      box.name = "identity_documents";
-      box.value = doc.code;
-      label.appendChild(box);
-      label.appendChild(document.createTextNode(" " + doc.name));
-      docs.appendChild(label);
+    if (person.asks_age_group) {
+      var age = make("fieldset", "offline-app__docs");
+      age.appendChild(make("legend", "", msg("app-age")));
+      ["under_1", "under_15", "adult"].forEach(function (group) {
+        age.appendChild(choice("radio", "age_group", group, msg("app-" + group)));
+      });
+      form.appendChild(age);
+    }
+    form.appendChild(documentsFieldset("identity_documents", msg("app-docs")));
+    var cards = make("fieldset", "offline-app__docs");
+    cards.appendChild(make("legend", "", msg("app-cards")));
+    if (state.roster && state.roster.allows_single_photo_id_with_pin) {
+      cards.appendChild(choice("checkbox", "pin_entered", "y", msg("app-pin-entered")));
+    }
+    cards.appendChild(choice("checkbox", "pin_form", "y", msg("app-pin-form")));
+    ["notification_card", "juki_card", "my_number_card"].forEach(function (card) {
+      var text = msg("app-" + card) + (card === "my_number_card" && person.is_renewal ? " (" + msg("app-renewal") + ")" : "");
+      cards.appendChild(choice("checkbox", "surrendered", card, text));
     });
-    form.appendChild(docs);
-    var pin = make("label", "offline-app__doc");
-    var pinBox = make("input");
-    pinBox.type = "checkbox";
-    pinBox.name = "pin_form";
-    pinBox.value = "y";
-    pin.appendChild(pinBox);
-    pin.appendChild(document.createTextNode(" " + msg("app-pin-form")));
-    form.appendChild(pin);
+    cards.appendChild(choice("checkbox", "address_change_planned", "y", msg("app-move")));
+    cards.appendChild(choice("checkbox", "adult_ward", "y", msg("app-ward")));
+    form.appendChild(cards);
+    var rep = make("fieldset", "offline-app__docs");
+    rep.setAttribute("data-representative", "");
+    rep.appendChild(make("legend", "", msg("app-rep")));
+    rep.appendChild(textField("app-rep-name-" + person.id, "representative_name", msg("app-rep-name"), 100));
+    rep.appendChild(textField("app-rep-relation-" + person.id, "representative_relation", msg("app-rep-relation"), 30));
+    rep.appendChild(documentsFieldset("representative_documents", msg("app-rep-docs")));
+    form.appendChild(rep);
+    // A representative is asked for a child (by birth date, or the age group ticked) and an adult ward.
+    function showRepresentative() {
+      var data = new FormData(form);
+      rep.hidden = !(person.minor || data.get("adult_ward") || data.get("age_group") === "under_1" ||
+                     data.get("age_group") === "under_15" || data.get("representative_name"));
+    }
+    showRepresentative();
+    form.addEventListener("change", showRepresentative);
     var buttons = make("div", "offline-app__buttons");
     [["save", "button button--secondary"], ["submit", "button"]].forEach(function (pair) {
       var button = make("button", pair[1], msg("app-" + pair[0]));
@@ -446,9 +492,17 @@
         person_id: person.id,
         application_id: data.get("application_id") || "",
         identity_documents: data.getAll("identity_documents"),
+        pin_entered: data.get("pin_entered") ? "y" : "",
         pin_form: data.get("pin_form") ? "y" : "",
+        surrendered: data.getAll("surrendered"),
+        address_change_planned: data.get("address_change_planned") ? "y" : "",
+        adult_ward: data.get("adult_ward") ? "y" : "",
+        age_group: data.get("age_group") || "",
+        representative_name: data.get("representative_name") || "",
+        representative_relation: data.get("representative_relation") || "",
+        representative_documents: data.getAll("representative_documents"),
         action: event.submitter ? event.submitter.value : "save",
-        fields: ["application_id", "identity_documents", "pin_form"],
+        fields: (state.roster && state.roster.allows_single_photo_id_with_pin) ? APP_FIELDS.concat(["pin_entered"]) : APP_FIELDS,
       };
       enqueue("application", fields, person.name);
     });

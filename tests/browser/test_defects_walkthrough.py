@@ -15,6 +15,7 @@ from booking.localtime import TOKYO, at_tokyo
 from booking.models import Campaign, DeskSession, Reservation, Slot, Staff
 from booking.services import accounts, campaigns, checkin, directory, reservations
 from booking.services.actor import Actor
+from tests.browser.conftest import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -214,7 +215,12 @@ def test_the_campaign_form_and_page_show_the_grace_and_the_phone(app, live_serve
     page.goto(f"{live_server}/office/campaigns/{world.campaign_id}/edit")
     page.fill("input[name=no_show_grace_minutes]", "45")
     page.fill("input[name=contact_phone]", "024-535-1111（内線 2150）")
+    page.fill("input[name=desk_offline_keep_minutes]", "90")
     screenshot(page, "defects-campaign-form-1366")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "defects-campaign-form-820")
+    page.set_viewport_size(OFFICE)
     assert page.locator("input[name=contact_phone]").get_attribute("inputmode") == "tel"
     page.locator("form.o-form button[type=submit]").click()
     page.wait_for_load_state()
@@ -222,3 +228,4 @@ def test_the_campaign_form_and_page_show_the_grace_and_the_phone(app, live_serve
     screenshot(page, "defects-campaign-page-1366")
     with app.app_context():
         assert db.session.scalar(select(Campaign.no_show_grace_minutes)) == 45
+        assert db.session.scalar(select(Campaign.desk_offline_keep_minutes)) == 90

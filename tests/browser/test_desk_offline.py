@@ -15,11 +15,11 @@ import threading
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from booking.extensions import db
-from booking.models import Application, CheckIn, DeskAction, Photo, Reservation
+from booking.models import Application, Campaign, CheckIn, Dependent, DeskAction, Photo, Reservation
 from booking.services import accounts, directory, reservations
 
 pytestmark = pytest.mark.browser
@@ -254,15 +254,19 @@ def test_the_desk_data_is_wiped_at_sign_out_and_after_the_time_set(app, server, 
     desk.page.wait_for_url(re.compile("/office/login"))
     assert "outreach-desk" not in stored_databases()
 
-    # The time set by the section: the device wipes when it has passed, offline too.
-    app.config["DESK_OFFLINE_KEEP_MINUTES"] = 1
+    # The time the section set on the campaign (before the app's setting): the device wipes when
+    # it has passed, offline too.
+    app.config["DESK_OFFLINE_KEEP_MINUTES"] = 24 * 60
+    with app.app_context():
+        db.session.execute(update(Campaign).values(desk_offline_keep_minutes=10))
+        db.session.commit()
     desk.page.clock.install()
     desk.sign_in_and_open()
     server.stop()
     desk.cut()
     desk.check_in(offline_world["ids"][1])
     desk.waiting(1)
-    desk.page.clock.fast_forward("02:00")
+    desk.page.clock.fast_forward("11:00")
     expect(desk.page.locator("[data-offline-desk]")).to_have_attribute("data-wiped", "time", timeout=15000)
     expect(desk.page.locator("[data-reservation]")).to_have_count(0)
     desk.waiting(0)
@@ -296,6 +300,62 @@ def test_the_application_record_made_offline_is_recorded_when_the_network_return
         assert application is not None and application.application_id == "12345678901234567890123"
         assert application.identity_documents == ["passport"]
     assert desk.errors == []
+
+
+def test_the_whole_application_record_is_made_offline_as_on_the_online_panel(
+        app, server, offline_world, desks, screenshot):
+    """The surrendered cards, a planned move, the age group of a dependent without a birth date and
+    the legal representative that age group asks for: recorded offline, applied once back online."""
+    with app.app_context():
+        db.session.get(Dependent, offline_world_dependent(offline_world, app)).birth_date = None
+        db.session.commit()
+    desk = desks()
+    desk.sign_in_and_open()
+    reservation_id = offline_world["ids"][0]
+    spouse_id = offline_world["people"][reservation_id][1]
+
+    server.stop()
+    desk.cut()
+    desk.page.uncheck(f"#here-{offline_world['people'][reservation_id][0]}")  # only the spouse has come
+    desk.page.check(f"#here-{spouse_id}")
+    desk.check_in(reservation_id)
+    panel = desk.page.locator(f'[data-app-for="{spouse_id}"]')
+    panel.locator("summary").click()
+    representative = panel.locator("[data-representative]")
+    expect(representative).to_be_hidden()
+    panel.locator('input[name="application_id"]').fill("2234 5678 9012 3456 7890 123")
+    panel.locator('input[name="age_group"][value="under_15"]').check()
+    expect(representative).to_be_visible()
+    panel.locator('input[name="identity_documents"][value="passport"]').check()
+    panel.locator('input[name="surrendered"][value="notification_card"]').check()
+    panel.locator('input[name="address_change_planned"]').check()
+    representative.locator('input[name="representative_name"]').fill("佐藤 翔太")
+    representative.locator('input[name="representative_relation"]').fill("父")
+    representative.locator('input[name="representative_documents"][value="passport"]').check()
+    screenshot(desk.page, "desk-offline-application-whole-820")
+    panel.locator('button[value="save"]').click()
+    desk.waiting(2)
+
+    server.start()
+    desk.restore()
+    desk.send_now()
+    desk.waiting(0)
+
+    with app.app_context():
+        application = db.session.scalar(select(Application))
+        assert application.application_id == "22345678901234567890123"
+        assert application.age_group == "under_15" and application.surrendered == ["notification_card"]
+        assert application.address_change_planned is True and application.adult_ward is False
+        assert (application.representative_name, application.representative_relation,
+                application.representative_documents) == ("佐藤 翔太", "父", ["passport"])
+        assert application.identity_documents == ["passport"]
+    assert desk.errors == []
+
+
+def offline_world_dependent(offline_world, app) -> int:
+    with app.app_context():
+        person = db.session.get(Reservation, offline_world["ids"][0]).people[1]
+        return person.dependent_id
 
 
 def test_the_bookings_qr_code_is_read_and_found_offline(app, browser, server, offline_world, tmp_path, screenshot):
