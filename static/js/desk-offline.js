@@ -483,7 +483,16 @@
       buttons.appendChild(button);
     });
     form.appendChild(buttons);
-    form.addEventListener("input", function () { editing = true; });
+    // Only what the clerk touched is sent (and so changed on the server): the panel starts empty
+    // offline, and an untouched field must not erase what the online panel recorded before.
+    var touched = {};
+    function touch(event) {
+      var name = event.target && event.target.name;
+      if (!name || name === "action") return;
+      touched[name.indexOf("representative_") === 0 ? "legal_representative" : name] = true;
+    }
+    form.addEventListener("input", function (event) { editing = true; touch(event); });
+    form.addEventListener("change", touch);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       editing = false;
@@ -502,8 +511,9 @@
         representative_relation: data.get("representative_relation") || "",
         representative_documents: data.getAll("representative_documents"),
         action: event.submitter ? event.submitter.value : "save",
-        fields: (state.roster && state.roster.allows_single_photo_id_with_pin) ? APP_FIELDS.concat(["pin_entered"]) : APP_FIELDS,
+        fields: APP_FIELDS.concat(["pin_entered"]).filter(function (name) { return touched[name]; }),
       };
+      touched = {};
       enqueue("application", fields, person.name);
     });
     details.addEventListener("toggle", function () { if (!details.open) editing = false; });

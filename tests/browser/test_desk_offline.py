@@ -352,6 +352,42 @@ def test_the_whole_application_record_is_made_offline_as_on_the_online_panel(
     assert desk.errors == []
 
 
+def test_a_second_save_offline_changes_only_what_the_clerk_touched(app, server, offline_world, desks):
+    """The offline panel starts empty each time: ticking the PIN form later must not erase the
+    申請書ID and documents saved before."""
+    desk = desks()
+    desk.sign_in_and_open()
+    reservation_id = offline_world["ids"][0]
+    person_id = offline_world["people"][reservation_id][0]
+    server.stop()
+    desk.cut()
+    desk.check_in(reservation_id)
+
+    def panel():
+        found = desk.page.locator(f'[data-app-for="{person_id}"]')
+        if found.get_attribute("open") is None:
+            found.locator("summary").click()
+        return found
+
+    panel().locator('input[name="application_id"]').fill("2234 5678 9012 3456 7890 123")
+    panel().locator('input[name="identity_documents"][value="passport"]').check()
+    panel().locator('button[value="save"]').click()
+    desk.waiting(2)
+    panel().locator('input[name="pin_form"]').check()
+    panel().locator('button[value="save"]').click()
+    desk.waiting(3)
+
+    server.start()
+    desk.restore()
+    desk.send_now()
+    desk.waiting(0)
+    with app.app_context():
+        application = db.session.scalar(select(Application))
+        assert application.application_id == "22345678901234567890123"
+        assert application.identity_documents == ["passport"] and application.pin_form is True
+    assert desk.errors == []
+
+
 def offline_world_dependent(offline_world, app) -> int:
     with app.app_context():
         person = db.session.get(Reservation, offline_world["ids"][0]).people[1]
