@@ -1,13 +1,13 @@
 """How long a desk tablet keeps the offline roster, set per campaign (issue 20): empty means the
 DESK_OFFLINE_KEEP_MINUTES setting.
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0020
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
