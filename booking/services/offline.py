@@ -28,7 +28,7 @@ from . import applicants, applications, checkin, photos, tokens
 from .accounts import require_role
 from .actor import Actor
 from .database import begin_write
-from .errors import DomainError
+from .errors import DomainError, status_for
 
 KINDS = ("check_in", "photo", "application")
 #: Ids made on the device: a UUID, or anything of these characters.
@@ -92,6 +92,11 @@ def apply(actor: Actor, desk_session: DeskSession, action: Action, *, now: datet
             outcome, answer = _APPLY[action.kind](actor, desk_session, action, made)
             break
         except DomainError as error:
+            if status_for(error.code) >= 500:
+                # The server cannot take it now (a full photo disk): not an answer to keep, so that
+                # the tablet keeps the action (and its photo) and sends it again.
+                db.session.rollback()
+                raise
             # The services roll back on a lost race: start again and keep only the answer.
             db.session.rollback()
             begin_write()
@@ -143,6 +148,11 @@ def _check_in(actor: Actor, desk_session: DeskSession, action: Action, made: dat
         return "conflict", {**base, "code": "moved", "message": str(_l(
             "This reservation was moved to %(when)s while the desk was offline. Nobody was checked in: "
             "open it to decide.", when=reservation.slot.starts_at.astimezone(TOKYO).strftime("%m/%d %H:%M")))}
+    if reservation.slot.desk_session_id != desk_session.id:
+        return "conflict", {**base, "code": "other_session", "message": str(_l(
+            "This reservation is for another session (%(when)s). Nobody was checked in: open that "
+            "session's desk to check it in.",
+            when=reservation.slot.starts_at.astimezone(TOKYO).strftime("%m/%d %H:%M")))}
     people = [p.id for p in reservation.people]
     wanted = action.people or people
     done = checkin.check_ins_of(reservation)

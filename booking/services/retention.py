@@ -28,6 +28,7 @@ from ..models import (
     Campaign,
     CampaignRetention,
     CheckIn,
+    DeskAction,
     DutyApproval,
     Photo,
     Reservation,
@@ -129,6 +130,9 @@ def tally_and_delete(reservation_ids: Iterable[int], *, reason: str, now: dateti
         db.session.execute(delete(ReservationPerson).where(ReservationPerson.reservation_id.in_(chunk)),
                            execution_options=no_sync)
         db.session.execute(delete(DutyApproval).where(DutyApproval.reservation_id.in_(chunk)),
+                           execution_options=no_sync)
+        # The offline desk's stored answers name the people they checked in.
+        db.session.execute(delete(DeskAction).where(DeskAction.reservation_id.in_(chunk)),
                            execution_options=no_sync)
         db.session.execute(delete(Reservation).where(Reservation.id.in_(chunk)), execution_options=no_sync)
     db.session.add_all(

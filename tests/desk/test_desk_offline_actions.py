@@ -4,15 +4,21 @@ moved while the desk was offline comes back as a conflict for the clerk."""
 from __future__ import annotations
 
 import io
+import os
 import uuid
+from datetime import time as clock_time
+from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from booking.extensions import db
-from booking.models import Application, AuditEvent, CheckIn, DeskAction, Photo, Reservation
-from booking.services import reservations
+from booking.models import Application, AuditEvent, Campaign, CheckIn, DeskAction, DeskSession, Photo, Reservation
+from booking.services import campaigns, photos, reservations, retention
+from booking.services.actor import Actor
+from tests.desk.test_desk_photo_disk_full import _FullDisk
 
 DEVICE_A = "device-aaaaaaaa"
 DEVICE_B = "device-bbbbbbbb"
@@ -216,3 +222,45 @@ def test_the_note_of_a_second_desk_shows_on_the_check_in_screen(app, client, log
     page = client.get(f"/desk/reservations/{booked.id}").get_data(as_text=True)
 
     assert page.count("desk-person__note") == 2
+
+
+def test_a_full_photo_disk_is_not_kept_as_the_answer_so_the_tablet_sends_the_photo_again(
+        app, client, login, booked, jpeg, monkeypatch):
+    login("clerk")
+    assert send(client, booked.session_id, check_in(booked)).get_json()["outcome"] == "applied"
+    fields = {"action_id": str(uuid.uuid4()), "device_id": DEVICE_A, "kind": "photo",
+              "person_id": booked.person_ids[0]}
+    fake_os = SimpleNamespace(**{name: getattr(os, name) for name in dir(os) if not name.startswith("__")})
+    fake_os.fdopen = lambda fd, *args, **kwargs: _FullDisk(fd, "wb", closefd=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(photos, "os", fake_os)
+        full = send(client, booked.session_id, fields, photo=jpeg())
+    assert full.status_code == 503 and full.get_json()["error"] == "photo_storage_full"
+    assert count(app, Photo) == 0 and count(app, DeskAction) == 1  # only the check-in's answer is kept
+    again = send(client, booked.session_id, fields, photo=jpeg())  # room again: the same id is applied
+    assert again.status_code == 200 and again.get_json()["outcome"] == "applied"
+    assert count(app, Photo) == 1
+
+
+def test_a_reservation_of_another_session_is_a_conflict_not_a_check_in(app, client, login, booked, world):
+    login("clerk")
+    with app.test_request_context():
+        session = db.session.get(DeskSession, booked.session_id)
+        other = campaigns.create_session(Actor.system(), db.session.get(Campaign, session.campaign_id),
+                                         venue_id=session.venue_id, day=session.date + timedelta(days=1),
+                                         start=clock_time(15), end=clock_time(16), slot_minutes=10, desks=2).id
+        db.session.commit()
+    answer = send(client, other, check_in(booked))
+    assert answer.status_code == 200
+    assert answer.get_json()["outcome"] == "conflict" and answer.get_json()["code"] == "other_session"
+    assert count(app, CheckIn) == 0
+
+
+def test_erasing_a_campaigns_reservations_deletes_the_desks_stored_answers(app, client, login, booked):
+    login("clerk")
+    assert send(client, booked.session_id, check_in(booked)).get_json()["outcome"] == "applied"
+    assert count(app, DeskAction) == 1
+    with app.app_context():
+        retention.tally_and_delete([booked.id], reason="retention")
+        db.session.commit()
+    assert count(app, DeskAction) == 0
