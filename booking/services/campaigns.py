@@ -35,6 +35,7 @@ from ..models import (
     Staff,
     Unit,
     Venue,
+    WaitlistEntry,
 )
 from . import approvals, audit, capacity, directory, municipalities, outbox, seating, tokens, waitlist
 from . import reservations as reservation_service
@@ -723,6 +724,11 @@ def _retire_slots(removed: list[Slot], target_ids: list[int]) -> None:
                 update(moved).where(moved.slot_id == slot.id).values(slot_id=nearest.id)
                 .execution_options(synchronize_session=False)
             )
+        # A past offer (accepted, expired, withdrawn) still names its slot: open ones were recalled.
+        db.session.execute(
+            update(WaitlistEntry).where(WaitlistEntry.offer_slot_id == slot.id).values(offer_slot_id=nearest.id)
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
         delete(Slot).where(Slot.id.in_([s.id for s in removed])).execution_options(synchronize_session=False)
     )

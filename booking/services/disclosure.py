@@ -39,7 +39,7 @@ from ..models import (
     Slot,
     Staff,
 )
-from . import approvals, audit, card_status, retention
+from . import approvals, audit, card_status, retention, waitlist
 from . import reservations as reservation_service
 from .accounts import require_role
 from .actor import Actor
@@ -240,9 +240,12 @@ def erase(actor: Actor, staff: Staff, *, confirm: str, now: datetime | None = No
             cancelled += 1
     ids = list(db.session.scalars(select(Reservation.id).where(Reservation.staff_id == staff_id)))
     removed = retention.tally_and_delete(ids, reason="erasure", now=now)
+    freed = waitlist.forget_staff(staff_id)  # seats held for them go back, then on to the next party
     # Dependents, card status events and the reason note go with the staff member.
     db.session.delete(db.session.get_one(Staff, staff_id))
     db.session.flush()
+    for session_id in sorted(freed):
+        waitlist.offer_freed(session_id, now=now)
     audit.record("personal_data.erase", actor=actor, target_type="staff", target_id=staff_id,
                  staff_number=staff_number, dependents=dependents,
                  cancelled=cancelled, reservations=removed.reservations, check_ins=removed.check_ins,

@@ -244,9 +244,11 @@ def _make_offer(entry: WaitlistEntry, slot: Slot, minutes: int, now: datetime) -
     except DomainError:
         db.session.expire(entry)
         return None  # the seats went to a booking in the meantime
+    # The entry's nonce in the key: SQLite hands a deleted entry's id to the next one, whose first
+    # offer must not be taken for the deleted entry's (and silently not mailed).
     outbox.enqueue_to_staff_once(
-        "waitlist_offer", entry.staff, entry.locale, f"waitlist-offer:{entry.id}:{entry.offers}", now=now,
-        entry_id=entry.id, offer=entry.offers)
+        "waitlist_offer", entry.staff, entry.locale, f"waitlist-offer:{entry.id}:{entry.token_nonce}:{entry.offers}",
+        now=now, entry_id=entry.id, offer=entry.offers)
     return entry
 
 
@@ -277,6 +279,19 @@ def forget_campaign(campaign_id: int) -> int:
         db.session.delete(entry)
     db.session.flush()
     return len(entries)
+
+
+def forget_staff(staff_id: int) -> set[int]:
+    """Delete a staff member's waiting-list entries (their data is being erased): seats still held
+    go back first. The sessions whose seats came free, for the caller to offer once the staff
+    member is gone."""
+    entries = list(db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.staff_id == staff_id)))
+    freed = {entry.desk_session_id for entry in entries if entry.status == "offered"}
+    for entry in entries:
+        _release_holds(entry)
+        db.session.delete(entry)
+    db.session.flush()
+    return freed
 
 
 def expire_due(now: datetime | None = None) -> tuple[int, int]:

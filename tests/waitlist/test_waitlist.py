@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 
 from sqlalchemy import select
 
 from booking.extensions import db
 from booking.localtime import TOKYO
-from booking.models import Campaign, OutboxMessage, Reservation, WaitlistEntry
+from booking.models import Campaign, DeskSession, OutboxMessage, Reservation, Staff, User, WaitlistEntry
+from booking.services import accounts, campaigns, disclosure
+from booking.services.actor import Actor
 from tests.waitlist.conftest import entry, join, offer_mails, seats_taken, statuses, violations
 
 
@@ -249,3 +252,34 @@ def test_the_office_reads_the_offer_mail_among_the_messages(app, client, full, a
     listed = client.get("/api/v1/messages?kind=waitlist_offer", headers=admin_headers)
     assert listed.status_code == 200
     assert [m["kind"] for m in listed.get_json()] == ["waitlist_offer"]
+
+
+def test_a_session_edit_removing_a_slot_once_offered_keeps_working(app, client, world, full):
+    """An accepted offer still names its slot: moving the session's hours deletes that slot."""
+    first = join(client, full.session_id, *full.waiting[0])
+    cancel(client, full.booked[0])
+    assert client.post(f"/api/v1/waitlist/{first['token']}/accept").status_code == 200
+    with app.test_request_context():
+        admin = accounts.ensure_user("wl-admin", "admin")
+        session = db.session.get(DeskSession, full.session_id)
+        campaigns.update_session(Actor("page", user=db.session.get(User, admin.id)), session,
+                                 venue_id=session.venue_id, day=session.date, start=clock_time(17, 10),
+                                 end=clock_time(17, 20), slot_minutes=10, desks=2, resolution="move")
+        db.session.commit()
+    assert entry(client, first["token"])["status"] == "accepted"
+    assert violations(app) == []
+
+
+def test_erasing_a_staff_member_gives_their_held_seats_to_the_next_party(app, client, world, full):
+    first = join(client, full.session_id, *full.waiting[0])
+    second = join(client, full.session_id, *full.waiting[1])
+    cancel(client, full.booked[0])
+    assert entry(client, first["token"])["status"] == "offered"
+    with app.test_request_context():
+        admin = accounts.ensure_user("wl-admin", "admin")
+        staff = db.session.scalar(select(Staff).where(Staff.staff_number == full.waiting[0][0]))
+        disclosure.erase(Actor("page", user=db.session.get(User, admin.id)), staff, confirm=staff.staff_number)
+        db.session.commit()
+    assert entry(client, second["token"])["status"] == "offered"
+    assert seats_taken(app, full.slot_id) == (2, 2)
+    assert violations(app) == []
