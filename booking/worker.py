@@ -39,8 +39,7 @@ def make_huey(app: Flask) -> Huey:
     if storage.startswith(("redis://", "rediss://", "unix://")):
         huey = RedisHuey(name, url=storage, utc=True)
     elif storage.startswith("postgresql"):
-        dsn = storage.replace("postgresql+psycopg://", "postgresql://", 1)
-        huey = PostgresHuey(name, dsn=dsn, table_prefix="jobs_huey", utc=True)
+        huey = _postgres_huey(name, storage.replace("postgresql+psycopg://", "postgresql://", 1))
     elif storage.startswith("sqlite:///"):
         huey = SqliteHuey(name, filename=storage[len("sqlite:///"):], utc=True, timeout=15)
     else:
@@ -83,6 +82,23 @@ def make_huey(app: Flask) -> Huey:
     app.extensions["huey"] = huey
     app.extensions["huey.deliver"] = deliver
     return huey
+
+
+def _postgres_huey(name: str, dsn: str) -> Huey:
+    """huey's PostgreSQL queue. It creates its tables (IF NOT EXISTS) as it starts, and when two
+    processes start together (gunicorn's workers) PostgreSQL refuses the slower one's with a unique
+    violation on the table's type: the tables exist by then, so it tries again. Left unhandled, the
+    worker failed to boot and gunicorn's master shut the whole server down."""
+    import psycopg
+
+    for attempt in range(1, 6):
+        try:
+            return PostgresHuey(name, dsn=dsn, table_prefix="jobs_huey", utc=True)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject):
+            if attempt == 5:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def wake(app: Flask) -> None:

@@ -11,7 +11,7 @@ from booking.extensions import db
 from booking.models import OutboxMessage, Staff
 from booking.services import bookings
 from booking.services.actor import Actor
-from tests.conftest import requires_postgres
+from tests.conftest import PG_URL, requires_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +119,36 @@ def test_two_workers_on_postgresql_with_its_own_queue(mail_app, world, smtp, wor
     assert len(smtp.inbox.messages) == 12
     assert len({m["To"] for m in smtp.inbox.messages}) == 12
     assert workers.stop() == [0, 0]
+
+
+@requires_postgres
+def test_processes_starting_together_on_postgresql_all_get_the_queue(app):
+    """gunicorn's workers each make the app, and with it huey's PostgreSQL queue, which creates its
+    tables as it starts: starting together must not fail any of them (a failed boot made gunicorn's
+    master shut the server down)."""
+    import threading
+
+    import psycopg
+
+    from booking import create_app
+
+    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    for _round in range(3):
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            for table in ("jobs_huey_kv", "jobs_huey_schedule", "jobs_huey_task"):
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+        start, failures = threading.Barrier(6), []
+
+        def boot(start=start, failures=failures):
+            start.wait()
+            try:
+                create_app({**app.config, "JOBS_STORAGE": dsn, "TESTING": True})
+            except Exception as error:  # noqa: BLE001 — the test reports any failure to boot
+                failures.append(repr(error))
+
+        threads = [threading.Thread(target=boot) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert failures == []
