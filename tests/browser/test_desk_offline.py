@@ -128,6 +128,12 @@ class Desk:
     def send_now(self):
         self.page.click("[data-sync-now]")
 
+    def reconnect_and_send(self):
+        """The network is back: send the queue and wait until nothing is left waiting."""
+        self.restore()
+        self.send_now()
+        self.waiting(0)
+
 
 @pytest.fixture
 def desks(browser, server, offline_world):
@@ -180,9 +186,7 @@ def test_three_check_ins_and_two_photos_offline_arrive_once_when_the_network_ret
     expect(desk.booking(ids[1]).locator("[data-waiting]")).to_have_count(1)
 
     server.start()
-    desk.restore()
-    desk.send_now()
-    desk.waiting(0)
+    desk.reconnect_and_send()
     expect(desk.page.locator("[data-net-status]")).to_have_text(re.compile("オンライン|Online"))
     expect(desk.page.locator('[data-sent-list] [data-outcome="applied"]')).to_have_count(5)
     screenshot(desk.page, "desk-offline-sent-820")
@@ -216,12 +220,8 @@ def test_two_desks_checking_in_the_same_person_offline_give_one_check_in_and_a_n
     server.start()
     # The first desk's network comes back first, so that its check-in is the one applied: the
     # second's (sent once its own network is back) becomes the note.
-    first.restore()
-    first.send_now()
-    first.waiting(0)
-    second.restore()
-    second.send_now()
-    second.waiting(0)
+    first.reconnect_and_send()
+    second.reconnect_and_send()
 
     assert count(app, CheckIn) == 1
     note = "別の受付|another desk"
@@ -291,9 +291,7 @@ def test_the_application_record_made_offline_is_recorded_when_the_network_return
     desk.waiting(2)
 
     server.start()
-    desk.restore()
-    desk.send_now()
-    desk.waiting(0)
+    desk.reconnect_and_send()
 
     with app.app_context():
         application = db.session.scalar(select(Application))
@@ -337,9 +335,7 @@ def test_the_whole_application_record_is_made_offline_as_on_the_online_panel(
     desk.waiting(2)
 
     server.start()
-    desk.restore()
-    desk.send_now()
-    desk.waiting(0)
+    desk.reconnect_and_send()
 
     with app.app_context():
         application = db.session.scalar(select(Application))
@@ -378,9 +374,7 @@ def test_a_second_save_offline_changes_only_what_the_clerk_touched(app, server, 
     desk.waiting(3)
 
     server.start()
-    desk.restore()
-    desk.send_now()
-    desk.waiting(0)
+    desk.reconnect_and_send()
     with app.app_context():
         application = db.session.scalar(select(Application))
         assert application.application_id == "22345678901234567890123"
